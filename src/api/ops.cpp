@@ -1,0 +1,50 @@
+#include "api/ops.h"
+
+#include <boost/json.hpp>
+
+#include "app/log.h"
+
+namespace leadgate {
+
+Handler healthz_handler() {
+  return [](const Request& req, RequestContext&) -> boost::asio::awaitable<Response> {
+    co_return json_response(req, http::status::ok, {{"status", "ok"}});
+  };
+}
+
+Handler readyz_handler(ReadinessInputs in) {
+  return [in](const Request& req, RequestContext&) -> boost::asio::awaitable<Response> {
+    boost::json::object db{{"kind", in.store.kind()},
+                           {"expected_schema_version", in.store.expected_schema_version()}};
+    bool ready = false;
+    try {
+      const int version = co_await in.pool.run([&] {
+        in.store.ping();
+        return in.store.schema_version();
+      });
+      db["reachable"] = true;
+      db["schema_version"] = version;
+      ready = version == in.store.expected_schema_version();
+      db["migrations_applied"] = ready;
+    } catch (const std::exception& e) {
+      db["reachable"] = false;
+      db["error"] = e.what();
+    }
+    boost::json::object body{{"status", ready ? "ready" : "not_ready"},
+                             {"database", db},
+                             {"partners",
+                              {{"basic_app", {{"sandbox", in.basic_app_sandboxed}}},
+                               {"gupshup", {{"sandbox", in.gupshup_sandboxed}}}}}};
+    co_return json_response(req, ready ? http::status::ok : http::status::service_unavailable,
+                            body);
+  };
+}
+
+Handler metrics_handler(Metrics& metrics) {
+  return [&metrics](const Request& req, RequestContext&) -> boost::asio::awaitable<Response> {
+    co_return text_response(req, http::status::ok, metrics.render(),
+                            "text/plain; version=0.0.4; charset=utf-8");
+  };
+}
+
+}  // namespace leadgate

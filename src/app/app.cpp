@@ -1,0 +1,307 @@
+#include "app/app.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "api/leads.h"
+#include "api/ops.h"
+#include "app/auth.h"
+#include "app/idempotency.h"
+#include "app/lead_intake.h"
+#include "app/log.h"
+#include "crypto/crypto.h"
+#include "domain/pincode_directory.h"
+#include "http/middleware.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "jobs/outbox_dispatcher.h"
+#include "partners/basic_app.h"
+#include "partners/whatsapp.h"
+
+namespace leadgate {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path state_dir(const Config& config) {
+  if (config.embedded_store()) {
+    auto parent = fs::path(config.sqlite_path()).parent_path();
+    return parent.empty() ? fs::path(".") : parent;
+  }
+  return fs::path("var");
+}
+
+std::unique_ptr<Store> open_and_migrate(const Config& config) {
+  auto store = open_store(config.database_url, config.db_threads);
+  store->migrate();
+  return store;
+}
+
+std::string exe_dir() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : p.parent_path().string();
+}
+
+}  // namespace
+
+std::string find_data_dir(const Config& config) {
+  std::vector<fs::path> candidates;
+  if (!config.data_dir.empty()) {
+    candidates.emplace_back(config.data_dir);
+  } else {
+    candidates = {"data", LEADGATE_SOURCE_DATA_DIR, fs::path(exe_dir()) / "../share/leadgate/data"};
+  }
+  for (const auto& c : candidates) {
+    if (fs::exists(c / "pincodes.csv")) return c.string();
+  }
+  throw ConfigError("configuration error: LEADGATE_DATA_DIR: no pincodes.csv found in " +
+                    candidates.front().string());
+}
+
+std::string load_pii_key(const Config& config) {
+  if (!config.pii_key_b64.empty()) return *base64_decode(config.pii_key_b64);
+  const fs::path path = state_dir(config) / "pii.key";
+  if (fs::exists(path)) {
+    std::ifstream in(path);
+    std::string text;
+    std::getline(in, text);
+    auto key = base64_decode(text);
+    if (!key || key->size() != 32) {
+      throw ConfigError("configuration error: " + path.string() +
+                        " is not base64 of 32 bytes (sandbox PII key)");
+    }
+    return *key;
+  }
+  fs::create_directories(path.parent_path());
+  const std::string key = random_bytes(32);
+  const std::string text = base64_encode(key) + "\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0 || ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+      ::fsync(fd) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw ConfigError("configuration error: cannot write sandbox PII key to " + path.string());
+  }
+  ::close(fd);
+  log_warn("sandbox_pii_key_generated",
+           {{"path", path.string()},
+            {"message",
+             "SANDBOX: generated a PII encryption key; set LEADGATE_PII_KEY in production "
+             "and keep this file if you keep the data"}});
+  return key;
+}
+
+int run_migrate(const Config& config) {
+  auto store = open_and_migrate(config);
+  log_info("migrated", {{"database", store->kind()}, {"schema_version", store->schema_version()}});
+  return 0;
+}
+
+int run_apikey_create(const Config& config, const std::string& name, const std::string& envs) {
+  std::vector<std::string> scopes;
+  std::stringstream in(envs);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    if (!part.empty()) scopes.push_back(part);
+  }
+  NewApiKey key;
+  try {
+    key = make_api_key(name, scopes);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "leadgate apikey create: " << e.what() << "\n";
+    return 2;
+  }
+  auto store = open_and_migrate(config);
+  store->insert_api_key(key.row);
+  std::cout << "Created API key " << key.row.id << " (" << name << ") for " << envs
+            << ". It is shown once; store it now:\n"
+            << key.key << std::endl;
+  return 0;
+}
+
+int run_server(const Config& config) {
+  const auto boot = std::chrono::steady_clock::now();
+  const PiiCipher cipher(load_pii_key(config));
+  auto store = open_and_migrate(config);
+  if (config.embedded_store() && store->count_api_keys() == 0) {
+    auto key = make_api_key("development", environments());
+    store->insert_api_key(key.row);
+    std::cout << "Development API key (orbit, homfinity) — shown once, store it now:\n"
+              << key.key << std::endl;
+    log_warn("development_api_key_created", {{"key_id", key.row.id}});
+  }
+  const auto pincodes = PincodeDirectory::load(find_data_dir(config) + "/pincodes.csv");
+
+  asio::io_context ioc(config.threads);
+  Metrics metrics;
+  BlockingPool pool(config.db_threads, 512);
+  HttpClient http_client(config.ca_file);
+  auto los = make_basic_app_client({config.basic_app_url, config.basic_app_timeout,
+                                    config.basic_app_attempts, config.basic_app_backoff},
+                                   http_client, metrics);
+  auto whatsapp =
+      make_whatsapp_sender(config.gupshup_url, config.gupshup_timeout, http_client, metrics);
+  if (los->sandboxed()) {
+    log_warn("sandbox_partner", {{"partner", "basic_app"},
+                                 {"message",
+                                  "SANDBOX: LEADGATE_BASIC_APP_URL is unset; the LOS is "
+                                  "simulated and no lead reaches the lender"}});
+  }
+  if (whatsapp->sandboxed()) {
+    log_warn("sandbox_partner", {{"partner", "gupshup"},
+                                 {"message",
+                                  "SANDBOX: LEADGATE_GUPSHUP_URL is unset; WhatsApp "
+                                  "messages are simulated, none is sent"}});
+  }
+  OutboxDispatcher outbox(ioc.get_executor(), *store, pool, *whatsapp, cipher, config, metrics);
+  LeadIntake intake(*store, pool, *los, cipher, config, outbox);
+  ApiKeyAuth auth(*store, pool, std::chrono::seconds(30));
+  Idempotency idempotency(
+      *store, pool, config.basic_app_timeout * config.basic_app_attempts + std::chrono::minutes(2));
+
+  // The middleware order is fixed here and documented in http/middleware.h.
+  Router router;
+  router.add({http::verb::get, "/healthz", healthz_handler(), false});
+  router.add({http::verb::get, "/readyz",
+              readyz_handler({*store, pool, los->sandboxed(), whatsapp->sandboxed()}), false});
+  router.add({http::verb::get, "/metrics", metrics_handler(metrics), true});
+  router.add(
+      {http::verb::post, "/api_v1/create_lead", create_lead_handler(intake, pincodes), true, true});
+
+  const std::vector<Middleware> outer{metrics_middleware(metrics), request_id_middleware(),
+                                      error_mapping_middleware()};
+  std::map<const Route*, Handler> chains;
+  // Build every route's chain once, at start.
+  auto build = [&](const Route& r) {
+    std::vector<Middleware> chain = outer;
+    if (r.requires_api_key) chain.push_back(auth.middleware());
+    if (r.idempotent) chain.push_back(idempotency.middleware());
+    return compose(chain, r.handler);
+  };
+  for (auto verb : {http::verb::get, http::verb::post}) {
+    for (const char* path : {"/healthz", "/readyz", "/metrics", "/api_v1/create_lead"}) {
+      auto m = router.match(verb, path);
+      if (m.route && !chains.contains(m.route)) chains[m.route] = build(*m.route);
+    }
+  }
+  const Handler unmatched =
+      compose(outer, [&router](const Request& req, RequestContext&) -> asio::awaitable<Response> {
+        auto m = router.match(req.method(), req.target());
+        if (!m.allowed.empty()) {
+          std::string allow;
+          for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+          throw ApiError(405, "METHOD_NOT_ALLOWED", "Method not allowed; use " + allow);
+        }
+        throw ApiError(404, "NOT_FOUND", "No such endpoint");
+      });
+
+  Dispatch dispatch = [&](Request& req, const std::string& ip) -> asio::awaitable<Response> {
+    RequestContext ctx;
+    ctx.client_ip = ip;
+    auto m = router.match(req.method(), req.target());
+    if (!m.route) {
+      ctx.route = "unmatched";
+      co_return co_await unmatched(req, ctx);
+    }
+    ctx.route = m.route->pattern;
+    ctx.path_params = std::move(m.params);
+    co_return co_await chains.at(m.route)(req, ctx);
+  };
+
+  ServerOptions options;
+  options.body_limit = config.body_limit;
+  options.header_timeout = config.header_timeout;
+  options.idle_timeout = config.idle_timeout;
+  HttpServer server(ioc, options, dispatch);
+  try {
+    server.start(config.listen_host, config.listen_port);
+  } catch (const std::exception& e) {
+    log_error("listen_failed",
+              {{"listen", config.listen_host + ":" + std::to_string(config.listen_port)},
+               {"error", e.what()}});
+    return 1;
+  }
+  outbox.start();
+
+  // Idempotency records are kept 24 hours; purge older ones hourly.
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        for (;;) {
+          try {
+            co_await pool.run([&] {
+              store->purge_idempotent(
+                  now_ms() -
+                  std::chrono::duration_cast<std::chrono::milliseconds>(kIdempotencyRetention)
+                      .count());
+            });
+          } catch (const std::exception& e) {
+            log_warn("idempotency_purge_failed", {{"error", e.what()}});
+          }
+          timer.expires_after(std::chrono::hours(1));
+          boost::system::error_code ec;
+          co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) co_return;
+        }
+      },
+      asio::detached);
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  asio::steady_timer drain(ioc);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log_info("shutdown_started",
+             {{"signal", sig}, {"open_connections", server.open_connections()}});
+    server.begin_shutdown();
+    outbox.stop();
+    const auto deadline = std::chrono::steady_clock::now() + config.shutdown_grace;
+    asio::co_spawn(
+        ioc,
+        [&, deadline]() -> asio::awaitable<void> {
+          while ((server.open_connections() > 0 || !outbox.stopped()) &&
+                 std::chrono::steady_clock::now() < deadline) {
+            drain.expires_after(std::chrono::milliseconds(20));
+            co_await drain.async_wait(asio::use_awaitable);
+          }
+          log_info("shutdown_complete", {{"open_connections", server.open_connections()}});
+          ioc.stop();
+        },
+        asio::detached);
+  });
+
+  log_info("listening", {{"listen", config.listen_host + ":" + std::to_string(server.port())},
+                         {"database", store->kind()},
+                         {"pincodes", pincodes.size()},
+                         {"basic_app_sandbox", los->sandboxed()},
+                         {"gupshup_sandbox", whatsapp->sandboxed()},
+                         {"version", LEADGATE_VERSION},
+                         {"startup_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::steady_clock::now() - boot)
+                                            .count()}});
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < config.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads) t.join();
+  pool.stop();
+  return 0;
+}
+
+}  // namespace leadgate

@@ -1,0 +1,23 @@
+#pragma once
+// Wiring: builds the store, partner clients, the outbox dispatcher and the routes from a Config,
+// then runs the server until SIGTERM/SIGINT.
+#include <string>
+
+#include "app/config.h"
+
+namespace leadgate {
+
+// `leadgate serve`. Returns the process exit code.
+int run_server(const Config& config);
+// `leadgate migrate`.
+int run_migrate(const Config& config);
+// `leadgate apikey create`: prints the key alone on the last line of stdout.
+int run_apikey_create(const Config& config, const std::string& name, const std::string& envs);
+
+// Where data/pincodes.csv lives: LEADGATE_DATA_DIR, ./data, the source tree, or next to the binary.
+std::string find_data_dir(const Config& config);
+// The PII master key: LEADGATE_PII_KEY, or in the sandbox a key generated once into the data
+// directory (mode 0600).
+std::string load_pii_key(const Config& config);
+
+}  // namespace leadgate

@@ -1,0 +1,298 @@
+#include "app/config.h"
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "app/log.h"
+#include "crypto/crypto.h"
+
+extern char** environ;
+
+namespace leadgate {
+namespace {
+
+constexpr std::string_view kPrefix = "LEADGATE_";
+
+const std::set<std::string>& global_keys() {
+  static const std::set<std::string> kKeys{"LISTEN",
+                                           "DATABASE_URL",
+                                           "BASIC_APP_URL",
+                                           "GUPSHUP_URL",
+                                           "WEBHOOK_VERIFY_TOKEN",
+                                           "META_APP_SECRET",
+                                           "PII_KEY",
+                                           "OTP_TTL_SECONDS",
+                                           "CONFIG",
+                                           "DATA_DIR",
+                                           "LOG_LEVEL",
+                                           "THREADS",
+                                           "DB_THREADS",
+                                           "CA_FILE",
+                                           "BASIC_APP_TIMEOUT_MS",
+                                           "BASIC_APP_ATTEMPTS",
+                                           "BASIC_APP_BACKOFF_MS",
+                                           "GUPSHUP_TIMEOUT_MS",
+                                           "OUTBOX_POLL_MS",
+                                           "OUTBOX_MAX_ATTEMPTS",
+                                           "OUTBOX_BACKOFF_MS",
+                                           "SHUTDOWN_GRACE_MS"};
+  return kKeys;
+}
+
+// Per-environment keys settable as LEADGATE_<ENV>_<KEY> or in the file's "environments".
+const std::set<std::string>& env_keys() {
+  static const std::set<std::string> kKeys{
+      "BRAND_NAME",     "BASIC_APP_API_KEY", "BASIC_APP_USER_ID", "GUPSHUP_API_KEY",
+      "GUPSHUP_SOURCE", "GUPSHUP_APP_NAME",  "OPT_OUT_TEXT",      "SUPPORT_PHONE",
+      "SUPPORT_EMAIL",  "SUPPORT_HOURS",     "TEMPLATES"};
+  return kKeys;
+}
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+[[noreturn]] void bad(const std::string& name, const std::string& why) {
+  throw ConfigError("configuration error: " + name + " " + why);
+}
+
+long long parse_int(const std::string& name, const std::string& value, long long min,
+                    long long max) {
+  long long out = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc() || ptr != value.data() + value.size()) {
+    bad(name, "must be an integer, got '" + value + "'");
+  }
+  if (out < min || out > max) {
+    bad(name, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  return out;
+}
+
+std::string parse_base_url(const std::string& name, std::string value) {
+  auto parsed = boost::urls::parse_absolute_uri(value);
+  if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") ||
+      parsed->host().empty()) {
+    bad(name, "must be an absolute http:// or https:// URL");
+  }
+  while (!value.empty() && value.back() == '/') value.pop_back();
+  return value;
+}
+
+// Flattens the JSON file into LEADGATE_* style keys so one code path validates both sources.
+void read_file(const std::string& path, std::map<std::string, std::string>& out) {
+  std::ifstream in(path);
+  if (!in) bad("LEADGATE_CONFIG", "names a file that cannot be read: " + path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  boost::system::error_code ec;
+  auto value = boost::json::parse(buffer.str(), ec);
+  if (ec || !value.is_object()) bad("LEADGATE_CONFIG", "file " + path + " is not a JSON object");
+  auto scalar = [&](const std::string& key, const boost::json::value& v) -> std::string {
+    if (v.is_string()) return std::string(v.get_string());
+    if (v.is_int64()) return std::to_string(v.get_int64());
+    if (v.is_uint64()) return std::to_string(v.get_uint64());
+    bad(key + " (in " + path + ")", "must be a string or an integer");
+  };
+  for (const auto& kv : value.get_object()) {
+    const std::string key = std::string(kv.key());
+    if (key == "environments") {
+      if (!kv.value().is_object()) bad("environments (in " + path + ")", "must be an object");
+      for (const auto& ekv : kv.value().get_object()) {
+        const std::string env = std::string(ekv.key());
+        if (!is_environment(env)) bad("environments." + env, "is not orbit or homfinity");
+        if (!ekv.value().is_object()) bad("environments." + env, "must be an object");
+        for (const auto& fkv : ekv.value().get_object()) {
+          const std::string field = upper(std::string(fkv.key()));
+          const std::string full = "environments." + env + "." + std::string(fkv.key());
+          if (!env_keys().contains(field)) bad(full, "is not a known setting");
+          std::string var = std::string(kPrefix) + upper(env) + "_" + field;
+          if (field == "TEMPLATES") {
+            if (!fkv.value().is_object()) bad(full, "must be an object of purpose: template id");
+            out.emplace(var, boost::json::serialize(fkv.value()));
+          } else {
+            out.emplace(var, scalar(full, fkv.value()));
+          }
+        }
+      }
+      continue;
+    }
+    const std::string field = upper(key);
+    if (!global_keys().contains(field) || field == "CONFIG") {
+      bad(key + " (in " + path + ")", "is not a known setting");
+    }
+    out.emplace(std::string(kPrefix) + field, scalar(key, kv.value()));
+  }
+}
+
+}  // namespace
+
+bool is_environment(std::string_view name) {
+  for (const auto& e : environments()) {
+    if (e == name) return true;
+  }
+  return false;
+}
+
+Config load_config() {
+  std::map<std::string, std::string> vars;
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    if (entry.rfind(kPrefix, 0) != 0) continue;
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos) continue;
+    vars.emplace(std::string(entry.substr(0, eq)), std::string(entry.substr(eq + 1)));
+  }
+  return load_config(vars);
+}
+
+Config load_config(const std::map<std::string, std::string>& env_vars) {
+  std::map<std::string, std::string> vars = env_vars;
+  Config c;
+  if (auto it = vars.find("LEADGATE_CONFIG"); it != vars.end() && !it->second.empty()) {
+    c.config_file = it->second;
+    read_file(it->second, vars);  // emplace: environment variables already present win
+  }
+  for (const auto& [name, value] : vars) {
+    std::string rest = name.substr(kPrefix.size());
+    bool known = global_keys().contains(rest);
+    for (const auto& env : environments()) {
+      const std::string p = upper(env) + "_";
+      if (rest.rfind(p, 0) == 0 && env_keys().contains(rest.substr(p.size()))) known = true;
+    }
+    if (!known) log_warn("config_unknown_variable", {{"variable", name}});
+  }
+  auto get = [&](const std::string& key) -> std::optional<std::string> {
+    auto it = vars.find(std::string(kPrefix) + key);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+  auto ms = [&](const std::string& key, std::chrono::milliseconds& out, long long min,
+                long long max) {
+    if (auto v = get(key))
+      out = std::chrono::milliseconds(parse_int("LEADGATE_" + key, *v, min, max));
+  };
+
+  if (auto v = get("LISTEN")) {
+    auto colon = v->rfind(':');
+    if (colon == std::string::npos || colon == 0) bad("LEADGATE_LISTEN", "must be host:port");
+    std::string host = v->substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
+    c.listen_host = host;
+    c.listen_port = static_cast<unsigned short>(
+        parse_int("LEADGATE_LISTEN port", v->substr(colon + 1), 0, 65535));
+  }
+  if (auto v = get("DATABASE_URL")) {
+    if (v->rfind("sqlite:", 0) == 0) {
+      if (v->size() == 7) bad("LEADGATE_DATABASE_URL", "needs a path after sqlite:");
+    } else if (v->rfind("postgresql://", 0) != 0 && v->rfind("postgres://", 0) != 0) {
+      bad("LEADGATE_DATABASE_URL", "must start with sqlite: or postgresql://");
+    }
+    c.database_url = *v;
+  }
+  if (auto v = get("BASIC_APP_URL"); v && !v->empty()) {
+    c.basic_app_url = parse_base_url("LEADGATE_BASIC_APP_URL", *v);
+  }
+  if (auto v = get("GUPSHUP_URL"); v && !v->empty()) {
+    c.gupshup_url = parse_base_url("LEADGATE_GUPSHUP_URL", *v);
+  }
+  if (auto v = get("WEBHOOK_VERIFY_TOKEN")) c.webhook_verify_token = *v;
+  if (auto v = get("META_APP_SECRET")) c.meta_app_secret = *v;
+  if (auto v = get("PII_KEY"); v && !v->empty()) {
+    auto raw = base64_decode(*v);
+    if (!raw || raw->size() != 32) bad("LEADGATE_PII_KEY", "must be base64 of exactly 32 bytes");
+    c.pii_key_b64 = *v;
+  }
+  if (auto v = get("OTP_TTL_SECONDS")) {
+    c.otp_ttl_seconds = static_cast<int>(parse_int("LEADGATE_OTP_TTL_SECONDS", *v, 30, 3600));
+  }
+  if (auto v = get("DATA_DIR")) c.data_dir = *v;
+  if (auto v = get("LOG_LEVEL")) {
+    try {
+      parse_log_level(*v);
+    } catch (const std::exception& e) {
+      bad("LEADGATE_LOG_LEVEL", e.what());
+    }
+    c.log_level = *v;
+  }
+  if (auto v = get("THREADS"))
+    c.threads = static_cast<int>(parse_int("LEADGATE_THREADS", *v, 1, 64));
+  if (auto v = get("DB_THREADS")) {
+    c.db_threads = static_cast<int>(parse_int("LEADGATE_DB_THREADS", *v, 1, 256));
+  }
+  if (auto v = get("CA_FILE")) c.ca_file = *v;
+  ms("BASIC_APP_TIMEOUT_MS", c.basic_app_timeout, 10, 300000);
+  if (auto v = get("BASIC_APP_ATTEMPTS")) {
+    c.basic_app_attempts = static_cast<int>(parse_int("LEADGATE_BASIC_APP_ATTEMPTS", *v, 1, 10));
+  }
+  ms("BASIC_APP_BACKOFF_MS", c.basic_app_backoff, 0, 60000);
+  ms("GUPSHUP_TIMEOUT_MS", c.gupshup_timeout, 10, 300000);
+  ms("OUTBOX_POLL_MS", c.outbox_poll, 10, 60000);
+  if (auto v = get("OUTBOX_MAX_ATTEMPTS")) {
+    c.outbox_max_attempts = static_cast<int>(parse_int("LEADGATE_OUTBOX_MAX_ATTEMPTS", *v, 1, 100));
+  }
+  ms("OUTBOX_BACKOFF_MS", c.outbox_backoff, 0, 3600000);
+  ms("SHUTDOWN_GRACE_MS", c.shutdown_grace, 0, 600000);
+
+  for (const auto& name : environments()) {
+    EnvironmentConfig e;
+    e.name = name;
+    auto eget = [&](const std::string& key) { return get(upper(name) + "_" + key); };
+    e.brand_name = eget("BRAND_NAME").value_or(name == "orbit" ? "Orbit" : "Homfinity");
+    e.basic_app_api_key = eget("BASIC_APP_API_KEY").value_or("");
+    e.basic_app_user_id = eget("BASIC_APP_USER_ID").value_or("");
+    e.gupshup_api_key = eget("GUPSHUP_API_KEY").value_or("");
+    e.gupshup_source = eget("GUPSHUP_SOURCE").value_or("");
+    e.gupshup_app_name = eget("GUPSHUP_APP_NAME").value_or(e.brand_name);
+    e.opt_out_text = eget("OPT_OUT_TEXT").value_or("Reply STOP to stop WhatsApp updates.");
+    e.support_phone = eget("SUPPORT_PHONE").value_or("");
+    e.support_email = eget("SUPPORT_EMAIL").value_or("");
+    e.support_hours = eget("SUPPORT_HOURS").value_or("Mon-Sat 9:30 AM - 6:30 PM IST");
+    e.templates["lead_confirmation"] = name + "_lead_confirmation";
+    if (auto t = eget("TEMPLATES")) {
+      const std::string setting = "LEADGATE_" + upper(name) + "_TEMPLATES";
+      boost::system::error_code ec;
+      auto v = boost::json::parse(*t, ec);
+      if (ec || !v.is_object()) bad(setting, "must be a JSON object of purpose: template id");
+      for (const auto& kv : v.get_object()) {
+        if (!kv.value().is_string() || kv.value().get_string().empty()) {
+          bad(setting + "." + std::string(kv.key()), "must be a non-empty string");
+        }
+        e.templates[std::string(kv.key())] = std::string(kv.value().get_string());
+      }
+    }
+    const std::string p = "LEADGATE_" + upper(name) + "_";
+    if (!c.basic_app_sandboxed()) {
+      if (e.basic_app_api_key.empty())
+        bad(p + "BASIC_APP_API_KEY", "is required when LEADGATE_BASIC_APP_URL is set");
+      if (e.basic_app_user_id.empty())
+        bad(p + "BASIC_APP_USER_ID", "is required when LEADGATE_BASIC_APP_URL is set");
+    }
+    if (!c.gupshup_sandboxed()) {
+      if (e.gupshup_api_key.empty())
+        bad(p + "GUPSHUP_API_KEY", "is required when LEADGATE_GUPSHUP_URL is set");
+      if (e.gupshup_source.empty())
+        bad(p + "GUPSHUP_SOURCE", "is required when LEADGATE_GUPSHUP_URL is set");
+    }
+    c.envs.emplace(name, std::move(e));
+  }
+  if (!c.sandbox() && c.pii_key_b64.empty()) {
+    bad("LEADGATE_PII_KEY", "is required when a partner URL is configured (outside the sandbox)");
+  }
+  if (!c.sandbox() && c.webhook_verify_token.empty()) {
+    bad("LEADGATE_WEBHOOK_VERIFY_TOKEN",
+        "is required when a partner URL is configured (outside the sandbox)");
+  }
+  if (c.sandbox() && c.webhook_verify_token.empty())
+    c.webhook_verify_token = "leadgate-sandbox-verify-token";
+  return c;
+}
+
+}  // namespace leadgate

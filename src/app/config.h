@@ -1,0 +1,83 @@
+#pragma once
+// Configuration: LEADGATE_* environment variables, optionally a JSON file named by
+// LEADGATE_CONFIG (keys are the variable names without the prefix, lower-cased, plus
+// "environments"); environment variables win. Every value is validated at start: a bad one
+// stops the process with a message naming the setting (ConfigError).
+#include <chrono>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace leadgate {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+inline const std::vector<std::string>& environments() {
+  static const std::vector<std::string> kEnvs{"orbit", "homfinity"};
+  return kEnvs;
+}
+bool is_environment(std::string_view name);
+
+// Per-brand settings: partner credentials, WhatsApp templates, customer-facing texts.
+struct EnvironmentConfig {
+  std::string name;
+  std::string brand_name;
+  std::string basic_app_api_key;
+  std::string basic_app_user_id;
+  std::string gupshup_api_key;
+  std::string gupshup_source;                    // the business WhatsApp number, 91XXXXXXXXXX
+  std::string gupshup_app_name;                  // src.name
+  std::map<std::string, std::string> templates;  // purpose -> Gupshup template id
+  std::string opt_out_text;
+  std::string support_phone;
+  std::string support_email;
+  std::string support_hours;
+};
+
+struct Config {
+  std::string listen_host = "127.0.0.1";
+  unsigned short listen_port = 8080;
+  std::string database_url = "sqlite:var/leadgate.db";
+  std::string basic_app_url;  // empty: sandbox simulator
+  std::string gupshup_url;    // empty: sandbox simulator
+  std::string webhook_verify_token;
+  std::string meta_app_secret;
+  std::string pii_key_b64;  // empty in sandbox: generated into the data dir
+  int otp_ttl_seconds = 180;
+  std::string data_dir;  // pincode directory etc.; empty: auto-detect
+  std::string log_level = "info";
+  int threads = 2;      // I/O threads
+  int db_threads = 2;   // threads that run blocking store calls
+  std::string ca_file;  // extra CA bundle for partner HTTPS
+  std::chrono::milliseconds basic_app_timeout{30000};
+  int basic_app_attempts = 3;
+  std::chrono::milliseconds basic_app_backoff{500};
+  std::chrono::milliseconds gupshup_timeout{10000};
+  std::chrono::milliseconds outbox_poll{500};
+  int outbox_max_attempts = 10;
+  std::chrono::milliseconds outbox_backoff{2000};
+  std::chrono::milliseconds shutdown_grace{10000};
+  std::size_t body_limit = 64 * 1024;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{30000};
+  std::string config_file;
+  std::map<std::string, EnvironmentConfig> envs;
+
+  bool basic_app_sandboxed() const { return basic_app_url.empty(); }
+  bool gupshup_sandboxed() const { return gupshup_url.empty(); }
+  bool sandbox() const { return basic_app_sandboxed() && gupshup_sandboxed(); }
+  bool embedded_store() const { return database_url.rfind("sqlite:", 0) == 0; }
+  std::string sqlite_path() const { return database_url.substr(7); }
+  const EnvironmentConfig& env(const std::string& name) const { return envs.at(name); }
+};
+
+// Reads the process environment (and the file it names). Throws ConfigError.
+Config load_config();
+// Same, from an explicit variable map (tests).
+Config load_config(const std::map<std::string, std::string>& vars);
+
+}  // namespace leadgate

@@ -1,0 +1,60 @@
+#include "app/idempotency.h"
+
+#include "crypto/crypto.h"
+
+namespace leadgate {
+
+Middleware Idempotency::middleware() {
+  return [this](const Request& req, RequestContext& ctx,
+                const Handler& next) -> boost::asio::awaitable<Response> {
+    const std::string key(req["Idempotency-Key"]);
+    if (key.empty()) co_return co_await next(req, ctx);
+    if (key.size() > 255) {
+      throw ApiError(422, "VALIDATION_ERROR", "Idempotency-Key must be at most 255 characters",
+                     {{"Idempotency-Key", "Idempotency-Key must be at most 255 characters"}});
+    }
+    const std::string scope = (ctx.caller ? ctx.caller->key_id : std::string()) + " " + ctx.route;
+    const std::string fingerprint = hex_encode(sha256(req.body()));
+    const auto now = now_ms();
+    const auto stale_before = now - stale_after_.count();
+    auto rec = co_await pool_.run(
+        [&] { return store_.begin_idempotent(scope, key, fingerprint, now, stale_before); });
+    switch (rec.state) {
+      case IdempotencyRecord::State::mismatch:
+        throw ApiError(422, "IDEMPOTENCY_KEY_REUSED",
+                       "This Idempotency-Key was already used with a different request body");
+      case IdempotencyRecord::State::in_progress:
+        throw ApiError(409, "IDEMPOTENCY_IN_PROGRESS",
+                       "A request with this Idempotency-Key is still being processed");
+      case IdempotencyRecord::State::replay: {
+        Response res =
+            text_response(req, static_cast<http::status>(rec.status), rec.body, rec.content_type);
+        res.set("Idempotent-Replayed", "true");
+        co_return res;
+      }
+      case IdempotencyRecord::State::started:
+        break;
+    }
+    // Only successes are kept: after an error the key is released, so the client's retry runs
+    // afresh (e.g. retries the partner call after a 400 from the loan origination system).
+    std::exception_ptr failure;
+    Response res;
+    try {
+      res = co_await next(req, ctx);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    if (failure || res.result_int() >= 300) {
+      co_await pool_.run([&] { store_.abandon_idempotent(scope, key); });
+      if (failure) std::rethrow_exception(failure);
+      co_return res;
+    }
+    const std::string content_type(res[http::field::content_type]);
+    co_await pool_.run([&] {
+      store_.complete_idempotent(scope, key, res.result_int(), res.body(), content_type, now_ms());
+    });
+    co_return res;
+  };
+}
+
+}  // namespace leadgate

@@ -1,0 +1,120 @@
+#include "app/lead_records.h"
+
+namespace leadgate {
+namespace {
+std::optional<std::string> opt_open(const PiiCipher& c, const char* purpose,
+                                    const std::string& sealed) {
+  return sealed.empty() ? std::nullopt : std::optional<std::string>(c.open(purpose, sealed));
+}
+}  // namespace
+
+std::string mobile_blind_index(const PiiCipher& cipher, const std::string& mobile) {
+  return cipher.blind_index("mobile", mobile);
+}
+
+void seal_lead_fields(const LeadInput& in, const PiiCipher& c, LeadRow& r) {
+  r.environment = in.environment;
+  r.first_name_enc = c.seal("first_name", in.first_name);
+  r.last_name_enc = c.seal("last_name", in.last_name);
+  r.mobile_enc = c.seal("mobile", in.mobile);
+  r.email_enc = c.seal("email", in.email);
+  r.pan_enc = c.seal("pan", in.pan);
+  r.dob_enc = c.seal("date_of_birth", in.date_of_birth);
+  r.mobile_bidx = mobile_blind_index(c, in.mobile);
+  r.pan_bidx = c.blind_index("pan", in.pan);
+  r.loan_type = in.loan_type;
+  r.loan_amount_req = in.loan_amount_req;
+  r.loan_tenure = in.loan_tenure;
+  r.credit_score = in.credit_score;
+  r.pincode = in.pincode;
+  r.state = in.state;
+  r.gender = in.gender;
+  r.application_assigned_to_rm = in.application_assigned_to_rm;
+  r.remarks = in.remarks;
+  r.customer_id = in.customer_id;
+  r.qr_short_code = in.qr_short_code;
+  r.annual_income = in.annual_income;
+  r.include_credit_score = in.include_credit_score;
+  r.is_lead_prefilled = in.is_lead_prefilled;
+}
+
+LeadInput open_lead(const LeadRow& r, const PiiCipher& c) {
+  LeadInput in;
+  in.environment = r.environment;
+  in.first_name = c.open("first_name", r.first_name_enc);
+  in.last_name = c.open("last_name", r.last_name_enc);
+  in.mobile = c.open("mobile", r.mobile_enc);
+  in.email = c.open("email", r.email_enc);
+  in.pan = c.open("pan", r.pan_enc);
+  in.date_of_birth = opt_open(c, "date_of_birth", r.dob_enc).value_or("");
+  in.loan_type = r.loan_type;
+  in.loan_amount_req = r.loan_amount_req;
+  in.loan_tenure = r.loan_tenure;
+  in.credit_score = r.credit_score;
+  in.pincode = r.pincode;
+  in.state = r.state;
+  in.gender = r.gender;
+  in.application_assigned_to_rm = r.application_assigned_to_rm;
+  in.remarks = r.remarks;
+  in.customer_id = r.customer_id;
+  in.qr_short_code = r.qr_short_code;
+  in.annual_income = r.annual_income;
+  in.include_credit_score = r.include_credit_score;
+  in.is_lead_prefilled = r.is_lead_prefilled;
+  return in;
+}
+
+std::vector<FieldValue> lead_field_values(const LeadInput& in) {
+  auto same = [](const std::string& v) { return FieldValue{"", v, v}; };
+  auto named = [](const char* name, FieldValue f) {
+    f.field = name;
+    return f;
+  };
+  auto opt = [&](const std::optional<std::string>& v) { return same(v.value_or("")); };
+  const std::string income = in.annual_income ? std::to_string(*in.annual_income) : "";
+  return {
+      named("firstName", {"", in.first_name, mask_generic(in.first_name)}),
+      named("lastName", {"", in.last_name, mask_generic(in.last_name)}),
+      named("mobile", {"", in.mobile, mask_mobile(in.mobile)}),
+      named("email", {"", in.email, mask_email(in.email)}),
+      named("pan", {"", in.pan, mask_pan(in.pan)}),
+      named("loanType", same(in.loan_type)),
+      named("loanAmountReq", same(std::to_string(in.loan_amount_req))),
+      named("loanTenure", same(std::to_string(in.loan_tenure))),
+      named("creditScore", same(std::to_string(in.credit_score))),
+      named("pincode", same(in.pincode)),
+      named("dateOfBirth", {"", in.date_of_birth, "XXXX-XX-XX"}),
+      named("gender", opt(in.gender)),
+      named("annualIncome", same(income)),
+      named("applicationAssignedToRm", opt(in.application_assigned_to_rm)),
+      named("remarks", {"", in.remarks.value_or(""), mask_generic(in.remarks.value_or(""))}),
+      named("state", opt(in.state)),
+      named("customerId", opt(in.customer_id)),
+      named("qrShortCode", opt(in.qr_short_code)),
+      named("includeCreditScore", same(in.include_credit_score ? "true" : "false")),
+      named("isLeadPrefilled", same(in.is_lead_prefilled ? "true" : "false")),
+  };
+}
+
+std::vector<AuditEntry> diff_audit(const LeadInput* before, const LeadInput& after,
+                                   const std::string& operation) {
+  const auto now_values = lead_field_values(after);
+  std::vector<FieldValue> old_values;
+  if (before) old_values = lead_field_values(*before);
+  std::vector<AuditEntry> out;
+  for (std::size_t i = 0; i < now_values.size(); ++i) {
+    const auto& n = now_values[i];
+    if (before && old_values[i].value == n.value) continue;
+    if (!before && n.value.empty()) continue;
+    AuditEntry a;
+    a.environment = after.environment;
+    a.operation = operation;
+    a.field = n.field;
+    a.old_value = before ? old_values[i].masked : "";
+    a.new_value = n.masked;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace leadgate

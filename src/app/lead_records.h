@@ -1,0 +1,29 @@
+#pragma once
+// Between a validated lead and its stored row: sealing PII, blind indexes, and the masked
+// field-by-field view the audit trail records.
+#include <string>
+#include <vector>
+
+#include "crypto/crypto.h"
+#include "domain/lead_validation.h"
+#include "store/store.h"
+
+namespace leadgate {
+
+// Seals the lead's PII into `row` and copies the other fields; ids and status are left alone.
+void seal_lead_fields(const LeadInput& in, const PiiCipher& cipher, LeadRow& row);
+LeadInput open_lead(const LeadRow& row, const PiiCipher& cipher);
+std::string mobile_blind_index(const PiiCipher& cipher, const std::string& mobile);
+
+struct FieldValue {
+  std::string field;   // JSON name
+  std::string value;   // plain, for comparison only
+  std::string masked;  // what the audit trail may keep
+};
+std::vector<FieldValue> lead_field_values(const LeadInput& in);
+
+// Audit entries for every field whose value differs (all fields when `before` is null).
+std::vector<AuditEntry> diff_audit(const LeadInput* before, const LeadInput& after,
+                                   const std::string& operation);
+
+}  // namespace leadgate

@@ -1,0 +1,61 @@
+#pragma once
+// Runs blocking work (store calls, file I/O) on a bounded worker pool and resumes the awaiting
+// coroutine on its own executor, so I/O threads never block. When more than `max_waiting` calls
+// are queued the call fails fast with ServiceUnavailable (503 + Retry-After) instead of piling up.
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <type_traits>
+
+#include "http/problem.h"
+
+namespace leadgate {
+
+class BlockingPool {
+ public:
+  BlockingPool(int threads, int max_waiting)
+      : pool_(static_cast<std::size_t>(threads)), max_waiting_(max_waiting) {}
+  ~BlockingPool() { pool_.join(); }
+
+  // Pass a lambda that captures by reference only ([&]): g++ 12 can destroy a temporary that
+  // appears in a co_await expression twice, which is harmless only for trivially destructible
+  // objects. The awaiting coroutine outlives the call, so references stay valid.
+  template <class F>
+  boost::asio::awaitable<std::invoke_result_t<F>> run(F f) {
+    static_assert(std::is_trivially_destructible_v<F>, "capture by reference: see above");
+    using R = std::invoke_result_t<F>;
+    if (waiting_.fetch_add(1) >= max_waiting_) {
+      waiting_.fetch_sub(1);
+      throw ServiceUnavailable("blocking work queue is full", 1);
+    }
+    struct Release {
+      std::atomic<int>& n;
+      ~Release() { n.fetch_sub(1); }
+    } release{waiting_};
+    // A coroutine function, not a capturing coroutine lambda: g++ 12 mishandles the captures of
+    // lambda coroutines passed as temporaries (double destruction).
+    co_return co_await boost::asio::co_spawn(pool_.get_executor(), invoke<R>(std::move(f)),
+                                             boost::asio::use_awaitable);
+  }
+
+  void stop() { pool_.join(); }
+  int waiting() const { return waiting_.load(); }
+
+ private:
+  template <class R, class F>
+  static boost::asio::awaitable<R> invoke(F fn) {
+    if constexpr (std::is_void_v<R>) {
+      fn();
+      co_return;
+    } else {
+      co_return fn();
+    }
+  }
+
+  boost::asio::thread_pool pool_;
+  std::atomic<int> waiting_{0};
+  int max_waiting_;
+};
+
+}  // namespace leadgate

@@ -1,0 +1,475 @@
+#include "crypto/crypto.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace leadgate {
+namespace {
+
+// ---- OpenSSL ownership ----
+
+struct MdFree {
+  void operator()(EVP_MD* p) const noexcept { EVP_MD_free(p); }
+};
+struct MacFree {
+  void operator()(EVP_MAC* p) const noexcept { EVP_MAC_free(p); }
+};
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* p) const noexcept { EVP_MAC_CTX_free(p); }
+};
+struct KdfFree {
+  void operator()(EVP_KDF* p) const noexcept { EVP_KDF_free(p); }
+};
+struct KdfCtxFree {
+  void operator()(EVP_KDF_CTX* p) const noexcept { EVP_KDF_CTX_free(p); }
+};
+struct CipherFree {
+  void operator()(EVP_CIPHER* p) const noexcept { EVP_CIPHER_free(p); }
+};
+struct CipherCtxFree {
+  void operator()(EVP_CIPHER_CTX* p) const noexcept { EVP_CIPHER_CTX_free(p); }
+};
+using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
+using KdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, KdfCtxFree>;
+using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+
+[[noreturn]] void fail(const char* what) {
+  throw std::runtime_error(std::string("crypto: ") + what);
+}
+
+// Explicit fetches are done once: implicit fetching on every call is slow in OpenSSL 3.
+// Function-local static: constructed after OpenSSL initialises, so freed before its atexit cleanup.
+struct Algorithms {
+  std::unique_ptr<EVP_MD, MdFree> sha256{EVP_MD_fetch(nullptr, "SHA256", nullptr)};
+  std::unique_ptr<EVP_MAC, MacFree> hmac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
+  std::unique_ptr<EVP_KDF, KdfFree> hkdf{EVP_KDF_fetch(nullptr, "HKDF", nullptr)};
+  std::unique_ptr<EVP_CIPHER, CipherFree> aes_gcm{
+      EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr)};
+
+  Algorithms() {
+    if (!sha256 || !hmac || !hkdf || !aes_gcm) fail("cannot fetch SHA256/HMAC/HKDF/AES-256-GCM");
+  }
+};
+
+const Algorithms& algorithms() {
+  static const Algorithms algs;
+  return algs;
+}
+
+const unsigned char* bytes_of(std::string_view s) {
+  // Never hand OpenSSL a null pointer, even for empty input.
+  static const unsigned char kEmpty = 0;
+  return s.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(s.data());
+}
+
+unsigned char* bytes_of(std::string& s) {
+  return reinterpret_cast<unsigned char*>(s.data());
+}
+
+int checked_int(std::size_t n) {
+  if (n > static_cast<std::size_t>(INT_MAX)) throw std::length_error("crypto: input too large");
+  return static_cast<int>(n);
+}
+
+// OSSL_PARAM takes non-const pointers but never writes through input parameters.
+OSSL_PARAM octet_param(const char* name, std::string_view value) {
+  return OSSL_PARAM_construct_octet_string(name, const_cast<unsigned char*>(bytes_of(value)),
+                                           value.size());
+}
+
+// Fills out with uniform values in [0, range) drawn from random bytes below the largest multiple
+// of range, so no value is favoured (plain modulo would bias the low values).
+std::string uniform_chars(std::size_t n, std::string_view alphabet) {
+  const unsigned range = static_cast<unsigned>(alphabet.size());
+  const unsigned limit = 256 - 256 % range;
+  std::string out;
+  out.reserve(n);
+  while (out.size() < n) {
+    const std::size_t missing = n - out.size();
+    const std::string pool = random_bytes(missing + missing / 4 + 8);
+    for (const char c : pool) {
+      const unsigned b = static_cast<unsigned char>(c);
+      if (b >= limit) continue;
+      out.push_back(alphabet[b % range]);
+      if (out.size() == n) break;
+    }
+  }
+  return out;
+}
+
+constexpr std::string_view kBase64Std =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr std::string_view kBase64Url =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string base64_encode_with(std::string_view bytes, std::string_view alphabet, bool pad) {
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  auto byte = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
+  };
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const std::uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
+    out.push_back(alphabet[v >> 18 & 0x3f]);
+    out.push_back(alphabet[v >> 12 & 0x3f]);
+    out.push_back(alphabet[v >> 6 & 0x3f]);
+    out.push_back(alphabet[v & 0x3f]);
+  }
+  const std::size_t rest = bytes.size() - i;
+  if (rest > 0) {
+    std::uint32_t v = byte(i) << 16;
+    if (rest == 2) v |= byte(i + 1) << 8;
+    out.push_back(alphabet[v >> 18 & 0x3f]);
+    out.push_back(alphabet[v >> 12 & 0x3f]);
+    if (rest == 2) out.push_back(alphabet[v >> 6 & 0x3f]);
+    if (pad) out.append(rest == 1 ? "==" : "=");
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode_with(std::string_view text, std::string_view alphabet) {
+  std::array<int, 256> value{};
+  value.fill(-1);
+  for (std::size_t k = 0; k < alphabet.size(); ++k) {
+    value[static_cast<unsigned char>(alphabet[k])] = static_cast<int>(k);
+  }
+  // Padding is optional, but when present it must bring the length to a multiple of 4.
+  if (text.size() % 4 == 0 && !text.empty()) {
+    if (text.back() == '=') text.remove_suffix(1);
+    if (text.back() == '=') text.remove_suffix(1);
+  }
+  if (text.size() % 4 == 1) return std::nullopt;
+
+  std::string out;
+  out.reserve(text.size() / 4 * 3 + 2);
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (const char c : text) {
+    const int v = value[static_cast<unsigned char>(c)];
+    if (v < 0) return std::nullopt;  // also rejects '=' in the middle and whitespace
+    acc = (acc << 6 | static_cast<std::uint32_t>(v)) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>(acc >> bits & 0xff));
+    }
+  }
+  // Leftover bits must be zero, so every byte string has exactly one encoding.
+  if ((acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+// Keeps `head` leading and `tail` trailing UTF-8 characters and writes one X per other character;
+// values too short to keep anything hidden become all X.
+std::string mask_keep(std::string_view s, std::size_t head, std::size_t tail) {
+  std::vector<std::size_t> starts;  // byte offset where each character begins
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i == 0 || (static_cast<unsigned char>(s[i]) & 0xc0) != 0x80) starts.push_back(i);
+  }
+  const std::size_t count = starts.size();
+  if (count <= head + tail) return std::string(count, 'X');
+  std::string out(s.substr(0, starts[head]));
+  out.append(count - head - tail, 'X');
+  out.append(s.substr(starts[count - tail]));
+  return out;
+}
+
+constexpr std::size_t kNonceSize = 12;
+constexpr std::size_t kTagSize = 16;
+constexpr std::size_t kKeySize = 32;
+constexpr std::string_view kSealPrefix = "v1:";
+// Purposes are code constants, so the cache stays tiny; the cap only guards against misuse.
+constexpr std::size_t kMaxCachedKeys = 64;
+
+// Derived key that wipes itself.
+struct Key {
+  std::string bytes;
+  explicit Key(std::string b) : bytes(std::move(b)) {}
+  Key(const Key&) = default;
+  Key& operator=(const Key&) = delete;
+  ~Key() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+};
+
+}  // namespace
+
+// ---- Random ----
+
+std::string random_bytes(std::size_t n) {
+  std::string out(n, '\0');
+  std::size_t done = 0;
+  while (done < n) {
+    const int chunk = static_cast<int>(std::min<std::size_t>(n - done, INT_MAX));
+    if (RAND_bytes(bytes_of(out) + done, chunk) != 1) fail("RAND_bytes failed");
+    done += static_cast<std::size_t>(chunk);
+  }
+  return out;
+}
+
+std::string random_token(std::size_t n_chars) {
+  return uniform_chars(n_chars, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
+}
+
+std::string random_digits(std::size_t n) {
+  return uniform_chars(n, "0123456789");
+}
+
+std::string uuid_v4() {
+  std::string b = random_bytes(16);
+  b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3f) | 0x80);  // variant 10xx
+  const std::string h = hex_encode(b);
+  std::string out;
+  out.reserve(36);
+  out.append(h, 0, 8).append(1, '-').append(h, 8, 4).append(1, '-').append(h, 12, 4);
+  out.append(1, '-').append(h, 16, 4).append(1, '-').append(h, 20, 12);
+  return out;
+}
+
+// ---- Encoding ----
+
+std::string base64_encode(std::string_view bytes) {
+  return base64_encode_with(bytes, kBase64Std, true);
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  return base64_decode_with(text, kBase64Std);
+}
+
+std::string base64url_encode(std::string_view bytes) {
+  return base64_encode_with(bytes, kBase64Url, false);
+}
+
+std::optional<std::string> base64url_decode(std::string_view text) {
+  return base64_decode_with(text, kBase64Url);
+}
+
+std::string hex_encode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0x0f]);
+  }
+  return out;
+}
+
+// ---- Hashes / MACs ----
+
+std::string sha256(std::string_view data) {
+  std::string out(32, '\0');
+  unsigned int len = 0;
+  if (EVP_Digest(bytes_of(data), data.size(), bytes_of(out), &len, algorithms().sha256.get(),
+                 nullptr) != 1 ||
+      len != out.size()) {
+    fail("SHA-256 failed");
+  }
+  return out;
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  MacCtxPtr ctx(EVP_MAC_CTX_new(algorithms().hmac.get()));
+  if (!ctx) fail("EVP_MAC_CTX_new failed");
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_end(),
+  };
+  std::string out(32, '\0');
+  std::size_t len = 0;
+  if (EVP_MAC_init(ctx.get(), bytes_of(key), key.size(), params) != 1 ||
+      EVP_MAC_update(ctx.get(), bytes_of(data), data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), bytes_of(out), &len, out.size()) != 1 || len != out.size()) {
+    fail("HMAC-SHA256 failed");
+  }
+  return out;
+}
+
+std::string hkdf_sha256(std::string_view key, std::string_view salt, std::string_view info,
+                        std::size_t out_len) {
+  KdfCtxPtr ctx(EVP_KDF_CTX_new(algorithms().hkdf.get()));
+  if (!ctx) fail("EVP_KDF_CTX_new failed");
+  char digest[] = "SHA256";
+  std::vector<OSSL_PARAM> params;
+  params.push_back(OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0));
+  params.push_back(octet_param(OSSL_KDF_PARAM_KEY, key));
+  if (!salt.empty()) params.push_back(octet_param(OSSL_KDF_PARAM_SALT, salt));
+  if (!info.empty()) params.push_back(octet_param(OSSL_KDF_PARAM_INFO, info));
+  params.push_back(OSSL_PARAM_construct_end());
+  std::string out(out_len, '\0');
+  if (EVP_KDF_derive(ctx.get(), bytes_of(out), out.size(), params.data()) != 1) {
+    OPENSSL_cleanse(out.data(), out.size());
+    fail("HKDF-SHA256 failed");
+  }
+  return out;
+}
+
+bool constant_time_equals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(bytes_of(a), bytes_of(b), a.size()) == 0;
+}
+
+// ---- PII sealing ----
+
+struct PiiCipher::State {
+  std::string master_key;
+  std::mutex mu;
+  std::map<std::string, std::string, std::less<>> derived;  // info -> key, guarded by mu
+
+  ~State() {
+    OPENSSL_cleanse(master_key.data(), master_key.size());
+    for (auto& [info, key] : derived) OPENSSL_cleanse(key.data(), key.size());
+  }
+
+  Key key_for(std::string_view label, std::string_view purpose) {
+    std::string info = "leadgate:";
+    info.append(label).append(":").append(purpose);
+    {
+      const std::lock_guard lock(mu);
+      if (const auto it = derived.find(info); it != derived.end()) return Key(it->second);
+    }
+    // Derivation is deterministic, so racing threads compute the same key; derive unlocked.
+    Key key(hkdf_sha256(master_key, {}, info, kKeySize));
+    const std::lock_guard lock(mu);
+    if (derived.size() < kMaxCachedKeys) derived.try_emplace(std::move(info), key.bytes);
+    return key;
+  }
+};
+
+PiiCipher::PiiCipher(std::string master_key) {
+  if (master_key.size() != kMasterKeySize) {
+    OPENSSL_cleanse(master_key.data(), master_key.size());
+    throw std::invalid_argument("PiiCipher: master key must be exactly 32 bytes");
+  }
+  state_ = std::make_unique<State>();
+  state_->master_key = std::move(master_key);
+}
+
+PiiCipher::~PiiCipher() = default;
+PiiCipher::PiiCipher(PiiCipher&&) noexcept = default;
+PiiCipher& PiiCipher::operator=(PiiCipher&&) noexcept = default;
+
+std::string PiiCipher::seal(std::string_view purpose, std::string_view plaintext) const {
+  const Key key = state_->key_for("pii", purpose);
+  const std::string nonce = random_bytes(kNonceSize);
+  // Layout: nonce | ciphertext | tag.
+  std::string blob(kNonceSize + plaintext.size() + kTagSize, '\0');
+  std::copy(nonce.begin(), nonce.end(), blob.begin());
+  unsigned char* ct = bytes_of(blob) + kNonceSize;
+
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) fail("EVP_CIPHER_CTX_new failed");
+  int len = 0;
+  if (EVP_EncryptInit_ex2(ctx.get(), algorithms().aes_gcm.get(), bytes_of(key.bytes),
+                          bytes_of(nonce), nullptr) != 1) {
+    fail("AES-GCM init failed");
+  }
+  if (!purpose.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes_of(purpose),
+                                            checked_int(purpose.size())) != 1) {
+    fail("AES-GCM AAD failed");
+  }
+  int written = 0;
+  if (!plaintext.empty()) {
+    if (EVP_EncryptUpdate(ctx.get(), ct, &len, bytes_of(plaintext),
+                          checked_int(plaintext.size())) != 1) {
+      fail("AES-GCM encrypt failed");
+    }
+    written = len;
+  }
+  if (EVP_EncryptFinal_ex(ctx.get(), ct + written, &len) != 1) fail("AES-GCM final failed");
+  written += len;
+  if (static_cast<std::size_t>(written) != plaintext.size()) fail("AES-GCM length mismatch");
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize),
+                          ct + plaintext.size()) != 1) {
+    fail("AES-GCM tag failed");
+  }
+  std::string out(kSealPrefix);
+  out += base64_encode(blob);
+  return out;
+}
+
+std::string PiiCipher::open(std::string_view purpose, std::string_view sealed) const {
+  if (!sealed.starts_with(kSealPrefix)) fail("sealed value: unknown format");
+  std::optional<std::string> blob = base64_decode(sealed.substr(kSealPrefix.size()));
+  if (!blob || blob->size() < kNonceSize + kTagSize) fail("sealed value: malformed");
+  const std::size_t ct_size = blob->size() - kNonceSize - kTagSize;
+  unsigned char* nonce = bytes_of(*blob);
+  unsigned char* ct = nonce + kNonceSize;
+  unsigned char* tag = ct + ct_size;
+
+  const Key key = state_->key_for("pii", purpose);
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) fail("EVP_CIPHER_CTX_new failed");
+  std::string plain(ct_size, '\0');
+  int len = 0;
+  int written = 0;
+  if (EVP_DecryptInit_ex2(ctx.get(), algorithms().aes_gcm.get(), bytes_of(key.bytes), nonce,
+                          nullptr) != 1) {
+    fail("AES-GCM init failed");
+  }
+  if (!purpose.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes_of(purpose),
+                                            checked_int(purpose.size())) != 1) {
+    fail("AES-GCM AAD failed");
+  }
+  if (ct_size > 0) {
+    if (EVP_DecryptUpdate(ctx.get(), bytes_of(plain), &len, ct, checked_int(ct_size)) != 1) {
+      fail("AES-GCM decrypt failed");
+    }
+    written = len;
+  }
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize), tag) != 1) {
+    fail("AES-GCM tag failed");
+  }
+  if (EVP_DecryptFinal_ex(ctx.get(), bytes_of(plain) + written, &len) != 1) {
+    // Unauthenticated plaintext must not linger in memory.
+    OPENSSL_cleanse(plain.data(), plain.size());
+    fail("sealed value: authentication failed (tampered, wrong purpose or wrong key)");
+  }
+  return plain;
+}
+
+std::string PiiCipher::blind_index(std::string_view purpose, std::string_view value) const {
+  const Key key = state_->key_for("bidx", purpose);
+  return hex_encode(hmac_sha256(key.bytes, value));
+}
+
+// ---- Masks ----
+
+std::string mask_mobile(std::string_view mobile) {
+  return mask_keep(mobile, 2, 2);
+}
+
+std::string mask_pan(std::string_view pan) {
+  return mask_keep(pan, 2, 2);
+}
+
+std::string mask_email(std::string_view email) {
+  const std::size_t at = email.rfind('@');
+  if (at == std::string_view::npos) return mask_generic(email);
+  std::string out = mask_generic(email.substr(0, at));
+  out.append(email.substr(at));
+  return out;
+}
+
+std::string mask_generic(std::string_view value) {
+  return mask_keep(value, 1, 1);
+}
+
+}  // namespace leadgate

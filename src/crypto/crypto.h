@@ -1,0 +1,93 @@
+#pragma once
+// Randomness, encodings, hashes and PII sealing on OpenSSL 3 EVP, plus the masks logs and audit
+// use in place of raw PII. Every function is safe to call from many threads at once.
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace leadgate {
+
+// ---- Random (OpenSSL DRBG) ----
+
+// n bytes from RAND_bytes; throws std::runtime_error when the DRBG fails.
+std::string random_bytes(std::size_t n);
+// n_chars from [A-Za-z0-9], each uniform (rejection sampling, no modulo bias).
+std::string random_token(std::size_t n_chars);
+// n uniform decimal digits, for OTPs (rejection sampling, no modulo bias).
+std::string random_digits(std::size_t n);
+// RFC 9562 version 4 UUID, lowercase 8-4-4-4-12.
+std::string uuid_v4();
+
+// ---- Encoding ----
+
+// RFC 4648 base64 with padding.
+std::string base64_encode(std::string_view bytes);
+// Strict: nullopt on characters outside the alphabet, whitespace, misplaced padding, impossible
+// lengths or non-zero unused bits. Padding is optional; when present it must be complete.
+std::optional<std::string> base64_decode(std::string_view text);
+// RFC 4648 section 5 alphabet ("-_"), without padding.
+std::string base64url_encode(std::string_view bytes);
+// Same rules as base64_decode, URL-safe alphabet.
+std::optional<std::string> base64url_decode(std::string_view text);
+// Lowercase hex.
+std::string hex_encode(std::string_view bytes);
+
+// ---- Hashes / MACs ----
+
+// Raw 32-byte digest.
+std::string sha256(std::string_view data);
+// Raw 32-byte MAC.
+std::string hmac_sha256(std::string_view key, std::string_view data);
+// RFC 5869 HKDF-SHA256 (extract + expand), out_len bytes. Empty salt means the RFC's zero salt.
+std::string hkdf_sha256(std::string_view key, std::string_view salt, std::string_view info,
+                        std::size_t out_len);
+// Contents compared in constant time (CRYPTO_memcmp); different sizes are simply unequal, so the
+// length may leak but the contents do not.
+bool constant_time_equals(std::string_view a, std::string_view b);
+
+// ---- PII sealing ----
+
+// AES-256-GCM with one key per purpose, derived from a 32-byte master key by HKDF-SHA256
+// (info "leadgate:pii:" + purpose); blind indexes use separate derived keys (info
+// "leadgate:bidx:" + purpose). A purpose is a fixed label from code ("pan", "mobile"), never
+// input. Movable, not copyable; a moved-from cipher must not be used.
+class PiiCipher {
+ public:
+  static constexpr std::size_t kMasterKeySize = 32;
+
+  // Throws std::invalid_argument unless master_key is exactly 32 bytes.
+  explicit PiiCipher(std::string master_key);
+  ~PiiCipher();
+  PiiCipher(PiiCipher&&) noexcept;
+  PiiCipher& operator=(PiiCipher&&) noexcept;
+  PiiCipher(const PiiCipher&) = delete;
+  PiiCipher& operator=(const PiiCipher&) = delete;
+
+  // "v1:" + base64(nonce(12) | ciphertext | tag(16)); a fresh random nonce each call and
+  // AAD = purpose, so a value sealed for "pan" cannot be opened as "mobile".
+  std::string seal(std::string_view purpose, std::string_view plaintext) const;
+  // Throws std::runtime_error on tampering, wrong purpose, wrong key or bad format.
+  std::string open(std::string_view purpose, std::string_view sealed) const;
+  // hex(HMAC-SHA256(derived blind-index key for purpose, value)), for equality lookups.
+  std::string blind_index(std::string_view purpose, std::string_view value) const;
+
+ private:
+  struct State;  // master key + derived-key cache behind a mutex
+  std::unique_ptr<State> state_;
+};
+
+// ---- Masks for logs and audit (UTF-8 aware: one X per character) ----
+
+// First 2 and last 2 visible: "9876543210" -> "98XXXXXX10". 4 characters or fewer: all X.
+std::string mask_mobile(std::string_view mobile);
+// First 2 and last 2 visible: "ABCDE1234F" -> "ABXXXXXX4F". 4 characters or fewer: all X.
+std::string mask_pan(std::string_view pan);
+// Local part masked as mask_generic, domain kept: "john.doe@example.com" ->
+// "jXXXXXXe@example.com". Without an '@' the whole value is masked as mask_generic.
+std::string mask_email(std::string_view email);
+// First and last character visible, X in between; 2 characters or fewer: all X.
+std::string mask_generic(std::string_view value);
+
+}  // namespace leadgate

@@ -1,0 +1,40 @@
+#pragma once
+// Prometheus text-format metrics: counters and histograms with label sets. Thread-safe.
+#include <array>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace leadgate {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+class Metrics {
+ public:
+  void count(const std::string& name, const Labels& labels, double delta = 1.0);
+  void observe(const std::string& name, const Labels& labels, double seconds);
+  void set_gauge(const std::string& name, const Labels& labels, double value);
+  void describe(const std::string& name, const std::string& type, const std::string& help);
+  std::string render() const;
+
+  static constexpr std::array<double, 14> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                   0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+
+ private:
+  struct Histogram {
+    std::array<std::uint64_t, kBuckets.size()> buckets{};
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  struct Family {
+    std::string type;
+    std::string help;
+    std::map<Labels, double> values;
+    std::map<Labels, Histogram> histograms;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, Family> families_;
+};
+
+}  // namespace leadgate

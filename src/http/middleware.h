@@ -1,0 +1,35 @@
+#pragma once
+// The middleware chain. Every request passes, in this order (outermost first):
+//   1. metrics        — counts requests by route and status, observes latency by route
+//   2. request id     — takes or makes X-Request-ID, echoes it, writes the access log line
+//   3. error mapping  — turns ApiError / unavailability / faults into problem+json
+//   4. auth           — API key (routes that need one); see app/auth.h
+//   5. idempotency    — Idempotency-Key replay (routes that opt in); see app/idempotency.h
+//   6. the handler
+// A middleware is `co_await next(req, ctx)` with work before and after.
+#include <vector>
+
+#include "http/metrics.h"
+#include "http/types.h"
+
+namespace leadgate {
+
+using Middleware = std::function<boost::asio::awaitable<Response>(const Request&, RequestContext&,
+                                                                  const Handler&)>;
+
+// Wraps `handler` in `chain` (chain[0] outermost).
+Handler compose(const std::vector<Middleware>& chain, Handler handler);
+
+Middleware metrics_middleware(Metrics& metrics);
+Middleware request_id_middleware();
+Middleware error_mapping_middleware();
+
+// Parses a JSON object body: 415 unless Content-Type is application/json, 400 on malformed
+// JSON or a non-object.
+boost::json::object parse_json_object(const Request& req);
+
+// Builds a problem+json response (used by error mapping and by the server for 413/400).
+Response problem_response(const Request& req, int status, const std::string& code,
+                          const std::string& detail, const std::string& request_id);
+
+}  // namespace leadgate

@@ -1,0 +1,32 @@
+#pragma once
+// Routes: method + path pattern ("/api_v1/consent/{token}") -> handler with its policies.
+#include <string>
+#include <vector>
+
+#include "http/types.h"
+
+namespace leadgate {
+
+struct Route {
+  http::verb method;
+  std::string pattern;
+  Handler handler;
+  bool requires_api_key = true;
+  bool idempotent = false;  // honours Idempotency-Key
+};
+
+class Router {
+ public:
+  void add(Route route);
+  struct Match {
+    const Route* route = nullptr;      // null: no route for this method and path
+    std::vector<std::string> allowed;  // methods of the path when the method did not match
+    std::map<std::string, std::string> params;
+  };
+  Match match(http::verb method, std::string_view target) const;
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace leadgate

@@ -1,0 +1,141 @@
+#include "http/server.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+
+#include "app/log.h"
+#include "http/middleware.h"
+
+namespace leadgate {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+struct HttpServer::Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  std::atomic<bool> busy{false};  // a request is being read past its headers, handled or written
+};
+
+HttpServer::HttpServer(asio::io_context& ioc, ServerOptions options, Dispatch dispatch)
+    : ioc_(ioc), options_(options), dispatch_(std::move(dispatch)), acceptor_(ioc) {}
+
+void HttpServer::start(const std::string& host, unsigned short port) {
+  tcp::endpoint endpoint(asio::ip::make_address(host), port);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  port_ = acceptor_.local_endpoint().port();
+  asio::co_spawn(acceptor_.get_executor(), accept_loop(), asio::detached);
+}
+
+void HttpServer::begin_shutdown() {
+  stopping_ = true;
+  asio::dispatch(acceptor_.get_executor(), [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  });
+  std::lock_guard lock(mutex_);
+  for (const auto& conn : connections_) {
+    if (conn->busy) continue;  // it closes itself after answering
+    asio::dispatch(conn->stream.get_executor(), [conn] {
+      if (!conn->busy) conn->stream.socket().cancel();
+    });
+  }
+}
+
+asio::awaitable<void> HttpServer::accept_loop() {
+  while (!stopping_) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor_.async_accept(
+        asio::make_strand(ioc_), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (stopping_ || ec == asio::error::operation_aborted) break;
+      log_warn("accept_failed", {{"error", ec.message()}});
+      continue;
+    }
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, session(std::move(socket)), asio::detached);
+  }
+}
+
+asio::awaitable<void> HttpServer::session(tcp::socket socket) {
+  auto conn = std::make_shared<Connection>(std::move(socket));
+  {
+    std::lock_guard lock(mutex_);
+    connections_.insert(conn);
+  }
+  ++open_;
+  std::string client_ip;
+  {
+    boost::system::error_code ec;
+    auto remote = conn->stream.socket().remote_endpoint(ec);
+    if (!ec) client_ip = remote.address().to_string();
+  }
+  beast::flat_buffer buffer;
+  boost::system::error_code ec;
+  bool first = true;
+  while (!stopping_) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(options_.body_limit);
+    parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+    conn->stream.expires_after(first ? options_.header_timeout : options_.idle_timeout);
+    first = false;
+    co_await http::async_read_header(conn->stream, buffer, parser,
+                                     asio::redirect_error(asio::use_awaitable, ec));
+    conn->busy = true;
+    Response res;
+    bool read_ok = !ec;
+    if (!ec) {
+      conn->stream.expires_after(options_.header_timeout);
+      co_await http::async_read(conn->stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
+      read_ok = !ec;
+    }
+    if (!read_ok) {
+      if (ec == http::error::body_limit) {
+        Request stub;
+        stub.version(11);
+        res = problem_response(
+            stub, 413, "PAYLOAD_TOO_LARGE",
+            "Request body exceeds " + std::to_string(options_.body_limit) + " bytes", "");
+      } else if (ec == http::error::header_limit || ec == http::error::bad_target ||
+                 ec == http::error::bad_method || ec == http::error::bad_version ||
+                 ec == http::error::bad_field || ec == http::error::bad_value ||
+                 ec == http::error::bad_line_ending || ec == http::error::bad_content_length ||
+                 ec == http::error::bad_chunk) {
+        Request stub;
+        stub.version(11);
+        res = problem_response(stub, 400, "BAD_REQUEST", "Malformed HTTP request", "");
+      } else {
+        break;  // EOF, timeout, reset, cancelled by shutdown: nothing to answer
+      }
+      res.keep_alive(false);
+    } else {
+      Request req = parser.release();
+      res = co_await dispatch_(req, client_ip);
+      res.keep_alive(req.keep_alive() && !stopping_);
+    }
+    res.prepare_payload();
+    conn->stream.expires_after(options_.write_timeout);
+    co_await http::async_write(conn->stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    conn->busy = false;
+    if (ec || !res.keep_alive()) break;
+  }
+  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  conn->stream.close();
+  {
+    std::lock_guard lock(mutex_);
+    connections_.erase(conn);
+  }
+  --open_;
+}
+
+}  // namespace leadgate

@@ -1,0 +1,38 @@
+#include "http/types.h"
+
+#include <boost/json/serialize.hpp>
+
+#include "http/problem.h"
+
+namespace leadgate {
+
+bool Caller::allows(const std::string& environment) const {
+  for (const auto& e : environments) {
+    if (e == environment) return true;
+  }
+  return false;
+}
+
+void RequestContext::require_environment(const std::string& env) {
+  environment = env;
+  if (!caller || !caller->allows(env)) {
+    throw ApiError(403, "ENVIRONMENT_FORBIDDEN",
+                   "This API key is not allowed to access environment '" + env + "'");
+  }
+}
+
+Response text_response(const Request& req, http::status status, std::string body,
+                       std::string content_type) {
+  Response res{status, req.version()};
+  res.set(http::field::content_type, content_type);
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+Response json_response(const Request& req, http::status status, const boost::json::value& body) {
+  return text_response(req, status, boost::json::serialize(body), "application/json");
+}
+
+}  // namespace leadgate

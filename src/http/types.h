@@ -1,0 +1,46 @@
+#pragma once
+// Request/response types shared by the server, middleware and handlers.
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/value.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace leadgate {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+// Who is calling: the API key's public id, name and environment scopes.
+struct Caller {
+  std::string key_id;
+  std::string key_name;
+  std::vector<std::string> environments;
+  bool allows(const std::string& environment) const;
+};
+
+struct RequestContext {
+  std::string request_id;
+  std::string route;        // the route's pattern, e.g. /api_v1/create_lead (bounded metric label)
+  std::string environment;  // set by handlers once known, for the access log
+  std::string client_ip;
+  std::map<std::string, std::string> path_params;
+  std::optional<Caller> caller;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  // 403 unless the caller's key is scoped for `environment`.
+  void require_environment(const std::string& environment);
+};
+
+using Handler = std::function<boost::asio::awaitable<Response>(const Request&, RequestContext&)>;
+
+Response json_response(const Request& req, http::status status, const boost::json::value& body);
+Response text_response(const Request& req, http::status status, std::string body,
+                       std::string content_type);
+
+}  // namespace leadgate

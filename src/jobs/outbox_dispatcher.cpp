@@ -1,0 +1,156 @@
+#include "jobs/outbox_dispatcher.h"
+
+#include <unistd.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "app/log.h"
+
+namespace leadgate {
+namespace {
+constexpr int kBatch = 16;
+}
+
+std::string outbox_template_payload(const std::string& destination, const std::string& template_id,
+                                    const std::vector<std::string>& params) {
+  boost::json::array p;
+  for (const auto& v : params) p.emplace_back(v);
+  return boost::json::serialize(boost::json::object{
+      {"destination", destination}, {"template_id", template_id}, {"params", p}});
+}
+
+OutboxDispatcher::OutboxDispatcher(boost::asio::any_io_executor executor, Store& store,
+                                   BlockingPool& pool, WhatsAppSender& sender,
+                                   const PiiCipher& cipher, const Config& config, Metrics& metrics)
+    : strand_(boost::asio::make_strand(executor)),
+      timer_(strand_),
+      store_(store),
+      pool_(pool),
+      sender_(sender),
+      cipher_(cipher),
+      config_(config),
+      metrics_(metrics),
+      owner_("instance-" + std::to_string(getpid()) + "-" + random_token(8)) {
+  metrics_.describe("leadgate_outbox_attempts_total", "counter",
+                    "Outbox delivery attempts by kind and outcome");
+}
+
+void OutboxDispatcher::start() {
+  boost::asio::co_spawn(strand_, run(), [this](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log_error("outbox_dispatcher_crashed", {{"error", ex.what()}});
+      }
+    }
+    stopped_ = true;
+  });
+}
+
+void OutboxDispatcher::notify() {
+  boost::asio::post(strand_, [this] { timer_.cancel(); });
+}
+
+void OutboxDispatcher::stop() {
+  stopping_ = true;
+  notify();
+}
+
+boost::asio::awaitable<void> OutboxDispatcher::run() {
+  log_info("outbox_dispatcher_started", {{"owner", owner_}, {"sandbox", sender_.sandboxed()}});
+  while (!stopping_) {
+    std::vector<OutboxMessage> batch;
+    try {
+      const auto now = now_ms();
+      // The lease outlives one delivery attempt by a wide margin.
+      const auto lease_until = now + 2 * config_.gupshup_timeout.count() + 30000;
+      batch =
+          co_await pool_.run([&] { return store_.claim_outbox(now, kBatch, owner_, lease_until); });
+    } catch (const std::exception& e) {
+      log_warn("outbox_claim_failed", {{"error", e.what()}});
+    }
+    for (const auto& message : batch) {
+      if (stopping_) break;
+      co_await deliver(message);
+    }
+    if (stopping_) break;
+    if (static_cast<int>(batch.size()) == kBatch) continue;
+    timer_.expires_after(config_.outbox_poll);
+    boost::system::error_code ec;
+    co_await timer_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+  try {
+    co_await pool_.run([&] { store_.release_outbox_leases(owner_); });
+  } catch (const std::exception& e) {
+    log_warn("outbox_release_failed", {{"error", e.what()}});
+  }
+  log_info("outbox_dispatcher_stopped", {{"owner", owner_}});
+}
+
+boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
+  OutboxAttempt attempt;
+  attempt.outbox_id = m.id;
+  attempt.attempt = m.attempts + 1;
+  attempt.started_at = now_ms();
+  std::string destination;
+  bool retryable = true;
+  try {
+    auto payload = boost::json::parse(cipher_.open("outbox", m.payload_enc)).as_object();
+    destination = std::string(payload.at("destination").as_string());
+    const auto& env = config_.env(m.environment);
+    if (m.kind == "whatsapp_template") {
+      std::vector<std::string> params;
+      for (const auto& p : payload.at("params").as_array()) params.emplace_back(p.as_string());
+      attempt.provider_message_id = co_await sender_.send_template(
+          env, destination, std::string(payload.at("template_id").as_string()), params);
+    } else {
+      attempt.provider_message_id =
+          co_await sender_.send_text(env, destination, std::string(payload.at("text").as_string()));
+    }
+    attempt.outcome = "accepted";
+  } catch (const PartnerError& e) {
+    attempt.outcome = "failed";
+    attempt.http_status = e.http_status;
+    attempt.error = e.what();
+  } catch (const std::exception& e) {
+    // An unreadable payload or unknown environment will not get better by retrying.
+    attempt.outcome = "failed";
+    attempt.error = std::string("undeliverable: ") + e.what();
+    retryable = false;
+  }
+  attempt.duration_ms = now_ms() - attempt.started_at;
+  std::string status = "sent";
+  std::int64_t next = attempt.started_at;
+  if (attempt.outcome != "accepted") {
+    if (!retryable || attempt.attempt >= config_.outbox_max_attempts) {
+      status = "dead";
+    } else {
+      status = "pending";
+      next = now_ms() + backoff_delay(config_.outbox_backoff, attempt.attempt).count();
+    }
+  }
+  metrics_.count("leadgate_outbox_attempts_total", {{"kind", m.kind}, {"outcome", status}});
+  log_event(
+      status == "sent" ? LogLevel::info : LogLevel::warn, "outbox_attempt",
+      {{"outbox_id", m.id},
+       {"environment", m.environment},
+       {"kind", m.kind},
+       {"attempt", attempt.attempt},
+       {"destination", mask_mobile(destination.size() > 10 ? destination.substr(2) : destination)},
+       {"result", status},
+       {"provider_message_id", attempt.provider_message_id},
+       {"error", attempt.error}});
+  try {
+    co_await pool_.run([&] { store_.finish_outbox_attempt(attempt, status, next); });
+  } catch (const std::exception& e) {
+    // The lease expires and the row is retried; the provider may then see it twice.
+    log_error("outbox_record_failed", {{"outbox_id", m.id}, {"error", e.what()}});
+  }
+}
+
+}  // namespace leadgate

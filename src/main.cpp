@@ -1,0 +1,72 @@
+// leadgate: CLI entry point (interfaces.md §1).
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "app/app.h"
+#include "app/config.h"
+#include "app/log.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage:
+  leadgate [serve]                                   run the HTTP service
+  leadgate migrate                                   apply database migrations and exit
+  leadgate apikey create --name NAME --env ENV[,ENV] create an API key (printed once, last line)
+  leadgate version
+Configuration: LEADGATE_* environment variables (see README.md), LEADGATE_CONFIG file.
+)";
+
+// --flag value pairs after the sub-command words.
+std::map<std::string, std::string> flags(const std::vector<std::string>& args, std::size_t from) {
+  std::map<std::string, std::string> out;
+  for (std::size_t i = from; i < args.size(); ++i) {
+    if (args[i].rfind("--", 0) != 0 || i + 1 >= args.size()) {
+      throw std::invalid_argument("unexpected argument '" + args[i] + "'");
+    }
+    out[args[i].substr(2)] = args[i + 1];
+    ++i;
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  const std::string command = args.empty() ? "serve" : args[0];
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (command == "version" || command == "--version") {
+    std::cout << "leadgate " << LEADGATE_VERSION << "\n";
+    return 0;
+  }
+  try {
+    const leadgate::Config config = leadgate::load_config();
+    leadgate::set_log_level(leadgate::parse_log_level(config.log_level));
+    if (command == "serve") return leadgate::run_server(config);
+    if (command == "migrate") return leadgate::run_migrate(config);
+    if (command == "apikey" && args.size() >= 2 && args[1] == "create") {
+      auto f = flags(args, 2);
+      if (!f.contains("name") || !f.contains("env")) {
+        std::cerr << "leadgate apikey create: --name and --env are required\n" << kUsage;
+        return 2;
+      }
+      return leadgate::run_apikey_create(config, f["name"], f["env"]);
+    }
+    std::cerr << "leadgate: unknown command '" << command << "'\n" << kUsage;
+    return 2;
+  } catch (const leadgate::ConfigError& e) {
+    std::cerr << "leadgate: " << e.what() << "\n";
+    return 78;  // EX_CONFIG
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "leadgate: " << e.what() << "\n" << kUsage;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "leadgate: fatal: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,178 @@
+#include "partners/basic_app.h"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "app/log.h"
+#include "crypto/crypto.h"
+
+namespace leadgate {
+namespace {
+
+constexpr const char* kPartner = "basic_app";
+
+std::string to_partner_date(const std::string& iso) {  // YYYY-MM-DD -> DD-MM-YYYY
+  if (iso.size() != 10) return iso;
+  return iso.substr(8, 2) + "-" + iso.substr(5, 2) + "-" + iso.substr(0, 4);
+}
+
+class HttpBasicAppClient final : public BasicAppClient {
+ public:
+  HttpBasicAppClient(BasicAppOptions options, HttpClient& http, Metrics& metrics)
+      : options_(std::move(options)), http_(http), metrics_(metrics) {}
+  bool sandboxed() const override { return false; }
+
+  boost::asio::awaitable<FbbCreated> create_fbb(const EnvironmentConfig& env,
+                                                boost::json::object payload,
+                                                const std::string& request_id) override {
+    payload["environment"] = env.name;
+    ClientRequest req;
+    req.method = "POST";
+    req.url = options_.base_url + "/CreateFBBByBasicUser";
+    req.headers = {{"X-Api-Key", env.basic_app_api_key},
+                   {"X-User-Id", env.basic_app_user_id},
+                   {"X-Request-ID", request_id}};
+    req.content_type = "application/json";
+    req.body = boost::json::serialize(payload);
+    req.timeout = options_.timeout;
+    std::optional<PartnerError> last;
+    for (int attempt = 1; attempt <= options_.attempts; ++attempt) {
+      const auto started = std::chrono::steady_clock::now();
+      std::string outcome = "ok";
+      std::optional<FbbCreated> created;
+      try {
+        ClientResponse res = co_await http_.send(req);
+        check_http_status(res, "CreateFBBByBasicUser");
+        created = parse_fbb_answer(res.body);
+      } catch (const TransportError& e) {
+        last = PartnerError(std::string("CreateFBBByBasicUser: ") + e.what(),
+                            e.timed_out ? "timeout" : "transport", true);
+      } catch (const PartnerError& e) {
+        last = e;
+      }
+      if (!created) outcome = last->outcome;
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      record_partner_call(metrics_, kPartner, "CreateFBBByBasicUser", outcome, seconds);
+      log_event(created ? LogLevel::info : LogLevel::warn, "partner_call",
+                {{"partner", kPartner},
+                 {"call", "CreateFBBByBasicUser"},
+                 {"request_id", request_id},
+                 {"environment", env.name},
+                 {"attempt", attempt},
+                 {"outcome", outcome},
+                 {"duration_ms", seconds * 1000},
+                 {"error", created ? "" : last->what()}});
+      if (created) co_return *created;
+      if (!last->retryable || attempt == options_.attempts) break;
+      boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+      timer.expires_after(backoff_delay(options_.backoff, attempt));
+      co_await timer.async_wait(boost::asio::use_awaitable);
+    }
+    throw *last;
+  }
+
+ private:
+  BasicAppOptions options_;
+  HttpClient& http_;
+  Metrics& metrics_;
+};
+
+// SANDBOX SIMULATOR: stands in for the LOS when LEADGATE_BASIC_APP_URL is unset. It makes up
+// ids in the partner's formats; nothing leaves the machine.
+class SandboxBasicAppClient final : public BasicAppClient {
+ public:
+  explicit SandboxBasicAppClient(Metrics& metrics) : metrics_(metrics) {}
+  bool sandboxed() const override { return true; }
+  boost::asio::awaitable<FbbCreated> create_fbb(const EnvironmentConfig& env,
+                                                boost::json::object /*payload*/,
+                                                const std::string& request_id) override {
+    std::string id = random_token(6);
+    for (auto& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    FbbCreated out{"B" + id, uuid_v4()};
+    record_partner_call(metrics_, kPartner, "CreateFBBByBasicUser", "ok", 0);
+    log_info("partner_call", {{"partner", kPartner},
+                              {"call", "CreateFBBByBasicUser"},
+                              {"sandbox", true},
+                              {"request_id", request_id},
+                              {"environment", env.name},
+                              {"outcome", "ok"}});
+    co_return out;
+  }
+
+ private:
+  Metrics& metrics_;
+};
+
+}  // namespace
+
+std::unique_ptr<BasicAppClient> make_basic_app_client(const BasicAppOptions& options,
+                                                      HttpClient& http, Metrics& metrics) {
+  if (options.base_url.empty()) return std::make_unique<SandboxBasicAppClient>(metrics);
+  return std::make_unique<HttpBasicAppClient>(options, http, metrics);
+}
+
+boost::json::object fbb_payload(const LeadInput& in, const std::string& reference_id) {
+  boost::json::object p{{"referenceId", reference_id},
+                        {"firstName", in.first_name},
+                        {"lastName", in.last_name},
+                        {"mobileNumber", in.mobile},
+                        {"emailId", in.email},
+                        {"panNumber", in.pan},
+                        {"productCode", in.loan_type},
+                        {"productName", loan_type_name(in.loan_type)},
+                        {"loanAmount", in.loan_amount_req},
+                        {"loanTenureMonths", in.loan_tenure},
+                        {"creditScore", in.credit_score},
+                        {"includeCreditScore", in.include_credit_score},
+                        {"isLeadPrefilled", in.is_lead_prefilled},
+                        {"pincode", in.pincode},
+                        {"dateOfBirth", to_partner_date(in.date_of_birth)}};
+  auto opt = [&](const char* name, const std::optional<std::string>& v) {
+    if (v) p[name] = *v;
+  };
+  opt("state", in.state);
+  opt("gender", in.gender);
+  opt("rmName", in.application_assigned_to_rm);
+  opt("remarks", in.remarks);
+  opt("customerId", in.customer_id);
+  opt("qrShortCode", in.qr_short_code);
+  if (in.annual_income) p["annualIncome"] = *in.annual_income;
+  return p;
+}
+
+FbbCreated parse_fbb_answer(const std::string& body) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(body, ec);
+  if (ec || !value.is_object()) {
+    throw PartnerError("CreateFBBByBasicUser answered with a body that is not JSON",
+                       "invalid_response", false);
+  }
+  const auto& obj = value.as_object();
+  const auto* success = obj.if_contains("success");
+  if (!success || !success->is_bool() || !success->get_bool()) {
+    std::string message;
+    for (const char* k : {"message", "error"}) {
+      if (auto* v = obj.if_contains(k); v && v->is_string()) message = std::string(v->get_string());
+    }
+    throw PartnerError("CreateFBBByBasicUser rejected the lead" +
+                           (message.empty() ? std::string() : ": " + message),
+                       "rejected", false, 200, message.substr(0, 300));
+  }
+  const auto* data = obj.if_contains("data");
+  const auto* bid =
+      data && data->is_object() ? data->as_object().if_contains("basic_application_id") : nullptr;
+  const auto* aid =
+      data && data->is_object() ? data->as_object().if_contains("applicationId") : nullptr;
+  if (!bid || !bid->is_string() || bid->get_string().empty() || !aid || !aid->is_string() ||
+      aid->get_string().empty()) {
+    throw PartnerError(
+        "CreateFBBByBasicUser answered without basic_application_id and applicationId",
+        "invalid_response", false);
+  }
+  return FbbCreated{std::string(bid->get_string()), std::string(aid->get_string())};
+}
+
+}  // namespace leadgate

@@ -1,0 +1,47 @@
+#pragma once
+// The Basic Application API (the lender's loan origination system, "LOS"), interfaces.md §3.
+// All mapping between our lead and the partner's names lives here.
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+#include <memory>
+#include <string>
+
+#include "app/config.h"
+#include "domain/lead_validation.h"
+#include "http/client.h"
+#include "http/metrics.h"
+#include "partners/partner_call.h"
+
+namespace leadgate {
+
+struct FbbCreated {
+  std::string basic_application_id;
+  std::string application_id;
+};
+
+class BasicAppClient {
+ public:
+  virtual ~BasicAppClient() = default;
+  // CreateFBBByBasicUser with retries; throws PartnerError when it finally fails.
+  virtual boost::asio::awaitable<FbbCreated> create_fbb(const EnvironmentConfig& env,
+                                                        boost::json::object payload,
+                                                        const std::string& request_id) = 0;
+  virtual bool sandboxed() const = 0;
+};
+
+struct BasicAppOptions {
+  std::string base_url;  // empty: sandbox simulator
+  std::chrono::milliseconds timeout{30000};
+  int attempts = 3;
+  std::chrono::milliseconds backoff{500};
+};
+
+std::unique_ptr<BasicAppClient> make_basic_app_client(const BasicAppOptions& options,
+                                                      HttpClient& http, Metrics& metrics);
+
+// The lead in the partner's field names (dates DD-MM-YYYY, loan type as its product name).
+boost::json::object fbb_payload(const LeadInput& lead, const std::string& reference_id);
+// Validates a CreateFBBByBasicUser answer body; throws PartnerError (invalid_response/rejected).
+FbbCreated parse_fbb_answer(const std::string& body);
+
+}  // namespace leadgate

@@ -1,0 +1,119 @@
+#include "store/sqlite/sqlite_store.h"
+
+namespace leadgate {
+
+// Append-only: a released migration is never edited; a change is a new entry.
+const std::vector<std::string>& sqlite_migrations() {
+  static const std::vector<std::string> kMigrations{
+      // 1: API keys, leads, audit trail, outbox, idempotency records.
+      R"sql(
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  environments TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE leads (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  environment TEXT NOT NULL,
+  reference_id TEXT NOT NULL UNIQUE,
+  basic_application_id TEXT,
+  application_id TEXT,
+  status TEXT NOT NULL,
+  first_name_enc TEXT NOT NULL,
+  last_name_enc TEXT NOT NULL,
+  mobile_enc TEXT NOT NULL,
+  email_enc TEXT NOT NULL,
+  pan_enc TEXT NOT NULL,
+  dob_enc TEXT NOT NULL,
+  mobile_bidx TEXT NOT NULL,
+  pan_bidx TEXT NOT NULL,
+  loan_type TEXT NOT NULL,
+  loan_amount_req INTEGER NOT NULL,
+  loan_tenure INTEGER NOT NULL,
+  credit_score INTEGER NOT NULL,
+  pincode TEXT NOT NULL,
+  state TEXT,
+  gender TEXT,
+  application_assigned_to_rm TEXT,
+  remarks TEXT,
+  customer_id TEXT,
+  qr_short_code TEXT,
+  annual_income INTEGER,
+  include_credit_score INTEGER NOT NULL,
+  is_lead_prefilled INTEGER NOT NULL,
+  los_error TEXT NOT NULL DEFAULT '',
+  request_id TEXT NOT NULL,
+  user_agent TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX leads_customer_loan ON leads (environment, mobile_bidx, loan_type);
+CREATE INDEX leads_pan ON leads (environment, pan_bidx);
+CREATE INDEX leads_basic_application_id ON leads (environment, basic_application_id);
+CREATE INDEX leads_application_id ON leads (environment, application_id);
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  environment TEXT NOT NULL,
+  entity TEXT NOT NULL,
+  entity_ref TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  field TEXT NOT NULL,
+  old_value TEXT NOT NULL,
+  new_value TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX audit_log_entity ON audit_log (environment, entity_ref, id);
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  environment TEXT NOT NULL,
+  lead_ref TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  payload_enc TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  provider_message_id TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_lead ON outbox (environment, lead_ref);
+CREATE TABLE outbox_attempts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  outbox_id INTEGER NOT NULL REFERENCES outbox (id),
+  attempt INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  outcome TEXT NOT NULL,
+  http_status INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  provider_message_id TEXT NOT NULL
+);
+CREATE INDEX outbox_attempts_outbox ON outbox_attempts (outbox_id);
+CREATE TABLE idempotency_keys (
+  scope TEXT NOT NULL,
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  state TEXT NOT NULL,
+  status INTEGER NOT NULL DEFAULT 0,
+  body TEXT NOT NULL DEFAULT '',
+  content_type TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+)sql",
+  };
+  return kMigrations;
+}
+
+}  // namespace leadgate

@@ -1,0 +1,587 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+
+namespace leadgate {
+namespace {
+
+// A prepared statement with positional binding; finalised on scope exit.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail("prepare");
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(const std::string& v) {
+    sqlite3_bind_text(stmt_, ++index_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(const char* v) { return bind(std::string(v)); }
+  Stmt& bind(std::int64_t v) {
+    sqlite3_bind_int64(stmt_, ++index_, v);
+    return *this;
+  }
+  Stmt& bind(int v) { return bind(static_cast<std::int64_t>(v)); }
+  Stmt& bind(bool v) { return bind(static_cast<std::int64_t>(v ? 1 : 0)); }
+  Stmt& bind(const std::optional<std::string>& v) {
+    if (v) return bind(*v);
+    sqlite3_bind_null(stmt_, ++index_);
+    return *this;
+  }
+  Stmt& bind(const std::optional<std::int64_t>& v) {
+    if (v) return bind(*v);
+    sqlite3_bind_null(stmt_, ++index_);
+    return *this;
+  }
+
+  // True when a row is available.
+  bool step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    if (rc == SQLITE_CONSTRAINT || sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE) {
+      throw StoreConflict(sqlite3_errmsg(db_));
+    }
+    fail("step");
+  }
+  void run() { step(); }
+
+  std::string text(int col) const {
+    auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::optional<std::string> opt_text(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return text(col);
+  }
+  std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::optional<std::int64_t> opt_i64(int col) const {
+    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
+    return i64(col);
+  }
+
+ private:
+  [[noreturn]] void fail(const char* what) const {
+    const int code = sqlite3_errcode(db_);
+    std::string msg = std::string("sqlite ") + what + ": " + sqlite3_errmsg(db_);
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_IOERR ||
+        code == SQLITE_CANTOPEN || code == SQLITE_FULL) {
+      throw StoreUnavailable(msg);
+    }
+    throw std::runtime_error(msg);
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int index_ = 0;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) { exec("BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  void exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown";
+      sqlite3_free(err);
+      throw StoreUnavailable(std::string("sqlite ") + sql + ": " + msg);
+    }
+  }
+  sqlite3* db_;
+  bool done_ = false;
+};
+
+constexpr const char* kLeadColumns =
+    "id, environment, reference_id, basic_application_id, application_id, status, "
+    "first_name_enc, last_name_enc, mobile_enc, email_enc, pan_enc, dob_enc, mobile_bidx, "
+    "pan_bidx, loan_type, loan_amount_req, loan_tenure, credit_score, pincode, state, gender, "
+    "application_assigned_to_rm, remarks, customer_id, qr_short_code, annual_income, "
+    "include_credit_score, is_lead_prefilled, los_error, request_id, user_agent, created_at, "
+    "updated_at";
+
+LeadRow read_lead(const Stmt& s) {
+  LeadRow r;
+  int c = 0;
+  r.id = s.i64(c++);
+  r.environment = s.text(c++);
+  r.reference_id = s.text(c++);
+  r.basic_application_id = s.text(c++);
+  r.application_id = s.text(c++);
+  r.status = s.text(c++);
+  r.first_name_enc = s.text(c++);
+  r.last_name_enc = s.text(c++);
+  r.mobile_enc = s.text(c++);
+  r.email_enc = s.text(c++);
+  r.pan_enc = s.text(c++);
+  r.dob_enc = s.text(c++);
+  r.mobile_bidx = s.text(c++);
+  r.pan_bidx = s.text(c++);
+  r.loan_type = s.text(c++);
+  r.loan_amount_req = s.i64(c++);
+  r.loan_tenure = static_cast<int>(s.i64(c++));
+  r.credit_score = static_cast<int>(s.i64(c++));
+  r.pincode = s.text(c++);
+  r.state = s.opt_text(c++);
+  r.gender = s.opt_text(c++);
+  r.application_assigned_to_rm = s.opt_text(c++);
+  r.remarks = s.opt_text(c++);
+  r.customer_id = s.opt_text(c++);
+  r.qr_short_code = s.opt_text(c++);
+  r.annual_income = s.opt_i64(c++);
+  r.include_credit_score = s.i64(c++) != 0;
+  r.is_lead_prefilled = s.i64(c++) != 0;
+  r.los_error = s.text(c++);
+  r.request_id = s.text(c++);
+  r.user_agent = s.text(c++);
+  r.created_at = s.i64(c++);
+  r.updated_at = s.i64(c++);
+  return r;
+}
+
+// Binds every column after id, in kLeadColumns order.
+void bind_lead(Stmt& s, const LeadRow& r) {
+  auto opt = [](const std::string& v) {
+    return v.empty() ? std::optional<std::string>() : std::optional<std::string>(v);
+  };
+  s.bind(r.environment)
+      .bind(r.reference_id)
+      .bind(opt(r.basic_application_id))
+      .bind(opt(r.application_id))
+      .bind(r.status)
+      .bind(r.first_name_enc)
+      .bind(r.last_name_enc)
+      .bind(r.mobile_enc)
+      .bind(r.email_enc)
+      .bind(r.pan_enc)
+      .bind(r.dob_enc)
+      .bind(r.mobile_bidx)
+      .bind(r.pan_bidx)
+      .bind(r.loan_type)
+      .bind(r.loan_amount_req)
+      .bind(r.loan_tenure)
+      .bind(r.credit_score)
+      .bind(r.pincode)
+      .bind(r.state)
+      .bind(r.gender)
+      .bind(r.application_assigned_to_rm)
+      .bind(r.remarks)
+      .bind(r.customer_id)
+      .bind(r.qr_short_code)
+      .bind(r.annual_income)
+      .bind(r.include_credit_score)
+      .bind(r.is_lead_prefilled)
+      .bind(r.los_error)
+      .bind(r.request_id)
+      .bind(r.user_agent)
+      .bind(r.created_at)
+      .bind(r.updated_at);
+}
+
+OutboxMessage read_outbox(const Stmt& s) {
+  OutboxMessage m;
+  m.id = s.i64(0);
+  m.environment = s.text(1);
+  m.lead_ref = s.text(2);
+  m.kind = s.text(3);
+  m.payload_enc = s.text(4);
+  m.status = s.text(5);
+  m.attempts = static_cast<int>(s.i64(6));
+  m.next_attempt_at = s.i64(7);
+  m.provider_message_id = s.text(8);
+  m.last_error = s.text(9);
+  m.created_at = s.i64(10);
+  return m;
+}
+constexpr const char* kOutboxColumns =
+    "id, environment, lead_ref, kind, payload_enc, status, attempts, next_attempt_at, "
+    "provider_message_id, last_error, created_at";
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  if (sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StoreUnavailable("cannot open sqlite database " + path + ": " + msg);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  // WAL + synchronous=FULL: an acknowledged write survives a crash of the process or machine.
+  exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=FULL");
+  exec("PRAGMA foreign_keys=ON");
+}
+
+SqliteStore::~SqliteStore() {
+  sqlite3_close(db_);
+}
+
+void SqliteStore::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw std::runtime_error(std::string("sqlite: ") + msg);
+  }
+}
+
+void SqliteStore::migrate() {
+  std::lock_guard lock(mutex_);
+  exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "applied_at INTEGER NOT NULL)");
+  const auto& all = sqlite_migrations();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto version = static_cast<std::int64_t>(i + 1);
+    Transaction tx(db_);
+    Stmt check(db_, "SELECT 1 FROM schema_migrations WHERE version = ?");
+    check.bind(version);
+    if (check.step()) continue;
+    exec(all[i].c_str());
+    Stmt mark(db_, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+    mark.bind(version).bind(now_ms()).run();
+    tx.commit();
+  }
+}
+
+int SqliteStore::schema_version() {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "SELECT COALESCE((SELECT MAX(version) FROM schema_migrations), 0) WHERE EXISTS "
+         "(SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations')");
+  return s.step() ? static_cast<int>(s.i64(0)) : 0;
+}
+
+int SqliteStore::expected_schema_version() const {
+  return static_cast<int>(sqlite_migrations().size());
+}
+
+void SqliteStore::ping() {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "SELECT 1");
+  s.step();
+}
+
+void SqliteStore::insert_api_key(const ApiKeyRow& row) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "INSERT INTO api_keys (id, name, key_hash, environments, created_at, revoked) "
+         "VALUES (?, ?, ?, ?, ?, ?)");
+  s.bind(row.id).bind(row.name).bind(row.key_hash).bind(join(row.environments));
+  s.bind(row.created_at).bind(row.revoked).run();
+}
+
+std::optional<ApiKeyRow> SqliteStore::find_api_key(const std::string& key_hash) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "SELECT id, name, key_hash, environments, created_at, revoked FROM api_keys "
+         "WHERE key_hash = ?");
+  s.bind(key_hash);
+  if (!s.step()) return std::nullopt;
+  ApiKeyRow r;
+  r.id = s.text(0);
+  r.name = s.text(1);
+  r.key_hash = s.text(2);
+  r.environments = split(s.text(3));
+  r.created_at = s.i64(4);
+  r.revoked = s.i64(5) != 0;
+  return r;
+}
+
+std::int64_t SqliteStore::count_api_keys() {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "SELECT COUNT(*) FROM api_keys");
+  s.step();
+  return s.i64(0);
+}
+
+std::optional<LeadRow> SqliteStore::find_lead_for_customer(const std::string& environment,
+                                                           const std::string& mobile_bidx,
+                                                           const std::string& loan_type) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kLeadColumns +
+                          " FROM leads WHERE environment = ? AND mobile_bidx = ? AND loan_type = ?";
+  Stmt s(db_, sql.c_str());
+  s.bind(environment).bind(mobile_bidx).bind(loan_type);
+  if (!s.step()) return std::nullopt;
+  return read_lead(s);
+}
+
+std::optional<LeadRow> SqliteStore::find_lead_by_reference(const std::string& environment,
+                                                           const std::string& reference_id) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kLeadColumns +
+                          " FROM leads WHERE environment = ? AND reference_id = ?";
+  Stmt s(db_, sql.c_str());
+  s.bind(environment).bind(reference_id);
+  if (!s.step()) return std::nullopt;
+  return read_lead(s);
+}
+
+void SqliteStore::write_children(const LeadWrite& w) {
+  for (const auto& a : w.audit) {
+    Stmt s(db_,
+           "INSERT INTO audit_log (environment, entity, entity_ref, operation, field, old_value, "
+           "new_value, request_id, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(a.environment).bind(a.entity).bind(a.entity_ref).bind(a.operation).bind(a.field);
+    s.bind(a.old_value).bind(a.new_value).bind(a.request_id).bind(a.duration_ms);
+    s.bind(a.created_at).run();
+  }
+  for (const auto& m : w.outbox) {
+    Stmt s(db_,
+           "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, attempts, "
+           "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
+    s.bind(m.environment).bind(m.lead_ref).bind(m.kind).bind(m.payload_enc);
+    s.bind(m.next_attempt_at).bind(m.created_at).bind(m.created_at).run();
+  }
+}
+
+std::int64_t SqliteStore::insert_lead(const LeadWrite& w) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  const std::string sql =
+      std::string("INSERT INTO leads (") + (kLeadColumns + 4) +
+      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  Stmt s(db_, sql.c_str());
+  bind_lead(s, w.lead);
+  s.run();
+  const std::int64_t id = sqlite3_last_insert_rowid(db_);
+  write_children(w);
+  tx.commit();
+  return id;
+}
+
+bool SqliteStore::update_lead(const LeadWrite& w) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  std::string sql =
+      "UPDATE leads SET environment = ?, reference_id = ?, basic_application_id = ?, "
+      "application_id = ?, status = ?, first_name_enc = ?, last_name_enc = ?, mobile_enc = ?, "
+      "email_enc = ?, pan_enc = ?, dob_enc = ?, mobile_bidx = ?, pan_bidx = ?, loan_type = ?, "
+      "loan_amount_req = ?, loan_tenure = ?, credit_score = ?, pincode = ?, state = ?, "
+      "gender = ?, application_assigned_to_rm = ?, remarks = ?, customer_id = ?, "
+      "qr_short_code = ?, annual_income = ?, include_credit_score = ?, is_lead_prefilled = ?, "
+      "los_error = ?, request_id = ?, user_agent = ?, created_at = ?, updated_at = ? "
+      "WHERE id = ?";
+  if (w.expected_status) sql += " AND status = ?";
+  Stmt s(db_, sql.c_str());
+  bind_lead(s, w.lead);
+  s.bind(w.lead.id);
+  if (w.expected_status) s.bind(*w.expected_status);
+  s.run();
+  if (sqlite3_changes(db_) != 1) return false;
+  write_children(w);
+  tx.commit();
+  return true;
+}
+
+std::vector<AuditEntry> SqliteStore::audit_for(const std::string& environment,
+                                               const std::string& entity_ref) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "SELECT environment, entity, entity_ref, operation, field, old_value, new_value, "
+         "request_id, duration_ms, created_at FROM audit_log WHERE environment = ? AND "
+         "entity_ref = ? ORDER BY id");
+  s.bind(environment).bind(entity_ref);
+  std::vector<AuditEntry> out;
+  while (s.step()) {
+    AuditEntry a;
+    a.environment = s.text(0);
+    a.entity = s.text(1);
+    a.entity_ref = s.text(2);
+    a.operation = s.text(3);
+    a.field = s.text(4);
+    a.old_value = s.text(5);
+    a.new_value = s.text(6);
+    a.request_id = s.text(7);
+    a.duration_ms = s.i64(8);
+    a.created_at = s.i64(9);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::int64_t SqliteStore::count_leads(const std::string& environment) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "SELECT COUNT(*) FROM leads WHERE environment = ?");
+  s.bind(environment);
+  s.step();
+  return s.i64(0);
+}
+
+std::vector<OutboxMessage> SqliteStore::claim_outbox(std::int64_t now, int limit,
+                                                     const std::string& owner,
+                                                     std::int64_t lease_until) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  const std::string sql =
+      std::string(
+          "UPDATE outbox SET lease_owner = ?, lease_until = ?, updated_at = ? WHERE id IN "
+          "(SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND "
+          "(lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at LIMIT ?) "
+          "RETURNING ") +
+      kOutboxColumns;
+  Stmt s(db_, sql.c_str());
+  s.bind(owner).bind(lease_until).bind(now).bind(now).bind(now).bind(limit);
+  std::vector<OutboxMessage> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  tx.commit();
+  return out;
+}
+
+void SqliteStore::finish_outbox_attempt(const OutboxAttempt& a, const std::string& new_status,
+                                        std::int64_t next_attempt_at) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  {
+    Stmt s(db_,
+           "INSERT INTO outbox_attempts (outbox_id, attempt, started_at, duration_ms, outcome, "
+           "http_status, error, provider_message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(a.outbox_id).bind(a.attempt).bind(a.started_at).bind(a.duration_ms).bind(a.outcome);
+    s.bind(a.http_status).bind(a.error).bind(a.provider_message_id).run();
+  }
+  {
+    Stmt s(db_,
+           "UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, lease_owner = NULL, "
+           "lease_until = NULL, provider_message_id = CASE WHEN ? <> '' THEN ? ELSE "
+           "provider_message_id END, last_error = ?, updated_at = ? WHERE id = ?");
+    s.bind(new_status).bind(a.attempt).bind(next_attempt_at).bind(a.provider_message_id);
+    s.bind(a.provider_message_id).bind(a.error).bind(now_ms()).bind(a.outbox_id).run();
+  }
+  tx.commit();
+}
+
+void SqliteStore::release_outbox_leases(const std::string& owner) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?");
+  s.bind(owner).run();
+}
+
+std::vector<OutboxMessage> SqliteStore::outbox_for(const std::string& environment,
+                                                   const std::string& lead_ref) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kOutboxColumns +
+                          " FROM outbox WHERE environment = ? AND lead_ref = ? ORDER BY id";
+  Stmt s(db_, sql.c_str());
+  s.bind(environment).bind(lead_ref);
+  std::vector<OutboxMessage> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  return out;
+}
+
+IdempotencyRecord SqliteStore::begin_idempotent(const std::string& scope, const std::string& key,
+                                                const std::string& fingerprint, std::int64_t now,
+                                                std::int64_t stale_before) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_,
+         "SELECT fingerprint, state, status, body, content_type, updated_at FROM "
+         "idempotency_keys WHERE scope = ? AND key = ?");
+  s.bind(scope).bind(key);
+  IdempotencyRecord rec;
+  if (s.step()) {
+    if (s.text(0) != fingerprint) {
+      rec.state = IdempotencyRecord::State::mismatch;
+      return rec;
+    }
+    if (s.text(1) == "done") {
+      rec.state = IdempotencyRecord::State::replay;
+      rec.status = static_cast<int>(s.i64(2));
+      rec.body = s.text(3);
+      rec.content_type = s.text(4);
+      return rec;
+    }
+    if (s.i64(5) >= stale_before) {
+      rec.state = IdempotencyRecord::State::in_progress;
+      return rec;
+    }
+    // The first attempt's holder died mid-request: take the key over.
+    Stmt take(db_, "UPDATE idempotency_keys SET updated_at = ? WHERE scope = ? AND key = ?");
+    take.bind(now).bind(scope).bind(key).run();
+  } else {
+    Stmt ins(db_,
+             "INSERT INTO idempotency_keys (scope, key, fingerprint, state, created_at, "
+             "updated_at) VALUES (?, ?, ?, 'running', ?, ?)");
+    ins.bind(scope).bind(key).bind(fingerprint).bind(now).bind(now).run();
+  }
+  tx.commit();
+  return rec;
+}
+
+void SqliteStore::complete_idempotent(const std::string& scope, const std::string& key, int status,
+                                      const std::string& body, const std::string& content_type,
+                                      std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "UPDATE idempotency_keys SET state = 'done', status = ?, body = ?, content_type = ?, "
+         "updated_at = ? WHERE scope = ? AND key = ?");
+  s.bind(status).bind(body).bind(content_type).bind(now).bind(scope).bind(key).run();
+}
+
+void SqliteStore::abandon_idempotent(const std::string& scope, const std::string& key) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND state = 'running'");
+  s.bind(scope).bind(key).run();
+}
+
+std::int64_t SqliteStore::purge_idempotent(std::int64_t older_than) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "DELETE FROM idempotency_keys WHERE created_at < ?");
+  s.bind(older_than).run();
+  return sqlite3_changes(db_);
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::unique_ptr<Store> open_store(const std::string& database_url, int /*pool_size*/) {
+  if (database_url.rfind("sqlite:", 0) == 0) {
+    return std::make_unique<SqliteStore>(database_url.substr(7));
+  }
+  throw std::runtime_error(
+      "LEADGATE_DATABASE_URL: PostgreSQL store is not available in this build");
+}
+
+}  // namespace leadgate

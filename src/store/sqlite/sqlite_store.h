@@ -1,0 +1,68 @@
+#pragma once
+// Embedded store: one SQLite connection in WAL mode, serialised by a mutex (SQLite has a single
+// writer anyway). Blocking: call it off the I/O threads.
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+struct sqlite3;
+
+namespace leadgate {
+
+const std::vector<std::string>& sqlite_migrations();
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  void migrate() override;
+  int schema_version() override;
+  int expected_schema_version() const override;
+  void ping() override;
+  std::string kind() const override { return "sqlite"; }
+
+  void insert_api_key(const ApiKeyRow& row) override;
+  std::optional<ApiKeyRow> find_api_key(const std::string& key_hash) override;
+  std::int64_t count_api_keys() override;
+
+  std::optional<LeadRow> find_lead_for_customer(const std::string& environment,
+                                                const std::string& mobile_bidx,
+                                                const std::string& loan_type) override;
+  std::optional<LeadRow> find_lead_by_reference(const std::string& environment,
+                                                const std::string& reference_id) override;
+  std::int64_t insert_lead(const LeadWrite& w) override;
+  bool update_lead(const LeadWrite& w) override;
+  std::vector<AuditEntry> audit_for(const std::string& environment,
+                                    const std::string& entity_ref) override;
+  std::int64_t count_leads(const std::string& environment) override;
+
+  std::vector<OutboxMessage> claim_outbox(std::int64_t now, int limit, const std::string& owner,
+                                          std::int64_t lease_until) override;
+  void finish_outbox_attempt(const OutboxAttempt& attempt, const std::string& new_status,
+                             std::int64_t next_attempt_at) override;
+  void release_outbox_leases(const std::string& owner) override;
+  std::vector<OutboxMessage> outbox_for(const std::string& environment,
+                                        const std::string& lead_ref) override;
+
+  IdempotencyRecord begin_idempotent(const std::string& scope, const std::string& key,
+                                     const std::string& fingerprint, std::int64_t now,
+                                     std::int64_t stale_before) override;
+  void complete_idempotent(const std::string& scope, const std::string& key, int status,
+                           const std::string& body, const std::string& content_type,
+                           std::int64_t now) override;
+  void abandon_idempotent(const std::string& scope, const std::string& key) override;
+  std::int64_t purge_idempotent(std::int64_t older_than) override;
+
+ private:
+  void exec(const char* sql);
+  void write_children(const LeadWrite& w);
+  std::mutex mutex_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace leadgate

@@ -1,0 +1,454 @@
+"""Helpers for leadgate's black-box integration tests (unittest, Python stdlib only).
+
+Typical use:
+
+    import unittest
+    from harness import FakePartners, Leadgate, valid_lead, wait_until
+
+    class CreateLeadTest(unittest.TestCase):
+        def setUp(self):
+            self.fake = FakePartners().start()
+            self.addCleanup(self.fake.stop)
+            self.lg = Leadgate(self.fake)
+            self.addCleanup(self.lg.close)
+            self.lg.start()
+            self.key = self.lg.create_api_key("tests")
+
+        def test_create(self):
+            status, headers, body = self.lg.request(
+                "POST", "/api_v1/create_lead", valid_lead(), api_key=self.key)
+            self.assertEqual(status, 200, body)
+
+The binary comes from LEADGATE_BIN (default /work/main/build/debug/leadgate). Set
+LEADGATE_KEEP_TMP=1 to keep each instance's temporary directory (database, logs).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+SOURCE_DIR = Path(os.environ.get("LEADGATE_SOURCE_DIR") or Path(__file__).resolve().parents[2])
+sys.path.insert(0, str(SOURCE_DIR / "tools" / "fakes"))
+
+from fake_partners import FakePartners  # noqa: E402  (re-exported for tests)
+
+DEFAULT_BIN = "/work/main/build/debug/leadgate"
+WEBHOOK_VERIFY_TOKEN = "test-verify-token"
+START_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 10.0
+
+__all__ = [
+    "FakePartners", "Leadgate", "LeadgateError", "OMIT", "binary_available", "free_port",
+    "http_request", "leadgate_bin", "random_mobile", "random_pan", "valid_lead", "wait_until",
+]
+
+
+class LeadgateError(AssertionError):
+    """The leadgate process misbehaved (failed to start, to stop, a CLI call failed…).
+
+    An AssertionError, so unittest reports it as a test failure rather than an error.
+    """
+
+
+# --------------------------------------------------------------------------- small utilities
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = ""):
+    """Poll predicate until it returns something truthy; return that value.
+
+    Raises AssertionError (with message) after timeout seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(message or f"condition not met within {timeout}s")
+        time.sleep(interval)
+
+
+def leadgate_bin() -> str:
+    """Path of the leadgate binary under test."""
+    return os.environ.get("LEADGATE_BIN") or DEFAULT_BIN
+
+
+def binary_available() -> bool:
+    """True when the leadgate binary exists and is executable (for skipUnless)."""
+    path = leadgate_bin()
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def _decode_body(data: bytes, content_type: str):
+    """Parsed JSON when the content type says JSON and it parses; otherwise text."""
+    text = data.decode("utf-8", errors="replace")
+    if "json" in content_type.lower():
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            pass
+    return text
+
+
+def http_request(host: str, port: int, method: str, path: str, json_body=None,
+                 headers: dict | None = None, raw_body=None, timeout: float = 30.0):
+    """One HTTP request on a fresh connection.
+
+    json_body is JSON-encoded (Content-Type application/json unless headers set one);
+    raw_body (bytes or str) is sent as is. Returns (status, headers, body) where headers
+    is a dict with lower-case names and body is parsed JSON when the response is JSON,
+    else text.
+    """
+    headers = dict(headers or {})
+    body = raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body
+    if json_body is not None:
+        body = json.dumps(json_body).encode("utf-8")
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        resp_headers: dict[str, str] = {}
+        for name, value in resp.getheaders():
+            name = name.lower()
+            resp_headers[name] = f"{resp_headers[name]}, {value}" if name in resp_headers else value
+        return resp.status, resp_headers, _decode_body(data, resp_headers.get("content-type", ""))
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------- test data
+
+OMIT = object()
+"""Pass as an override to valid_lead() to leave that field out: valid_lead(pan=OMIT)."""
+
+_used_mobiles: set[str] = set()
+_used_lock = threading.Lock()
+
+
+def random_mobile() -> str:
+    """A 10-digit mobile starting with 9, unique within this process."""
+    with _used_lock:
+        while True:
+            mobile = "9" + "".join(random.choices(string.digits, k=9))
+            if mobile not in _used_mobiles:
+                _used_mobiles.add(mobile)
+                return mobile
+
+
+def random_pan(surname_initial: str | None = None) -> str:
+    """A well-formed individual PAN: 3 letters, 'P', surname initial, 4 digits, 1 letter."""
+    initial = surname_initial.upper() if surname_initial and surname_initial.isalpha() \
+        else random.choice(string.ascii_uppercase)
+    return ("".join(random.choices(string.ascii_uppercase, k=3)) + "P" + initial
+            + "".join(random.choices(string.digits, k=4)) + random.choice(string.ascii_uppercase))
+
+
+def valid_lead(**overrides) -> dict:
+    """A valid create_lead body with a unique mobile, email and PAN.
+
+    Keyword arguments replace fields (or add new ones); OMIT removes a field.
+    The PAN's 5th letter follows the (possibly overridden) lastName's initial.
+    """
+    mobile = random_mobile()
+    last_name = overrides.get("lastName", "Verma")
+    initial = last_name[0] if isinstance(last_name, str) and last_name else None
+    lead = {
+        "environment": "orbit",
+        "firstName": "Asha",
+        "lastName": "Verma",
+        "mobile": mobile,
+        "email": f"asha.verma.{mobile}@example.com",
+        "pan": random_pan(initial),
+        "loanType": "HL",
+        "loanAmountReq": 2500000,
+        "loanTenure": 240,
+        "creditScore": 750,
+        "pincode": "400001",
+        "dateOfBirth": "1990-05-15",
+        "gender": "Female",
+        "annualIncome": 1800000,
+    }
+    for name, value in overrides.items():
+        if value is OMIT:
+            lead.pop(name, None)
+        else:
+            lead[name] = value
+    return lead
+
+
+# --------------------------------------------------------------------------- the process
+
+
+class Leadgate:
+    """The real leadgate binary running `serve` in its own temporary directory.
+
+    fake:   FakePartners the partner URLs point at; when None one is started and owned
+            (stopped by close()).
+    env:    extra environment variables, applied last; a value of None removes the
+            variable (e.g. {"LEADGATE_GUPSHUP_URL": None} for the built-in simulator).
+    config: dict written as JSON to <tmpdir>/config.json, named by LEADGATE_CONFIG.
+
+    Database, PII key and port stay the same across restart(). Inherited LEADGATE_*
+    variables are dropped so the caller's environment cannot leak in.
+    """
+
+    def __init__(self, fake: FakePartners | None = None, env: dict | None = None,
+                 config: dict | None = None, binary: str | None = None):
+        self.binary = binary or leadgate_bin()
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="leadgate-it-"))
+        self.host = "127.0.0.1"
+        self.port = free_port()
+        self.pii_key = base64.b64encode(os.urandom(32)).decode("ascii")
+        self.extra_env = dict(env or {})
+        self._owns_fake = fake is None
+        self.fake = fake or FakePartners().start()
+        self.config_path: Path | None = None
+        if config is not None:
+            self.write_config(config)
+        self.stdout_path = self.tmpdir / "stdout.log"
+        self.stderr_path = self.tmpdir / "stderr.log"
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+        self._log_offsets = (0, 0)
+        self._log_files: list = []
+
+    # ---- configuration
+
+    @property
+    def url(self) -> str:
+        """Base URL of the service, e.g. http://127.0.0.1:41234."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def database_url(self) -> str:
+        """The LEADGATE_DATABASE_URL in use."""
+        return f"sqlite:{self.tmpdir / 'leadgate.db'}"
+
+    def write_config(self, config: dict) -> Path:
+        """Write (or replace) the JSON config file; takes effect at the next start."""
+        self.config_path = self.tmpdir / "config.json"
+        self.config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+        return self.config_path
+
+    def environment(self, extra: dict | None = None) -> dict:
+        """The process environment for serve and CLI runs."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEADGATE_")}
+        env.update({
+            "LEADGATE_LISTEN": f"{self.host}:{self.port}",
+            "LEADGATE_DATABASE_URL": self.database_url,
+            "LEADGATE_BASIC_APP_URL": self.fake.basic_app_url,
+            "LEADGATE_GUPSHUP_URL": self.fake.gupshup_url,
+            "LEADGATE_PII_KEY": self.pii_key,
+            "LEADGATE_WEBHOOK_VERIFY_TOKEN": WEBHOOK_VERIFY_TOKEN,
+        })
+        if self.config_path is not None:
+            env["LEADGATE_CONFIG"] = str(self.config_path)
+        for overrides in (self.extra_env, extra or {}):
+            for name, value in overrides.items():
+                if value is None:
+                    env.pop(name, None)
+                else:
+                    env[name] = str(value)
+        return env
+
+    # ---- lifecycle
+
+    @property
+    def running(self) -> bool:
+        """True while the serve process is alive."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout: float = START_TIMEOUT_S) -> "Leadgate":
+        """Start `leadgate serve` and wait until GET /healthz answers 200."""
+        if self.running:
+            raise LeadgateError("leadgate is already running")
+        if not os.path.exists(self.binary):
+            raise LeadgateError(f"leadgate binary not found: {self.binary} (set LEADGATE_BIN)")
+        self._open_logs()
+        self.proc = subprocess.Popen([self.binary, "serve"], env=self.environment(),
+                                     cwd=self.tmpdir, stdin=subprocess.DEVNULL,
+                                     stdout=self._log_files[0], stderr=self._log_files[1])
+        self._wait_healthy(timeout)
+        return self
+
+    def _open_logs(self) -> None:
+        """Open the log files (appending across restarts) and mark where this run starts."""
+        self.starts += 1
+        self._log_offsets = (self._size(self.stdout_path), self._size(self.stderr_path))
+        self._log_files = [open(self.stdout_path, "ab"), open(self.stderr_path, "ab")]
+
+    def _close_logs(self) -> None:
+        for f in self._log_files:
+            f.close()
+        self._log_files = []
+
+    @staticmethod
+    def _size(path: Path) -> int:
+        return path.stat().st_size if path.exists() else 0
+
+    def _wait_healthy(self, timeout: float) -> None:
+        """Poll /healthz until 200; on early exit or timeout fail with the log tail."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = self.proc.poll()
+            if code is not None:
+                self._close_logs()
+                raise LeadgateError(f"leadgate exited with code {code} during start\n"
+                                    + self.log_tail())
+            try:
+                if http_request(self.host, self.port, "GET", "/healthz", timeout=1.0)[0] == 200:
+                    return
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise LeadgateError(f"leadgate not healthy within {timeout}s\n" + self.log_tail())
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
+        """SIGTERM and wait; returns the exit code (None when never started).
+
+        If it has not exited within timeout it is killed and LeadgateError raised.
+        """
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise LeadgateError(f"leadgate did not exit within {timeout}s of SIGTERM\n"
+                                    + self.log_tail()) from None
+        self._close_logs()
+        return self.proc.returncode
+
+    def kill(self) -> int | None:
+        """SIGKILL and wait; returns the exit code (-9 when it was running)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._close_logs()
+        return self.proc.returncode
+
+    def restart(self, kill: bool = False, timeout: float = START_TIMEOUT_S) -> "Leadgate":
+        """Stop (or kill) and start again with the same database, PII key and port."""
+        if kill:
+            self.kill()
+        else:
+            self.stop()
+        return self.start(timeout)
+
+    def close(self) -> None:
+        """Stop the process, an owned fake, and remove the tmpdir (unless LEADGATE_KEEP_TMP)."""
+        try:
+            if self.running:
+                try:
+                    self.stop()
+                except LeadgateError:
+                    pass  # already killed by stop()
+        finally:
+            self._close_logs()
+            if self._owns_fake:
+                self.fake.stop()
+            if not os.environ.get("LEADGATE_KEEP_TMP"):
+                shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def __enter__(self) -> "Leadgate":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- logs
+
+    def stdout_text(self, since_last_start: bool = False) -> str:
+        """Captured standard output (all runs, or only the current one)."""
+        return self._read_log(self.stdout_path, self._log_offsets[0] if since_last_start else 0)
+
+    def stderr_text(self, since_last_start: bool = False) -> str:
+        """Captured standard error (all runs, or only the current one)."""
+        return self._read_log(self.stderr_path, self._log_offsets[1] if since_last_start else 0)
+
+    def log_text(self, since_last_start: bool = False) -> str:
+        """Captured stdout followed by stderr, for grepping."""
+        return self.stdout_text(since_last_start) + self.stderr_text(since_last_start)
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The last lines of both logs, labelled (for failure messages)."""
+        parts = []
+        for label, text in (("stdout", self.stdout_text()), ("stderr", self.stderr_text())):
+            tail = "\n".join(text.splitlines()[-lines:])
+            parts.append(f"--- leadgate {label} (last {lines} lines) ---\n{tail}")
+        return "\n".join(parts)
+
+    def wait_for_log(self, pattern: str, timeout: float = 10.0) -> re.Match:
+        """Wait until the regex pattern appears in the logs; returns the match."""
+        return wait_until(lambda: re.search(pattern, self.log_text()), timeout,
+                          message=f"{pattern!r} not in leadgate logs within {timeout}s\n"
+                                  + self.log_tail())
+
+    @staticmethod
+    def _read_log(path: Path, offset: int) -> str:
+        if not path.exists():
+            return ""
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", errors="replace")
+
+    # ---- talking to it
+
+    def request(self, method: str, path: str, json_body=None, headers: dict | None = None,
+                raw_body=None, *, api_key: str | None = None, timeout: float = 30.0):
+        """One request to the service: (status, lower-cased headers dict, JSON or text).
+
+        api_key, when given, is sent as `Authorization: Bearer <key>`.
+        """
+        headers = dict(headers or {})
+        if api_key is not None:
+            headers["Authorization"] = f"Bearer {api_key}"
+        return http_request(self.host, self.port, method, path, json_body, headers,
+                            raw_body, timeout)
+
+    def run_cli(self, *args: str, env: dict | None = None,
+                timeout: float = 60.0) -> subprocess.CompletedProcess:
+        """Run `leadgate ARGS…` with this instance's environment; output captured as text."""
+        return subprocess.run([self.binary, *args], env=self.environment(env), cwd=self.tmpdir,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout)
+
+    def create_api_key(self, name: str = "tests", envs=("orbit", "homfinity")) -> str:
+        """`leadgate apikey create`; returns the key (last non-empty stdout line)."""
+        env_arg = envs if isinstance(envs, str) else ",".join(envs)
+        result = self.run_cli("apikey", "create", "--name", name, "--env", env_arg)
+        lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+        if result.returncode != 0 or not lines:
+            raise LeadgateError(f"apikey create failed (exit {result.returncode})\n"
+                                f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+        return lines[-1]
