@@ -49,11 +49,32 @@ from fake_partners import FakePartners  # noqa: E402  (re-exported for tests)
 
 DEFAULT_BIN = "/work/main/build/debug/leadgate"
 WEBHOOK_VERIFY_TOKEN = "test-verify-token"
+
+# Per-environment partner credentials the service must have when partner URLs are set
+# (interfaces.md §3/§4). Tests compare the headers the fake received against these.
+PARTNER_CREDENTIALS = {
+    env: {
+        "BASIC_APP_API_KEY": f"test-{env}-basic-app-key",
+        "BASIC_APP_USER_ID": f"test-{env}-user",
+        "GUPSHUP_API_KEY": f"test-{env}-gupshup-key",
+        "GUPSHUP_SOURCE": "917834811114" if env == "orbit" else "917834811115",
+    }
+    for env in ("orbit", "homfinity")
+}
+
+# Knobs that keep the tests fast; a test overrides any of them through Leadgate(env=...).
+FAST_TEST_SETTINGS = {
+    "LEADGATE_BASIC_APP_TIMEOUT_MS": "5000",
+    "LEADGATE_BASIC_APP_BACKOFF_MS": "50",
+    "LEADGATE_GUPSHUP_TIMEOUT_MS": "2000",
+    "LEADGATE_OUTBOX_POLL_MS": "50",
+    "LEADGATE_OUTBOX_BACKOFF_MS": "50",
+}
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 10.0
 
 __all__ = [
-    "FakePartners", "Leadgate", "LeadgateError", "OMIT", "binary_available", "free_port",
+    "FAST_TEST_SETTINGS", "PARTNER_CREDENTIALS", "WEBHOOK_VERIFY_TOKEN", "FakePartners", "Leadgate", "LeadgateError", "OMIT", "binary_available", "free_port",
     "http_request", "leadgate_bin", "random_mobile", "random_pan", "valid_lead", "wait_until",
 ]
 
@@ -266,6 +287,10 @@ class Leadgate:
             "LEADGATE_PII_KEY": self.pii_key,
             "LEADGATE_WEBHOOK_VERIFY_TOKEN": WEBHOOK_VERIFY_TOKEN,
         })
+        for env_name, creds in PARTNER_CREDENTIALS.items():
+            for key, value in creds.items():
+                env[f"LEADGATE_{env_name.upper()}_{key}"] = value
+        env.update(FAST_TEST_SETTINGS)
         if self.config_path is not None:
             env["LEADGATE_CONFIG"] = str(self.config_path)
         for overrides in (self.extra_env, extra or {}):

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages leadgate needs to build, run and test. Idempotent; needs root.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config git curl ca-certificates python3
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libssl-dev libpq-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  postgresql nginx wrk
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages: ${missing[*]} (run as root)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
