@@ -37,9 +37,11 @@ import socket
 import string
 import subprocess
 import sys
+import sqlite3
 import tempfile
 import threading
 import time
+import unittest
 from pathlib import Path
 
 SOURCE_DIR = Path(os.environ.get("LEADGATE_SOURCE_DIR") or Path(__file__).resolve().parents[2])
@@ -76,7 +78,10 @@ STOP_TIMEOUT_S = 10.0
 __all__ = [
     "FAST_TEST_SETTINGS", "PARTNER_CREDENTIALS", "WEBHOOK_VERIFY_TOKEN", "FakePartners", "Leadgate", "LeadgateError", "OMIT", "binary_available", "free_port",
     "http_request", "leadgate_bin", "random_mobile", "random_pan", "valid_lead", "wait_until",
+    "LeadgateTestCase", "los_calls_for", "template_calls_for", "accepted", "CREATE_LEAD",
 ]
+
+CREATE_LEAD = "/api_v1/create_lead"
 
 
 class LeadgateError(AssertionError):
@@ -235,7 +240,11 @@ class Leadgate:
     config: dict written as JSON to <tmpdir>/config.json, named by LEADGATE_CONFIG.
 
     Database, PII key and port stay the same across restart(). Inherited LEADGATE_*
-    variables are dropped so the caller's environment cannot leak in.
+    variables are dropped so the caller's environment cannot leak in. By default the
+    partner URLs point at the fake, every per-environment credential is set
+    (PARTNER_CREDENTIALS), LEADGATE_PII_KEY and LEADGATE_WEBHOOK_VERIFY_TOKEN are set, and
+    FAST_TEST_SETTINGS shorten timeouts and backoffs; extra_env may change any of them
+    (it is read at each start, so it can be edited between restarts).
     """
 
     def __init__(self, fake: FakePartners | None = None, env: dict | None = None,
@@ -477,3 +486,102 @@ class Leadgate:
             raise LeadgateError(f"apikey create failed (exit {result.returncode})\n"
                                 f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
         return lines[-1]
+
+
+# --------------------------------------------------------------------------- test helpers
+
+
+def los_calls_for(fake: FakePartners, mobile: str) -> list[dict]:
+    """CreateFBBByBasicUser calls whose JSON body carries this mobile as one of its values
+    (the partner's field names are the adapter's choice, so match on the value)."""
+    out = []
+    for call in fake.calls("CreateFBBByBasicUser"):
+        body = call["body"]
+        if isinstance(body, dict) and mobile in [str(v) for v in body.values()]:
+            out.append(call)
+    return out
+
+
+def template_calls_for(fake: FakePartners, mobile: str) -> list[dict]:
+    """Gupshup template-message calls addressed to 91 + mobile."""
+    return [c for c in fake.calls("gupshup")
+            if c.get("kind") == "template" and c["form"].get("destination") == "91" + mobile]
+
+
+def accepted(calls: list[dict]) -> list[dict]:
+    """The calls the fake answered with a 2xx (for Gupshup: accepted messages)."""
+    return [c for c in calls if c["response_status"] and 200 <= c["response_status"] < 300]
+
+
+def _leadgate_db_query(lg: "Leadgate", sql: str, params=()) -> list[tuple]:
+    """Read-only query on a (running or stopped) instance's SQLite database."""
+    path = lg.database_url[len("sqlite:"):]
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def _leadgate_db_execute(lg: "Leadgate", sql: str, params=()) -> int:
+    """A write on the instance's SQLite database (test set-up only); returns rowcount."""
+    path = lg.database_url[len("sqlite:"):]
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        with conn:
+            return conn.execute(sql, params).rowcount
+    finally:
+        conn.close()
+
+
+def _leadgate_db_bytes(lg: "Leadgate") -> bytes:
+    """Raw bytes of the SQLite database and its -wal / -journal side files."""
+    path = lg.database_url[len("sqlite:"):]
+    data = b""
+    for suffix in ("", "-wal", "-journal", "-shm"):
+        if os.path.exists(path + suffix):
+            with open(path + suffix, "rb") as f:
+                data += f.read()
+    return data
+
+
+Leadgate.db_query = _leadgate_db_query
+Leadgate.db_execute = _leadgate_db_execute
+Leadgate.db_bytes = _leadgate_db_bytes
+
+
+@unittest.skipUnless(binary_available(), f"leadgate binary not found: {leadgate_bin()}")
+class LeadgateTestCase(unittest.TestCase):
+    """Base class: start_service() gives a fresh fake + leadgate + API key, cleaned up after."""
+
+    def start_service(self, env: dict | None = None, config: dict | None = None,
+                      key_envs=("orbit", "homfinity")):
+        """Start a FakePartners and a Leadgate on it; returns (fake, lg, key)."""
+        fake = FakePartners(hang_timeout=10).start()
+        self.addCleanup(fake.stop)
+        lg = Leadgate(fake, env=env, config=config)
+        self.addCleanup(lg.close)
+        lg.start()
+        key = lg.create_api_key("tests", key_envs) if key_envs else None
+        return fake, lg, key
+
+    def post_lead(self, lg: "Leadgate", body, key: str | None, headers: dict | None = None,
+                  timeout: float = 30.0):
+        """POST /api_v1/create_lead with JSON body; returns (status, headers, body)."""
+        return lg.request("POST", CREATE_LEAD, body, headers=headers, api_key=key,
+                          timeout=timeout)
+
+    def assertProblem(self, response, status: int, code: str | None = None):
+        """Assert an RFC 9457 problem with the interfaces.md §2 extension members."""
+        got_status, headers, body = response
+        self.assertEqual(got_status, status, body)
+        self.assertTrue(headers.get("content-type", "").startswith("application/problem+json"),
+                        headers)
+        self.assertIsInstance(body, dict, body)
+        self.assertIs(body.get("success"), False, body)
+        self.assertRegex(str(body.get("code", "")), r"^[A-Z][A-Z0-9_]*$", body)
+        if code is not None:
+            self.assertEqual(body.get("code"), code, body)
+        self.assertTrue(body.get("request_id"), body)
+        self.assertEqual(body.get("request_id"), headers.get("x-request-id"), (body, headers))
+        return body

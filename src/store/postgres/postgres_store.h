@@ -1,0 +1,97 @@
+#pragma once
+// PostgreSQL store: a bounded pool of blocking libpq connections, used off the I/O threads (see
+// app/offload.h) like every Store. Connections are opened lazily, one per concurrent call up to
+// the pool size; a call that finds none free within the acquire timeout fails with
+// StoreUnavailable (503) instead of queueing without bound. A connection that breaks is discarded
+// and reopened by the next call, so the service recovers by itself when the database returns.
+//
+// Every query is a parameterised PQexecParams with unnamed statements, never a named server-side
+// prepared statement: PgBouncer in transaction mode (Supabase's pooled port 6543) hands each
+// transaction to any server connection, where a named statement prepared earlier may not exist.
+// The URL is a libpq connection URI (sslmode=require etc. work as documented); connect_timeout
+// defaults to 3 s and TCP keepalives to 30 s unless the URL sets them.
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace leadgate {
+
+const std::vector<std::string>& postgres_migrations();
+
+std::unique_ptr<Store> make_postgres_store(const std::string& url, int pool_size);
+
+class PostgresStore final : public Store {
+ public:
+  // Throws std::invalid_argument when the URL is not a valid libpq connection string; does not
+  // connect (the first call does).
+  PostgresStore(const std::string& url, int pool_size,
+                std::chrono::milliseconds acquire_timeout = std::chrono::seconds(2));
+  ~PostgresStore() override;
+  PostgresStore(const PostgresStore&) = delete;
+  PostgresStore& operator=(const PostgresStore&) = delete;
+
+  void migrate() override;
+  int schema_version() override;
+  int expected_schema_version() const override;
+  void ping() override;
+  std::string kind() const override { return "postgresql"; }
+
+  void insert_api_key(const ApiKeyRow& row) override;
+  std::optional<ApiKeyRow> find_api_key(const std::string& key_hash) override;
+  std::int64_t count_api_keys() override;
+
+  std::optional<LeadRow> find_lead_for_customer(const std::string& environment,
+                                                const std::string& mobile_bidx,
+                                                const std::string& loan_type) override;
+  std::optional<LeadRow> find_lead_by_reference(const std::string& environment,
+                                                const std::string& reference_id) override;
+  std::int64_t insert_lead(const LeadWrite& w) override;
+  bool update_lead(const LeadWrite& w) override;
+  std::vector<AuditEntry> audit_for(const std::string& environment,
+                                    const std::string& entity_ref) override;
+  std::int64_t count_leads(const std::string& environment) override;
+
+  std::vector<OutboxMessage> claim_outbox(std::int64_t now, int limit, const std::string& owner,
+                                          std::int64_t lease_until) override;
+  void finish_outbox_attempt(const OutboxAttempt& attempt, const std::string& new_status,
+                             std::int64_t next_attempt_at) override;
+  void release_outbox_leases(const std::string& owner) override;
+  std::vector<OutboxMessage> outbox_for(const std::string& environment,
+                                        const std::string& lead_ref) override;
+
+  IdempotencyRecord begin_idempotent(const std::string& scope, const std::string& key,
+                                     const std::string& fingerprint, std::int64_t now,
+                                     std::int64_t stale_before) override;
+  void complete_idempotent(const std::string& scope, const std::string& key, int status,
+                           const std::string& body, const std::string& content_type,
+                           std::int64_t now) override;
+  void abandon_idempotent(const std::string& scope, const std::string& key) override;
+  std::int64_t purge_idempotent(std::int64_t older_than) override;
+
+  // One pooled connection; defined in the .cpp.
+  struct Connection;
+
+ private:
+  class Lease;
+  friend class Lease;
+
+  Lease borrow();
+  void give_back(std::unique_ptr<Connection> conn);
+  std::unique_ptr<Connection> connect();
+
+  std::string url_;
+  int pool_size_;
+  std::chrono::milliseconds acquire_timeout_;
+
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int open_ = 0;  // connections in idle_, lent out, or being opened
+};
+
+}  // namespace leadgate
