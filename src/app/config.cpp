@@ -160,13 +160,15 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
     read_file(it->second, vars);  // emplace: environment variables already present win
   }
   for (const auto& [name, value] : vars) {
+    if (name.rfind(kPrefix, 0) != 0) continue;
     std::string rest = name.substr(kPrefix.size());
     bool known = global_keys().contains(rest);
     for (const auto& env : environments()) {
       const std::string p = upper(env) + "_";
       if (rest.rfind(p, 0) == 0 && env_keys().contains(rest.substr(p.size()))) known = true;
     }
-    if (!known) log_warn("config_unknown_variable", {{"variable", name}});
+    // A misspelt setting would otherwise be silently ignored.
+    if (!known) bad(name, "is not a known setting");
   }
   auto get = [&](const std::string& key) -> std::optional<std::string> {
     auto it = vars.find(std::string(kPrefix) + key);

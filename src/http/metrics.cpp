@@ -1,6 +1,7 @@
 #include "http/metrics.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 
 namespace leadgate {
@@ -38,7 +39,8 @@ std::string render_labels(const Labels& labels, const std::string& extra_key = {
 
 std::string number(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
+  std::snprintf(buf, sizeof buf, "%g", v);
+  if (std::strtod(buf, nullptr) != v) std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
 }
 }  // namespace

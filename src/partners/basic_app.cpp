@@ -155,7 +155,10 @@ FbbCreated parse_fbb_answer(const std::string& body) {
   if (!success || !success->is_bool() || !success->get_bool()) {
     std::string message;
     for (const char* k : {"message", "error"}) {
-      if (auto* v = obj.if_contains(k); v && v->is_string()) message = std::string(v->get_string());
+      if (auto* v = obj.if_contains(k); v && v->is_string()) {
+        message = std::string(v->get_string());
+        break;
+      }
     }
     throw PartnerError("CreateFBBByBasicUser rejected the lead" +
                            (message.empty() ? std::string() : ": " + message),

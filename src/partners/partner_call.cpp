@@ -29,7 +29,10 @@ void check_http_status(const ClientResponse& res, const std::string& what) {
   }
   const bool retryable = res.status >= 500 || res.status == 408 || res.status == 429;
   throw PartnerError(what + " answered HTTP " + std::to_string(res.status),
-                     res.status >= 500 ? "http_5xx" : "http_4xx", retryable, res.status,
+                     res.status >= 500   ? "http_5xx"
+                     : res.status >= 400 ? "http_4xx"
+                                         : "http_unexpected",
+                     retryable, res.status,
                      partner_message);
 }
 

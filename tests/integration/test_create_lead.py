@@ -348,6 +348,21 @@ class OpsEndpointsTest(LeadgateTestCase):
         self.assertRegex(text, r'(?m)^leadgate_http_request_duration_seconds_bucket\{[^}]*'
                                r'route="/api_v1/create_lead"')
 
+    def test_keep_alive_serves_several_requests_on_one_connection(self):
+        import http.client
+        conn = http.client.HTTPConnection(self.lg.host, self.lg.port, timeout=10)
+        try:
+            for _ in range(3):
+                conn.request("POST", CREATE_LEAD, body=json.dumps(valid_lead()),
+                             headers={"Content-Type": "application/json",
+                                      "Authorization": f"Bearer {self.key}"})
+                resp = conn.getresponse()
+                body = resp.read()
+                self.assertEqual(resp.status, 200, body)
+                self.assertFalse(resp.will_close, "connection not kept alive")
+        finally:
+            conn.close()
+
     def test_unknown_path_is_404_problem(self):
         self.assertProblem(self.lg.request("GET", "/api_v1/nope", api_key=self.key), 404)
 

@@ -153,8 +153,7 @@ TEST(ConfigDatabaseUrl, Postgresql) {
 TEST(ConfigDatabaseUrl, BadSchemeOrMissingPathNamesTheSetting) {
   for (const char* bad : {"mysql://db/leadgate", "sqlite:", "leadgate.db", "", "SQLITE:x.db"}) {
     SCOPED_TRACE(bad);
-    EXPECT_THAT(config_error({{"LEADGATE_DATABASE_URL", bad}}),
-                HasSubstr("LEADGATE_DATABASE_URL"));
+    EXPECT_THAT(config_error({{"LEADGATE_DATABASE_URL", bad}}), HasSubstr("LEADGATE_DATABASE_URL"));
   }
 }
 
@@ -178,8 +177,8 @@ TEST(ConfigPartnerUrls, EmptyValueMeansSandbox) {
 }
 
 TEST(ConfigPartnerUrls, InvalidUrlsNameTheSetting) {
-  for (const char* bad : {"ftp://los.example.com", "los.example.com", "not a url", "http://",
-                          "/relative/path"}) {
+  for (const char* bad :
+       {"ftp://los.example.com", "los.example.com", "not a url", "http://", "/relative/path"}) {
     SCOPED_TRACE(bad);
     Vars v = production_vars();
     v["LEADGATE_BASIC_APP_URL"] = bad;
@@ -333,6 +332,16 @@ TEST(ConfigNumbers, OtherNumericSettingsNameThemselves) {
   }
 }
 
+TEST(ConfigEnvironmentVars, UnknownLeadgateVariableNamesIt) {
+  try {
+    load_config({{"LEADGATE_LISTN", "127.0.0.1:1"}});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("LEADGATE_LISTN"), std::string::npos);
+  }
+  EXPECT_NO_THROW(load_config({{"HOME", "/root"}, {"LEADGATE_ORBIT_SUPPORT_PHONE", "1800"}}));
+}
+
 TEST(ConfigLogLevel, KnownAndUnknown) {
   EXPECT_EQ(load_config({{"LEADGATE_LOG_LEVEL", "debug"}}).log_level, "debug");
   EXPECT_THAT(config_error({{"LEADGATE_LOG_LEVEL", "verbose"}}), HasSubstr("LEADGATE_LOG_LEVEL"));
@@ -461,9 +470,8 @@ TEST(ConfigFile, ValuesFromFileAreValidatedLikeVariables) {
 }
 
 TEST(ConfigFile, MissingOrMalformedFileNamesLeadgateConfig) {
-  EXPECT_THAT(
-      config_error({{"LEADGATE_CONFIG", "/nonexistent/leadgate/definitely-missing.json"}}),
-      HasSubstr("LEADGATE_CONFIG"));
+  EXPECT_THAT(config_error({{"LEADGATE_CONFIG", "/nonexistent/leadgate/definitely-missing.json"}}),
+              HasSubstr("LEADGATE_CONFIG"));
   TempConfigFile not_json("{ this is not json");
   EXPECT_THAT(config_error({{"LEADGATE_CONFIG", not_json.path()}}), HasSubstr("LEADGATE_CONFIG"));
   TempConfigFile array("[1, 2]");

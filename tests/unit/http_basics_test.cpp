@@ -83,7 +83,8 @@ TEST_F(RouterTest, QueryStringIgnored) {
   ASSERT_NE(m.route, nullptr);
   EXPECT_EQ(m.params.at("token"), "tok");
   auto hub = router_.match(
-      http::verb::get, "/api_v1/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=t&hub.challenge=1");
+      http::verb::get,
+      "/api_v1/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=t&hub.challenge=1");
   ASSERT_NE(hub.route, nullptr);
   EXPECT_EQ(hub.route->pattern, "/api_v1/whatsapp/webhook");
   auto empty_query = router_.match(http::verb::get, "/healthz?");
@@ -217,7 +218,9 @@ TEST(MetricsRender, HistogramBucketsCumulativeWithInfSumAndCount) {
   ASSERT_EQ(buckets.size(), Metrics::kBuckets.size() + 1);
   for (std::size_t i = 0; i < Metrics::kBuckets.size(); ++i) {
     EXPECT_DOUBLE_EQ(std::stod(buckets[i].first), Metrics::kBuckets[i]) << i;
-    if (i > 0) EXPECT_GE(buckets[i].second, buckets[i - 1].second) << "cumulative at " << i;
+    if (i > 0) {
+      EXPECT_GE(buckets[i].second, buckets[i - 1].second) << "cumulative at " << i;
+    }
   }
   EXPECT_EQ(buckets.back().first, "+Inf");
   EXPECT_EQ(buckets.back().second, 4);
@@ -295,9 +298,9 @@ TEST(ProblemBody, StandardAndExtensionMembers) {
 }
 
 TEST(ProblemBody, ValidationErrorsListed) {
-  auto body = parse_object(problem_body(
-      422, "VALIDATION_ERROR", "Invalid request", "req-2",
-      {{"pan", "Invalid PAN number format"}, {"mobile", "Invalid mobile number"}}));
+  auto body = parse_object(
+      problem_body(422, "VALIDATION_ERROR", "Invalid request", "req-2",
+                   {{"pan", "Invalid PAN number format"}, {"mobile", "Invalid mobile number"}}));
   EXPECT_EQ(body.at("title"), "Unprocessable Content");
   EXPECT_EQ(body.at("status"), 422);
   const auto& errors = body.at("errors").as_array();
@@ -316,9 +319,9 @@ TEST(ProblemBody, ErrorsArrayPresentFor422EvenWhenEmpty) {
 }
 
 TEST(ProblemBody, ExtraMembersMerged) {
-  auto body = parse_object(problem_body(409, "DUPLICATE_LEAD", "Lead exists", "req-3", {},
-                                        {{"basic_application_id", "B002BJF"},
-                                         {"reference_id", "LG-1"}}));
+  auto body =
+      parse_object(problem_body(409, "DUPLICATE_LEAD", "Lead exists", "req-3", {},
+                                {{"basic_application_id", "B002BJF"}, {"reference_id", "LG-1"}}));
   EXPECT_EQ(body.at("title"), "Conflict");
   EXPECT_EQ(body.at("basic_application_id"), "B002BJF");
   EXPECT_EQ(body.at("reference_id"), "LG-1");

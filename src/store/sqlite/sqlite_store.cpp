@@ -285,9 +285,12 @@ void SqliteStore::migrate() {
 
 int SqliteStore::schema_version() {
   std::lock_guard lock(mutex_);
-  Stmt s(db_,
-         "SELECT COALESCE((SELECT MAX(version) FROM schema_migrations), 0) WHERE EXISTS "
-         "(SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations')");
+  {
+    // Checked first: SQLite resolves table names when preparing, so one guarded query fails.
+    Stmt exists(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+    if (!exists.step()) return 0;
+  }
+  Stmt s(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   return s.step() ? static_cast<int>(s.i64(0)) : 0;
 }
 

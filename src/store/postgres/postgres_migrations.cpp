@@ -1,0 +1,124 @@
+#include "store/postgres/postgres_store.h"
+
+namespace leadgate {
+
+// Append-only: a released migration is never edited; a change is a new entry. Entry N has the same
+// tables, columns and meaning as SQLite's entry N (sqlite_migrations.cpp), in PostgreSQL types:
+// ids BIGSERIAL, unix-millisecond timestamps BIGINT, flags BOOLEAN. Every lookup the store makes
+// has an index; the outbox's due-time index is partial, covering only rows still to deliver.
+const std::vector<std::string>& postgres_migrations() {
+  static const std::vector<std::string> kMigrations{
+      // 1: API keys, leads, audit trail, outbox, idempotency records.
+      R"sql(
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  environments TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  revoked BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE leads (
+  id BIGSERIAL PRIMARY KEY,
+  environment TEXT NOT NULL,
+  reference_id TEXT NOT NULL,
+  basic_application_id TEXT,
+  application_id TEXT,
+  status TEXT NOT NULL,
+  first_name_enc TEXT NOT NULL,
+  last_name_enc TEXT NOT NULL,
+  mobile_enc TEXT NOT NULL,
+  email_enc TEXT NOT NULL,
+  pan_enc TEXT NOT NULL,
+  dob_enc TEXT NOT NULL,
+  mobile_bidx TEXT NOT NULL,
+  pan_bidx TEXT NOT NULL,
+  loan_type TEXT NOT NULL,
+  loan_amount_req BIGINT NOT NULL,
+  loan_tenure INTEGER NOT NULL,
+  credit_score INTEGER NOT NULL,
+  pincode TEXT NOT NULL,
+  state TEXT,
+  gender TEXT,
+  application_assigned_to_rm TEXT,
+  remarks TEXT,
+  customer_id TEXT,
+  qr_short_code TEXT,
+  annual_income BIGINT,
+  include_credit_score BOOLEAN NOT NULL,
+  is_lead_prefilled BOOLEAN NOT NULL,
+  los_error TEXT NOT NULL DEFAULT '',
+  request_id TEXT NOT NULL,
+  user_agent TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX leads_reference_id ON leads (reference_id);
+CREATE UNIQUE INDEX leads_customer_loan ON leads (environment, mobile_bidx, loan_type);
+CREATE INDEX leads_pan ON leads (environment, pan_bidx);
+CREATE INDEX leads_basic_application_id ON leads (environment, basic_application_id);
+CREATE INDEX leads_application_id ON leads (environment, application_id);
+CREATE TABLE audit_log (
+  id BIGSERIAL PRIMARY KEY,
+  environment TEXT NOT NULL,
+  entity TEXT NOT NULL,
+  entity_ref TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  field TEXT NOT NULL,
+  old_value TEXT NOT NULL,
+  new_value TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  duration_ms BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX audit_log_entity ON audit_log (environment, entity_ref, id);
+CREATE TABLE outbox (
+  id BIGSERIAL PRIMARY KEY,
+  environment TEXT NOT NULL,
+  lead_ref TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  payload_enc TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL,
+  lease_owner TEXT,
+  lease_until BIGINT,
+  provider_message_id TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX outbox_lead ON outbox (environment, lead_ref);
+CREATE INDEX outbox_lease_owner ON outbox (lease_owner) WHERE lease_owner IS NOT NULL;
+CREATE TABLE outbox_attempts (
+  id BIGSERIAL PRIMARY KEY,
+  outbox_id BIGINT NOT NULL REFERENCES outbox (id),
+  attempt INTEGER NOT NULL,
+  started_at BIGINT NOT NULL,
+  duration_ms BIGINT NOT NULL,
+  outcome TEXT NOT NULL,
+  http_status INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  provider_message_id TEXT NOT NULL
+);
+CREATE INDEX outbox_attempts_outbox ON outbox_attempts (outbox_id);
+CREATE TABLE idempotency_keys (
+  scope TEXT NOT NULL,
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  state TEXT NOT NULL,
+  status INTEGER NOT NULL DEFAULT 0,
+  body TEXT NOT NULL DEFAULT '',
+  content_type TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (scope, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+)sql",
+  };
+  return kMigrations;
+}
+
+}  // namespace leadgate

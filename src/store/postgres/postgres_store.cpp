@@ -1,0 +1,824 @@
+#include "store/postgres/postgres_store.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <charconv>
+#include <sstream>
+#include <stdexcept>
+
+namespace leadgate {
+
+// One libpq connection. `broken` is set when a query failed with a connection-class error or the
+// server announced, while the connection sat idle, that it is closing it (FATAL: e.g. the backend
+// was terminated or the server is shutting down); a broken connection is never reused.
+struct PostgresStore::Connection {
+  PGconn* pg = nullptr;
+  bool broken = false;
+
+  Connection() = default;
+  ~Connection() {
+    if (pg) PQfinish(pg);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+};
+
+// A borrowed connection, returned to the pool (or discarded when broken) on scope exit.
+class PostgresStore::Lease {
+ public:
+  Lease(PostgresStore& store, std::unique_ptr<Connection> conn)
+      : store_(store), conn_(std::move(conn)) {}
+  ~Lease() {
+    if (conn_) store_.give_back(std::move(conn_));
+  }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  Connection& operator*() const { return *conn_; }
+
+ private:
+  PostgresStore& store_;
+  std::unique_ptr<Connection> conn_;
+};
+
+namespace {
+
+using Connection = PostgresStore::Connection;
+
+// Serialises migrations of every instance sharing the database ("leadgate" in ASCII).
+constexpr std::int64_t kMigrationLockKey = 7810756212603057253;
+
+std::string trimmed(const char* s) {
+  std::string out = s ? s : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// Notices (e.g. "relation already exists, skipping") are dropped rather than printed on stderr.
+// A FATAL arriving while no query runs means the server is closing this connection.
+void on_notice(void* arg, const PGresult* res) {
+  const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity && (std::string(severity) == "FATAL" || std::string(severity) == "PANIC")) {
+    static_cast<Connection*>(arg)->broken = true;
+  }
+}
+
+// Text-format query parameters; std::nullopt is SQL NULL.
+class Params {
+ public:
+  Params& add(const std::string& v) {
+    values_.emplace_back(v);
+    return *this;
+  }
+  Params& add(const char* v) { return add(std::string(v)); }
+  Params& add(std::int64_t v) { return add(std::to_string(v)); }
+  Params& add(int v) { return add(static_cast<std::int64_t>(v)); }
+  Params& add(bool v) { return add(std::string(v ? "true" : "false")); }
+  Params& add(const std::optional<std::string>& v) {
+    values_.push_back(v);
+    return *this;
+  }
+  Params& add(const std::optional<std::int64_t>& v) {
+    if (v) return add(*v);
+    values_.emplace_back();
+    return *this;
+  }
+
+  int size() const { return static_cast<int>(values_.size()); }
+  std::vector<const char*> pointers() const {
+    std::vector<const char*> out;
+    out.reserve(values_.size());
+    for (const auto& v : values_) out.push_back(v ? v->c_str() : nullptr);
+    return out;
+  }
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+};
+
+struct ClearResult {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+
+class Result {
+ public:
+  explicit Result(PGresult* r) : r_(r) {}
+
+  int rows() const { return PQntuples(r_.get()); }
+  bool null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
+  std::string text(int row, int col) const {
+    return std::string(PQgetvalue(r_.get(), row, col),
+                       static_cast<std::size_t>(PQgetlength(r_.get(), row, col)));
+  }
+  std::optional<std::string> opt_text(int row, int col) const {
+    if (null(row, col)) return std::nullopt;
+    return text(row, col);
+  }
+  std::int64_t i64(int row, int col) const { return parse(PQgetvalue(r_.get(), row, col)); }
+  std::optional<std::int64_t> opt_i64(int row, int col) const {
+    if (null(row, col)) return std::nullopt;
+    return i64(row, col);
+  }
+  bool boolean(int row, int col) const { return PQgetvalue(r_.get(), row, col)[0] == 't'; }
+  // Rows an INSERT/UPDATE/DELETE touched.
+  std::int64_t affected() const {
+    const char* n = PQcmdTuples(r_.get());
+    return (n && *n) ? parse(n) : 0;
+  }
+
+ private:
+  static std::int64_t parse(const char* s) {
+    std::int64_t v = 0;
+    const char* end = s + std::char_traits<char>::length(s);
+    const auto [ptr, ec] = std::from_chars(s, end, v);
+    if (ec != std::errc() || ptr != end) {
+      throw std::runtime_error(std::string("postgresql: not an integer: ") + s);
+    }
+    return v;
+  }
+  std::unique_ptr<PGresult, ClearResult> r_;
+};
+
+bool connection_error(const std::string& sqlstate) {
+  return sqlstate.rfind("08", 0) == 0 ||  // connection_exception
+         sqlstate == "57P01" ||           // admin_shutdown (backend terminated)
+         sqlstate == "57P02" ||           // crash_shutdown
+         sqlstate == "57P03";             // cannot_connect_now (starting up / shutting down)
+}
+
+// Transient conditions worth a retry by the client: 503 rather than 500.
+bool transient_error(const std::string& sqlstate) {
+  return sqlstate == "40001" ||         // serialization_failure
+         sqlstate == "40P01" ||         // deadlock_detected
+         sqlstate == "55P03" ||         // lock_not_available
+         sqlstate == "57014" ||         // query_canceled (statement_timeout)
+         sqlstate.rfind("53", 0) == 0;  // insufficient_resources (too many connections, disk full)
+}
+
+// Maps a finished command to a Result or the Store's exceptions. The message carries the primary
+// text only: DETAIL may quote column values.
+Result checked(Connection& c, PGresult* raw) {
+  if (!raw) {
+    c.broken = true;
+    throw StoreUnavailable("postgresql: " + trimmed(PQerrorMessage(c.pg)));
+  }
+  Result result(raw);
+  const ExecStatusType status = PQresultStatus(raw);
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+
+  const char* state_field = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+  const std::string sqlstate = state_field ? state_field : "";
+  const char* primary = PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY);
+  const std::string message = "postgresql" + (sqlstate.empty() ? std::string() : " " + sqlstate) +
+                              ": " +
+                              (primary ? std::string(primary) : trimmed(PQresultErrorMessage(raw)));
+
+  // libpq's own errors (no SQLSTATE) are lost connections: "server closed the connection", ...
+  const bool lost = PQstatus(c.pg) != CONNECTION_OK || connection_error(sqlstate) ||
+                    sqlstate.empty() || status == PGRES_BAD_RESPONSE ||
+                    (status != PGRES_FATAL_ERROR && status != PGRES_NONFATAL_ERROR);
+  if (lost) {
+    c.broken = true;
+    throw StoreUnavailable(message);
+  }
+  if (sqlstate == "23505") throw StoreConflict(message);
+  if (transient_error(sqlstate)) throw StoreUnavailable(message);
+  throw std::runtime_error(message);
+}
+
+// One parameterised statement, unnamed (see postgres_store.h for why never a named one).
+Result exec(Connection& c, const char* sql, const Params& params = Params()) {
+  const auto values = params.pointers();
+  return checked(
+      c, PQexecParams(c.pg, sql, params.size(), nullptr, values.data(), nullptr, nullptr, 0));
+}
+Result exec(Connection& c, const std::string& sql, const Params& params = Params()) {
+  return exec(c, sql.c_str(), params);
+}
+
+// Several statements without parameters (migrations).
+void exec_script(Connection& c, const std::string& sql) {
+  checked(c, PQexec(c.pg, sql.c_str()));
+}
+
+// BEGIN ... COMMIT on one connection, rolled back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Connection& c) : c_(c) { exec(c_, "BEGIN"); }
+  ~Transaction() {
+    if (done_ || c_.broken) return;
+    PGresult* r = PQexec(c_.pg, "ROLLBACK");
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) c_.broken = true;
+    PQclear(r);
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    exec(c_, "COMMIT");
+    done_ = true;
+  }
+
+ private:
+  Connection& c_;
+  bool done_ = false;
+};
+
+// A pooled idle connection may have been closed by the server meanwhile (backend terminated,
+// server restarted, idle timeout): read whatever arrived without blocking and check.
+bool still_usable(Connection& c) {
+  if (c.broken || PQstatus(c.pg) != CONNECTION_OK) return false;
+  pollfd pfd{};
+  pfd.fd = PQsocket(c.pg);
+  pfd.events = POLLIN;
+  if (pfd.fd < 0) return false;
+  const int ready = poll(&pfd, 1, 0);
+  if (ready < 0) return false;
+  if (ready > 0) {
+    if (PQconsumeInput(c.pg) == 0) return false;  // EOF: the server closed it
+    PQisBusy(c.pg);  // parses what arrived: a FATAL notice marks the connection broken
+  }
+  return !c.broken && PQstatus(c.pg) == CONNECTION_OK && PQtransactionStatus(c.pg) == PQTRANS_IDLE;
+}
+
+constexpr const char* kLeadColumns =
+    "id, environment, reference_id, basic_application_id, application_id, status, "
+    "first_name_enc, last_name_enc, mobile_enc, email_enc, pan_enc, dob_enc, mobile_bidx, "
+    "pan_bidx, loan_type, loan_amount_req, loan_tenure, credit_score, pincode, state, gender, "
+    "application_assigned_to_rm, remarks, customer_id, qr_short_code, annual_income, "
+    "include_credit_score, is_lead_prefilled, los_error, request_id, user_agent, created_at, "
+    "updated_at";
+
+LeadRow read_lead(const Result& r, int row) {
+  LeadRow l;
+  int c = 0;
+  l.id = r.i64(row, c++);
+  l.environment = r.text(row, c++);
+  l.reference_id = r.text(row, c++);
+  l.basic_application_id = r.text(row, c++);
+  l.application_id = r.text(row, c++);
+  l.status = r.text(row, c++);
+  l.first_name_enc = r.text(row, c++);
+  l.last_name_enc = r.text(row, c++);
+  l.mobile_enc = r.text(row, c++);
+  l.email_enc = r.text(row, c++);
+  l.pan_enc = r.text(row, c++);
+  l.dob_enc = r.text(row, c++);
+  l.mobile_bidx = r.text(row, c++);
+  l.pan_bidx = r.text(row, c++);
+  l.loan_type = r.text(row, c++);
+  l.loan_amount_req = r.i64(row, c++);
+  l.loan_tenure = static_cast<int>(r.i64(row, c++));
+  l.credit_score = static_cast<int>(r.i64(row, c++));
+  l.pincode = r.text(row, c++);
+  l.state = r.opt_text(row, c++);
+  l.gender = r.opt_text(row, c++);
+  l.application_assigned_to_rm = r.opt_text(row, c++);
+  l.remarks = r.opt_text(row, c++);
+  l.customer_id = r.opt_text(row, c++);
+  l.qr_short_code = r.opt_text(row, c++);
+  l.annual_income = r.opt_i64(row, c++);
+  l.include_credit_score = r.boolean(row, c++);
+  l.is_lead_prefilled = r.boolean(row, c++);
+  l.los_error = r.text(row, c++);
+  l.request_id = r.text(row, c++);
+  l.user_agent = r.text(row, c++);
+  l.created_at = r.i64(row, c++);
+  l.updated_at = r.i64(row, c++);
+  return l;
+}
+
+// Every column after id, in kLeadColumns order ($1..$32). Empty LOS ids are stored as NULL, as
+// the SQLite store does, so the partial lookups never match an empty string.
+void add_lead(Params& p, const LeadRow& r) {
+  auto opt = [](const std::string& v) {
+    return v.empty() ? std::optional<std::string>() : std::optional<std::string>(v);
+  };
+  p.add(r.environment)
+      .add(r.reference_id)
+      .add(opt(r.basic_application_id))
+      .add(opt(r.application_id))
+      .add(r.status)
+      .add(r.first_name_enc)
+      .add(r.last_name_enc)
+      .add(r.mobile_enc)
+      .add(r.email_enc)
+      .add(r.pan_enc)
+      .add(r.dob_enc)
+      .add(r.mobile_bidx)
+      .add(r.pan_bidx)
+      .add(r.loan_type)
+      .add(r.loan_amount_req)
+      .add(r.loan_tenure)
+      .add(r.credit_score)
+      .add(r.pincode)
+      .add(r.state)
+      .add(r.gender)
+      .add(r.application_assigned_to_rm)
+      .add(r.remarks)
+      .add(r.customer_id)
+      .add(r.qr_short_code)
+      .add(r.annual_income)
+      .add(r.include_credit_score)
+      .add(r.is_lead_prefilled)
+      .add(r.los_error)
+      .add(r.request_id)
+      .add(r.user_agent)
+      .add(r.created_at)
+      .add(r.updated_at);
+}
+
+constexpr const char* kOutboxColumns =
+    "id, environment, lead_ref, kind, payload_enc, status, attempts, next_attempt_at, "
+    "provider_message_id, last_error, created_at";
+
+OutboxMessage read_outbox(const Result& r, int row) {
+  OutboxMessage m;
+  m.id = r.i64(row, 0);
+  m.environment = r.text(row, 1);
+  m.lead_ref = r.text(row, 2);
+  m.kind = r.text(row, 3);
+  m.payload_enc = r.text(row, 4);
+  m.status = r.text(row, 5);
+  m.attempts = static_cast<int>(r.i64(row, 6));
+  m.next_attempt_at = r.i64(row, 7);
+  m.provider_message_id = r.text(row, 8);
+  m.last_error = r.text(row, 9);
+  m.created_at = r.i64(row, 10);
+  return m;
+}
+
+void write_children(Connection& c, const LeadWrite& w) {
+  for (const auto& a : w.audit) {
+    exec(c,
+         "INSERT INTO audit_log (environment, entity, entity_ref, operation, field, old_value, "
+         "new_value, request_id, duration_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+         "$8, $9, $10)",
+         Params()
+             .add(a.environment)
+             .add(a.entity)
+             .add(a.entity_ref)
+             .add(a.operation)
+             .add(a.field)
+             .add(a.old_value)
+             .add(a.new_value)
+             .add(a.request_id)
+             .add(a.duration_ms)
+             .add(a.created_at));
+  }
+  for (const auto& m : w.outbox) {
+    exec(c,
+         "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, attempts, "
+         "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, "
+         "$6)",
+         Params()
+             .add(m.environment)
+             .add(m.lead_ref)
+             .add(m.kind)
+             .add(m.payload_enc)
+             .add(m.next_attempt_at)
+             .add(m.created_at));
+  }
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---- pool ----
+
+PostgresStore::PostgresStore(const std::string& url, int pool_size,
+                             std::chrono::milliseconds acquire_timeout)
+    : url_(url), pool_size_(std::max(1, pool_size)), acquire_timeout_(acquire_timeout) {
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(url_.c_str(), &error);
+  if (!parsed) {
+    std::string msg = error ? trimmed(error) : "out of memory";
+    PQfreemem(error);
+    throw std::invalid_argument("LEADGATE_DATABASE_URL: " + msg);
+  }
+  PQconninfoFree(parsed);
+}
+
+PostgresStore::~PostgresStore() = default;
+
+std::unique_ptr<PostgresStore::Connection> PostgresStore::connect() {
+  // Defaults placed before the expanded URL ("dbname"), so the URL's own settings win.
+  const char* const keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
+                              "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                              "application_name",    "dbname",           nullptr};
+  const char* const values[] = {"3",     "1",        "30",         "10",   "3",
+                                "30000", "leadgate", url_.c_str(), nullptr};
+  auto c = std::make_unique<Connection>();
+  c->pg = PQconnectdbParams(keys, values, 1);
+  if (!c->pg) throw StoreUnavailable("postgresql: cannot connect: out of memory");
+  if (PQstatus(c->pg) != CONNECTION_OK) {
+    throw StoreUnavailable("postgresql: cannot connect: " + trimmed(PQerrorMessage(c->pg)));
+  }
+  PQsetNoticeReceiver(c->pg, on_notice, c.get());
+  return c;
+}
+
+PostgresStore::Lease PostgresStore::borrow() {
+  std::unique_ptr<Connection> conn;
+  {
+    std::unique_lock lock(mutex_);
+    const bool ready = available_.wait_for(lock, acquire_timeout_,
+                                           [&] { return !idle_.empty() || open_ < pool_size_; });
+    if (!ready) {
+      throw StoreUnavailable("postgresql: all " + std::to_string(pool_size_) +
+                             " connections busy for " + std::to_string(acquire_timeout_.count()) +
+                             " ms");
+    }
+    if (!idle_.empty()) {
+      conn = std::move(idle_.back());
+      idle_.pop_back();
+    } else {
+      ++open_;  // this call owns the new slot
+    }
+  }
+  if (conn && !still_usable(*conn)) conn.reset();  // keep its slot for the replacement
+  if (!conn) {
+    try {
+      conn = connect();
+    } catch (...) {
+      {
+        std::lock_guard lock(mutex_);
+        --open_;
+      }
+      available_.notify_one();
+      throw;
+    }
+  }
+  return Lease(*this, std::move(conn));
+}
+
+void PostgresStore::give_back(std::unique_ptr<Connection> conn) {
+  if (conn->broken || PQstatus(conn->pg) != CONNECTION_OK ||
+      PQtransactionStatus(conn->pg) != PQTRANS_IDLE) {
+    conn.reset();  // closed outside the lock
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (conn) {
+      idle_.push_back(std::move(conn));
+    } else {
+      --open_;
+    }
+  }
+  available_.notify_one();
+}
+
+// ---- schema ----
+
+void PostgresStore::migrate() {
+  auto lease = borrow();
+  Connection& c = *lease;
+  const auto& all = postgres_migrations();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto version = static_cast<std::int64_t>(i + 1);
+    // Each migration in its own transaction, under a lock every instance takes: several
+    // instances starting at once apply each migration exactly once.
+    Transaction tx(c);
+    exec(c, "SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) + ")");
+    exec_script(c,
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "applied_at BIGINT NOT NULL)");
+    if (exec(c, "SELECT 1 FROM schema_migrations WHERE version = $1", Params().add(version))
+            .rows() > 0) {
+      continue;  // rolled back: nothing to keep
+    }
+    exec_script(c, all[i]);
+    exec(c, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+         Params().add(version).add(now_ms()));
+    tx.commit();
+  }
+}
+
+int PostgresStore::schema_version() {
+  auto lease = borrow();
+  Connection& c = *lease;
+  if (!exec(c, "SELECT to_regclass('schema_migrations') IS NOT NULL").boolean(0, 0)) return 0;
+  return static_cast<int>(
+      exec(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").i64(0, 0));
+}
+
+int PostgresStore::expected_schema_version() const {
+  return static_cast<int>(postgres_migrations().size());
+}
+
+void PostgresStore::ping() {
+  auto lease = borrow();
+  exec(*lease, "SELECT 1");
+}
+
+// ---- API keys ----
+
+void PostgresStore::insert_api_key(const ApiKeyRow& row) {
+  auto lease = borrow();
+  exec(*lease,
+       "INSERT INTO api_keys (id, name, key_hash, environments, created_at, revoked) "
+       "VALUES ($1, $2, $3, $4, $5, $6)",
+       Params()
+           .add(row.id)
+           .add(row.name)
+           .add(row.key_hash)
+           .add(join(row.environments))
+           .add(row.created_at)
+           .add(row.revoked));
+}
+
+std::optional<ApiKeyRow> PostgresStore::find_api_key(const std::string& key_hash) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        "SELECT id, name, key_hash, environments, created_at, revoked FROM "
+                        "api_keys WHERE key_hash = $1",
+                        Params().add(key_hash));
+  if (r.rows() == 0) return std::nullopt;
+  ApiKeyRow k;
+  k.id = r.text(0, 0);
+  k.name = r.text(0, 1);
+  k.key_hash = r.text(0, 2);
+  k.environments = split(r.text(0, 3));
+  k.created_at = r.i64(0, 4);
+  k.revoked = r.boolean(0, 5);
+  return k;
+}
+
+std::int64_t PostgresStore::count_api_keys() {
+  auto lease = borrow();
+  return exec(*lease, "SELECT COUNT(*) FROM api_keys").i64(0, 0);
+}
+
+// ---- leads ----
+
+std::optional<LeadRow> PostgresStore::find_lead_for_customer(const std::string& environment,
+                                                             const std::string& mobile_bidx,
+                                                             const std::string& loan_type) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        std::string("SELECT ") + kLeadColumns +
+                            " FROM leads WHERE environment = $1 AND mobile_bidx = $2 AND "
+                            "loan_type = $3",
+                        Params().add(environment).add(mobile_bidx).add(loan_type));
+  if (r.rows() == 0) return std::nullopt;
+  return read_lead(r, 0);
+}
+
+std::optional<LeadRow> PostgresStore::find_lead_by_reference(const std::string& environment,
+                                                             const std::string& reference_id) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        std::string("SELECT ") + kLeadColumns +
+                            " FROM leads WHERE environment = $1 AND reference_id = $2",
+                        Params().add(environment).add(reference_id));
+  if (r.rows() == 0) return std::nullopt;
+  return read_lead(r, 0);
+}
+
+std::int64_t PostgresStore::insert_lead(const LeadWrite& w) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  Params p;
+  add_lead(p, w.lead);
+  const std::int64_t id =
+      exec(c,
+           std::string("INSERT INTO leads (") + (kLeadColumns + 4) +
+               ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+               "$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32) "
+               "RETURNING id",
+           p)
+          .i64(0, 0);
+  write_children(c, w);
+  tx.commit();
+  return id;
+}
+
+bool PostgresStore::update_lead(const LeadWrite& w) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  std::string sql =
+      "UPDATE leads SET environment = $1, reference_id = $2, basic_application_id = $3, "
+      "application_id = $4, status = $5, first_name_enc = $6, last_name_enc = $7, "
+      "mobile_enc = $8, email_enc = $9, pan_enc = $10, dob_enc = $11, mobile_bidx = $12, "
+      "pan_bidx = $13, loan_type = $14, loan_amount_req = $15, loan_tenure = $16, "
+      "credit_score = $17, pincode = $18, state = $19, gender = $20, "
+      "application_assigned_to_rm = $21, remarks = $22, customer_id = $23, qr_short_code = $24, "
+      "annual_income = $25, include_credit_score = $26, is_lead_prefilled = $27, los_error = $28, "
+      "request_id = $29, user_agent = $30, created_at = $31, updated_at = $32 WHERE id = $33";
+  Params p;
+  add_lead(p, w.lead);
+  p.add(w.lead.id);
+  if (w.expected_status) {
+    sql += " AND status = $34";
+    p.add(*w.expected_status);
+  }
+  if (exec(c, sql, p).affected() != 1) return false;  // rolled back: no audit, no outbox
+  write_children(c, w);
+  tx.commit();
+  return true;
+}
+
+std::vector<AuditEntry> PostgresStore::audit_for(const std::string& environment,
+                                                 const std::string& entity_ref) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        "SELECT environment, entity, entity_ref, operation, field, old_value, "
+                        "new_value, request_id, duration_ms, created_at FROM audit_log WHERE "
+                        "environment = $1 AND entity_ref = $2 ORDER BY id",
+                        Params().add(environment).add(entity_ref));
+  std::vector<AuditEntry> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    AuditEntry a;
+    a.environment = r.text(i, 0);
+    a.entity = r.text(i, 1);
+    a.entity_ref = r.text(i, 2);
+    a.operation = r.text(i, 3);
+    a.field = r.text(i, 4);
+    a.old_value = r.text(i, 5);
+    a.new_value = r.text(i, 6);
+    a.request_id = r.text(i, 7);
+    a.duration_ms = r.i64(i, 8);
+    a.created_at = r.i64(i, 9);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::int64_t PostgresStore::count_leads(const std::string& environment) {
+  auto lease = borrow();
+  return exec(*lease, "SELECT COUNT(*) FROM leads WHERE environment = $1",
+              Params().add(environment))
+      .i64(0, 0);
+}
+
+// ---- outbox ----
+
+std::vector<OutboxMessage> PostgresStore::claim_outbox(std::int64_t now, int limit,
+                                                       const std::string& owner,
+                                                       std::int64_t lease_until) {
+  auto lease = borrow();
+  // SKIP LOCKED: concurrent claimers (threads or instances) each get different rows without
+  // waiting for one another. MATERIALIZED: the locking subquery runs exactly once.
+  const std::string sql =
+      std::string(
+          "WITH due AS MATERIALIZED (SELECT id FROM outbox WHERE status = 'pending' AND "
+          "next_attempt_at <= $4 AND (lease_until IS NULL OR lease_until < $4) "
+          "ORDER BY next_attempt_at LIMIT $5 FOR UPDATE SKIP LOCKED), "
+          "claimed AS (UPDATE outbox o SET lease_owner = $1, lease_until = $2, updated_at = $3 "
+          "FROM due WHERE o.id = due.id RETURNING o.*) SELECT ") +
+      kOutboxColumns + " FROM claimed ORDER BY next_attempt_at, id";
+  const Result r =
+      exec(*lease, sql, Params().add(owner).add(lease_until).add(now).add(now).add(limit));
+  std::vector<OutboxMessage> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_outbox(r, i));
+  return out;
+}
+
+void PostgresStore::finish_outbox_attempt(const OutboxAttempt& a, const std::string& new_status,
+                                          std::int64_t next_attempt_at) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  exec(c,
+       "INSERT INTO outbox_attempts (outbox_id, attempt, started_at, duration_ms, outcome, "
+       "http_status, error, provider_message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+       Params()
+           .add(a.outbox_id)
+           .add(a.attempt)
+           .add(a.started_at)
+           .add(a.duration_ms)
+           .add(a.outcome)
+           .add(a.http_status)
+           .add(a.error)
+           .add(a.provider_message_id));
+  exec(c,
+       "UPDATE outbox SET status = $1, attempts = $2, next_attempt_at = $3, lease_owner = NULL, "
+       "lease_until = NULL, provider_message_id = CASE WHEN $4::text <> '' THEN $4 ELSE "
+       "provider_message_id END, last_error = $5, updated_at = $6 WHERE id = $7",
+       Params()
+           .add(new_status)
+           .add(a.attempt)
+           .add(next_attempt_at)
+           .add(a.provider_message_id)
+           .add(a.error)
+           .add(now_ms())
+           .add(a.outbox_id));
+  tx.commit();
+}
+
+void PostgresStore::release_outbox_leases(const std::string& owner) {
+  auto lease = borrow();
+  exec(*lease, "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+       Params().add(owner));
+}
+
+std::vector<OutboxMessage> PostgresStore::outbox_for(const std::string& environment,
+                                                     const std::string& lead_ref) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        std::string("SELECT ") + kOutboxColumns +
+                            " FROM outbox WHERE environment = $1 AND lead_ref = $2 ORDER BY id",
+                        Params().add(environment).add(lead_ref));
+  std::vector<OutboxMessage> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_outbox(r, i));
+  return out;
+}
+
+// ---- idempotency ----
+
+IdempotencyRecord PostgresStore::begin_idempotent(const std::string& scope, const std::string& key,
+                                                  const std::string& fingerprint, std::int64_t now,
+                                                  std::int64_t stale_before) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  // Race-free across instances: the insert either creates the record (this call owns the key) or
+  // waits for a concurrent creator to commit and does nothing; the row lock then serialises the
+  // decision, so of several concurrent takeovers of a stale record only the first wins.
+  for (int round = 0; round < 3; ++round) {
+    Transaction tx(c);
+    const Result ins = exec(c,
+                            "INSERT INTO idempotency_keys (scope, key, fingerprint, state, "
+                            "created_at, updated_at) VALUES ($1, $2, $3, 'running', $4, $4) "
+                            "ON CONFLICT (scope, key) DO NOTHING",
+                            Params().add(scope).add(key).add(fingerprint).add(now));
+    IdempotencyRecord rec;
+    if (ins.affected() == 1) {
+      tx.commit();
+      return rec;
+    }
+    const Result r = exec(c,
+                          "SELECT fingerprint, state, status, body, content_type, updated_at "
+                          "FROM idempotency_keys WHERE scope = $1 AND key = $2 FOR UPDATE",
+                          Params().add(scope).add(key));
+    if (r.rows() == 0) continue;  // deleted (abandoned/purged) in between: try again
+    if (r.text(0, 0) != fingerprint) {
+      rec.state = IdempotencyRecord::State::mismatch;
+      return rec;
+    }
+    if (r.text(0, 1) == "done") {
+      rec.state = IdempotencyRecord::State::replay;
+      rec.status = static_cast<int>(r.i64(0, 2));
+      rec.body = r.text(0, 3);
+      rec.content_type = r.text(0, 4);
+      return rec;
+    }
+    if (r.i64(0, 5) >= stale_before) {
+      rec.state = IdempotencyRecord::State::in_progress;
+      return rec;
+    }
+    // The first attempt's holder died mid-request: take the key over.
+    exec(c, "UPDATE idempotency_keys SET updated_at = $1 WHERE scope = $2 AND key = $3",
+         Params().add(now).add(scope).add(key));
+    tx.commit();
+    return rec;
+  }
+  throw StoreUnavailable("postgresql: idempotency record keeps changing; retry");
+}
+
+void PostgresStore::complete_idempotent(const std::string& scope, const std::string& key,
+                                        int status, const std::string& body,
+                                        const std::string& content_type, std::int64_t now) {
+  auto lease = borrow();
+  exec(*lease,
+       "UPDATE idempotency_keys SET state = 'done', status = $1, body = $2, content_type = $3, "
+       "updated_at = $4 WHERE scope = $5 AND key = $6",
+       Params().add(status).add(body).add(content_type).add(now).add(scope).add(key));
+}
+
+void PostgresStore::abandon_idempotent(const std::string& scope, const std::string& key) {
+  auto lease = borrow();
+  exec(*lease, "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'running'",
+       Params().add(scope).add(key));
+}
+
+std::int64_t PostgresStore::purge_idempotent(std::int64_t older_than) {
+  auto lease = borrow();
+  return exec(*lease, "DELETE FROM idempotency_keys WHERE created_at < $1",
+              Params().add(older_than))
+      .affected();
+}
+
+std::unique_ptr<Store> make_postgres_store(const std::string& url, int pool_size) {
+  return std::make_unique<PostgresStore>(url, pool_size);
+}
+
+}  // namespace leadgate

@@ -1,0 +1,222 @@
+"""The leadgate command line and process behaviour: apikey create, migrate, configuration
+validation, the development key, graceful shutdown.
+
+Spec: interfaces.md §1 (sub-commands; unknown or malformed values stop the process at start
+with a message naming the setting), issue 2 (dev key printed once; SIGTERM: stop accepting,
+finish in-flight requests, exit 0).
+
+Run: cd tests/integration && LEADGATE_BIN=/work/main/build/debug/leadgate \
+         python3 -m unittest -v test_cli
+"""
+
+import http.client
+import signal
+import threading
+import time
+import unittest
+
+from harness import FakePartners, Leadgate, LeadgateTestCase, valid_lead
+
+CREATE_FBB = "CreateFBBByBasicUser"
+DEV_KEY_BANNER = "Development API key"
+
+
+class CliTestCase(LeadgateTestCase):
+
+    def new_instance(self, env=None) -> Leadgate:
+        """A Leadgate (not started) with its own fake."""
+        fake = FakePartners(hang_timeout=10).start()
+        self.addCleanup(fake.stop)
+        lg = Leadgate(fake, env=env)
+        self.addCleanup(lg.close)
+        return lg
+
+
+class ApiKeyCreateTest(CliTestCase):
+
+    def test_key_is_alone_on_the_last_line_and_scoped(self):
+        lg = self.new_instance()
+        lg.start()
+        result = lg.run_cli("apikey", "create", "--name", "x", "--env", "orbit")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        last = result.stdout.rstrip("\n").splitlines()[-1]
+        self.assertEqual(last, last.strip())
+        self.assertRegex(last, r"^\S{20,}$", result.stdout)
+        status, _, body = self.post_lead(lg, valid_lead(environment="orbit"), last)
+        self.assertEqual(status, 200, body)
+        self.assertProblem(self.post_lead(lg, valid_lead(environment="homfinity"), last), 403)
+
+    def test_key_is_not_stored_in_plaintext(self):
+        lg = self.new_instance()
+        result = lg.run_cli("apikey", "create", "--name", "x", "--env", "orbit,homfinity")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        key = result.stdout.rstrip("\n").splitlines()[-1]
+        self.assertNotIn(key.encode(), lg.db_bytes())
+
+    def test_keys_created_before_serve_work(self):
+        lg = self.new_instance()
+        key = lg.create_api_key("before-serve", ("homfinity",))
+        lg.start()
+        status, _, body = self.post_lead(lg, valid_lead(environment="homfinity"), key)
+        self.assertEqual(status, 200, body)
+
+    def test_bad_env_fails(self):
+        lg = self.new_instance()
+        for envs in ("staging", "orbit,nope", ""):
+            result = lg.run_cli("apikey", "create", "--name", "x", "--env", envs)
+            self.assertNotEqual(result.returncode, 0, (envs, result.stdout))
+
+    def test_missing_name_fails(self):
+        lg = self.new_instance()
+        result = lg.run_cli("apikey", "create", "--env", "orbit")
+        self.assertNotEqual(result.returncode, 0, result.stdout)
+
+
+class MigrateTest(CliTestCase):
+
+    def test_migrate_exits_0_and_is_repeatable(self):
+        lg = self.new_instance()
+        for _ in range(2):
+            result = lg.run_cli("migrate")
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.assertTrue(lg.db_query("SELECT name FROM sqlite_master WHERE type = 'table'"))
+
+    def test_unknown_subcommand_fails(self):
+        lg = self.new_instance()
+        result = lg.run_cli("frobnicate")
+        self.assertNotEqual(result.returncode, 0)
+
+
+class ConfigValidationTest(CliTestCase):
+
+    def assertStartFails(self, env, setting):
+        lg = self.new_instance()
+        result = lg.run_cli("serve", env=env, timeout=15)
+        output = result.stdout + result.stderr
+        self.assertNotEqual(result.returncode, 0, output)
+        self.assertIn(setting, output)
+
+    def test_bad_listen(self):
+        self.assertStartFails({"LEADGATE_LISTEN": "nope"}, "LEADGATE_LISTEN")
+
+    def test_bad_otp_ttl(self):
+        self.assertStartFails({"LEADGATE_OTP_TTL_SECONDS": "abc"}, "LEADGATE_OTP_TTL_SECONDS")
+
+    def test_bad_database_url(self):
+        self.assertStartFails({"LEADGATE_DATABASE_URL": "mysql://x"}, "LEADGATE_DATABASE_URL")
+
+    def test_bad_partner_url(self):
+        self.assertStartFails({"LEADGATE_BASIC_APP_URL": "not a url"}, "LEADGATE_BASIC_APP_URL")
+
+    def test_bad_pii_key(self):
+        self.assertStartFails({"LEADGATE_PII_KEY": "c2hvcnQ="}, "LEADGATE_PII_KEY")
+
+    def test_missing_partner_credentials(self):
+        for name in ("LEADGATE_ORBIT_BASIC_APP_API_KEY", "LEADGATE_HOMFINITY_BASIC_APP_USER_ID",
+                     "LEADGATE_ORBIT_GUPSHUP_API_KEY", "LEADGATE_HOMFINITY_GUPSHUP_SOURCE"):
+            with self.subTest(name=name):
+                self.assertStartFails({name: None}, name)
+
+    def test_pii_key_and_verify_token_required_outside_sandbox(self):
+        self.assertStartFails({"LEADGATE_PII_KEY": None}, "LEADGATE_PII_KEY")
+        self.assertStartFails({"LEADGATE_WEBHOOK_VERIFY_TOKEN": None},
+                              "LEADGATE_WEBHOOK_VERIFY_TOKEN")
+
+    def test_bad_config_file(self):
+        lg = self.new_instance()
+        lg.write_config({"otp_ttl_seconds": "soon"})
+        result = lg.run_cli("serve", timeout=15)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("OTP_TTL_SECONDS", (result.stdout + result.stderr).upper())
+
+    def test_environment_wins_over_config_file(self):
+        lg = self.new_instance(env={"LEADGATE_OTP_TTL_SECONDS": "120"})
+        lg.write_config({"otp_ttl_seconds": "soon"})
+        lg.start()  # the malformed file value is overridden by the valid variable
+
+
+class DevKeyTest(CliTestCase):
+
+    def test_dev_key_printed_on_first_start_only(self):
+        lg = self.new_instance()
+        lg.start()
+        lines = lg.stdout_text().splitlines()
+        banner = [i for i, line in enumerate(lines) if DEV_KEY_BANNER in line]
+        self.assertEqual(len(banner), 1, lg.stdout_text())
+        self.assertGreater(len(lines), banner[0] + 1, lg.stdout_text())
+        dev_key = lines[banner[0] + 1].strip()
+        self.assertRegex(dev_key, r"^\S{20,}$")
+        status, _, body = self.post_lead(lg, valid_lead(), dev_key)
+        self.assertEqual(status, 200, body)
+        status, _, body = self.post_lead(lg, valid_lead(environment="homfinity"), dev_key)
+        self.assertEqual(status, 200, body)
+
+        lg.restart()
+        self.assertNotIn(DEV_KEY_BANNER, lg.stdout_text(since_last_start=True))
+        self.assertNotIn(dev_key, lg.log_text(since_last_start=True))
+        status, _, body = self.post_lead(lg, valid_lead(), dev_key)
+        self.assertEqual(status, 200, body)
+
+    def test_no_dev_key_when_a_key_exists(self):
+        lg = self.new_instance()
+        lg.create_api_key("ops", ("orbit",))
+        lg.start()
+        self.assertNotIn(DEV_KEY_BANNER, lg.stdout_text())
+
+
+class GracefulShutdownTest(CliTestCase):
+
+    def test_sigterm_finishes_in_flight_request_and_exits_0(self):
+        lg = self.new_instance()
+        lg.start()
+        key = lg.create_api_key()
+        lg.fake.script(CREATE_FBB, [{"delay_ms": 1000}])
+        result = {}
+
+        def send():
+            result["response"] = self.post_lead(lg, valid_lead(), key, timeout=15)
+
+        thread = threading.Thread(target=send)
+        thread.start()
+        lg.fake.wait_for_calls(CREATE_FBB, 1, timeout=5)
+        started = time.monotonic()
+        code = lg.stop(timeout=10)
+        thread.join(10)
+        self.assertFalse(thread.is_alive())
+        status, _, body = result["response"]
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["message"], "Lead created successfully")
+        self.assertEqual(code, 0, lg.log_tail(20))
+        self.assertLess(time.monotonic() - started, 8.0)
+
+    def test_sigterm_when_idle_exits_0_quickly(self):
+        lg = self.new_instance()
+        lg.start()
+        started = time.monotonic()
+        self.assertEqual(lg.stop(timeout=10), 0, lg.log_tail(20))
+        self.assertLess(time.monotonic() - started, 3.0)
+
+    def test_new_connections_refused_during_drain(self):
+        lg = self.new_instance()
+        lg.start()
+        key = lg.create_api_key()
+        lg.fake.script(CREATE_FBB, [{"delay_ms": 1500}])
+        result = {}
+        thread = threading.Thread(
+            target=lambda: result.setdefault("r", self.post_lead(lg, valid_lead(), key)))
+        thread.start()
+        lg.fake.wait_for_calls(CREATE_FBB, 1, timeout=5)
+        lg.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        try:
+            status = lg.request("GET", "/healthz", timeout=2)[0]
+        except (OSError, http.client.HTTPException):
+            status = None  # refused: not accepting any more
+        self.assertNotEqual(status, 200, "still accepting new requests after SIGTERM")
+        thread.join(10)
+        self.assertEqual(result["r"][0], 200, result["r"])
+        self.assertEqual(lg.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
