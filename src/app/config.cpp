@@ -292,6 +292,7 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
     bad("LEADGATE_WEBHOOK_VERIFY_TOKEN",
         "is required when a partner URL is configured (outside the sandbox)");
   }
+  if (c.db_threads == 0) c.db_threads = c.embedded_store() ? 2 : 8;
   if (c.sandbox() && c.webhook_verify_token.empty())
     c.webhook_verify_token = "leadgate-sandbox-verify-token";
   return c;

@@ -18,7 +18,10 @@ dir_file="${2:-${LEADGATE_PG_DIR_FILE:-${TMPDIR:-/tmp}/leadgate-pg.dir}}"
 log() { echo "start_pg: $*" >&2; }
 
 bindir=""
-for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+shopt -s nullglob
+installed=(/usr/lib/postgresql/*/bin)
+shopt -u nullglob
+for d in $(printf '%s\n' "${installed[@]}" | sort -V -r); do
   if [[ -x "$d/initdb" && -x "$d/pg_ctl" && -x "$d/psql" ]]; then bindir="$d"; break; fi
 done
 if [[ -z "$bindir" ]] && command -v pg_config >/dev/null; then

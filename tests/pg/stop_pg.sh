@@ -23,7 +23,10 @@ if [[ -f "$base/data/PG_VERSION" ]]; then
   [[ -x "/usr/lib/postgresql/$version/bin/pg_ctl" ]] && bindir="/usr/lib/postgresql/$version/bin"
 fi
 if [[ -z "$bindir" ]]; then
-  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+  shopt -s nullglob
+  installed=(/usr/lib/postgresql/*/bin)
+  shopt -u nullglob
+  for d in $(printf '%s\n' "${installed[@]}" | sort -V -r); do
     [[ -x "$d/pg_ctl" ]] && { bindir="$d"; break; }
   done
 fi

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace leadgate {
 
@@ -416,14 +417,23 @@ PostgresStore::PostgresStore(const std::string& url, int pool_size,
 PostgresStore::~PostgresStore() = default;
 
 std::unique_ptr<PostgresStore::Connection> PostgresStore::connect() {
-  // Defaults placed before the expanded URL ("dbname"), so the URL's own settings win.
-  const char* const keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
-                              "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                              "application_name",    "dbname",           nullptr};
-  const char* const values[] = {"3",     "1",        "30",         "10",   "3",
-                                "30000", "leadgate", url_.c_str(), nullptr};
+  // Defaults go before the expanded URL ("dbname"): libpq lets later entries win, so the URL's
+  // own settings override them.
+  static constexpr std::pair<const char*, const char*> kDefaults[] = {
+      {"connect_timeout", "3"},         {"keepalives", "1"},       {"keepalives_idle", "30"},
+      {"keepalives_interval", "10"},    {"keepalives_count", "3"}, {"tcp_user_timeout", "30000"},
+      {"application_name", "leadgate"},
+  };
+  std::vector<const char*> keys;
+  std::vector<const char*> values;
+  for (const auto& [key, value] : kDefaults) {
+    keys.push_back(key);
+    values.push_back(value);
+  }
+  keys.insert(keys.end(), {"dbname", nullptr});
+  values.insert(values.end(), {url_.c_str(), nullptr});
   auto c = std::make_unique<Connection>();
-  c->pg = PQconnectdbParams(keys, values, 1);
+  c->pg = PQconnectdbParams(keys.data(), values.data(), 1);
   if (!c->pg) throw StoreUnavailable("postgresql: cannot connect: out of memory");
   if (PQstatus(c->pg) != CONNECTION_OK) {
     throw StoreUnavailable("postgresql: cannot connect: " + trimmed(PQerrorMessage(c->pg)));

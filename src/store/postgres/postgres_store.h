@@ -8,8 +8,9 @@
 // Every query is a parameterised PQexecParams with unnamed statements, never a named server-side
 // prepared statement: PgBouncer in transaction mode (Supabase's pooled port 6543) hands each
 // transaction to any server connection, where a named statement prepared earlier may not exist.
-// The URL is a libpq connection URI (sslmode=require etc. work as documented); connect_timeout
-// defaults to 3 s and TCP keepalives to 30 s unless the URL sets them.
+// The URL is a libpq connection URI (sslmode=require etc. work as documented). Unless the URL sets
+// them: connect_timeout=3 (s), TCP keepalives after 30 s idle, tcp_user_timeout=30000 (ms), so a
+// vanished server is noticed in bounded time; application_name=leadgate.
 #include <chrono>
 #include <condition_variable>
 #include <memory>

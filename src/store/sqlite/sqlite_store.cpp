@@ -573,18 +573,4 @@ std::int64_t SqliteStore::purge_idempotent(std::int64_t older_than) {
   return sqlite3_changes(db_);
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::unique_ptr<Store> open_store(const std::string& database_url, int /*pool_size*/) {
-  if (database_url.rfind("sqlite:", 0) == 0) {
-    return std::make_unique<SqliteStore>(database_url.substr(7));
-  }
-  throw std::runtime_error(
-      "LEADGATE_DATABASE_URL: PostgreSQL store is not available in this build");
-}
-
 }  // namespace leadgate
