@@ -14,6 +14,9 @@ constexpr const char* kUsage = R"(usage:
   leadgate [serve]                                   run the HTTP service
   leadgate migrate                                   apply database migrations and exit
   leadgate apikey create --name NAME --env ENV[,ENV] create an API key (printed once, last line)
+  leadgate outbox list [--status dead|pending|sent] [--limit N]
+                                                     list outbox messages (default: dead)
+  leadgate outbox requeue --id N | --all-dead        retry dead messages now
   leadgate version
 Configuration: LEADGATE_* environment variables (see README.md), LEADGATE_CONFIG file.
 )";
@@ -56,6 +59,20 @@ int main(int argc, char** argv) {
         return 2;
       }
       return leadgate::run_apikey_create(config, f["name"], f["env"]);
+    }
+    if (command == "outbox" && args.size() >= 2 && args[1] == "list") {
+      auto f = flags(args, 2);
+      const int limit = f.contains("limit") ? std::stoi(f["limit"]) : 100;
+      return leadgate::run_outbox_list(config, f.contains("status") ? f["status"] : "dead", limit);
+    }
+    if (command == "outbox" && args.size() >= 2 && args[1] == "requeue") {
+      if (args.size() == 3 && args[2] == "--all-dead") return leadgate::run_outbox_requeue(config, 0);
+      auto f = flags(args, 2);
+      if (!f.contains("id")) {
+        std::cerr << "leadgate outbox requeue: --id N or --all-dead is required\n";
+        return 2;
+      }
+      return leadgate::run_outbox_requeue(config, std::stoll(f["id"]));
     }
     std::cerr << "leadgate: unknown command '" << command << "'\n" << kUsage;
     return 2;

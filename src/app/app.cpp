@@ -135,6 +135,25 @@ int run_apikey_create(const Config& config, const std::string& name, const std::
   return 0;
 }
 
+int run_outbox_list(const Config& config, const std::string& status, int limit) {
+  auto store = open_and_migrate(config);
+  const auto rows = store->list_outbox(status, limit);
+  std::cout << "id\tenvironment\tkind\tstatus\tattempts\tlead_ref\tlast_error\n";
+  for (const auto& m : rows) {
+    std::cout << m.id << '\t' << m.environment << '\t' << m.kind << '\t' << m.status << '\t'
+              << m.attempts << '\t' << m.lead_ref << '\t' << m.last_error << '\n';
+  }
+  std::cout << rows.size() << " message(s) in status " << status << std::endl;
+  return 0;
+}
+
+int run_outbox_requeue(const Config& config, std::int64_t id) {
+  auto store = open_and_migrate(config);
+  const auto n = store->requeue_outbox(id, now_ms());
+  std::cout << "requeued " << n << " dead message(s)" << std::endl;
+  return n > 0 ? 0 : 1;
+}
+
 int run_server(const Config& config) {
   const auto boot = std::chrono::steady_clock::now();
   const PiiCipher cipher(load_pii_key(config));

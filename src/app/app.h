@@ -14,6 +14,11 @@ int run_migrate(const Config& config);
 // `leadgate apikey create`: prints the key alone on the last line of stdout.
 int run_apikey_create(const Config& config, const std::string& name, const std::string& envs);
 
+// `leadgate outbox list [--status dead]`: one line per message (no PII: the payload stays sealed).
+int run_outbox_list(const Config& config, const std::string& status, int limit);
+// `leadgate outbox requeue --id N | --all-dead`.
+int run_outbox_requeue(const Config& config, std::int64_t id);
+
 // Where data/pincodes.csv lives: LEADGATE_DATA_DIR, ./data, the source tree, or next to the binary.
 std::string find_data_dir(const Config& config);
 // The PII master key: LEADGATE_PII_KEY, or in the sandbox a key generated once into the data

@@ -150,6 +150,10 @@ class Store {
   virtual void release_outbox_leases(const std::string& owner) = 0;
   virtual std::vector<OutboxMessage> outbox_for(const std::string& environment,
                                                 const std::string& lead_ref) = 0;
+  // Operators: rows in a status (e.g. dead), oldest first; requeue a dead row (id) or all dead
+  // rows (id 0) for immediate delivery with a fresh attempt budget. Returns rows requeued.
+  virtual std::vector<OutboxMessage> list_outbox(const std::string& status, int limit) = 0;
+  virtual std::int64_t requeue_outbox(std::int64_t id, std::int64_t now) = 0;
 
   // Idempotency-Key records (scope = API key id + route).
   virtual IdempotencyRecord begin_idempotent(const std::string& scope, const std::string& key,

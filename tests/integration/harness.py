@@ -19,6 +19,12 @@ Typical use:
                 "POST", "/api_v1/create_lead", valid_lead(), api_key=self.key)
             self.assertEqual(status, 200, body)
 
+Or derive from LeadgateTestCase: self.start_service(env=...) returns (fake, lg, key), cleaned
+up after the test; self.post_lead(lg, body, key) and self.assertProblem(response, status,
+code) cover the common steps; los_calls_for / template_calls_for / accepted pick a
+customer's partner calls out of the fake's record; lg.db_query / lg.db_bytes read the
+instance's SQLite database.
+
 The binary comes from LEADGATE_BIN (default /work/main/build/debug/leadgate). Set
 LEADGATE_KEEP_TMP=1 to keep each instance's temporary directory (database, logs).
 """

@@ -753,6 +753,27 @@ std::vector<OutboxMessage> PostgresStore::outbox_for(const std::string& environm
   return out;
 }
 
+std::vector<OutboxMessage> PostgresStore::list_outbox(const std::string& status, int limit) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        std::string("SELECT ") + kOutboxColumns +
+                            " FROM outbox WHERE status = $1 ORDER BY id LIMIT $2",
+                        Params().add(status).add(limit));
+  std::vector<OutboxMessage> out;
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_outbox(r, i));
+  return out;
+}
+
+std::int64_t PostgresStore::requeue_outbox(std::int64_t id, std::int64_t now) {
+  auto lease = borrow();
+  return exec(*lease,
+              "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, "
+              "lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE status = 'dead' AND "
+              "($2 = 0 OR id = $2)",
+              Params().add(now).add(id))
+      .affected();
+}
+
 // ---- idempotency ----
 
 IdempotencyRecord PostgresStore::begin_idempotent(const std::string& scope, const std::string& key,

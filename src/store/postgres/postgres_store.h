@@ -64,6 +64,8 @@ class PostgresStore final : public Store {
   void release_outbox_leases(const std::string& owner) override;
   std::vector<OutboxMessage> outbox_for(const std::string& environment,
                                         const std::string& lead_ref) override;
+  std::vector<OutboxMessage> list_outbox(const std::string& status, int limit) override;
+  std::int64_t requeue_outbox(std::int64_t id, std::int64_t now) override;
 
   IdempotencyRecord begin_idempotent(const std::string& scope, const std::string& key,
                                      const std::string& fingerprint, std::int64_t now,

@@ -511,6 +511,27 @@ std::vector<OutboxMessage> SqliteStore::outbox_for(const std::string& environmen
   return out;
 }
 
+std::vector<OutboxMessage> SqliteStore::list_outbox(const std::string& status, int limit) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kOutboxColumns +
+                          " FROM outbox WHERE status = ? ORDER BY id LIMIT ?";
+  Stmt s(db_, sql.c_str());
+  s.bind(status).bind(limit);
+  std::vector<OutboxMessage> out;
+  while (s.step()) out.push_back(read_outbox(s));
+  return out;
+}
+
+std::int64_t SqliteStore::requeue_outbox(std::int64_t id, std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, "
+         "lease_owner = NULL, lease_until = NULL, updated_at = ? WHERE status = 'dead' AND "
+         "(? = 0 OR id = ?)");
+  s.bind(now).bind(now).bind(id).bind(id).run();
+  return sqlite3_changes(db_);
+}
+
 IdempotencyRecord SqliteStore::begin_idempotent(const std::string& scope, const std::string& key,
                                                 const std::string& fingerprint, std::int64_t now,
                                                 std::int64_t stale_before) {
