@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# The whole test suite: unit + integration tests on the ASan+UBSan build (what CI runs).
+# The whole test suite, what CI runs (.ci/run): unit, store-conformance and integration tests on
+# the ASan+UBSan build, with a private PostgreSQL server so every store test and every
+# integration test runs against SQLite and against PostgreSQL. Extra arguments go to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake --preset asan >/dev/null
 cmake --build build/asan
+
+pg_dir_file="$(mktemp)"
+LEADGATE_TEST_PG_URL="$(bash tests/pg/start_pg.sh "" "$pg_dir_file")"
+export LEADGATE_TEST_PG_URL
+trap 'bash tests/pg/stop_pg.sh "$pg_dir_file" >/dev/null 2>&1 || true; rm -f "$pg_dir_file"' EXIT
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 ctest --preset asan -j2 "$@"

@@ -93,7 +93,7 @@ run_pg "$bindir/pg_ctl" -D "$base/data" -l "$base/postgres.log" -w -t 60 start >
 psql_admin() {
   run_pg "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$base/sock" -p "$port" -U postgres -d postgres "$@"
 }
-psql_admin -c "CREATE ROLE $role LOGIN PASSWORD '$password'" >&2 || fail "create role failed"
+psql_admin -c "CREATE ROLE $role LOGIN CREATEDB PASSWORD '$password'" >&2 || fail "create role failed"
 psql_admin -c "CREATE DATABASE $db OWNER $role" >&2 || fail "create database failed"
 
 log "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port, data in $base"

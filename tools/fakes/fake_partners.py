@@ -506,7 +506,8 @@ class FakePartners:
         problem = self._gupshup_problem(call)
         if problem:
             return gupshup_error(400, problem)
-        return json_reply(200, {"status": "submitted", "messageId": str(uuid.uuid4())})
+        call["message_id"] = str(uuid.uuid4())  # lets tests match what leadgate recorded
+        return json_reply(200, {"status": "submitted", "messageId": call["message_id"]})
 
     # ---- control API over HTTP
 
