@@ -315,9 +315,20 @@ int run_server(const Config& config) {
                                             std::chrono::steady_clock::now() - boot)
                                             .count()}});
 
+  // A handler that throws must not take the process down with it: log and keep running.
+  auto run_io = [&ioc] {
+    for (;;) {
+      try {
+        ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        log_error("io_handler_failed", {{"error", e.what()}});
+      }
+    }
+  };
   std::vector<std::thread> threads;
-  for (int i = 1; i < config.threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
-  ioc.run();
+  for (int i = 1; i < config.threads; ++i) threads.emplace_back(run_io);
+  run_io();
   for (auto& t : threads) t.join();
   pool.stop();
   return 0;

@@ -62,11 +62,15 @@ Middleware metrics_middleware(Metrics& metrics) {
   };
 }
 
+std::string request_id_for(const Request& req) {
+  auto given = req["X-Request-ID"];
+  return valid_request_id(given) ? std::string(given) : uuid_v4();
+}
+
 Middleware request_id_middleware() {
   return [](const Request& req, RequestContext& ctx,
             const Handler& next) -> boost::asio::awaitable<Response> {
-    auto given = req["X-Request-ID"];
-    ctx.request_id = valid_request_id(given) ? std::string(given) : uuid_v4();
+    ctx.request_id = request_id_for(req);
     Response res = co_await next(req, ctx);
     res.set("X-Request-ID", ctx.request_id);
     const auto ms = std::chrono::duration_cast<std::chrono::microseconds>(

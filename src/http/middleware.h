@@ -28,6 +28,9 @@ Middleware error_mapping_middleware();
 // JSON or a non-object.
 boost::json::object parse_json_object(const Request& req);
 
+// The request's X-Request-ID when it is sane (1-128 of [A-Za-z0-9._:-]), a new UUID otherwise.
+std::string request_id_for(const Request& req);
+
 // Builds a problem+json response (used by error mapping and by the server for 413/400).
 Response problem_response(const Request& req, int status, const std::string& code,
                           const std::string& detail, const std::string& request_id);

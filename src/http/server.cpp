@@ -46,7 +46,8 @@ void HttpServer::begin_shutdown() {
   for (const auto& conn : connections_) {
     if (conn->busy) continue;  // it closes itself after answering
     asio::dispatch(conn->stream.get_executor(), [conn] {
-      if (!conn->busy) conn->stream.socket().cancel();
+      boost::system::error_code ignored;  // the session may have closed the socket meanwhile
+      if (!conn->busy) conn->stream.socket().cancel(ignored);
     });
   }
 }
@@ -100,24 +101,34 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       read_ok = !ec;
     }
     if (!read_ok) {
+      // Answered here, outside the middleware chain: the request never became complete.
+      Request stub;
+      stub.version(11);
+      if (parser.is_header_done()) stub.base() = parser.get().base();
+      const std::string request_id = request_id_for(stub);
       if (ec == http::error::body_limit) {
-        Request stub;
-        stub.version(11);
         res = problem_response(
             stub, 413, "PAYLOAD_TOO_LARGE",
-            "Request body exceeds " + std::to_string(options_.body_limit) + " bytes", "");
+            "Request body exceeds " + std::to_string(options_.body_limit) + " bytes", request_id);
       } else if (ec == http::error::header_limit || ec == http::error::bad_target ||
                  ec == http::error::bad_method || ec == http::error::bad_version ||
                  ec == http::error::bad_field || ec == http::error::bad_value ||
                  ec == http::error::bad_line_ending || ec == http::error::bad_content_length ||
                  ec == http::error::bad_chunk) {
-        Request stub;
-        stub.version(11);
-        res = problem_response(stub, 400, "BAD_REQUEST", "Malformed HTTP request", "");
+        res = problem_response(stub, 400, "BAD_REQUEST", "Malformed HTTP request", request_id);
       } else {
         break;  // EOF, timeout, reset, cancelled by shutdown: nothing to answer
       }
+      res.set("X-Request-ID", request_id);
       res.keep_alive(false);
+      log_info("http_request", {{"request_id", request_id},
+                                {"method", std::string(stub.method_string())},
+                                {"route", "rejected"},
+                                {"status", res.result_int()},
+                                {"duration_ms", 0},
+                                {"environment", ""},
+                                {"client_ip", client_ip},
+                                {"error", ec.message()}});
     } else {
       Request req = parser.release();
       res = co_await dispatch_(req, client_ip);

@@ -1,0 +1,1218 @@
+// One conformance suite for every Store implementation (issue 3: both stores pass one suite).
+// Each test runs once per store kind through the public Store interface only, on a fresh,
+// migrated database:
+//   sqlite      a new file in a private temporary directory, removed afterwards;
+//   postgresql  a new schema in the server named by LEADGATE_TEST_PG_URL (start one with
+//               tests/pg/start_pg.sh and export the URL it prints), selected for the store's
+//               connections through the URL (`options=-csearch_path%3D<schema>`, a startup
+//               parameter, so it holds on every pooled connection) and dropped afterwards.
+//               Without the variable these instantiations are skipped; CI always sets it.
+// Store-specific behaviour (pools, lost connections, concurrency, query plans, files) lives in
+// sqlite_store_test.cpp and postgres_store_test.cpp next to this file.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace leadgate {
+namespace {
+
+using State = IdempotencyRecord::State;
+
+constexpr const char* kPgUrlVariable = "LEADGATE_TEST_PG_URL";
+
+std::string random_suffix() {
+  std::random_device rd;
+  std::uniform_int_distribution<std::uint64_t> dist;
+  const std::uint64_t v = dist(rd);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 16; ++i) out += hex[(v >> (4 * i)) & 0xf];
+  return out;
+}
+
+LeadRow make_lead(const std::string& env, const std::string& reference, const std::string& bidx,
+                  const std::string& loan_type = "HL") {
+  LeadRow r;
+  r.environment = env;
+  r.reference_id = reference;
+  r.status = "pending_los";
+  r.first_name_enc = "v1:first";
+  r.last_name_enc = "v1:last";
+  r.mobile_enc = "v1:mobile";
+  r.email_enc = "v1:email";
+  r.pan_enc = "v1:pan";
+  r.dob_enc = "v1:dob";
+  r.mobile_bidx = bidx;
+  r.pan_bidx = "pan-" + bidx;
+  r.loan_type = loan_type;
+  r.loan_amount_req = 2'500'000;
+  r.loan_tenure = 240;
+  r.credit_score = 760;
+  r.pincode = "400001";
+  r.request_id = "req-" + reference;
+  r.user_agent = "unit-test";
+  r.created_at = 1'700'000'000'000;
+  r.updated_at = 1'700'000'000'000;
+  return r;
+}
+
+AuditEntry make_audit(const std::string& env, const std::string& ref, const std::string& field,
+                      const std::string& operation = "created") {
+  AuditEntry a;
+  a.environment = env;
+  a.entity_ref = ref;
+  a.operation = operation;
+  a.field = field;
+  a.old_value = "";
+  a.new_value = "XX" + field;
+  a.request_id = "req-1";
+  a.duration_ms = 12;
+  a.created_at = 1'700'000'000'000;
+  return a;
+}
+
+OutboxMessage make_outbox(const std::string& env, const std::string& ref, std::int64_t due) {
+  OutboxMessage m;
+  m.environment = env;
+  m.lead_ref = ref;
+  m.kind = "whatsapp_template";
+  m.payload_enc = "v1:payload-" + ref;
+  m.next_attempt_at = due;
+  m.created_at = due;
+  return m;
+}
+
+OutboxAttempt make_attempt(std::int64_t outbox_id, int attempt, const std::string& outcome) {
+  OutboxAttempt a;
+  a.outbox_id = outbox_id;
+  a.attempt = attempt;
+  a.started_at = 100;
+  a.duration_ms = 40;
+  a.outcome = outcome;
+  if (outcome == "accepted") {
+    a.http_status = 202;
+  } else {
+    a.http_status = 503;
+    a.error = "Gupshup answered HTTP 503";
+  }
+  return a;
+}
+
+std::vector<std::int64_t> ids_of(const std::vector<OutboxMessage>& rows) {
+  std::vector<std::int64_t> out;
+  for (const auto& m : rows) out.push_back(m.id);
+  return out;
+}
+
+struct PgFinish {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+
+class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  bool postgres() const { return GetParam() == "postgresql"; }
+
+  void SetUp() override {
+    if (postgres()) {
+      const char* url = std::getenv(kPgUrlVariable);
+      if (!url || !*url) {
+        GTEST_SKIP() << kPgUrlVariable
+                     << " is not set: the PostgreSQL store is not tested. Run "
+                        "tests/pg/start_pg.sh and export the URL it prints as "
+                     << kPgUrlVariable << " (CI always does).";
+      }
+      pg_base_url_ = url;
+      pg_admin_.reset(PQconnectdb(pg_base_url_.c_str()));
+      ASSERT_TRUE(pg_admin_ && PQstatus(pg_admin_.get()) == CONNECTION_OK)
+          << "cannot connect to " << kPgUrlVariable << ": "
+          << (pg_admin_ ? PQerrorMessage(pg_admin_.get()) : "out of memory");
+      PQsetNoticeProcessor(
+          pg_admin_.get(), [](void*, const char*) {}, nullptr);  // keep test output clean
+    } else {
+      static std::atomic<int> counter{0};
+      sqlite_dir_ = std::filesystem::temp_directory_path() /
+                    ("leadgate_store_conformance_" + std::to_string(::getpid()) + "_" +
+                     std::to_string(counter.fetch_add(1)) + "_" + random_suffix());
+      std::filesystem::create_directories(sqlite_dir_);
+    }
+    store_ = open_fresh();
+    ASSERT_NE(store_, nullptr);
+    location_ = locations_.back();
+    store_->migrate();
+  }
+
+  void TearDown() override {
+    store_.reset();
+    if (pg_admin_) {
+      for (const auto& schema : locations_) pg_exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+      pg_admin_.reset();
+    }
+    if (!sqlite_dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(sqlite_dir_, ec);
+    }
+  }
+
+  // A store of this test's kind on a new, empty (never migrated) database.
+  std::unique_ptr<Store> open_fresh() {
+    if (postgres()) {
+      const std::string schema = "lgc_" + random_suffix();
+      pg_exec("CREATE SCHEMA " + schema);
+      locations_.push_back(schema);
+      const char sep = pg_base_url_.find('?') == std::string::npos ? '?' : '&';
+      return open_store(pg_base_url_ + sep + "options=-csearch_path%3D" + schema +
+                            "&application_name=" + schema,
+                        4);
+    }
+    const std::string path =
+        (sqlite_dir_ / ("store-" + std::to_string(locations_.size()) + ".db")).string();
+    locations_.push_back(path);
+    return open_store("sqlite:" + path, 1);
+  }
+
+  // Rows in one table of store_'s database, read behind the store's back (for tables the
+  // interface has no reader for, such as outbox_attempts).
+  std::int64_t count_rows(const std::string& table) {
+    const std::string sql = "SELECT COUNT(*) FROM " + table;
+    if (postgres()) {
+      const auto out = pg_exec("SELECT COUNT(*) FROM " + location_ + "." + table);
+      return out.empty() ? -1 : std::stoll(out.front());
+    }
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(location_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    std::int64_t n = -1;
+    if (stmt && sqlite3_step(stmt) == SQLITE_ROW) n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+  }
+
+  // Inserts a lead with one outbox message due at `due` and returns the message's id.
+  std::int64_t insert_with_outbox(const std::string& ref, const std::string& bidx,
+                                  std::int64_t due, const std::string& env = "orbit") {
+    LeadWrite w;
+    w.lead = make_lead(env, ref, bidx);
+    w.outbox.push_back(make_outbox(env, ref, due));
+    store_->insert_lead(w);
+    auto rows = store_->outbox_for(env, ref);
+    EXPECT_EQ(rows.size(), 1u);
+    return rows.empty() ? 0 : rows[0].id;
+  }
+
+  // The one outbox row of a lead inserted by insert_with_outbox.
+  OutboxMessage row_of(const std::string& ref, const std::string& env = "orbit") {
+    auto rows = store_->outbox_for(env, ref);
+    EXPECT_EQ(rows.size(), 1u) << ref;
+    return rows.empty() ? OutboxMessage{} : rows[0];
+  }
+
+  // The delivery worker gives up on a row after `attempts` failures; it would be due far in the
+  // future if it were ever retried.
+  void give_up(std::int64_t id, int attempts = 5) {
+    OutboxAttempt a = make_attempt(id, attempts, "failed");
+    a.error = "gave up";
+    store_->finish_outbox_attempt(a, "dead", 9'000'000'000'000);
+  }
+
+  std::unique_ptr<Store> store_;
+
+ private:
+  // Runs a statement on the admin connection; returns the first column of every row.
+  std::vector<std::string> pg_exec(const std::string& sql) {
+    std::vector<std::string> out;
+    PGresult* r = PQexec(pg_admin_.get(), sql.c_str());
+    const auto status = PQresultStatus(r);
+    if (status == PGRES_TUPLES_OK) {
+      for (int i = 0; i < PQntuples(r); ++i) out.emplace_back(PQgetvalue(r, i, 0));
+    } else if (status != PGRES_COMMAND_OK) {
+      ADD_FAILURE() << sql << ": " << PQresultErrorMessage(r);
+    }
+    PQclear(r);
+    return out;
+  }
+
+  std::string pg_base_url_;
+  std::unique_ptr<PGconn, PgFinish> pg_admin_;
+  std::filesystem::path sqlite_dir_;
+  std::vector<std::string> locations_;  // PostgreSQL schemas or SQLite files opened so far
+  std::string location_;                // store_'s
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreConformanceTest,
+                         ::testing::Values(std::string("sqlite"), std::string("postgresql")),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+// ---- Schema ----
+
+TEST_P(StoreConformanceTest, KindAndPing) {
+  EXPECT_EQ(store_->kind(), GetParam());
+  EXPECT_NO_THROW(store_->ping());
+}
+
+TEST_P(StoreConformanceTest, NeverMigratedDatabaseHasVersionZeroUntilMigrated) {
+  auto fresh = open_fresh();
+  EXPECT_NO_THROW(fresh->ping());
+  EXPECT_EQ(fresh->schema_version(), 0);
+  fresh->migrate();
+  EXPECT_EQ(fresh->schema_version(), fresh->expected_schema_version());
+}
+
+TEST_P(StoreConformanceTest, MigrateIsIdempotentAndReachesExpectedVersion) {
+  EXPECT_GE(store_->expected_schema_version(), 1);
+  EXPECT_EQ(store_->schema_version(), store_->expected_schema_version());
+  store_->migrate();
+  store_->migrate();
+  EXPECT_EQ(store_->schema_version(), store_->expected_schema_version());
+  EXPECT_EQ(count_rows("schema_migrations"), store_->expected_schema_version());
+}
+
+// A missing table is a bug or a setup error, not an outage (503) and not a conflict (409).
+TEST_P(StoreConformanceTest, UsingANeverMigratedDatabaseIsAPlainError) {
+  auto fresh = open_fresh();
+  try {
+    fresh->count_api_keys();
+    FAIL() << "expected an error";
+  } catch (const StoreUnavailable& e) {
+    FAIL() << "unexpected StoreUnavailable: " << e.what();
+  } catch (const StoreConflict& e) {
+    FAIL() << "unexpected StoreConflict: " << e.what();
+  } catch (const std::runtime_error&) {
+  }
+  fresh->migrate();
+  EXPECT_EQ(fresh->count_api_keys(), 0);
+}
+
+// ---- API keys ----
+
+TEST_P(StoreConformanceTest, ApiKeyInsertFindCount) {
+  EXPECT_EQ(store_->count_api_keys(), 0);
+  EXPECT_FALSE(store_->find_api_key("nope").has_value());
+  store_->insert_api_key({"lg_one", "crm", "hash-one", {"orbit", "homfinity"}, 111, false});
+  store_->insert_api_key({"lg_two", "portal", "hash-two", {"homfinity"}, 222, true});
+  EXPECT_EQ(store_->count_api_keys(), 2);
+
+  auto one = store_->find_api_key("hash-one");
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one->id, "lg_one");
+  EXPECT_EQ(one->name, "crm");
+  EXPECT_EQ(one->key_hash, "hash-one");
+  EXPECT_EQ(one->environments, (std::vector<std::string>{"orbit", "homfinity"}));
+  EXPECT_EQ(one->created_at, 111);
+  EXPECT_FALSE(one->revoked);
+
+  auto two = store_->find_api_key("hash-two");
+  ASSERT_TRUE(two.has_value());
+  EXPECT_EQ(two->id, "lg_two");
+  EXPECT_EQ(two->name, "portal");
+  EXPECT_EQ(two->environments, (std::vector<std::string>{"homfinity"}));
+  EXPECT_EQ(two->created_at, 222);
+  EXPECT_TRUE(two->revoked);
+  EXPECT_FALSE(store_->find_api_key("hash-on").has_value());
+}
+
+TEST_P(StoreConformanceTest, ApiKeyDuplicateHashOrIdConflicts) {
+  const ApiKeyRow key{"lg_one", "crm", "same-hash", {"orbit"}, 1, false};
+  store_->insert_api_key(key);
+  EXPECT_THROW(store_->insert_api_key(key), StoreConflict);
+  EXPECT_THROW(store_->insert_api_key({"lg_two", "crm", "same-hash", {"orbit"}, 1, false}),
+               StoreConflict);
+  EXPECT_THROW(store_->insert_api_key({"lg_one", "crm", "other-hash", {"orbit"}, 1, false}),
+               StoreConflict);
+  EXPECT_EQ(store_->count_api_keys(), 1);
+  EXPECT_EQ(store_->find_api_key("same-hash")->id, "lg_one");
+  // The store stays usable after the failed inserts.
+  EXPECT_NO_THROW(store_->insert_api_key({"lg_three", "crm", "hash-3", {"orbit"}, 1, false}));
+  EXPECT_EQ(store_->count_api_keys(), 2);
+}
+
+// ---- Leads ----
+
+TEST_P(StoreConformanceTest, InsertAndFindLeadRoundTripsEveryColumn) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx-1");
+  w.lead.basic_application_id = "B002BJF";
+  w.lead.application_id = "0f8e2c1a-1111-4222-8333-444455556666";
+  w.lead.state = "Maharashtra";
+  w.lead.gender = "Female";
+  w.lead.application_assigned_to_rm = "Ravi";
+  w.lead.remarks = "it's \"quoted\"\nand multi-line \xE2\x82\xB9 50%_";
+  w.lead.customer_id = "CUST-9";
+  w.lead.qr_short_code = "QR1";
+  w.lead.annual_income = 12'000'000'000;  // beyond 32 bits
+  w.lead.include_credit_score = false;
+  w.lead.is_lead_prefilled = true;
+  w.lead.los_error = "timeout";
+  const std::int64_t id = store_->insert_lead(w);
+  EXPECT_GT(id, 0);
+
+  auto found = store_->find_lead_for_customer("orbit", "bidx-1", "HL");
+  ASSERT_TRUE(found.has_value());
+  const LeadRow& r = *found;
+  EXPECT_EQ(r.id, id);
+  EXPECT_EQ(r.environment, "orbit");
+  EXPECT_EQ(r.reference_id, "LG-1");
+  EXPECT_EQ(r.basic_application_id, "B002BJF");
+  EXPECT_EQ(r.application_id, w.lead.application_id);
+  EXPECT_EQ(r.status, "pending_los");
+  EXPECT_EQ(r.first_name_enc, "v1:first");
+  EXPECT_EQ(r.last_name_enc, "v1:last");
+  EXPECT_EQ(r.mobile_enc, "v1:mobile");
+  EXPECT_EQ(r.email_enc, "v1:email");
+  EXPECT_EQ(r.pan_enc, "v1:pan");
+  EXPECT_EQ(r.dob_enc, "v1:dob");
+  EXPECT_EQ(r.mobile_bidx, "bidx-1");
+  EXPECT_EQ(r.pan_bidx, "pan-bidx-1");
+  EXPECT_EQ(r.loan_type, "HL");
+  EXPECT_EQ(r.loan_amount_req, 2'500'000);
+  EXPECT_EQ(r.loan_tenure, 240);
+  EXPECT_EQ(r.credit_score, 760);
+  EXPECT_EQ(r.pincode, "400001");
+  EXPECT_EQ(r.state, std::optional<std::string>("Maharashtra"));
+  EXPECT_EQ(r.gender, std::optional<std::string>("Female"));
+  EXPECT_EQ(r.application_assigned_to_rm, std::optional<std::string>("Ravi"));
+  EXPECT_EQ(r.remarks, w.lead.remarks);
+  EXPECT_EQ(r.customer_id, std::optional<std::string>("CUST-9"));
+  EXPECT_EQ(r.qr_short_code, std::optional<std::string>("QR1"));
+  EXPECT_EQ(r.annual_income, std::optional<std::int64_t>(12'000'000'000));
+  EXPECT_FALSE(r.include_credit_score);
+  EXPECT_TRUE(r.is_lead_prefilled);
+  EXPECT_EQ(r.los_error, "timeout");
+  EXPECT_EQ(r.request_id, "req-LG-1");
+  EXPECT_EQ(r.user_agent, "unit-test");
+  EXPECT_EQ(r.created_at, 1'700'000'000'000);
+  EXPECT_EQ(r.updated_at, 1'700'000'000'000);
+
+  auto by_ref = store_->find_lead_by_reference("orbit", "LG-1");
+  ASSERT_TRUE(by_ref.has_value());
+  EXPECT_EQ(by_ref->id, id);
+  EXPECT_EQ(by_ref->remarks, w.lead.remarks);
+  EXPECT_EQ(store_->count_leads("orbit"), 1);
+  EXPECT_EQ(store_->count_leads("homfinity"), 0);
+}
+
+TEST_P(StoreConformanceTest, AbsentOptionalsStayAbsent) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx-1");
+  store_->insert_lead(w);
+  auto r = store_->find_lead_by_reference("orbit", "LG-1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->basic_application_id.empty());
+  EXPECT_TRUE(r->application_id.empty());
+  EXPECT_FALSE(r->state.has_value());
+  EXPECT_FALSE(r->gender.has_value());
+  EXPECT_FALSE(r->application_assigned_to_rm.has_value());
+  EXPECT_FALSE(r->remarks.has_value());
+  EXPECT_FALSE(r->customer_id.has_value());
+  EXPECT_FALSE(r->qr_short_code.has_value());
+  EXPECT_FALSE(r->annual_income.has_value());
+  EXPECT_TRUE(r->include_credit_score);
+  EXPECT_FALSE(r->is_lead_prefilled);
+  EXPECT_EQ(r->los_error, "");
+}
+
+TEST_P(StoreConformanceTest, LookupsAreIsolatedByEnvironment) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "shared-bidx");
+  w.audit.push_back(make_audit("orbit", "LG-1", "mobile"));
+  w.outbox.push_back(make_outbox("orbit", "LG-1", 0));
+  store_->insert_lead(w);
+  EXPECT_TRUE(store_->find_lead_for_customer("orbit", "shared-bidx", "HL").has_value());
+  EXPECT_FALSE(store_->find_lead_for_customer("homfinity", "shared-bidx", "HL").has_value());
+  EXPECT_FALSE(store_->find_lead_by_reference("homfinity", "LG-1").has_value());
+  EXPECT_FALSE(store_->find_lead_for_customer("orbit", "shared-bidx", "PL").has_value());
+  EXPECT_FALSE(store_->find_lead_for_customer("orbit", "other-bidx", "HL").has_value());
+  EXPECT_FALSE(store_->find_lead_by_reference("orbit", "LG-2").has_value());
+
+  // The same customer may hold the same loan type in another environment.
+  LeadWrite other;
+  other.lead = make_lead("homfinity", "LG-2", "shared-bidx");
+  EXPECT_NO_THROW(store_->insert_lead(other));
+  auto hom = store_->find_lead_for_customer("homfinity", "shared-bidx", "HL");
+  ASSERT_TRUE(hom.has_value());
+  EXPECT_EQ(hom->reference_id, "LG-2");
+  auto orb = store_->find_lead_for_customer("orbit", "shared-bidx", "HL");
+  ASSERT_TRUE(orb.has_value());
+  EXPECT_EQ(orb->reference_id, "LG-1");
+  EXPECT_EQ(store_->count_leads("orbit"), 1);
+  EXPECT_EQ(store_->count_leads("homfinity"), 1);
+
+  EXPECT_EQ(store_->audit_for("orbit", "LG-1").size(), 1u);
+  EXPECT_TRUE(store_->audit_for("homfinity", "LG-1").empty());
+  EXPECT_EQ(store_->outbox_for("orbit", "LG-1").size(), 1u);
+  EXPECT_TRUE(store_->outbox_for("homfinity", "LG-1").empty());
+}
+
+TEST_P(StoreConformanceTest, SameCustomerDifferentLoanTypeAllowed) {
+  LeadWrite a;
+  a.lead = make_lead("orbit", "LG-1", "bidx", "HL");
+  LeadWrite b;
+  b.lead = make_lead("orbit", "LG-2", "bidx", "PL");
+  store_->insert_lead(a);
+  EXPECT_NO_THROW(store_->insert_lead(b));
+  EXPECT_EQ(store_->count_leads("orbit"), 2);
+  EXPECT_EQ(store_->find_lead_for_customer("orbit", "bidx", "PL")->reference_id, "LG-2");
+}
+
+TEST_P(StoreConformanceTest, DuplicateCustomerLoanTypeConflictsAndWritesNothing) {
+  LeadWrite a;
+  a.lead = make_lead("orbit", "LG-1", "bidx", "HL");
+  store_->insert_lead(a);
+  LeadWrite dup;
+  dup.lead = make_lead("orbit", "LG-2", "bidx", "HL");
+  dup.audit.push_back(make_audit("orbit", "LG-2", "mobile"));
+  dup.outbox.push_back(make_outbox("orbit", "LG-2", 0));
+  EXPECT_THROW(store_->insert_lead(dup), StoreConflict);
+  EXPECT_EQ(store_->count_leads("orbit"), 1);
+  EXPECT_FALSE(store_->find_lead_by_reference("orbit", "LG-2").has_value());
+  EXPECT_TRUE(store_->audit_for("orbit", "LG-2").empty());
+  EXPECT_TRUE(store_->outbox_for("orbit", "LG-2").empty());
+  EXPECT_TRUE(store_->claim_outbox(1'000, 10, "w", 2'000).empty());
+  // The store stays usable after the rolled-back transaction.
+  LeadWrite next;
+  next.lead = make_lead("orbit", "LG-3", "bidx-3");
+  EXPECT_NO_THROW(store_->insert_lead(next));
+  EXPECT_EQ(store_->count_leads("orbit"), 2);
+}
+
+TEST_P(StoreConformanceTest, DuplicateReferenceIdConflictsAndWritesNothing) {
+  LeadWrite a;
+  a.lead = make_lead("orbit", "LG-1", "bidx-1");
+  store_->insert_lead(a);
+  LeadWrite dup;
+  dup.lead = make_lead("orbit", "LG-1", "bidx-2");
+  dup.audit.push_back(make_audit("orbit", "LG-1", "mobile"));
+  dup.outbox.push_back(make_outbox("orbit", "LG-1", 0));
+  EXPECT_THROW(store_->insert_lead(dup), StoreConflict);
+  EXPECT_EQ(store_->count_leads("orbit"), 1);
+  EXPECT_FALSE(store_->find_lead_for_customer("orbit", "bidx-2", "HL").has_value());
+  EXPECT_TRUE(store_->audit_for("orbit", "LG-1").empty());
+  EXPECT_TRUE(store_->outbox_for("orbit", "LG-1").empty());
+}
+
+TEST_P(StoreConformanceTest, InsertWritesAuditAndOutboxInOrder) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.audit = {make_audit("orbit", "LG-1", "firstName"), make_audit("orbit", "LG-1", "mobile"),
+             make_audit("orbit", "LG-1", "pan")};
+  w.outbox = {make_outbox("orbit", "LG-1", 5), make_outbox("orbit", "LG-1", 3)};
+  w.outbox[1].kind = "whatsapp_text";
+  store_->insert_lead(w);
+
+  auto audit = store_->audit_for("orbit", "LG-1");
+  ASSERT_EQ(audit.size(), 3u);
+  EXPECT_EQ(audit[0].field, "firstName");
+  EXPECT_EQ(audit[1].field, "mobile");
+  EXPECT_EQ(audit[2].field, "pan");
+  EXPECT_EQ(audit[0].environment, "orbit");
+  EXPECT_EQ(audit[0].entity, "lead");
+  EXPECT_EQ(audit[0].entity_ref, "LG-1");
+  EXPECT_EQ(audit[0].operation, "created");
+  EXPECT_EQ(audit[0].old_value, "");
+  EXPECT_EQ(audit[0].new_value, "XXfirstName");
+  EXPECT_EQ(audit[0].request_id, "req-1");
+  EXPECT_EQ(audit[0].duration_ms, 12);
+  EXPECT_EQ(audit[0].created_at, 1'700'000'000'000);
+
+  auto outbox = store_->outbox_for("orbit", "LG-1");
+  ASSERT_EQ(outbox.size(), 2u);
+  EXPECT_GT(outbox[0].id, 0);
+  EXPECT_LT(outbox[0].id, outbox[1].id);
+  EXPECT_EQ(outbox[0].environment, "orbit");
+  EXPECT_EQ(outbox[0].lead_ref, "LG-1");
+  EXPECT_EQ(outbox[0].kind, "whatsapp_template");
+  EXPECT_EQ(outbox[0].payload_enc, "v1:payload-LG-1");
+  EXPECT_EQ(outbox[0].status, "pending");
+  EXPECT_EQ(outbox[0].attempts, 0);
+  EXPECT_EQ(outbox[0].next_attempt_at, 5);
+  EXPECT_EQ(outbox[0].provider_message_id, "");
+  EXPECT_EQ(outbox[0].last_error, "");
+  EXPECT_EQ(outbox[0].created_at, 5);
+  EXPECT_EQ(outbox[1].kind, "whatsapp_text");
+  EXPECT_EQ(outbox[1].next_attempt_at, 3);
+}
+
+// The store owns a new message's delivery state, whatever the caller put in it.
+TEST_P(StoreConformanceTest, NewOutboxMessagesStartPendingWithNoAttempts) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  OutboxMessage m = make_outbox("orbit", "LG-1", 7);
+  m.status = "sent";
+  m.attempts = 4;
+  w.outbox.push_back(m);
+  store_->insert_lead(w);
+  const auto row = row_of("LG-1");
+  EXPECT_EQ(row.status, "pending");
+  EXPECT_EQ(row.attempts, 0);
+  EXPECT_EQ(store_->claim_outbox(7, 10, "w", 100).size(), 1u);
+}
+
+TEST_P(StoreConformanceTest, UpdateLeadAppliesChangesAndChildren) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.audit.push_back(make_audit("orbit", "LG-1", "mobile"));
+  w.lead.id = store_->insert_lead(w);
+
+  LeadWrite u;
+  u.lead = w.lead;
+  u.lead.status = "created";
+  u.lead.basic_application_id = "B00ABCD";
+  u.lead.remarks = "updated";
+  u.lead.annual_income = 900'000;
+  u.lead.updated_at = 1'700'000'000'999;
+  u.expected_status = "pending_los";
+  u.audit.push_back(make_audit("orbit", "LG-1", "status", "status_changed"));
+  u.outbox.push_back(make_outbox("orbit", "LG-1", 10));
+  EXPECT_TRUE(store_->update_lead(u));
+
+  auto r = store_->find_lead_by_reference("orbit", "LG-1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->id, w.lead.id);
+  EXPECT_EQ(r->status, "created");
+  EXPECT_EQ(r->basic_application_id, "B00ABCD");
+  EXPECT_EQ(r->remarks, std::optional<std::string>("updated"));
+  EXPECT_EQ(r->annual_income, std::optional<std::int64_t>(900'000));
+  EXPECT_EQ(r->created_at, 1'700'000'000'000);
+  EXPECT_EQ(r->updated_at, 1'700'000'000'999);
+  auto audit = store_->audit_for("orbit", "LG-1");
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[0].operation, "created");
+  EXPECT_EQ(audit[1].operation, "status_changed");
+  auto outbox = store_->outbox_for("orbit", "LG-1");
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0].status, "pending");
+  EXPECT_EQ(outbox[0].next_attempt_at, 10);
+}
+
+TEST_P(StoreConformanceTest, UpdateCanClearOptionalColumns) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.remarks = "to be removed";
+  w.lead.annual_income = 5;
+  w.lead.basic_application_id = "B1";
+  w.lead.id = store_->insert_lead(w);
+  LeadWrite u;
+  u.lead = w.lead;
+  u.lead.remarks.reset();
+  u.lead.annual_income.reset();
+  u.lead.basic_application_id.clear();
+  ASSERT_TRUE(store_->update_lead(u));
+  auto r = store_->find_lead_by_reference("orbit", "LG-1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->remarks.has_value());
+  EXPECT_FALSE(r->annual_income.has_value());
+  EXPECT_EQ(r->basic_application_id, "");
+}
+
+TEST_P(StoreConformanceTest, UpdateWithoutExpectedStatusAlwaysApplies) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.id = store_->insert_lead(w);
+  LeadWrite u;
+  u.lead = w.lead;
+  u.lead.status = "los_failed";
+  EXPECT_TRUE(store_->update_lead(u));
+  EXPECT_EQ(store_->find_lead_by_reference("orbit", "LG-1")->status, "los_failed");
+  u.lead.remarks = "checked";
+  EXPECT_TRUE(store_->update_lead(u));  // an unchanged status is no obstacle either
+  EXPECT_EQ(store_->find_lead_by_reference("orbit", "LG-1")->remarks,
+            std::optional<std::string>("checked"));
+}
+
+TEST_P(StoreConformanceTest, UpdateWithStaleExpectedStatusChangesNothing) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.id = store_->insert_lead(w);
+
+  LeadWrite u;
+  u.lead = w.lead;
+  u.lead.status = "completed";
+  u.lead.remarks = "should not land";
+  u.expected_status = "created";  // stored status is pending_los
+  u.audit.push_back(make_audit("orbit", "LG-1", "status", "status_changed"));
+  u.outbox.push_back(make_outbox("orbit", "LG-1", 0));
+  EXPECT_FALSE(store_->update_lead(u));
+
+  auto r = store_->find_lead_by_reference("orbit", "LG-1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, "pending_los");
+  EXPECT_FALSE(r->remarks.has_value());
+  EXPECT_TRUE(store_->audit_for("orbit", "LG-1").empty());
+  EXPECT_TRUE(store_->outbox_for("orbit", "LG-1").empty());
+  EXPECT_TRUE(store_->claim_outbox(1'000, 10, "w", 2'000).empty());
+}
+
+// Two writers read pending_los; the first moves it on, the second's expectation is now stale.
+TEST_P(StoreConformanceTest, SecondTransitionFromTheSameStatusLoses) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.id = store_->insert_lead(w);
+
+  LeadWrite first;
+  first.lead = w.lead;
+  first.lead.status = "created";
+  first.lead.basic_application_id = "BA-77";
+  first.lead.updated_at = 2'000;
+  first.expected_status = "pending_los";
+  first.audit.push_back(make_audit("orbit", "LG-1", "status", "status_changed"));
+  first.outbox.push_back(make_outbox("orbit", "LG-1", 2'000));
+  EXPECT_TRUE(store_->update_lead(first));
+
+  LeadWrite second = first;
+  second.lead.status = "los_failed";
+  second.lead.basic_application_id.clear();
+  second.lead.updated_at = 3'000;
+  EXPECT_FALSE(store_->update_lead(second));
+
+  const auto r = store_->find_lead_by_reference("orbit", "LG-1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, "created");
+  EXPECT_EQ(r->basic_application_id, "BA-77");
+  EXPECT_EQ(r->updated_at, 2'000);
+  EXPECT_EQ(store_->audit_for("orbit", "LG-1").size(), 1u);
+  EXPECT_EQ(store_->outbox_for("orbit", "LG-1").size(), 1u);
+}
+
+TEST_P(StoreConformanceTest, UpdateOfUnknownIdReturnsFalse) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.id = store_->insert_lead(w);
+
+  LeadWrite u;
+  u.lead = make_lead("orbit", "LG-404", "bidx-404");
+  u.lead.id = w.lead.id + 1'000;
+  u.audit.push_back(make_audit("orbit", "LG-404", "status"));
+  u.outbox.push_back(make_outbox("orbit", "LG-404", 0));
+  EXPECT_FALSE(store_->update_lead(u));
+  u.expected_status = "pending_los";
+  EXPECT_FALSE(store_->update_lead(u));
+  EXPECT_TRUE(store_->audit_for("orbit", "LG-404").empty());
+  EXPECT_TRUE(store_->outbox_for("orbit", "LG-404").empty());
+  EXPECT_FALSE(store_->find_lead_by_reference("orbit", "LG-404").has_value());
+  EXPECT_EQ(store_->count_leads("orbit"), 1);
+}
+
+TEST_P(StoreConformanceTest, UpdateIntoAnotherCustomersSlotConflicts) {
+  LeadWrite a;
+  a.lead = make_lead("orbit", "LG-1", "bidx-a");
+  store_->insert_lead(a);
+  LeadWrite b;
+  b.lead = make_lead("orbit", "LG-2", "bidx-b");
+  b.lead.id = store_->insert_lead(b);
+  LeadWrite u;
+  u.lead = b.lead;
+  u.lead.mobile_bidx = "bidx-a";
+  u.audit.push_back(make_audit("orbit", "LG-2", "mobile", "updated"));
+  u.outbox.push_back(make_outbox("orbit", "LG-2", 0));
+  EXPECT_THROW(store_->update_lead(u), StoreConflict);
+  EXPECT_EQ(store_->find_lead_by_reference("orbit", "LG-2")->mobile_bidx, "bidx-b");
+  EXPECT_TRUE(store_->audit_for("orbit", "LG-2").empty());
+  EXPECT_TRUE(store_->outbox_for("orbit", "LG-2").empty());
+  // The store stays usable after the rolled-back transaction.
+  u.lead.mobile_bidx = "bidx-c";
+  EXPECT_TRUE(store_->update_lead(u));
+  EXPECT_EQ(store_->find_lead_by_reference("orbit", "LG-2")->mobile_bidx, "bidx-c");
+}
+
+TEST_P(StoreConformanceTest, AuditForKeepsInsertionOrderAcrossWrites) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.audit = {make_audit("orbit", "LG-1", "b"), make_audit("orbit", "LG-1", "a")};
+  w.lead.id = store_->insert_lead(w);
+  for (const char* field : {"z", "c", "m"}) {
+    LeadWrite u;
+    u.lead = w.lead;
+    u.audit.push_back(make_audit("orbit", "LG-1", field, "updated"));
+    ASSERT_TRUE(store_->update_lead(u));
+  }
+  LeadWrite two;
+  two.lead = w.lead;
+  two.audit = {make_audit("orbit", "LG-1", "y", "status_changed"),
+               make_audit("orbit", "LG-1", "x", "updated")};
+  ASSERT_TRUE(store_->update_lead(two));
+
+  auto audit = store_->audit_for("orbit", "LG-1");
+  ASSERT_EQ(audit.size(), 7u);
+  std::string order;
+  for (const auto& a : audit) order += a.field;
+  EXPECT_EQ(order, "bazcmyx");
+  EXPECT_EQ(audit[5].operation, "status_changed");
+}
+
+// ---- Outbox: claim, lease, finish ----
+
+TEST_P(StoreConformanceTest, ClaimReturnsDueRowsAndLeasesThem) {
+  const auto id = insert_with_outbox("LG-1", "b1", 1'000);
+  auto claimed = store_->claim_outbox(1'000, 10, "worker-a", 5'000);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, id);
+  EXPECT_EQ(claimed[0].environment, "orbit");
+  EXPECT_EQ(claimed[0].lead_ref, "LG-1");
+  EXPECT_EQ(claimed[0].kind, "whatsapp_template");
+  EXPECT_EQ(claimed[0].payload_enc, "v1:payload-LG-1");
+  EXPECT_EQ(claimed[0].status, "pending");
+  EXPECT_EQ(claimed[0].attempts, 0);
+
+  // Leased: nobody gets it before the lease ends (a lease ending exactly now still holds).
+  EXPECT_TRUE(store_->claim_outbox(1'001, 10, "worker-b", 6'000).empty());
+  EXPECT_TRUE(store_->claim_outbox(4'999, 10, "worker-b", 6'000).empty());
+  EXPECT_TRUE(store_->claim_outbox(5'000, 10, "worker-b", 6'000).empty());
+  // Lease passed (holder crashed): claimable again.
+  auto again = store_->claim_outbox(5'001, 10, "worker-b", 9'000);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, id);
+  EXPECT_TRUE(store_->claim_outbox(5'002, 10, "worker-c", 9'000).empty());
+}
+
+TEST_P(StoreConformanceTest, FutureRowsNotClaimedUntilDue) {
+  const auto id = insert_with_outbox("LG-1", "b1", 10'000);
+  EXPECT_TRUE(store_->claim_outbox(9'999, 10, "w", 20'000).empty());
+  auto claimed = store_->claim_outbox(10'000, 10, "w", 20'000);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, id);
+}
+
+TEST_P(StoreConformanceTest, ClaimHonoursLimitAndDueOrder) {
+  insert_with_outbox("LG-3", "b3", 300);
+  insert_with_outbox("LG-1", "b1", 100);
+  insert_with_outbox("LG-2", "b2", 200);
+  insert_with_outbox("LG-4", "b4", 2'000);  // not due
+  auto first = store_->claim_outbox(1'000, 2, "w", 5'000);
+  ASSERT_EQ(first.size(), 2u);
+  std::set<std::string> refs{first[0].lead_ref, first[1].lead_ref};
+  EXPECT_EQ(refs, (std::set<std::string>{"LG-1", "LG-2"})) << "earliest due first";
+  auto rest = store_->claim_outbox(1'000, 2, "w", 5'000);
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].lead_ref, "LG-3");
+  EXPECT_TRUE(store_->claim_outbox(1'000, 2, "w", 5'000).empty());
+}
+
+TEST_P(StoreConformanceTest, ClaimSpansEnvironments) {
+  insert_with_outbox("LG-1", "b1", 0, "orbit");
+  insert_with_outbox("LG-2", "b2", 0, "homfinity");
+  auto claimed = store_->claim_outbox(10, 10, "w", 100);
+  ASSERT_EQ(claimed.size(), 2u);
+  std::set<std::string> envs{claimed[0].environment, claimed[1].environment};
+  EXPECT_EQ(envs, (std::set<std::string>{"orbit", "homfinity"}));
+}
+
+TEST_P(StoreConformanceTest, SentRowNeverClaimedAgain) {
+  const auto id = insert_with_outbox("LG-1", "b1", 0);
+  ASSERT_EQ(store_->claim_outbox(100, 10, "w", 1'000).size(), 1u);
+  OutboxAttempt a = make_attempt(id, 1, "accepted");
+  a.provider_message_id = "gs-msg-1";
+  store_->finish_outbox_attempt(a, "sent", 0);
+
+  const auto row = row_of("LG-1");
+  EXPECT_EQ(row.status, "sent");
+  EXPECT_EQ(row.attempts, 1);
+  EXPECT_EQ(row.provider_message_id, "gs-msg-1");
+  EXPECT_EQ(row.last_error, "");
+  for (std::int64_t now : {std::int64_t{100}, std::int64_t{1'001}, std::int64_t{1'000'000'000}}) {
+    EXPECT_TRUE(store_->claim_outbox(now, 10, "w2", now + 1'000).empty()) << now;
+  }
+  EXPECT_EQ(count_rows("outbox_attempts"), 1);
+}
+
+TEST_P(StoreConformanceTest, FailedAttemptReschedulesAndReleasesLease) {
+  const auto id = insert_with_outbox("LG-1", "b1", 0);
+  ASSERT_EQ(store_->claim_outbox(100, 10, "w", 100'000).size(), 1u);
+  store_->finish_outbox_attempt(make_attempt(id, 1, "failed"), "pending", 2'000);
+
+  auto row = row_of("LG-1");
+  EXPECT_EQ(row.status, "pending");
+  EXPECT_EQ(row.attempts, 1);
+  EXPECT_EQ(row.next_attempt_at, 2'000);
+  EXPECT_EQ(row.last_error, "Gupshup answered HTTP 503");
+  EXPECT_EQ(row.provider_message_id, "");
+
+  // The lease (until 100'000) was released: due at 2'000, claimable then, not before.
+  EXPECT_TRUE(store_->claim_outbox(1'999, 10, "w", 50'000).empty());
+  auto claimed = store_->claim_outbox(2'000, 10, "w", 50'000);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].attempts, 1);
+  EXPECT_EQ(claimed[0].last_error, "Gupshup answered HTTP 503");
+
+  // A later success records its provider id next to the earlier failure.
+  OutboxAttempt ok = make_attempt(id, 2, "accepted");
+  ok.provider_message_id = "gs-123";
+  store_->finish_outbox_attempt(ok, "sent", 2'000);
+  row = row_of("LG-1");
+  EXPECT_EQ(row.status, "sent");
+  EXPECT_EQ(row.attempts, 2);
+  EXPECT_EQ(row.provider_message_id, "gs-123");
+  EXPECT_EQ(count_rows("outbox_attempts"), 2);
+}
+
+// A late attempt record without a provider id (e.g. a duplicate failure report) does not erase
+// the id an earlier accepted attempt recorded.
+TEST_P(StoreConformanceTest, AttemptWithoutProviderIdKeepsTheRecordedOne) {
+  const auto id = insert_with_outbox("LG-1", "b1", 0);
+  OutboxAttempt ok = make_attempt(id, 1, "accepted");
+  ok.provider_message_id = "gs-123";
+  store_->finish_outbox_attempt(ok, "sent", 0);
+  store_->finish_outbox_attempt(make_attempt(id, 2, "failed"), "sent", 0);
+  const auto row = row_of("LG-1");
+  EXPECT_EQ(row.status, "sent");
+  EXPECT_EQ(row.attempts, 2);
+  EXPECT_EQ(row.provider_message_id, "gs-123");
+  EXPECT_EQ(count_rows("outbox_attempts"), 2);
+}
+
+TEST_P(StoreConformanceTest, DeadRowNeverClaimedAgain) {
+  const auto id = insert_with_outbox("LG-1", "b1", 0);
+  ASSERT_EQ(store_->claim_outbox(1, 10, "w", 10).size(), 1u);
+  OutboxAttempt a = make_attempt(id, 10, "failed");
+  a.error = "gave up";
+  store_->finish_outbox_attempt(a, "dead", 0);
+  const auto row = row_of("LG-1");
+  EXPECT_EQ(row.status, "dead");
+  EXPECT_EQ(row.attempts, 10);
+  EXPECT_EQ(row.last_error, "gave up");
+  EXPECT_TRUE(store_->claim_outbox(1'000'000, 10, "w", 2'000'000).empty());
+}
+
+TEST_P(StoreConformanceTest, ReleaseLeasesOfOneOwner) {
+  insert_with_outbox("LG-1", "b1", 0);
+  insert_with_outbox("LG-2", "b2", 0);
+  ASSERT_EQ(store_->claim_outbox(10, 1, "owner-a", 100'000).size(), 1u);
+  ASSERT_EQ(store_->claim_outbox(10, 1, "owner-b", 100'000).size(), 1u);
+  EXPECT_TRUE(store_->claim_outbox(20, 10, "owner-c", 100'000).empty());
+
+  store_->release_outbox_leases("owner-a");
+  auto released = store_->claim_outbox(20, 10, "owner-c", 100'000);
+  ASSERT_EQ(released.size(), 1u) << "only owner-a's row is free again";
+  EXPECT_TRUE(store_->claim_outbox(30, 10, "owner-d", 100'000).empty());
+
+  store_->release_outbox_leases("nobody");
+  EXPECT_TRUE(store_->claim_outbox(40, 10, "owner-d", 100'000).empty());
+  // Releasing changes nothing but the lease.
+  for (const char* ref : {"LG-1", "LG-2"}) {
+    const auto row = row_of(ref);
+    EXPECT_EQ(row.status, "pending") << ref;
+    EXPECT_EQ(row.attempts, 0) << ref;
+    EXPECT_EQ(row.next_attempt_at, 0) << ref;
+  }
+}
+
+// ---- Outbox: operators (list_outbox, requeue_outbox) ----
+
+TEST_P(StoreConformanceTest, ListOutboxFiltersByStatus) {
+  const auto pending = insert_with_outbox("LG-1", "b1", 500);
+  const auto sent = insert_with_outbox("LG-2", "b2", 0);
+  const auto dead = insert_with_outbox("LG-3", "b3", 0);
+  const auto dead_elsewhere = insert_with_outbox("LG-4", "b4", 0, "homfinity");
+  OutboxAttempt ok = make_attempt(sent, 1, "accepted");
+  ok.provider_message_id = "gs-1";
+  store_->finish_outbox_attempt(ok, "sent", 0);
+  give_up(dead, 7);
+  give_up(dead_elsewhere);
+
+  const auto dead_rows = store_->list_outbox("dead", 10);
+  EXPECT_EQ(ids_of(dead_rows), (std::vector<std::int64_t>{dead, dead_elsewhere}))
+      << "every environment";
+  ASSERT_EQ(dead_rows.size(), 2u);
+  EXPECT_EQ(dead_rows[0].environment, "orbit");
+  EXPECT_EQ(dead_rows[0].lead_ref, "LG-3");
+  EXPECT_EQ(dead_rows[0].kind, "whatsapp_template");
+  EXPECT_EQ(dead_rows[0].payload_enc, "v1:payload-LG-3");
+  EXPECT_EQ(dead_rows[0].status, "dead");
+  EXPECT_EQ(dead_rows[0].attempts, 7);
+  EXPECT_EQ(dead_rows[0].last_error, "gave up");
+  EXPECT_EQ(dead_rows[1].environment, "homfinity");
+
+  const auto sent_rows = store_->list_outbox("sent", 10);
+  ASSERT_EQ(ids_of(sent_rows), (std::vector<std::int64_t>{sent}));
+  EXPECT_EQ(sent_rows[0].provider_message_id, "gs-1");
+  const auto pending_rows = store_->list_outbox("pending", 10);
+  ASSERT_EQ(ids_of(pending_rows), (std::vector<std::int64_t>{pending}));
+  EXPECT_EQ(pending_rows[0].next_attempt_at, 500);
+  EXPECT_TRUE(store_->list_outbox("nonsense", 10).empty());
+  EXPECT_TRUE(store_->list_outbox("", 10).empty());
+  EXPECT_TRUE(store_->list_outbox("DEAD", 10).empty());
+}
+
+// Oldest first: creation order, whatever the order they died in or the time they were due.
+TEST_P(StoreConformanceTest, ListOutboxOldestFirst) {
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 4; ++i) {
+    const std::string ref = "LG-" + std::to_string(i);
+    LeadWrite w;
+    w.lead = make_lead("orbit", ref, "b" + std::to_string(i));
+    OutboxMessage m = make_outbox("orbit", ref, 10'000 - i * 1'000);
+    m.created_at = 100 + i;
+    w.outbox.push_back(m);
+    store_->insert_lead(w);
+    ids.push_back(row_of(ref).id);
+  }
+  for (auto it = ids.rbegin(); it != ids.rend(); ++it) give_up(*it);
+  EXPECT_EQ(ids_of(store_->list_outbox("dead", 10)), ids);
+  // Also while pending, with due times in the opposite order.
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-P", "bp");
+  w.outbox = {make_outbox("orbit", "LG-P", 900), make_outbox("orbit", "LG-P", 800)};
+  store_->insert_lead(w);
+  const auto pending = store_->outbox_for("orbit", "LG-P");
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(ids_of(store_->list_outbox("pending", 10)), ids_of(pending));
+}
+
+TEST_P(StoreConformanceTest, ListOutboxHonoursLimit) {
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(insert_with_outbox("LG-" + std::to_string(i), "b" + std::to_string(i), i));
+    give_up(ids.back());
+  }
+  EXPECT_EQ(ids_of(store_->list_outbox("dead", 2)), (std::vector<std::int64_t>{ids[0], ids[1]}));
+  EXPECT_EQ(ids_of(store_->list_outbox("dead", 1)), (std::vector<std::int64_t>{ids[0]}));
+  EXPECT_EQ(ids_of(store_->list_outbox("dead", 5)), ids);
+  EXPECT_EQ(ids_of(store_->list_outbox("dead", 100)), ids);
+  EXPECT_TRUE(store_->list_outbox("dead", 0).empty());
+  // Listing is read-only.
+  EXPECT_EQ(store_->list_outbox("dead", 100).size(), 5u);
+  EXPECT_TRUE(store_->list_outbox("pending", 100).empty());
+}
+
+TEST_P(StoreConformanceTest, RequeueOneDeadRow) {
+  const auto a = insert_with_outbox("LG-1", "b1", 0);
+  const auto b = insert_with_outbox("LG-2", "b2", 0);
+  give_up(a, 8);
+  give_up(b, 8);
+
+  EXPECT_EQ(store_->requeue_outbox(a, 50'000), 1);
+  auto row = row_of("LG-1");
+  EXPECT_EQ(row.status, "pending");
+  EXPECT_EQ(row.attempts, 0) << "a fresh attempt budget";
+  EXPECT_EQ(row.next_attempt_at, 50'000);
+  EXPECT_EQ(row_of("LG-2").status, "dead") << "only the named row";
+  EXPECT_EQ(row_of("LG-2").attempts, 8);
+  EXPECT_EQ(ids_of(store_->list_outbox("dead", 10)), (std::vector<std::int64_t>{b}));
+  EXPECT_EQ(store_->requeue_outbox(a, 50'000), 0) << "no longer dead";
+
+  // Claimable immediately (not a moment before), like any row that just fell due.
+  EXPECT_TRUE(store_->claim_outbox(49'999, 10, "w", 60'000).empty());
+  const auto claimed = store_->claim_outbox(50'000, 10, "w", 60'000);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].id, a);
+  EXPECT_EQ(claimed[0].status, "pending");
+  EXPECT_EQ(claimed[0].attempts, 0);
+
+  // And deliverable again from attempt 1.
+  OutboxAttempt ok = make_attempt(a, 1, "accepted");
+  ok.provider_message_id = "gs-again";
+  store_->finish_outbox_attempt(ok, "sent", 50'000);
+  row = row_of("LG-1");
+  EXPECT_EQ(row.status, "sent");
+  EXPECT_EQ(row.attempts, 1);
+  EXPECT_EQ(row.provider_message_id, "gs-again");
+}
+
+TEST_P(StoreConformanceTest, RequeueAllDeadRowsWithIdZero) {
+  const auto pending = insert_with_outbox("LG-1", "b1", 900'000);
+  const auto sent = insert_with_outbox("LG-2", "b2", 0);
+  const auto dead1 = insert_with_outbox("LG-3", "b3", 0);
+  const auto dead2 = insert_with_outbox("LG-4", "b4", 0, "homfinity");
+  const auto dead3 = insert_with_outbox("LG-5", "b5", 0);
+  OutboxAttempt ok = make_attempt(sent, 1, "accepted");
+  ok.provider_message_id = "gs-1";
+  store_->finish_outbox_attempt(ok, "sent", 0);
+  give_up(dead1);
+  give_up(dead2, 3);
+  give_up(dead3, 9);
+
+  EXPECT_EQ(store_->requeue_outbox(0, 70'000), 3);
+  EXPECT_TRUE(store_->list_outbox("dead", 10).empty());
+  for (const auto& [ref, env] : std::vector<std::pair<std::string, std::string>>{
+           {"LG-3", "orbit"}, {"LG-4", "homfinity"}, {"LG-5", "orbit"}}) {
+    const auto row = row_of(ref, env);
+    EXPECT_EQ(row.status, "pending") << ref;
+    EXPECT_EQ(row.attempts, 0) << ref;
+    EXPECT_EQ(row.next_attempt_at, 70'000) << ref;
+  }
+  // Rows that were not dead are untouched.
+  const auto p = row_of("LG-1");
+  EXPECT_EQ(p.status, "pending");
+  EXPECT_EQ(p.next_attempt_at, 900'000);
+  const auto s = row_of("LG-2");
+  EXPECT_EQ(s.status, "sent");
+  EXPECT_EQ(s.attempts, 1);
+  EXPECT_EQ(s.provider_message_id, "gs-1");
+
+  const auto claimed = store_->claim_outbox(70'000, 10, "w", 80'000);
+  const auto claimed_ids = ids_of(claimed);
+  EXPECT_EQ(std::set<std::int64_t>(claimed_ids.begin(), claimed_ids.end()),
+            (std::set<std::int64_t>{dead1, dead2, dead3}))
+      << "the requeued rows, and not the pending row that is not yet due";
+  for (const auto& m : claimed) EXPECT_EQ(m.attempts, 0) << m.id;
+  EXPECT_EQ(store_->requeue_outbox(0, 70'000), 0) << "nothing dead any more";
+  EXPECT_EQ(row_of("LG-1").id, pending);
+}
+
+TEST_P(StoreConformanceTest, RequeueLeavesRowsThatAreNotDeadUntouched) {
+  const auto retrying = insert_with_outbox("LG-1", "b1", 0);
+  const auto leased = insert_with_outbox("LG-2", "b2", 0);
+  const auto sent = insert_with_outbox("LG-3", "b3", 0);
+  ASSERT_EQ(store_->claim_outbox(10, 3, "w", 20).size(), 3u);
+  store_->finish_outbox_attempt(make_attempt(retrying, 2, "failed"), "pending", 7'000);
+  OutboxAttempt ok = make_attempt(sent, 1, "accepted");
+  ok.provider_message_id = "gs-1";
+  store_->finish_outbox_attempt(ok, "sent", 0);
+  ASSERT_EQ(store_->claim_outbox(30, 10, "holder", 100'000).size(), 1u);  // re-lease LG-2
+
+  EXPECT_EQ(store_->requeue_outbox(retrying, 40), 0);
+  EXPECT_EQ(store_->requeue_outbox(leased, 40), 0);
+  EXPECT_EQ(store_->requeue_outbox(sent, 40), 0);
+  EXPECT_EQ(store_->requeue_outbox(sent + 1'000, 40), 0) << "unknown id";
+  EXPECT_EQ(store_->requeue_outbox(0, 40), 0) << "no dead rows";
+
+  const auto r = row_of("LG-1");
+  EXPECT_EQ(r.status, "pending");
+  EXPECT_EQ(r.attempts, 2);
+  EXPECT_EQ(r.next_attempt_at, 7'000);
+  EXPECT_EQ(r.last_error, "Gupshup answered HTTP 503");
+  const auto s = row_of("LG-3");
+  EXPECT_EQ(s.status, "sent");
+  EXPECT_EQ(s.attempts, 1);
+  EXPECT_EQ(s.provider_message_id, "gs-1");
+  // LG-2's lease still holds and LG-1 is still not due.
+  EXPECT_TRUE(store_->claim_outbox(6'999, 10, "other", 200'000).empty());
+  const auto due = store_->claim_outbox(7'000, 10, "other", 200'000);
+  EXPECT_EQ(ids_of(due), (std::vector<std::int64_t>{retrying}));
+}
+
+// ---- Idempotency ----
+
+TEST_P(StoreConformanceTest, IdempotencyLifecycle) {
+  const std::string scope = "lg_key1:/api_v1/create_lead";
+  auto first = store_->begin_idempotent(scope, "k1", "fp-A", 1'000, 0);
+  EXPECT_EQ(first.state, State::started);
+
+  auto running = store_->begin_idempotent(scope, "k1", "fp-A", 1'500, 500);
+  EXPECT_EQ(running.state, State::in_progress);
+
+  store_->complete_idempotent(scope, "k1", 201, R"({"success":true})", "application/json", 2'000);
+  auto replay = store_->begin_idempotent(scope, "k1", "fp-A", 3'000, 2'500);
+  EXPECT_EQ(replay.state, State::replay);
+  EXPECT_EQ(replay.status, 201);
+  EXPECT_EQ(replay.body, R"({"success":true})");
+  EXPECT_EQ(replay.content_type, "application/json");
+
+  // A finished record replays however old it is.
+  auto old_replay = store_->begin_idempotent(scope, "k1", "fp-A", 999'999, 999'000);
+  EXPECT_EQ(old_replay.state, State::replay);
+  EXPECT_EQ(old_replay.status, 201);
+}
+
+TEST_P(StoreConformanceTest, IdempotencyMismatchOnDifferentFingerprint) {
+  const std::string scope = "s";
+  ASSERT_EQ(store_->begin_idempotent(scope, "k", "fp-A", 1'000, 0).state, State::started);
+  EXPECT_EQ(store_->begin_idempotent(scope, "k", "fp-B", 1'100, 0).state, State::mismatch);
+  store_->complete_idempotent(scope, "k", 201, "{}", "application/json", 1'200);
+  EXPECT_EQ(store_->begin_idempotent(scope, "k", "fp-B", 1'300, 0).state, State::mismatch);
+  EXPECT_EQ(store_->begin_idempotent(scope, "k", "fp-A", 1'300, 0).state, State::replay);
+}
+
+TEST_P(StoreConformanceTest, IdempotencyKeysScoped) {
+  ASSERT_EQ(store_->begin_idempotent("key-a:/route", "k", "fp", 1'000, 0).state, State::started);
+  EXPECT_EQ(store_->begin_idempotent("key-b:/route", "k", "fp-other", 1'000, 0).state,
+            State::started);
+  EXPECT_EQ(store_->begin_idempotent("key-a:/route", "k2", "fp", 1'000, 0).state, State::started);
+  store_->complete_idempotent("key-a:/route", "k", 201, "a", "text/plain", 1'100);
+  EXPECT_EQ(store_->begin_idempotent("key-b:/route", "k", "fp-other", 1'200, 0).state,
+            State::in_progress)
+      << "completing one scope's key leaves the other's running";
+}
+
+TEST_P(StoreConformanceTest, StaleRunningRecordIsTakenOver) {
+  const std::string scope = "s";
+  ASSERT_EQ(store_->begin_idempotent(scope, "k", "fp", 1'000, 0).state, State::started);
+  // updated_at 1'000 equals stale_before: not stale yet.
+  EXPECT_EQ(store_->begin_idempotent(scope, "k", "fp", 60'000, 1'000).state, State::in_progress);
+  // updated_at 1'000 is older than stale_before 1'001: the first holder is presumed dead.
+  auto taken = store_->begin_idempotent(scope, "k", "fp", 60'000, 1'001);
+  EXPECT_EQ(taken.state, State::started);
+  // The takeover refreshed the record: a third caller now sees it in progress.
+  EXPECT_EQ(store_->begin_idempotent(scope, "k", "fp", 60'500, 30'000).state, State::in_progress);
+  // And the new holder can complete it.
+  store_->complete_idempotent(scope, "k", 200, "done", "text/plain", 61'000);
+  auto replay = store_->begin_idempotent(scope, "k", "fp", 62'000, 0);
+  EXPECT_EQ(replay.state, State::replay);
+  EXPECT_EQ(replay.status, 200);
+  EXPECT_EQ(replay.body, "done");
+  EXPECT_EQ(replay.content_type, "text/plain");
+}
+
+TEST_P(StoreConformanceTest, StaleRecordWithOtherFingerprintStillMismatches) {
+  ASSERT_EQ(store_->begin_idempotent("s", "k", "fp", 1'000, 0).state, State::started);
+  EXPECT_EQ(store_->begin_idempotent("s", "k", "other", 60'000, 59'000).state, State::mismatch);
+  // The mismatching caller did not take the key over.
+  EXPECT_EQ(store_->begin_idempotent("s", "k", "fp", 60'000, 59'000).state, State::started);
+}
+
+TEST_P(StoreConformanceTest, AbandonFreesARunningKey) {
+  ASSERT_EQ(store_->begin_idempotent("s", "k", "fp-A", 1'000, 0).state, State::started);
+  ASSERT_EQ(store_->begin_idempotent("s2", "k", "fp-A", 1'000, 0).state, State::started);
+  store_->abandon_idempotent("s", "k");
+  // Free again, even for a different body; the same key in another scope is still running.
+  EXPECT_EQ(store_->begin_idempotent("s", "k", "fp-B", 1'100, 0).state, State::started);
+  EXPECT_EQ(store_->begin_idempotent("s2", "k", "fp-A", 1'100, 0).state, State::in_progress);
+}
+
+TEST_P(StoreConformanceTest, AbandonDoesNotRemoveACompletedRecord) {
+  ASSERT_EQ(store_->begin_idempotent("s", "k", "fp", 1'000, 0).state, State::started);
+  store_->complete_idempotent("s", "k", 201, "{}", "application/json", 1'100);
+  store_->abandon_idempotent("s", "k");
+  EXPECT_EQ(store_->begin_idempotent("s", "k", "fp", 1'200, 0).state, State::replay);
+  EXPECT_NO_THROW(store_->abandon_idempotent("s", "missing"));
+}
+
+TEST_P(StoreConformanceTest, PurgeRemovesOldRecordsOnly) {
+  ASSERT_EQ(store_->begin_idempotent("s", "old-done", "fp", 1'000, 0).state, State::started);
+  store_->complete_idempotent("s", "old-done", 201, "{}", "application/json", 1'100);
+  ASSERT_EQ(store_->begin_idempotent("s", "old-running", "fp", 2'000, 0).state, State::started);
+  ASSERT_EQ(store_->begin_idempotent("s", "new", "fp", 10'000, 0).state, State::started);
+
+  EXPECT_EQ(store_->purge_idempotent(5'000), 2);
+  EXPECT_EQ(store_->purge_idempotent(5'000), 0);
+  // Purged keys start afresh, even with another body; the recent one is untouched.
+  EXPECT_EQ(store_->begin_idempotent("s", "old-done", "other", 11'000, 0).state, State::started);
+  EXPECT_EQ(store_->begin_idempotent("s", "old-running", "other", 11'000, 0).state,
+            State::started);
+  EXPECT_EQ(store_->begin_idempotent("s", "new", "fp", 11'000, 5'000).state, State::in_progress);
+}
+
+// Age is counted from creation: a record completed or taken over late still goes.
+TEST_P(StoreConformanceTest, PurgeCountsAgeFromCreation) {
+  ASSERT_EQ(store_->begin_idempotent("s", "late-done", "fp", 1'000, 0).state, State::started);
+  store_->complete_idempotent("s", "late-done", 201, "{}", "application/json", 9'000);
+  ASSERT_EQ(store_->begin_idempotent("s", "taken-over", "fp", 1'000, 0).state, State::started);
+  ASSERT_EQ(store_->begin_idempotent("s", "taken-over", "fp", 9'000, 5'000).state, State::started);
+  ASSERT_EQ(store_->begin_idempotent("s", "boundary", "fp", 5'000, 0).state, State::started);
+
+  EXPECT_EQ(store_->purge_idempotent(5'000), 2) << "strictly older than the cutoff";
+  EXPECT_EQ(store_->begin_idempotent("s", "late-done", "other", 10'000, 0).state, State::started);
+  EXPECT_EQ(store_->begin_idempotent("s", "taken-over", "other", 10'000, 0).state,
+            State::started);
+  EXPECT_EQ(store_->begin_idempotent("s", "boundary", "other", 10'000, 0).state, State::mismatch);
+}
+
+}  // namespace
+}  // namespace leadgate
