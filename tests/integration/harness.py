@@ -32,6 +32,7 @@ LEADGATE_KEEP_TMP=1 to keep each instance's temporary directory (database, logs)
 from __future__ import annotations
 
 import base64
+import uuid
 import http.client
 import json
 import os
@@ -236,6 +237,54 @@ def valid_lead(**overrides) -> dict:
 # --------------------------------------------------------------------------- the process
 
 
+# Which store the instances use: "sqlite" (default) or "postgres". ctest registers every
+# integration test twice, once per store; postgres needs LEADGATE_TEST_PG_URL (a server started by
+# tests/pg/start_pg.sh, whose role may create databases). Each instance gets its own database.
+TEST_STORE = os.environ.get("LEADGATE_TEST_STORE", "sqlite")
+
+
+def _psql(url: str, sql: str) -> str:
+    result = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-X", "-q", "-At", "-F", "\x1f",
+                             "-c", sql], capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        raise LeadgateError(f"psql failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def pg_admin_url() -> str:
+    url = os.environ.get("LEADGATE_TEST_PG_URL", "")
+    if not url:
+        raise LeadgateError("LEADGATE_TEST_STORE=postgres needs LEADGATE_TEST_PG_URL "
+                            "(start a server with tests/pg/start_pg.sh)")
+    return url
+
+
+def create_pg_database() -> str:
+    """A fresh, empty database on the test server; returns its URL."""
+    admin = pg_admin_url()
+    name = "lg_" + uuid.uuid4().hex[:16]
+    _psql(admin, f"CREATE DATABASE {name}")
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    try:
+        _psql(pg_admin_url(), f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    except LeadgateError:
+        pass
+
+
+def _sql_literal(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 class Leadgate:
     """The real leadgate binary running `serve` in its own temporary directory.
 
@@ -254,12 +303,16 @@ class Leadgate:
     """
 
     def __init__(self, fake: FakePartners | None = None, env: dict | None = None,
-                 config: dict | None = None, binary: str | None = None):
+                 config: dict | None = None, binary: str | None = None,
+                 database_url: str | None = None, pii_key: str | None = None):
         self.binary = binary or leadgate_bin()
+        # A shared database (several instances) is given; otherwise each instance owns one.
+        self._owns_database = database_url is None and TEST_STORE == "postgres"
+        self._pg_url = database_url or (create_pg_database() if self._owns_database else None)
         self.tmpdir = Path(tempfile.mkdtemp(prefix="leadgate-it-"))
         self.host = "127.0.0.1"
         self.port = free_port()
-        self.pii_key = base64.b64encode(os.urandom(32)).decode("ascii")
+        self.pii_key = pii_key or base64.b64encode(os.urandom(32)).decode("ascii")
         self.extra_env = dict(env or {})
         self._owns_fake = fake is None
         self.fake = fake or FakePartners().start()
@@ -283,7 +336,13 @@ class Leadgate:
     @property
     def database_url(self) -> str:
         """The LEADGATE_DATABASE_URL in use."""
+        if self._pg_url:
+            return self._pg_url
         return f"sqlite:{self.tmpdir / 'leadgate.db'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self._pg_url is not None
 
     def write_config(self, config: dict) -> Path:
         """Write (or replace) the JSON config file; takes effect at the next start."""
@@ -417,6 +476,8 @@ class Leadgate:
             self._close_logs()
             if self._owns_fake:
                 self.fake.stop()
+            if self._owns_database:
+                drop_pg_database(self._pg_url)
             if not os.environ.get("LEADGATE_KEEP_TMP"):
                 shutil.rmtree(self.tmpdir, ignore_errors=True)
 
@@ -519,8 +580,26 @@ def accepted(calls: list[dict]) -> list[dict]:
     return [c for c in calls if c["response_status"] and 200 <= c["response_status"] < 300]
 
 
+def _pg_fill(sql: str, params) -> str:
+    parts = sql.split("?")
+    if len(parts) - 1 != len(params):
+        raise LeadgateError("placeholder count does not match params")
+    out = parts[0]
+    for value, rest in zip(params, parts[1:]):
+        out += _sql_literal(value) + rest
+    return out
+
+
+def _pg_value(text: str):
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
 def _leadgate_db_query(lg: "Leadgate", sql: str, params=()) -> list[tuple]:
-    """Read-only query on a (running or stopped) instance's SQLite database."""
+    """Read-only query on a (running or stopped) instance's database (SQLite or PostgreSQL;
+    write portable SQL with ? placeholders)."""
+    if lg.is_postgres:
+        out = _psql(lg.database_url, _pg_fill(sql, params))
+        return [tuple(_pg_value(v) for v in line.split("\x1f")) for line in out.splitlines()]
     path = lg.database_url[len("sqlite:"):]
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
     try:
@@ -530,7 +609,13 @@ def _leadgate_db_query(lg: "Leadgate", sql: str, params=()) -> list[tuple]:
 
 
 def _leadgate_db_execute(lg: "Leadgate", sql: str, params=()) -> int:
-    """A write on the instance's SQLite database (test set-up only); returns rowcount."""
+    """A write on the instance's database (test set-up only); returns rowcount."""
+    if lg.is_postgres:
+        out = subprocess.run(["psql", lg.database_url, "-X", "-c", _pg_fill(sql, params)],
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise LeadgateError(out.stderr)
+        return int(out.stdout.strip().split()[-1])  # "UPDATE n"
     path = lg.database_url[len("sqlite:"):]
     conn = sqlite3.connect(path, timeout=10)
     try:
@@ -541,7 +626,14 @@ def _leadgate_db_execute(lg: "Leadgate", sql: str, params=()) -> int:
 
 
 def _leadgate_db_bytes(lg: "Leadgate") -> bytes:
-    """Raw bytes of the SQLite database and its -wal / -journal side files."""
+    """Everything the database holds, as bytes: the SQLite file and its side files, or a
+    pg_dump of the PostgreSQL database (what someone reading the storage would see)."""
+    if lg.is_postgres:
+        out = subprocess.run(["pg_dump", "--data-only", lg.database_url], capture_output=True,
+                             timeout=60)
+        if out.returncode != 0:
+            raise LeadgateError(out.stderr.decode(errors="replace"))
+        return out.stdout
     path = lg.database_url[len("sqlite:"):]
     data = b""
     for suffix in ("", "-wal", "-journal", "-shm"):

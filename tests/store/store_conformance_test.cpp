@@ -174,9 +174,9 @@ class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
       pg_exec("CREATE SCHEMA " + schema);
       locations_.push_back(schema);
       const char sep = pg_base_url_.find('?') == std::string::npos ? '?' : '&';
-      return open_store(pg_base_url_ + sep + "options=-csearch_path%3D" + schema +
-                            "&application_name=" + schema,
-                        4);
+      return open_store(
+          pg_base_url_ + sep + "options=-csearch_path%3D" + schema + "&application_name=" + schema,
+          4);
     }
     const std::string path =
         (sqlite_dir_ / ("store-" + std::to_string(locations_.size()) + ".db")).string();
@@ -205,8 +205,8 @@ class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
   }
 
   // Inserts a lead with one outbox message due at `due` and returns the message's id.
-  std::int64_t insert_with_outbox(const std::string& ref, const std::string& bidx,
-                                  std::int64_t due, const std::string& env = "orbit") {
+  std::int64_t insert_with_outbox(const std::string& ref, const std::string& bidx, std::int64_t due,
+                                  const std::string& env = "orbit") {
     LeadWrite w;
     w.lead = make_lead(env, ref, bidx);
     w.outbox.push_back(make_outbox(env, ref, due));
@@ -255,11 +255,13 @@ class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
   std::string location_;                // store_'s
 };
 
+// Test names end in the store's kind(): StoreConformanceTest.X/sqlite, .../postgresql.
+std::string store_kind_name(const ::testing::TestParamInfo<std::string>& param_info) {
+  return param_info.param;
+}
 INSTANTIATE_TEST_SUITE_P(Stores, StoreConformanceTest,
                          ::testing::Values(std::string("sqlite"), std::string("postgresql")),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           return info.param;
-                         });
+                         store_kind_name);
 
 // ---- Schema ----
 
@@ -1194,8 +1196,7 @@ TEST_P(StoreConformanceTest, PurgeRemovesOldRecordsOnly) {
   EXPECT_EQ(store_->purge_idempotent(5'000), 0);
   // Purged keys start afresh, even with another body; the recent one is untouched.
   EXPECT_EQ(store_->begin_idempotent("s", "old-done", "other", 11'000, 0).state, State::started);
-  EXPECT_EQ(store_->begin_idempotent("s", "old-running", "other", 11'000, 0).state,
-            State::started);
+  EXPECT_EQ(store_->begin_idempotent("s", "old-running", "other", 11'000, 0).state, State::started);
   EXPECT_EQ(store_->begin_idempotent("s", "new", "fp", 11'000, 5'000).state, State::in_progress);
 }
 
@@ -1209,8 +1210,7 @@ TEST_P(StoreConformanceTest, PurgeCountsAgeFromCreation) {
 
   EXPECT_EQ(store_->purge_idempotent(5'000), 2) << "strictly older than the cutoff";
   EXPECT_EQ(store_->begin_idempotent("s", "late-done", "other", 10'000, 0).state, State::started);
-  EXPECT_EQ(store_->begin_idempotent("s", "taken-over", "other", 10'000, 0).state,
-            State::started);
+  EXPECT_EQ(store_->begin_idempotent("s", "taken-over", "other", 10'000, 0).state, State::started);
   EXPECT_EQ(store_->begin_idempotent("s", "boundary", "other", 10'000, 0).state, State::mismatch);
 }
 
