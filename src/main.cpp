@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
       return leadgate::run_outbox_list(config, f.contains("status") ? f["status"] : "dead", limit);
     }
     if (command == "outbox" && args.size() >= 2 && args[1] == "requeue") {
-      if (args.size() == 3 && args[2] == "--all-dead") return leadgate::run_outbox_requeue(config, 0);
+      if (args.size() == 3 && args[2] == "--all-dead")
+        return leadgate::run_outbox_requeue(config, 0);
       auto f = flags(args, 2);
       if (!f.contains("id")) {
         std::cerr << "leadgate outbox requeue: --id N or --all-dead is required\n";

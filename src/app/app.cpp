@@ -191,8 +191,7 @@ int run_server(const Config& config) {
   OutboxDispatcher outbox(ioc.get_executor(), *store, pool, *whatsapp, cipher, config, metrics);
   LeadIntake intake(*store, pool, *los, cipher, config, outbox);
   ApiKeyAuth auth(*store, pool, std::chrono::seconds(30));
-  Idempotency idempotency(
-      *store, pool, config.basic_app_timeout * config.basic_app_attempts + std::chrono::minutes(2));
+  Idempotency idempotency(*store, pool, config.max_los_exchange());
 
   // The middleware order is fixed here and documented in http/middleware.h.
   Router router;

@@ -3,6 +3,7 @@
 // LEADGATE_CONFIG (keys are the variable names without the prefix, lower-cased, plus
 // "environments"); environment variables win. Every value is validated at start: a bad one
 // stops the process with a message naming the setting (ConfigError).
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -51,7 +52,7 @@ struct Config {
   std::string data_dir;  // pincode directory etc.; empty: auto-detect
   std::string log_level = "info";
   int threads = 2;      // I/O threads
-  int db_threads = 0;  // threads (= PostgreSQL connections) for store calls; 0: SQLite 2, PG 8
+  int db_threads = 0;   // threads (= PostgreSQL connections) for store calls; 0: SQLite 2, PG 8
   std::string ca_file;  // extra CA bundle for partner HTTPS
   std::chrono::milliseconds basic_app_timeout{30000};
   int basic_app_attempts = 3;
@@ -67,6 +68,13 @@ struct Config {
   std::string config_file;
   std::map<std::string, EnvironmentConfig> envs;
 
+  // The longest a create_lead's partner exchange can take: every attempt timing out, plus
+  // backoff, plus a margin. A request older than this is taken to have died with its instance.
+  std::chrono::milliseconds max_los_exchange() const {
+    return basic_app_timeout * basic_app_attempts +
+           basic_app_backoff * (1 << std::min(basic_app_attempts, 10)) +
+           std::chrono::milliseconds(5000);
+  }
   bool basic_app_sandboxed() const { return basic_app_url.empty(); }
   bool gupshup_sandboxed() const { return gupshup_url.empty(); }
   bool sandbox() const { return basic_app_sandboxed() && gupshup_sandboxed(); }

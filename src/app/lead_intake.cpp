@@ -37,13 +37,6 @@ CivilDate today_ist() {
   return CivilDate{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
 }
 
-std::chrono::milliseconds LeadIntake::stale_after() const {
-  // Longer than the slowest possible LOS exchange: every attempt timing out, plus backoff.
-  return config_.basic_app_timeout * config_.basic_app_attempts +
-         config_.basic_app_backoff * (1 << std::min(config_.basic_app_attempts, 10)) +
-         std::chrono::milliseconds(30000);
-}
-
 std::vector<AuditEntry> LeadIntake::stamp(std::vector<AuditEntry> audit, const RequestContext& ctx,
                                           const std::string& ref) const {
   const auto now = now_ms();
@@ -88,7 +81,7 @@ boost::asio::awaitable<boost::json::object> LeadIntake::submit(const LeadInput& 
     }
     LeadRow row = std::move(*existing);
     const bool stale_pending =
-        row.status == "pending_los" && now - row.updated_at > stale_after().count();
+        row.status == "pending_los" && now - row.updated_at > config_.max_los_exchange().count();
     if (row.status == "pending_los" && !stale_pending) {
       throw ApiError(409, "LEAD_IN_PROGRESS",
                      "A lead for this customer and loan type is being submitted right now");

@@ -43,7 +43,6 @@ class LeadIntake {
                                                        RequestContext& ctx, bool retry);
   std::vector<AuditEntry> stamp(std::vector<AuditEntry> audit, const RequestContext& ctx,
                                 const std::string& ref) const;
-  std::chrono::milliseconds stale_after() const;
 
   Store& store_;
   BlockingPool& pool_;

@@ -65,18 +65,30 @@ boost::asio::awaitable<void> OutboxDispatcher::run() {
   log_info("outbox_dispatcher_started", {{"owner", owner_}, {"sandbox", sender_.sandboxed()}});
   while (!stopping_) {
     std::vector<OutboxMessage> batch;
+    const auto timeout = config_.gupshup_timeout.count();
+    // Short, so that rows held by an instance that died are picked up again soon.
+    const auto lease_until = now_ms() + 2 * timeout + 5000;
     try {
       const auto now = now_ms();
-      // The lease outlives one delivery attempt by a wide margin.
-      const auto lease_until = now + 2 * config_.gupshup_timeout.count() + 30000;
       batch =
           co_await pool_.run([&] { return store_.claim_outbox(now, kBatch, owner_, lease_until); });
     } catch (const std::exception& e) {
       log_warn("outbox_claim_failed", {{"error", e.what()}});
     }
+    std::size_t delivered = 0;
     for (const auto& message : batch) {
-      if (stopping_) break;
+      // Never start a send that could outlast the lease: another instance may claim the row
+      // once it expires, and the provider would then see the message twice.
+      if (stopping_ || now_ms() + timeout + 2000 > lease_until) break;
       co_await deliver(message);
+      ++delivered;
+    }
+    if (delivered < batch.size()) {
+      try {
+        co_await pool_.run([&] { store_.release_outbox_leases(owner_); });
+      } catch (const std::exception& e) {
+        log_warn("outbox_release_failed", {{"error", e.what()}});
+      }
     }
     if (stopping_) break;
     if (static_cast<int>(batch.size()) == kBatch) continue;

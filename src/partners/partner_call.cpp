@@ -32,8 +32,7 @@ void check_http_status(const ClientResponse& res, const std::string& what) {
                      res.status >= 500   ? "http_5xx"
                      : res.status >= 400 ? "http_4xx"
                                          : "http_unexpected",
-                     retryable, res.status,
-                     partner_message);
+                     retryable, res.status, partner_message);
 }
 
 void record_partner_call(Metrics& metrics, const std::string& partner, const std::string& call,

@@ -769,7 +769,7 @@ std::int64_t PostgresStore::requeue_outbox(std::int64_t id, std::int64_t now) {
   return exec(*lease,
               "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, "
               "lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE status = 'dead' AND "
-              "($2 = 0 OR id = $2)",
+              "($2::bigint = 0 OR id = $2::bigint)",
               Params().add(now).add(id))
       .affected();
 }

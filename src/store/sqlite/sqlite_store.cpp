@@ -287,7 +287,8 @@ int SqliteStore::schema_version() {
   std::lock_guard lock(mutex_);
   {
     // Checked first: SQLite resolves table names when preparing, so one guarded query fails.
-    Stmt exists(db_, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+    Stmt exists(db_,
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
     if (!exists.step()) return 0;
   }
   Stmt s(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
@@ -513,8 +514,8 @@ std::vector<OutboxMessage> SqliteStore::outbox_for(const std::string& environmen
 
 std::vector<OutboxMessage> SqliteStore::list_outbox(const std::string& status, int limit) {
   std::lock_guard lock(mutex_);
-  const std::string sql = std::string("SELECT ") + kOutboxColumns +
-                          " FROM outbox WHERE status = ? ORDER BY id LIMIT ?";
+  const std::string sql =
+      std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE status = ? ORDER BY id LIMIT ?";
   Stmt s(db_, sql.c_str());
   s.bind(status).bind(limit);
   std::vector<OutboxMessage> out;
