@@ -1,0 +1,71 @@
+#include "app/offload.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <future>
+#include <thread>
+
+namespace leadgate {
+namespace {
+
+namespace asio = boost::asio;
+
+TEST(BlockingPool, RunsWorkOffTheCallingThreadAndReturnsItsValue) {
+  BlockingPool pool(1, 4);
+  asio::io_context ioc;
+  const auto caller = std::this_thread::get_id();
+  auto result = asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<bool> {
+        co_return co_await pool.run([&] { return std::this_thread::get_id() != caller; });
+      },
+      asio::use_future);
+  ioc.run();
+  EXPECT_TRUE(result.get());
+}
+
+TEST(BlockingPool, PropagatesExceptions) {
+  BlockingPool pool(1, 4);
+  asio::io_context ioc;
+  auto result = asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        co_await pool.run([] { throw std::runtime_error("boom"); });
+      },
+      asio::use_future);
+  ioc.run();
+  EXPECT_THROW(result.get(), std::runtime_error);
+}
+
+// A full queue fails fast with ServiceUnavailable (503 + Retry-After) instead of piling up.
+TEST(BlockingPool, FullQueueFailsFast) {
+  BlockingPool pool(1, 2);
+  asio::io_context ioc;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::atomic<int> started{0};
+  auto block = [&]() -> asio::awaitable<void> {
+    co_await pool.run([&] {
+      ++started;
+      released.wait();
+    });
+  };
+  auto first = asio::co_spawn(ioc, block(), asio::use_future);
+  auto second = asio::co_spawn(ioc, block(), asio::use_future);
+  auto third = asio::co_spawn(ioc, block(), asio::use_future);
+  std::thread runner([&] { ioc.run(); });
+  EXPECT_THROW(third.get(), ServiceUnavailable);
+  release.set_value();
+  first.get();
+  second.get();
+  runner.join();
+  EXPECT_EQ(started.load(), 2);
+  EXPECT_EQ(pool.waiting(), 0);
+}
+
+}  // namespace
+}  // namespace leadgate
