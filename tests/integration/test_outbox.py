@@ -116,3 +116,40 @@ class OutboxTest(LeadgateTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DeadLetterTest(LeadgateTestCase):
+    """A message that keeps failing ends `dead` after the configured attempts, stays visible to
+    `leadgate outbox list`, and `leadgate outbox requeue` delivers it once Gupshup is back."""
+
+    def test_dead_after_max_attempts_then_requeued(self):
+        fake, lg, key = self.start_service(env={"LEADGATE_OUTBOX_MAX_ATTEMPTS": "2",
+                                                "LEADGATE_OUTBOX_BACKOFF_MS": "50"})
+        fake.script(GUPSHUP, [{"status": 500}, {"status": 500}])
+        lead = valid_lead()
+        status, _, body = self.post_lead(lg, lead, key)
+        self.assertEqual(status, 200, body)
+        wait_until(lambda: lg.db_query("SELECT status FROM outbox WHERE lead_ref = ?",
+                                       (body["reference_id"],)) == [("dead",)],
+                   timeout=10, message="the message did not end dead")
+        time.sleep(0.3)
+        self.assertEqual(len(template_calls_for(fake, lead["mobile"])), 2)
+
+        listing = lg.run_cli("outbox", "list")
+        self.assertEqual(listing.returncode, 0, listing.stderr)
+        self.assertIn(body["reference_id"], listing.stdout)
+        self.assertIn("1 message(s) in status dead", listing.stdout)
+        self.assertNotIn(lead["mobile"], listing.stdout)  # the payload stays sealed
+
+        outbox_id = lg.db_query("SELECT id FROM outbox WHERE lead_ref = ?",
+                                (body["reference_id"],))[0][0]
+        requeue = lg.run_cli("outbox", "requeue", "--id", str(outbox_id))
+        self.assertEqual(requeue.returncode, 0, requeue.stdout + requeue.stderr)
+        self.assertIn("requeued 1", requeue.stdout)
+        wait_until(lambda: accepted(template_calls_for(fake, lead["mobile"])), 10,
+                   message="the requeued message was not delivered")
+        self.assertEqual(lg.db_query("SELECT status FROM outbox WHERE lead_ref = ?",
+                                     (body["reference_id"],)), [("sent",)])
+        nothing = lg.run_cli("outbox", "requeue", "--all-dead")
+        self.assertEqual(nothing.returncode, 1)
+        self.assertIn("requeued 0", nothing.stdout)
