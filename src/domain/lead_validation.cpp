@@ -12,22 +12,14 @@ namespace leadgate {
 
 namespace {
 
-// Messages as api-wireframes 1A gives them, or as agreed for the rules it leaves open.
+// Messages as api-wireframes 1A gives them, or as agreed for the rules it leaves open (the ones
+// lead_flash shares are in the header).
 constexpr std::string_view kMsgEnvironment = "Environment must be orbit or homfinity";
-constexpr std::string_view kMsgMobile = "Invalid mobile number format";
-constexpr std::string_view kMsgEmail = "Invalid email address format";
-constexpr std::string_view kMsgPan = "Invalid PAN number format";
-constexpr std::string_view kMsgLoanType = "Loan type must be one of HL, LAP, PL, BL, CL, EL";
 constexpr std::string_view kMsgLoanAmount = "Loan amount must be between 1L-5Cr";
 constexpr std::string_view kMsgLoanTenure = "Loan tenure must be between 12-360 months";
 constexpr std::string_view kMsgCreditScore = "Credit score must be between 300-900";
 constexpr std::string_view kMsgAnnualIncome = "Annual income must be between 0-10Cr";
-constexpr std::string_view kMsgPincodeFormat = "Invalid pincode format";
-constexpr std::string_view kMsgPincodeUnknown = "Pincode not found";
-constexpr std::string_view kMsgDateOfBirth =
-    "Date of birth must be a valid date in YYYY-MM-DD format";
 constexpr std::string_view kMsgAge = "Age must be between 18-65 years";
-constexpr std::string_view kMsgGender = "Gender must be Male, Female or Other";
 constexpr std::string_view kMsgRemarks = "Remarks must be at most 500 characters";
 
 constexpr std::size_t kMaxRemarksChars = 500;
@@ -169,104 +161,101 @@ std::variant<std::int64_t, NumberProblem> whole_number(const json::value& v) {
   return NumberProblem::kNotNumber;
 }
 
-// Reads fields in schema order and records at most one error per field.
-class FieldReader {
- public:
-  explicit FieldReader(const json::object& body) : body_(body) {}
-
-  void fail(std::string_view field, std::string message) {
-    errors_.push_back(FieldError{std::string(field), std::move(message)});
-  }
-  std::vector<FieldError>& errors() { return errors_; }
-
-  // A required string, trimmed; nullopt (error recorded) when absent, null or not a string.
-  std::optional<std::string_view> required_string(std::string_view field) {
-    const json::value* v = find(field);
-    if (v == nullptr) {
-      fail(field, std::string(field) + " is required");
-      return std::nullopt;
-    }
-    return as_string(field, *v);
-  }
-
-  // An optional string, trimmed; nullopt when absent, null, blank, or not a string (error
-  // recorded).
-  std::optional<std::string_view> optional_string(std::string_view field) {
-    const json::value* v = find(field);
-    if (v == nullptr) return std::nullopt;
-    auto s = as_string(field, *v);
-    if (s && s->empty()) return std::nullopt;
-    return s;
-  }
-
-  // An optional string of at most `max_chars` characters.
-  std::optional<std::string> bounded_string(std::string_view field, std::size_t max_chars,
-                                            std::string_view message) {
-    auto s = optional_string(field);
-    if (!s) return std::nullopt;
-    if (char_count(*s) > max_chars) {
-      fail(field, std::string(message));
-      return std::nullopt;
-    }
-    return std::string(*s);
-  }
-
-  std::optional<std::int64_t> required_integer(std::string_view field) {
-    const json::value* v = find(field);
-    if (v == nullptr) {
-      fail(field, std::string(field) + " is required");
-      return std::nullopt;
-    }
-    return as_integer(field, *v);
-  }
-
-  std::optional<std::int64_t> optional_integer(std::string_view field) {
-    const json::value* v = find(field);
-    if (v == nullptr) return std::nullopt;
-    return as_integer(field, *v);
-  }
-
-  bool boolean(std::string_view field, bool fallback) {
-    const json::value* v = find(field);
-    if (v == nullptr) return fallback;
-    if (!v->is_bool()) {
-      fail(field, std::string(field) + " must be a boolean");
-      return fallback;
-    }
-    return v->get_bool();
-  }
-
- private:
-  const json::value* find(std::string_view field) const {
-    const json::value* v = body_.if_contains(field);
-    return v == nullptr || v->is_null() ? nullptr : v;
-  }
-
-  std::optional<std::string_view> as_string(std::string_view field, const json::value& v) {
-    if (!v.is_string()) {
-      fail(field, std::string(field) + " must be a string");
-      return std::nullopt;
-    }
-    const json::string& s = v.get_string();
-    return trim(std::string_view(s.data(), s.size()));
-  }
-
-  std::optional<std::int64_t> as_integer(std::string_view field, const json::value& v) {
-    const auto n = whole_number(v);
-    if (const auto* problem = std::get_if<NumberProblem>(&n)) {
-      fail(field,
-           std::string(field) + (*problem == NumberProblem::kNotNumber ? " must be a number"
-                                                                       : " must be an integer"));
-      return std::nullopt;
-    }
-    return std::get<std::int64_t>(n);
-  }
-
-  const json::object& body_;
-  std::vector<FieldError> errors_;
-};
-
 }  // namespace
+
+// ---- FieldReader (declared in the header; shared with the other request parsers) ----------
+
+namespace detail {
+
+namespace json = boost::json;
+
+void FieldReader::fail(std::string_view field, std::string message) {
+  errors_.push_back(FieldError{std::string(field), std::move(message)});
+}
+
+std::optional<std::string_view> FieldReader::required_string(std::string_view field) {
+  const json::value* v = find(field);
+  if (v == nullptr) {
+    fail(field, std::string(field) + " is required");
+    return std::nullopt;
+  }
+  return as_string(field, *v);
+}
+
+std::optional<std::string_view> FieldReader::optional_string(std::string_view field) {
+  const json::value* v = find(field);
+  if (v == nullptr) return std::nullopt;
+  auto s = as_string(field, *v);
+  if (s && s->empty()) return std::nullopt;
+  return s;
+}
+
+std::optional<std::string> FieldReader::bounded_string(std::string_view field,
+                                                       std::size_t max_chars,
+                                                       std::string_view message) {
+  auto s = optional_string(field);
+  if (!s) return std::nullopt;
+  if (char_count(*s) > max_chars) {
+    fail(field, std::string(message));
+    return std::nullopt;
+  }
+  return std::string(*s);
+}
+
+std::optional<std::int64_t> FieldReader::required_integer(std::string_view field) {
+  const json::value* v = find(field);
+  if (v == nullptr) {
+    fail(field, std::string(field) + " is required");
+    return std::nullopt;
+  }
+  return as_integer(field, *v);
+}
+
+std::optional<std::int64_t> FieldReader::optional_integer(std::string_view field) {
+  const json::value* v = find(field);
+  if (v == nullptr) return std::nullopt;
+  return as_integer(field, *v);
+}
+
+bool FieldReader::boolean(std::string_view field, bool fallback) {
+  const json::value* v = find(field);
+  if (v == nullptr) return fallback;
+  if (!v->is_bool()) {
+    fail(field, std::string(field) + " must be a boolean");
+    return fallback;
+  }
+  return v->get_bool();
+}
+
+const json::value* FieldReader::find(std::string_view field) const {
+  const json::value* v = body_.if_contains(field);
+  return v == nullptr || v->is_null() ? nullptr : v;
+}
+
+std::optional<std::string_view> FieldReader::as_string(std::string_view field,
+                                                       const json::value& v) {
+  if (!v.is_string()) {
+    fail(field, std::string(field) + " must be a string");
+    return std::nullopt;
+  }
+  const json::string& s = v.get_string();
+  return trim(std::string_view(s.data(), s.size()));
+}
+
+std::optional<std::int64_t> FieldReader::as_integer(std::string_view field, const json::value& v) {
+  const auto n = whole_number(v);
+  if (const auto* problem = std::get_if<NumberProblem>(&n)) {
+    fail(field,
+         std::string(field) +
+             (*problem == NumberProblem::kNotNumber ? " must be a number" : " must be an integer"));
+    return std::nullopt;
+  }
+  return std::get<std::int64_t>(n);
+}
+
+}  // namespace detail
+
+using detail::FieldReader;
 
 // ---- Building blocks -------------------------------------------------------------------------
 

@@ -66,6 +66,19 @@ std::variant<LeadInput, std::vector<FieldError>> parse_lead(const boost::json::o
                                                             const PincodeDirectory& pins,
                                                             CivilDate today);
 
+// --- Messages shared with lead_flash (flash_validation.h) -------------------------------------
+// The fixed message of a field whose normaliser failed, as parse_lead reports it.
+
+inline constexpr std::string_view kMsgMobile = "Invalid mobile number format";
+inline constexpr std::string_view kMsgEmail = "Invalid email address format";
+inline constexpr std::string_view kMsgPan = "Invalid PAN number format";
+inline constexpr std::string_view kMsgLoanType = "Loan type must be one of HL, LAP, PL, BL, CL, EL";
+inline constexpr std::string_view kMsgPincodeFormat = "Invalid pincode format";
+inline constexpr std::string_view kMsgPincodeUnknown = "Pincode not found";
+inline constexpr std::string_view kMsgDateOfBirth =
+    "Date of birth must be a valid date in YYYY-MM-DD format";
+inline constexpr std::string_view kMsgGender = "Gender must be Male, Female or Other";
+
 // --- Names ------------------------------------------------------------------------------------
 
 inline constexpr std::size_t kNameMinChars = 2;
@@ -139,5 +152,45 @@ std::optional<std::string> normalize_gender(std::string_view input);
 
 // Exactly six ASCII digits, the first 1-9 (no trimming). Existence is PincodeDirectory's job.
 bool is_pincode_format(std::string_view text);
+
+// --- Reading a JSON body field by field (parse_lead's conventions, shared with parse_flash) ---
+
+namespace detail {
+
+// Reads fields in schema order and records at most one error per field. Absent and JSON null are
+// the same; strings are trimmed of ASCII whitespace; wrong types give "<field> must be a string" /
+// "must be a number" / "must be an integer" / "must be a boolean"; a missing required field gives
+// "<field> is required". Integers are read as parse_lead documents (whole doubles accepted,
+// values beyond 64 bits saturate).
+class FieldReader {
+ public:
+  explicit FieldReader(const boost::json::object& body) : body_(body) {}
+
+  void fail(std::string_view field, std::string message);
+  std::vector<FieldError>& errors() { return errors_; }
+
+  // A required string, trimmed; nullopt (error recorded) when absent, null or not a string.
+  std::optional<std::string_view> required_string(std::string_view field);
+  // An optional string, trimmed; nullopt when absent, null, blank, or not a string (error
+  // recorded).
+  std::optional<std::string_view> optional_string(std::string_view field);
+  // An optional string of at most `max_chars` characters (UTF-8 code points); `message` otherwise.
+  std::optional<std::string> bounded_string(std::string_view field, std::size_t max_chars,
+                                            std::string_view message);
+  std::optional<std::int64_t> required_integer(std::string_view field);
+  std::optional<std::int64_t> optional_integer(std::string_view field);
+  // `fallback` when absent or null, and (error recorded) when not a boolean.
+  bool boolean(std::string_view field, bool fallback);
+
+ private:
+  const boost::json::value* find(std::string_view field) const;
+  std::optional<std::string_view> as_string(std::string_view field, const boost::json::value& v);
+  std::optional<std::int64_t> as_integer(std::string_view field, const boost::json::value& v);
+
+  const boost::json::object& body_;
+  std::vector<FieldError> errors_;
+};
+
+}  // namespace detail
 
 }  // namespace leadgate

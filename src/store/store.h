@@ -54,6 +54,12 @@ struct LeadRow {
   std::string user_agent;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
+  // Lead flash (schema 2): sealed JSON of the property/profession/employment details, the LOS's
+  // completion reference, when the flash completed, and the soft-rule warnings (JSON array).
+  std::string flash_details_enc;
+  std::string completion_reference;
+  std::int64_t flashed_at = 0;
+  std::string warnings_json = "[]";
 };
 
 struct AuditEntry {
@@ -131,6 +137,8 @@ class Store {
                                                         const std::string& loan_type) = 0;
   virtual std::optional<LeadRow> find_lead_by_reference(const std::string& environment,
                                                         const std::string& reference_id) = 0;
+  virtual std::optional<LeadRow> find_lead_by_application_id(const std::string& environment,
+                                                             const std::string& application_id) = 0;
   // Inserts w.lead (id assigned and returned) with its audit and outbox rows. Throws StoreConflict
   // when the customer already has a lead of that loan type in that environment.
   virtual std::int64_t insert_lead(const LeadWrite& w) = 0;

@@ -248,7 +248,7 @@ constexpr const char* kLeadColumns =
     "pan_bidx, loan_type, loan_amount_req, loan_tenure, credit_score, pincode, state, gender, "
     "application_assigned_to_rm, remarks, customer_id, qr_short_code, annual_income, "
     "include_credit_score, is_lead_prefilled, los_error, request_id, user_agent, created_at, "
-    "updated_at";
+    "updated_at, flash_details_enc, completion_reference, flashed_at, warnings_json";
 
 LeadRow read_lead(const Result& r, int row) {
   LeadRow l;
@@ -286,10 +286,14 @@ LeadRow read_lead(const Result& r, int row) {
   l.user_agent = r.text(row, c++);
   l.created_at = r.i64(row, c++);
   l.updated_at = r.i64(row, c++);
+  l.flash_details_enc = r.text(row, c++);
+  l.completion_reference = r.text(row, c++);
+  l.flashed_at = r.i64(row, c++);
+  l.warnings_json = r.text(row, c++);
   return l;
 }
 
-// Every column after id, in kLeadColumns order ($1..$32). Empty LOS ids are stored as NULL, as
+// Every column after id, in kLeadColumns order ($1..$36). Empty LOS ids are stored as NULL, as
 // the SQLite store does, so the partial lookups never match an empty string.
 void add_lead(Params& p, const LeadRow& r) {
   auto opt = [](const std::string& v) {
@@ -326,7 +330,11 @@ void add_lead(Params& p, const LeadRow& r) {
       .add(r.request_id)
       .add(r.user_agent)
       .add(r.created_at)
-      .add(r.updated_at);
+      .add(r.updated_at)
+      .add(r.flash_details_enc)
+      .add(r.completion_reference)
+      .add(r.flashed_at)
+      .add(r.warnings_json);
 }
 
 constexpr const char* kOutboxColumns =
@@ -599,6 +607,17 @@ std::optional<LeadRow> PostgresStore::find_lead_by_reference(const std::string& 
   return read_lead(r, 0);
 }
 
+std::optional<LeadRow> PostgresStore::find_lead_by_application_id(
+    const std::string& environment, const std::string& application_id) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        std::string("SELECT ") + kLeadColumns +
+                            " FROM leads WHERE environment = $1 AND application_id = $2",
+                        Params().add(environment).add(application_id));
+  if (r.rows() == 0) return std::nullopt;
+  return read_lead(r, 0);
+}
+
 std::int64_t PostgresStore::insert_lead(const LeadWrite& w) {
   auto lease = borrow();
   Connection& c = *lease;
@@ -609,7 +628,8 @@ std::int64_t PostgresStore::insert_lead(const LeadWrite& w) {
       exec(c,
            std::string("INSERT INTO leads (") + (kLeadColumns + 4) +
                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
-               "$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32) "
+               "$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, "
+               "$34, $35, $36) "
                "RETURNING id",
            p)
           .i64(0, 0);
@@ -630,12 +650,14 @@ bool PostgresStore::update_lead(const LeadWrite& w) {
       "credit_score = $17, pincode = $18, state = $19, gender = $20, "
       "application_assigned_to_rm = $21, remarks = $22, customer_id = $23, qr_short_code = $24, "
       "annual_income = $25, include_credit_score = $26, is_lead_prefilled = $27, los_error = $28, "
-      "request_id = $29, user_agent = $30, created_at = $31, updated_at = $32 WHERE id = $33";
+      "request_id = $29, user_agent = $30, created_at = $31, updated_at = $32, "
+      "flash_details_enc = $33, completion_reference = $34, flashed_at = $35, "
+      "warnings_json = $36 WHERE id = $37";
   Params p;
   add_lead(p, w.lead);
   p.add(w.lead.id);
   if (w.expected_status) {
-    sql += " AND status = $34";
+    sql += " AND status = $38";
     p.add(*w.expected_status);
   }
   if (exec(c, sql, p).affected() != 1) return false;  // rolled back: no audit, no outbox

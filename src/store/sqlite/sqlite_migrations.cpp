@@ -112,6 +112,13 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 )sql",
+      // 2: lead flash details, completion reference, soft-rule warnings.
+      R"sql(
+ALTER TABLE leads ADD COLUMN flash_details_enc TEXT NOT NULL DEFAULT '';
+ALTER TABLE leads ADD COLUMN completion_reference TEXT NOT NULL DEFAULT '';
+ALTER TABLE leads ADD COLUMN flashed_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leads ADD COLUMN warnings_json TEXT NOT NULL DEFAULT '[]';
+)sql",
   };
   return kMigrations;
 }

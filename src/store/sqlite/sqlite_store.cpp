@@ -117,7 +117,7 @@ constexpr const char* kLeadColumns =
     "pan_bidx, loan_type, loan_amount_req, loan_tenure, credit_score, pincode, state, gender, "
     "application_assigned_to_rm, remarks, customer_id, qr_short_code, annual_income, "
     "include_credit_score, is_lead_prefilled, los_error, request_id, user_agent, created_at, "
-    "updated_at";
+    "updated_at, flash_details_enc, completion_reference, flashed_at, warnings_json";
 
 LeadRow read_lead(const Stmt& s) {
   LeadRow r;
@@ -155,6 +155,10 @@ LeadRow read_lead(const Stmt& s) {
   r.user_agent = s.text(c++);
   r.created_at = s.i64(c++);
   r.updated_at = s.i64(c++);
+  r.flash_details_enc = s.text(c++);
+  r.completion_reference = s.text(c++);
+  r.flashed_at = s.i64(c++);
+  r.warnings_json = s.text(c++);
   return r;
 }
 
@@ -194,7 +198,11 @@ void bind_lead(Stmt& s, const LeadRow& r) {
       .bind(r.request_id)
       .bind(r.user_agent)
       .bind(r.created_at)
-      .bind(r.updated_at);
+      .bind(r.updated_at)
+      .bind(r.flash_details_enc)
+      .bind(r.completion_reference)
+      .bind(r.flashed_at)
+      .bind(r.warnings_json);
 }
 
 OutboxMessage read_outbox(const Stmt& s) {
@@ -379,12 +387,23 @@ void SqliteStore::write_children(const LeadWrite& w) {
   }
 }
 
+std::optional<LeadRow> SqliteStore::find_lead_by_application_id(const std::string& environment,
+                                                                const std::string& application_id) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kLeadColumns +
+                          " FROM leads WHERE environment = ? AND application_id = ?";
+  Stmt s(db_, sql.c_str());
+  s.bind(environment).bind(application_id);
+  if (!s.step()) return std::nullopt;
+  return read_lead(s);
+}
+
 std::int64_t SqliteStore::insert_lead(const LeadWrite& w) {
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
   const std::string sql =
       std::string("INSERT INTO leads (") + (kLeadColumns + 4) +
-      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt s(db_, sql.c_str());
   bind_lead(s, w.lead);
   s.run();
@@ -404,7 +423,8 @@ bool SqliteStore::update_lead(const LeadWrite& w) {
       "loan_amount_req = ?, loan_tenure = ?, credit_score = ?, pincode = ?, state = ?, "
       "gender = ?, application_assigned_to_rm = ?, remarks = ?, customer_id = ?, "
       "qr_short_code = ?, annual_income = ?, include_credit_score = ?, is_lead_prefilled = ?, "
-      "los_error = ?, request_id = ?, user_agent = ?, created_at = ?, updated_at = ? "
+      "los_error = ?, request_id = ?, user_agent = ?, created_at = ?, updated_at = ?, "
+      "flash_details_enc = ?, completion_reference = ?, flashed_at = ?, warnings_json = ? "
       "WHERE id = ?";
   if (w.expected_status) sql += " AND status = ?";
   Stmt s(db_, sql.c_str());

@@ -35,6 +35,8 @@ class SqliteStore final : public Store {
                                                 const std::string& loan_type) override;
   std::optional<LeadRow> find_lead_by_reference(const std::string& environment,
                                                 const std::string& reference_id) override;
+  std::optional<LeadRow> find_lead_by_application_id(const std::string& environment,
+                                                     const std::string& application_id) override;
   std::int64_t insert_lead(const LeadWrite& w) override;
   bool update_lead(const LeadWrite& w) override;
   std::vector<AuditEntry> audit_for(const std::string& environment,
