@@ -1,6 +1,7 @@
 #include "api/leads.h"
 
 #include "app/config.h"
+#include "app/lead_records.h"
 #include "http/middleware.h"
 #include "http/problem.h"
 
@@ -13,13 +14,34 @@ void authorize_body_environment(const boost::json::object& body, RequestContext&
   }
 }
 
-void throw_validation_errors(const std::vector<FieldError>& errors) {
-  std::vector<FieldProblem> problems;
-  for (const auto& e : errors) problems.push_back({e.field, e.message});
-  const std::string detail = errors.size() == 1
-                                 ? errors.front().message
-                                 : std::to_string(errors.size()) + " fields are invalid";
-  throw ApiError(422, "VALIDATION_ERROR", detail, std::move(problems));
+std::string resolve_environment(const boost::json::object& body, RequestContext& ctx) {
+  const auto* env = body.if_contains("environment");
+  if (env && !env->is_null()) {
+    if (!env->is_string() || !is_environment(env->get_string())) {
+      throw_field_errors({{"environment", "Environment must be orbit or homfinity"}});
+    }
+    ctx.require_environment(std::string(env->get_string()));
+    return ctx.environment;
+  }
+  if (ctx.caller && ctx.caller->environments.size() == 1) {
+    ctx.require_environment(ctx.caller->environments.front());
+    return ctx.environment;
+  }
+  throw_field_errors(
+      {{"environment", "environment is required: this API key is scoped to several environments"}});
+}
+
+Handler lead_flash_handler(LeadFlash& flash, const PincodeDirectory& pincodes,
+                           const ProfessionCatalogue& professions) {
+  return [&flash, &pincodes, &professions](
+             const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const auto body = parse_json_object(req);
+    const std::string environment = resolve_environment(body, ctx);
+    auto parsed = parse_flash(body, professions, pincodes, today_ist());
+    if (auto* errors = std::get_if<std::vector<FieldError>>(&parsed)) throw_field_errors(*errors);
+    auto result = co_await flash.submit(std::get<FlashInput>(parsed), environment, ctx);
+    co_return json_response(req, http::status::ok, result);
+  };
 }
 
 Handler create_lead_handler(LeadIntake& intake, const PincodeDirectory& pincodes) {
@@ -29,7 +51,7 @@ Handler create_lead_handler(LeadIntake& intake, const PincodeDirectory& pincodes
     authorize_body_environment(body, ctx);
     auto parsed = parse_lead(body, pincodes, today_ist());
     if (auto* errors = std::get_if<std::vector<FieldError>>(&parsed)) {
-      throw_validation_errors(*errors);
+      throw_field_errors(*errors);
     }
     const auto& lead = std::get<LeadInput>(parsed);
     auto result = co_await intake.submit(lead, ctx, std::string(req[http::field::user_agent]));

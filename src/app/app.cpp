@@ -21,6 +21,7 @@
 #include "api/ops.h"
 #include "app/auth.h"
 #include "app/idempotency.h"
+#include "app/lead_flash.h"
 #include "app/lead_intake.h"
 #include "app/log.h"
 #include "crypto/crypto.h"
@@ -165,15 +166,19 @@ int run_server(const Config& config) {
               << key.key << std::endl;
     log_warn("development_api_key_created", {{"key_id", key.row.id}});
   }
-  const auto pincodes = PincodeDirectory::load(find_data_dir(config) + "/pincodes.csv");
+  const std::string data_dir = find_data_dir(config);
+  const auto pincodes = PincodeDirectory::load(data_dir + "/pincodes.csv");
+  const auto professions = ProfessionCatalogue::load(data_dir + "/professions.csv");
 
   asio::io_context ioc(config.threads);
   Metrics metrics;
   BlockingPool pool(config.db_threads, 512);
   HttpClient http_client(config.ca_file);
-  auto los = make_basic_app_client({config.basic_app_url, config.basic_app_timeout,
-                                    config.basic_app_attempts, config.basic_app_backoff},
-                                   http_client, metrics);
+  auto los = make_basic_app_client(
+      {config.basic_app_url, config.basic_app_timeout, config.basic_app_attempts,
+       config.basic_app_backoff, config.self_fulfilment_timeout, config.self_fulfilment_attempts,
+       config.self_fulfilment_delay},
+      http_client, metrics);
   auto whatsapp =
       make_whatsapp_sender(config.gupshup_url, config.gupshup_timeout, http_client, metrics);
   if (los->sandboxed()) {
@@ -190,6 +195,7 @@ int run_server(const Config& config) {
   }
   OutboxDispatcher outbox(ioc.get_executor(), *store, pool, *whatsapp, cipher, config, metrics);
   LeadIntake intake(*store, pool, *los, cipher, config, outbox);
+  LeadFlash flash(*store, pool, *los, cipher, config, outbox, pincodes, professions);
   ApiKeyAuth auth(*store, pool, std::chrono::seconds(30));
   Idempotency idempotency(*store, pool, config.max_los_exchange());
 
@@ -201,6 +207,8 @@ int run_server(const Config& config) {
   router.add({http::verb::get, "/metrics", metrics_handler(metrics), true});
   router.add(
       {http::verb::post, "/api_v1/create_lead", create_lead_handler(intake, pincodes), true, true});
+  router.add({http::verb::post, "/api_v1/lead_flash",
+              lead_flash_handler(flash, pincodes, professions), true, true});
 
   const std::vector<Middleware> outer{metrics_middleware(metrics), request_id_middleware(),
                                       error_mapping_middleware()};
@@ -212,12 +220,7 @@ int run_server(const Config& config) {
     if (r.idempotent) chain.push_back(idempotency.middleware());
     return compose(chain, r.handler);
   };
-  for (auto verb : {http::verb::get, http::verb::post}) {
-    for (const char* path : {"/healthz", "/readyz", "/metrics", "/api_v1/create_lead"}) {
-      auto m = router.match(verb, path);
-      if (m.route && !chains.contains(m.route)) chains[m.route] = build(*m.route);
-    }
-  }
+  for (const auto& route : router.routes()) chains[&route] = build(route);
   const Handler unmatched =
       compose(outer, [&router](const Request& req, RequestContext&) -> asio::awaitable<Response> {
         auto m = router.match(req.method(), req.target());

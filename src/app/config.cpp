@@ -40,16 +40,21 @@ const std::set<std::string>& global_keys() {
                                            "OUTBOX_POLL_MS",
                                            "OUTBOX_MAX_ATTEMPTS",
                                            "OUTBOX_BACKOFF_MS",
-                                           "SHUTDOWN_GRACE_MS"};
+                                           "SHUTDOWN_GRACE_MS",
+                                           "SELF_FULFILMENT_TIMEOUT_MS",
+                                           "SELF_FULFILMENT_ATTEMPTS",
+                                           "SELF_FULFILMENT_DELAY_MS"};
   return kKeys;
 }
 
 // Per-environment keys settable as LEADGATE_<ENV>_<KEY> or in the file's "environments".
 const std::set<std::string>& env_keys() {
   static const std::set<std::string> kKeys{
-      "BRAND_NAME",     "BASIC_APP_API_KEY", "BASIC_APP_USER_ID", "GUPSHUP_API_KEY",
-      "GUPSHUP_SOURCE", "GUPSHUP_APP_NAME",  "OPT_OUT_TEXT",      "SUPPORT_PHONE",
-      "SUPPORT_EMAIL",  "SUPPORT_HOURS",     "TEMPLATES"};
+      "BRAND_NAME",          "BASIC_APP_API_KEY", "BASIC_APP_USER_ID", "GUPSHUP_API_KEY",
+      "GUPSHUP_SOURCE",      "GUPSHUP_APP_NAME",  "OPT_OUT_TEXT",      "SUPPORT_PHONE",
+      "SUPPORT_EMAIL",       "SUPPORT_HOURS",     "TEMPLATES",         "LAP_MAX_LTV",
+      "MAX_AGE_AT_MATURITY", "FOIR_LIMIT",        "REFERENCE_RATES",   "COMFORT_CREDIT_SCORES",
+      "USUAL_MAX_TENURES"};
   return kKeys;
 }
 
@@ -113,8 +118,8 @@ void read_file(const std::string& path, std::map<std::string, std::string>& out)
           const std::string full = "environments." + env + "." + std::string(fkv.key());
           if (!env_keys().contains(field)) bad(full, "is not a known setting");
           std::string var = std::string(kPrefix) + upper(env) + "_" + field;
-          if (field == "TEMPLATES") {
-            if (!fkv.value().is_object()) bad(full, "must be an object of purpose: template id");
+          if (fkv.value().is_object() || fkv.value().is_double()) {
+            // TEMPLATES and the per-loan-type maps are objects; ratios are numbers.
             out.emplace(var, boost::json::serialize(fkv.value()));
           } else {
             out.emplace(var, scalar(full, fkv.value()));
@@ -129,6 +134,50 @@ void read_file(const std::string& path, std::map<std::string, std::string>& out)
     }
     out.emplace(std::string(kPrefix) + field, scalar(key, kv.value()));
   }
+}
+
+double parse_fraction(const std::string& name, const std::string& value) {
+  char* end = nullptr;
+  const double v = std::strtod(value.c_str(), &end);
+  if (value.empty() || end != value.c_str() + value.size() || !(v > 0.0) || v > 1.0) {
+    bad(name, "must be a fraction in (0, 1], e.g. 0.65, got '" + value + "'");
+  }
+  return v;
+}
+
+// {"HL": 8.5, ...}: a JSON object from loan type to a number; unknown loan types are refused.
+template <class T>
+void read_loan_type_map(const std::string& name, const std::string& text,
+                        std::map<std::string, T>& out) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) bad(name, "must be a JSON object of loan type: number");
+  for (const auto& kv : v.get_object()) {
+    const std::string type(kv.key());
+    if (!out.contains(type)) bad(name + "." + type, "is not a loan type (HL, LAP, PL, BL, CL, EL)");
+    if (!kv.value().is_number()) bad(name + "." + type, "must be a number");
+    out[type] = static_cast<T>(kv.value().to_number<double>());
+  }
+}
+
+template <class Get>
+void read_loan_policy(const std::string& env, const Get& eget, LoanPolicy& p) {
+  const std::string pre = "LEADGATE_" + env + "_";
+  if (auto v = eget("LAP_MAX_LTV")) p.lap_max_ltv = parse_fraction(pre + "LAP_MAX_LTV", *v);
+  if (auto v = eget("FOIR_LIMIT")) p.foir_limit = parse_fraction(pre + "FOIR_LIMIT", *v);
+  if (auto v = eget("MAX_AGE_AT_MATURITY")) {
+    p.max_age_at_maturity = static_cast<int>(parse_int(pre + "MAX_AGE_AT_MATURITY", *v, 18, 100));
+  }
+  if (auto v = eget("REFERENCE_RATES")) {
+    read_loan_type_map(pre + "REFERENCE_RATES", *v, p.reference_rate_pct);
+  }
+  if (auto v = eget("COMFORT_CREDIT_SCORES")) {
+    read_loan_type_map(pre + "COMFORT_CREDIT_SCORES", *v, p.comfort_credit_score);
+  }
+  if (auto v = eget("USUAL_MAX_TENURES")) {
+    read_loan_type_map(pre + "USUAL_MAX_TENURES", *v, p.usual_max_tenure_months);
+  }
+  for (const auto& problem : loan_policy_problems(p)) bad(pre + "loan policy", problem);
 }
 
 }  // namespace
@@ -242,6 +291,12 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
   }
   ms("OUTBOX_BACKOFF_MS", c.outbox_backoff, 0, 3600000);
   ms("SHUTDOWN_GRACE_MS", c.shutdown_grace, 0, 600000);
+  ms("SELF_FULFILMENT_TIMEOUT_MS", c.self_fulfilment_timeout, 10, 300000);
+  if (auto v = get("SELF_FULFILMENT_ATTEMPTS")) {
+    c.self_fulfilment_attempts =
+        static_cast<int>(parse_int("LEADGATE_SELF_FULFILMENT_ATTEMPTS", *v, 1, 10));
+  }
+  ms("SELF_FULFILMENT_DELAY_MS", c.self_fulfilment_delay, 0, 600000);
 
   for (const auto& name : environments()) {
     EnvironmentConfig e;
@@ -258,6 +313,8 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
     e.support_email = eget("SUPPORT_EMAIL").value_or("");
     e.support_hours = eget("SUPPORT_HOURS").value_or("Mon-Sat 9:30 AM - 6:30 PM IST");
     e.templates["lead_confirmation"] = name + "_lead_confirmation";
+    e.templates["status_update"] = name + "_status_update";
+    read_loan_policy(upper(name), eget, e.loan_policy);
     if (auto t = eget("TEMPLATES")) {
       const std::string setting = "LEADGATE_" + upper(name) + "_TEMPLATES";
       boost::system::error_code ec;

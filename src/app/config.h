@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "domain/loan_rules.h"
+
 namespace leadgate {
 
 struct ConfigError : std::runtime_error {
@@ -37,6 +39,7 @@ struct EnvironmentConfig {
   std::string support_phone;
   std::string support_email;
   std::string support_hours;
+  LoanPolicy loan_policy;  // lead_flash limits and rates (domain/loan_rules.h defaults)
 };
 
 struct Config {
@@ -62,6 +65,9 @@ struct Config {
   int outbox_max_attempts = 10;
   std::chrono::milliseconds outbox_backoff{2000};
   std::chrono::milliseconds shutdown_grace{10000};
+  std::chrono::milliseconds self_fulfilment_timeout{45000};
+  int self_fulfilment_attempts = 2;
+  std::chrono::milliseconds self_fulfilment_delay{5000};
   std::size_t body_limit = 64 * 1024;
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{30000};

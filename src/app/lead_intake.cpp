@@ -37,21 +37,6 @@ CivilDate today_ist() {
   return CivilDate{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
 }
 
-std::vector<AuditEntry> LeadIntake::stamp(std::vector<AuditEntry> audit, const RequestContext& ctx,
-                                          const std::string& ref) const {
-  const auto now = now_ms();
-  const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now() - ctx.started)
-                            .count();
-  for (auto& a : audit) {
-    a.entity_ref = ref;
-    a.request_id = ctx.request_id;
-    a.duration_ms = duration;
-    a.created_at = now;
-  }
-  return audit;
-}
-
 boost::asio::awaitable<boost::json::object> LeadIntake::submit(const LeadInput& in,
                                                                RequestContext& ctx,
                                                                const std::string& user_agent) {
@@ -71,7 +56,7 @@ boost::asio::awaitable<boost::json::object> LeadIntake::submit(const LeadInput& 
       w.lead.user_agent = user_agent.substr(0, 300);
       w.lead.created_at = now;
       w.lead.updated_at = now;
-      w.audit = stamp(diff_audit(nullptr, in, "created"), ctx, w.lead.reference_id);
+      w.audit = stamp_audit(diff_audit(nullptr, in, "created"), ctx, w.lead.reference_id);
       try {
         w.lead.id = co_await pool_.run([&] { return store_.insert_lead(w); });
       } catch (const StoreConflict&) {
@@ -97,7 +82,7 @@ boost::asio::awaitable<boost::json::object> LeadIntake::submit(const LeadInput& 
     const LeadInput before = open_lead(row, cipher_);
     LeadWrite w;
     w.expected_status = row.status;
-    w.audit = stamp(diff_audit(&before, in, "updated"), ctx, row.reference_id);
+    w.audit = stamp_audit(diff_audit(&before, in, "updated"), ctx, row.reference_id);
     seal_lead_fields(in, cipher_, row);
     row.updated_at = now;
     if (row.status == "created") {
@@ -106,8 +91,8 @@ boost::asio::awaitable<boost::json::object> LeadIntake::submit(const LeadInput& 
       co_return success_body(row, "Lead updated successfully");
     }
     // los_failed or abandoned: claim it for this request, then retry the partner call.
-    w.audit.push_back(
-        stamp({status_audit(in.environment, row.status, "pending_los")}, ctx, row.reference_id)[0]);
+    w.audit.push_back(stamp_audit({status_audit(in.environment, row.status, "pending_los")}, ctx,
+                                  row.reference_id)[0]);
     row.status = "pending_los";
     row.request_id = ctx.request_id;
     w.lead = row;
@@ -124,7 +109,8 @@ boost::asio::awaitable<boost::json::object> LeadIntake::call_los(LeadRow row, co
   std::optional<FbbCreated> created;
   std::optional<PartnerError> failure;
   try {
-    created = co_await los_.create_fbb(env, fbb_payload(in, row.reference_id), ctx.request_id);
+    auto payload = fbb_payload(in, row.reference_id);
+    created = co_await los_.create_fbb(env, std::move(payload), ctx.request_id);
   } catch (const PartnerError& e) {
     failure = e;
   }
@@ -134,8 +120,8 @@ boost::asio::awaitable<boost::json::object> LeadIntake::call_los(LeadRow row, co
   if (failure) {
     row.status = "los_failed";
     row.los_error = failure->what();
-    w.audit =
-        stamp({status_audit(in.environment, "pending_los", "los_failed")}, ctx, row.reference_id);
+    w.audit = stamp_audit({status_audit(in.environment, "pending_los", "los_failed")}, ctx,
+                          row.reference_id);
     w.lead = row;
     co_await pool_.run([&] { return store_.update_lead(w); });
     ApiError e(400, "BASIC_APP_API_ERROR",
@@ -155,7 +141,7 @@ boost::asio::awaitable<boost::json::object> LeadIntake::call_los(LeadRow row, co
   ids.operation = "partner_submitted";
   ids.field = "basic_application_id";
   audit.push_back(ids);
-  w.audit = stamp(std::move(audit), ctx, row.reference_id);
+  w.audit = stamp_audit(std::move(audit), ctx, row.reference_id);
   OutboxMessage m;
   m.environment = in.environment;
   m.lead_ref = row.reference_id;

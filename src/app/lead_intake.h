@@ -41,8 +41,6 @@ class LeadIntake {
  private:
   boost::asio::awaitable<boost::json::object> call_los(LeadRow row, const LeadInput& in,
                                                        RequestContext& ctx, bool retry);
-  std::vector<AuditEntry> stamp(std::vector<AuditEntry> audit, const RequestContext& ctx,
-                                const std::string& ref) const;
 
   Store& store_;
   BlockingPool& pool_;

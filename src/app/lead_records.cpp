@@ -1,5 +1,8 @@
 #include "app/lead_records.h"
 
+#include "http/problem.h"
+#include "http/types.h"
+
 namespace leadgate {
 namespace {
 std::optional<std::string> opt_open(const PiiCipher& c, const char* purpose,
@@ -7,6 +10,30 @@ std::optional<std::string> opt_open(const PiiCipher& c, const char* purpose,
   return sealed.empty() ? std::nullopt : std::optional<std::string>(c.open(purpose, sealed));
 }
 }  // namespace
+
+std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const RequestContext& ctx,
+                                    const std::string& entity_ref) {
+  const auto now = now_ms();
+  const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - ctx.started)
+                            .count();
+  for (auto& a : audit) {
+    a.entity_ref = entity_ref;
+    a.request_id = ctx.request_id;
+    a.duration_ms = duration;
+    a.created_at = now;
+  }
+  return audit;
+}
+
+void throw_field_errors(const std::vector<FieldError>& errors) {
+  std::vector<FieldProblem> problems;
+  for (const auto& e : errors) problems.push_back({e.field, e.message});
+  const std::string detail = errors.size() == 1
+                                 ? errors.front().message
+                                 : std::to_string(errors.size()) + " fields are invalid";
+  throw ApiError(422, "VALIDATION_ERROR", detail, std::move(problems));
+}
 
 std::string mobile_blind_index(const PiiCipher& cipher, const std::string& mobile) {
   return cipher.blind_index("mobile", mobile);

@@ -10,6 +10,8 @@
 
 namespace leadgate {
 
+struct RequestContext;
+
 // Seals the lead's PII into `row` and copies the other fields; ids and status are left alone.
 void seal_lead_fields(const LeadInput& in, const PiiCipher& cipher, LeadRow& row);
 LeadInput open_lead(const LeadRow& row, const PiiCipher& cipher);
@@ -21,6 +23,14 @@ struct FieldValue {
   std::string masked;  // what the audit trail may keep
 };
 std::vector<FieldValue> lead_field_values(const LeadInput& in);
+
+// Fills in who/when for audit entries of one request: the entity, request id, the processing
+// duration so far and the time.
+std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const RequestContext& ctx,
+                                    const std::string& entity_ref);
+
+// The 422 VALIDATION_ERROR problem, one entry per invalid field.
+[[noreturn]] void throw_field_errors(const std::vector<FieldError>& errors);
 
 // Audit entries for every field whose value differs (all fields when `before` is null).
 std::vector<AuditEntry> diff_audit(const LeadInput* before, const LeadInput& after,

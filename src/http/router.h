@@ -24,6 +24,7 @@ class Router {
     std::map<std::string, std::string> params;
   };
   Match match(http::verb method, std::string_view target) const;
+  const std::vector<Route>& routes() const { return routes_; }
 
  private:
   std::vector<Route> routes_;

@@ -115,14 +115,16 @@ boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
     auto payload = boost::json::parse(cipher_.open("outbox", m.payload_enc)).as_object();
     destination = std::string(payload.at("destination").as_string());
     const auto& env = config_.env(m.environment);
+    // Arguments are named: no temporaries inside the co_await expressions (see app/offload.h).
     if (m.kind == "whatsapp_template") {
       std::vector<std::string> params;
       for (const auto& p : payload.at("params").as_array()) params.emplace_back(p.as_string());
-      attempt.provider_message_id = co_await sender_.send_template(
-          env, destination, std::string(payload.at("template_id").as_string()), params);
-    } else {
+      const std::string template_id(payload.at("template_id").as_string());
       attempt.provider_message_id =
-          co_await sender_.send_text(env, destination, std::string(payload.at("text").as_string()));
+          co_await sender_.send_template(env, destination, template_id, params);
+    } else {
+      const std::string text(payload.at("text").as_string());
+      attempt.provider_message_id = co_await sender_.send_text(env, destination, text);
     }
     attempt.outcome = "accepted";
   } catch (const PartnerError& e) {

@@ -28,53 +28,90 @@ class HttpBasicAppClient final : public BasicAppClient {
                                                 boost::json::object payload,
                                                 const std::string& request_id) override {
     payload["environment"] = env.name;
+    const Policy policy{options_.timeout, options_.attempts,
+                        [this](int attempt) { return backoff_delay(options_.backoff, attempt); }};
+    std::optional<FbbCreated> created;
+    // Named, not temporaries in the co_await expression (see app/offload.h on g++ 12).
+    const Accept accept = [&](const std::string& body) { created = parse_fbb_answer(body); };
+    co_await exchange(env, "CreateFBBByBasicUser", payload, request_id, policy, accept);
+    co_return *created;
+  }
+
+  boost::asio::awaitable<SelfFulfilment> create_self_fulfilment(
+      const EnvironmentConfig& env, boost::json::object payload,
+      const std::string& request_id) override {
+    payload["environment"] = env.name;
+    // Fixed delay between attempts, as the wireframe gives it (2 attempts, 5 s apart).
+    const Policy policy{options_.self_fulfilment_timeout, options_.self_fulfilment_attempts,
+                        [this](int) { return options_.self_fulfilment_delay; }};
+    std::optional<SelfFulfilment> done;
+    const Accept accept = [&](const std::string& body) {
+      done = parse_self_fulfilment_answer(body);
+    };
+    co_await exchange(env, "CreateSelfFullfilmentLead", payload, request_id, policy, accept);
+    co_return *done;
+  }
+
+ private:
+  using Accept = std::function<void(const std::string&)>;
+  struct Policy {
+    std::chrono::milliseconds timeout;
+    int attempts;
+    std::function<std::chrono::milliseconds(int)> delay_after;  // attempt number -> wait
+  };
+
+  // POSTs `payload` to {base}/{call} with the environment's credentials, retrying transport
+  // errors, timeouts, 5xx, 408 and 429; `accept` validates a 2xx body (throws PartnerError).
+  boost::asio::awaitable<void> exchange(const EnvironmentConfig& env, const char* call,
+                                        const boost::json::object& payload,
+                                        const std::string& request_id, const Policy& policy,
+                                        const Accept& accept) {
     ClientRequest req;
     req.method = "POST";
-    req.url = options_.base_url + "/CreateFBBByBasicUser";
+    req.url = options_.base_url + "/" + call;
     req.headers = {{"X-Api-Key", env.basic_app_api_key},
                    {"X-User-Id", env.basic_app_user_id},
                    {"X-Request-ID", request_id}};
     req.content_type = "application/json";
     req.body = boost::json::serialize(payload);
-    req.timeout = options_.timeout;
+    req.timeout = policy.timeout;
     std::optional<PartnerError> last;
-    for (int attempt = 1; attempt <= options_.attempts; ++attempt) {
+    for (int attempt = 1; attempt <= policy.attempts; ++attempt) {
       const auto started = std::chrono::steady_clock::now();
-      std::string outcome = "ok";
-      std::optional<FbbCreated> created;
+      bool ok = false;
       try {
         ClientResponse res = co_await http_.send(req);
-        check_http_status(res, "CreateFBBByBasicUser");
-        created = parse_fbb_answer(res.body);
+        check_http_status(res, call);
+        accept(res.body);
+        ok = true;
       } catch (const TransportError& e) {
-        last = PartnerError(std::string("CreateFBBByBasicUser: ") + e.what(),
+        last = PartnerError(std::string(call) + ": " + e.what(),
                             e.timed_out ? "timeout" : "transport", true);
       } catch (const PartnerError& e) {
         last = e;
       }
-      if (!created) outcome = last->outcome;
+      const std::string outcome = ok ? "ok" : last->outcome;
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      record_partner_call(metrics_, kPartner, "CreateFBBByBasicUser", outcome, seconds);
-      log_event(created ? LogLevel::info : LogLevel::warn, "partner_call",
+      record_partner_call(metrics_, kPartner, call, outcome, seconds);
+      log_event(ok ? LogLevel::info : LogLevel::warn, "partner_call",
                 {{"partner", kPartner},
-                 {"call", "CreateFBBByBasicUser"},
+                 {"call", call},
                  {"request_id", request_id},
                  {"environment", env.name},
                  {"attempt", attempt},
                  {"outcome", outcome},
                  {"duration_ms", seconds * 1000},
-                 {"error", created ? "" : last->what()}});
-      if (created) co_return *created;
-      if (!last->retryable || attempt == options_.attempts) break;
+                 {"error", ok ? "" : last->what()}});
+      if (ok) co_return;
+      if (!last->retryable || attempt == policy.attempts) break;
       boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-      timer.expires_after(backoff_delay(options_.backoff, attempt));
+      timer.expires_after(policy.delay_after(attempt));
       co_await timer.async_wait(boost::asio::use_awaitable);
     }
     throw *last;
   }
 
- private:
   BasicAppOptions options_;
   HttpClient& http_;
   Metrics& metrics_;
@@ -86,6 +123,19 @@ class SandboxBasicAppClient final : public BasicAppClient {
  public:
   explicit SandboxBasicAppClient(Metrics& metrics) : metrics_(metrics) {}
   bool sandboxed() const override { return true; }
+  boost::asio::awaitable<SelfFulfilment> create_self_fulfilment(
+      const EnvironmentConfig& env, boost::json::object /*payload*/,
+      const std::string& request_id) override {
+    record_partner_call(metrics_, kPartner, "CreateSelfFullfilmentLead", "ok", 0);
+    log_info("partner_call", {{"partner", kPartner},
+                              {"call", "CreateSelfFullfilmentLead"},
+                              {"sandbox", true},
+                              {"request_id", request_id},
+                              {"environment", env.name},
+                              {"outcome", "ok"}});
+    co_return SelfFulfilment{"completed", "SANDBOX-SF-" + random_token(8)};
+  }
+
   boost::asio::awaitable<FbbCreated> create_fbb(const EnvironmentConfig& env,
                                                 boost::json::object /*payload*/,
                                                 const std::string& request_id) override {
@@ -141,6 +191,38 @@ boost::json::object fbb_payload(const LeadInput& in, const std::string& referenc
   opt("qrShortCode", in.qr_short_code);
   if (in.annual_income) p["annualIncome"] = *in.annual_income;
   return p;
+}
+
+SelfFulfilment parse_self_fulfilment_answer(const std::string& body) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(body, ec);
+  if (ec || !value.is_object()) {
+    throw PartnerError("CreateSelfFullfilmentLead answered with a body that is not JSON",
+                       "invalid_response", false);
+  }
+  const auto& obj = value.as_object();
+  const auto* success = obj.if_contains("success");
+  if (!success || !success->is_bool() || !success->get_bool()) {
+    std::string message;
+    if (auto* v = obj.if_contains("message"); v && v->is_string()) {
+      message = std::string(v->get_string()).substr(0, 300);
+    }
+    throw PartnerError("CreateSelfFullfilmentLead rejected the application" +
+                           (message.empty() ? std::string() : ": " + message),
+                       "rejected", false, 200, message);
+  }
+  const auto* data = obj.if_contains("data");
+  const auto* status =
+      data && data->is_object() ? data->as_object().if_contains("status") : nullptr;
+  const auto* reference =
+      data && data->is_object() ? data->as_object().if_contains("reference") : nullptr;
+  if (!status || !status->is_string() || status->get_string() != "completed" || !reference ||
+      !reference->is_string() || reference->get_string().empty()) {
+    throw PartnerError(
+        "CreateSelfFullfilmentLead answered without status completed and a reference",
+        "invalid_response", false);
+  }
+  return SelfFulfilment{"completed", std::string(reference->get_string())};
 }
 
 FbbCreated parse_fbb_answer(const std::string& body) {

@@ -3,6 +3,7 @@
 // All mapping between our lead and the partner's names lives here.
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -19,6 +20,11 @@ struct FbbCreated {
   std::string application_id;
 };
 
+struct SelfFulfilment {
+  std::string status;     // "completed"
+  std::string reference;  // the LOS's completion reference
+};
+
 class BasicAppClient {
  public:
   virtual ~BasicAppClient() = default;
@@ -26,6 +32,9 @@ class BasicAppClient {
   virtual boost::asio::awaitable<FbbCreated> create_fbb(const EnvironmentConfig& env,
                                                         boost::json::object payload,
                                                         const std::string& request_id) = 0;
+  // CreateSelfFullfilmentLead with its own timeout and fixed retry delay.
+  virtual boost::asio::awaitable<SelfFulfilment> create_self_fulfilment(
+      const EnvironmentConfig& env, boost::json::object payload, const std::string& request_id) = 0;
   virtual bool sandboxed() const = 0;
 };
 
@@ -34,6 +43,9 @@ struct BasicAppOptions {
   std::chrono::milliseconds timeout{30000};
   int attempts = 3;
   std::chrono::milliseconds backoff{500};
+  std::chrono::milliseconds self_fulfilment_timeout{45000};
+  int self_fulfilment_attempts = 2;
+  std::chrono::milliseconds self_fulfilment_delay{5000};
 };
 
 std::unique_ptr<BasicAppClient> make_basic_app_client(const BasicAppOptions& options,
@@ -43,5 +55,6 @@ std::unique_ptr<BasicAppClient> make_basic_app_client(const BasicAppOptions& opt
 boost::json::object fbb_payload(const LeadInput& lead, const std::string& reference_id);
 // Validates a CreateFBBByBasicUser answer body; throws PartnerError (invalid_response/rejected).
 FbbCreated parse_fbb_answer(const std::string& body);
+SelfFulfilment parse_self_fulfilment_answer(const std::string& body);
 
 }  // namespace leadgate

@@ -1,0 +1,264 @@
+#include "app/lead_flash.h"
+
+#include <boost/json.hpp>
+
+#include "app/lead_intake.h"
+#include "app/lead_records.h"
+#include "app/log.h"
+#include "http/problem.h"
+#include "http/types.h"
+
+namespace leadgate {
+namespace {
+
+const std::vector<std::string>& next_steps() {
+  static const std::vector<std::string> kSteps{"Document verification", "Property valuation",
+                                               "Final approval"};
+  return kSteps;
+}
+
+template <class T>
+void put(boost::json::object& o, const char* key, const std::optional<T>& v) {
+  if (v) o[key] = *v;
+}
+
+// Masked field-by-field view of the flash details for the audit trail (free text is masked).
+std::vector<FieldValue> flash_field_values(const boost::json::object& details) {
+  std::vector<FieldValue> out;
+  for (const auto& kv : details) {
+    std::string value = kv.value().is_string() ? std::string(kv.value().get_string())
+                                               : boost::json::serialize(kv.value());
+    const bool free_text =
+        kv.key() == "companyName" || kv.key() == "propertyName" || kv.key() == "location";
+    out.push_back({std::string(kv.key()), value, free_text ? mask_generic(value) : value});
+  }
+  return out;
+}
+
+std::vector<AuditEntry> diff_details(const boost::json::object& before,
+                                     const boost::json::object& after, const std::string& env) {
+  std::vector<AuditEntry> out;
+  const auto old_values = flash_field_values(before);
+  for (const auto& n : flash_field_values(after)) {
+    std::string old_plain, old_masked;
+    for (const auto& o : old_values) {
+      if (o.field == n.field) {
+        old_plain = o.value;
+        old_masked = o.masked;
+      }
+    }
+    if (old_plain == n.value) continue;
+    AuditEntry a;
+    a.environment = env;
+    a.operation = "flash_updated";
+    a.field = n.field;
+    a.old_value = old_masked;
+    a.new_value = n.masked;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+AuditEntry status_change(const std::string& env, const std::string& from, const std::string& to) {
+  AuditEntry a;
+  a.environment = env;
+  a.operation = "status_changed";
+  a.field = "status";
+  a.old_value = from;
+  a.new_value = to;
+  return a;
+}
+
+}  // namespace
+
+boost::json::object flash_details_json(const FlashInput& in, const ProfessionCatalogue& catalogue) {
+  boost::json::object o{{"professionId", in.profession_id},
+                        {"professionName", in.profession_name},
+                        {"propertyIdentified", in.property_identified}};
+  if (const auto* p = catalogue.find(in.profession_id)) {
+    o["employmentType"] = std::string(employment_type_name(p->type));
+  }
+  put(o, "propertyName", in.property_name);
+  put(o, "propertyType", in.property_type);
+  put(o, "agreementType", in.agreement_type);
+  put(o, "location", in.location);
+  put(o, "usageType", in.usage_type);
+  put(o, "propertyValue", in.property_value);
+  put(o, "salaryCreditModeId", in.salary_credit_mode_id);
+  put(o, "salaryCreditModeName", in.salary_credit_mode_name);
+  put(o, "selfCompanyTypeId", in.self_company_type_id);
+  put(o, "companyName", in.company_name);
+  put(o, "coBorrowerIncome", in.co_borrower_income);
+  return o;
+}
+
+void merge_core_fields(const FlashInput& f, LeadInput& l) {
+  auto take = [](auto& dst, const auto& src) {
+    if (src) dst = *src;
+  };
+  take(l.first_name, f.first_name);
+  take(l.last_name, f.last_name);
+  take(l.mobile, f.mobile);
+  take(l.email, f.email);
+  take(l.pan, f.pan);
+  take(l.loan_type, f.loan_type);
+  take(l.pincode, f.pincode);
+  take(l.date_of_birth, f.date_of_birth);
+  if (f.gender) l.gender = f.gender;
+  take(l.loan_amount_req, f.loan_amount_req);
+  take(l.loan_tenure, f.loan_tenure);
+  take(l.credit_score, f.credit_score);
+}
+
+boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& flash,
+                                                              const std::string& environment,
+                                                              RequestContext& ctx) {
+  auto found = co_await pool_.run(
+      [&] { return store_.find_lead_by_application_id(environment, flash.application_id); });
+  if (!found) {
+    throw ApiError(404, "NOT_FOUND",
+                   "No application " + flash.application_id + " in " + environment);
+  }
+  LeadRow row = std::move(*found);
+  const auto now = now_ms();
+  const bool stale_pending =
+      row.status == "flash_pending" && now - row.updated_at > config_.max_los_exchange().count();
+  if (row.status != "created" && row.status != "flash_failed" && !stale_pending) {
+    ApiError e(409, "INVALID_STATE",
+               row.status == "flash_pending"
+                   ? "A lead flash for this application is being processed right now"
+                   : "The application is in status '" + row.status +
+                         "'; lead flash needs status 'created'");
+    e.extra = {{"status", row.status}, {"basic_application_id", row.basic_application_id}};
+    throw e;
+  }
+
+  // Merge, then the checks that need the whole application.
+  const LeadInput before = open_lead(row, cipher_);
+  LeadInput merged = before;
+  merge_core_fields(flash, merged);
+  std::vector<FieldError> errors;
+  if (flash.pincode && merged.state && !pincodes_.state_matches(merged.pincode, *merged.state)) {
+    errors.push_back({"pincode", "Pincode is not in the lead's state " + *merged.state});
+  }
+  if (flash.location && !flash.pincode) {
+    if (auto problem = check_location_state(*flash.location, merged.pincode, pincodes_)) {
+      errors.push_back({"location", *problem});
+    }
+  }
+  const auto dob = parse_iso_date(merged.date_of_birth);
+  FinancialFacts facts;
+  facts.loan_type = merged.loan_type;
+  facts.loan_amount = merged.loan_amount_req;
+  facts.tenure_months = merged.loan_tenure;
+  facts.credit_score = merged.credit_score;
+  if (flash.property_value && *flash.property_value > 0)
+    facts.property_value = flash.property_value;
+  facts.annual_income = merged.annual_income;
+  facts.co_borrower_income = flash.co_borrower_income.value_or(0);
+  facts.age_years_today = dob ? age_on(*dob, today_ist()) : 0;
+  const auto& env = config_.env(environment);
+  for (const auto& v : hard_rules(facts, env.loan_policy)) errors.push_back({v.field, v.message});
+  if (!errors.empty()) throw_field_errors(errors);
+  boost::json::array warnings;
+  for (const auto& w : soft_rules(facts, env.loan_policy)) {
+    warnings.push_back({{"code", w.code}, {"message", w.message}});
+  }
+
+  // Claim the application for this request and keep what was typed, whatever the LOS says.
+  const auto details = flash_details_json(flash, professions_);
+  boost::json::object old_details;
+  if (!row.flash_details_enc.empty()) {
+    old_details =
+        boost::json::parse(cipher_.open("flash_details", row.flash_details_enc)).as_object();
+  }
+  LeadWrite claim;
+  claim.expected_status = row.status;
+  auto audit = diff_audit(&before, merged, "updated");
+  for (auto& a : diff_details(old_details, details, environment)) audit.push_back(std::move(a));
+  audit.push_back(status_change(environment, row.status, "flash_pending"));
+  claim.audit = stamp_audit(std::move(audit), ctx, row.reference_id);
+  seal_lead_fields(merged, cipher_, row);
+  row.flash_details_enc = cipher_.seal("flash_details", boost::json::serialize(details));
+  row.warnings_json = boost::json::serialize(warnings);
+  row.status = "flash_pending";
+  row.request_id = ctx.request_id;
+  row.updated_at = now;
+  claim.lead = row;
+  if (!co_await pool_.run([&] { return store_.update_lead(claim); })) {
+    throw ApiError(409, "INVALID_STATE", "The application changed while this request ran; retry");
+  }
+
+  boost::json::object payload = fbb_payload(merged, row.reference_id);
+  payload["applicationId"] = row.application_id;
+  payload["basic_application_id"] = row.basic_application_id;
+  for (const auto& kv : details) payload[kv.key()] = kv.value();
+  std::optional<SelfFulfilment> done;
+  std::optional<PartnerError> failure;
+  try {
+    done = co_await los_.create_self_fulfilment(env, std::move(payload), ctx.request_id);
+  } catch (const PartnerError& e) {
+    failure = e;
+  }
+
+  LeadWrite finish;
+  finish.expected_status = "flash_pending";
+  row.updated_at = now_ms();
+  if (failure) {
+    row.status = "flash_failed";
+    row.los_error = failure->what();
+    finish.audit = stamp_audit({status_change(environment, "flash_pending", "flash_failed")}, ctx,
+                               row.reference_id);
+    finish.lead = row;
+    co_await pool_.run([&] { return store_.update_lead(finish); });
+    ApiError e(400, "BASIC_APP_API_ERROR",
+               "Basic Application API failed" +
+                   (failure->partner_message.empty() ? std::string(": ") + failure->what()
+                                                     : ": " + failure->partner_message) +
+                   ". The flash details are saved; send lead_flash again to retry.");
+    e.extra = {{"reference_id", row.reference_id}};
+    throw e;
+  }
+  row.status = "completed";
+  row.los_error.clear();
+  row.completion_reference = done->reference;
+  row.flashed_at = row.updated_at;
+  AuditEntry reference = status_change(environment, "", done->reference);
+  reference.operation = "flash_completed";
+  reference.field = "completion_reference";
+  finish.audit = stamp_audit({status_change(environment, "flash_pending", "completed"), reference},
+                             ctx, row.reference_id);
+  OutboxMessage m;
+  m.environment = environment;
+  m.lead_ref = row.reference_id;
+  m.kind = "whatsapp_template";
+  m.payload_enc = cipher_.seal(
+      "outbox", outbox_template_payload("91" + merged.mobile, env.templates.at("status_update"),
+                                        {merged.first_name + " " + merged.last_name,
+                                         row.basic_application_id, "completed"}));
+  m.created_at = row.updated_at;
+  m.next_attempt_at = row.updated_at;
+  finish.outbox.push_back(std::move(m));
+  finish.lead = row;
+  if (!co_await pool_.run([&] { return store_.update_lead(finish); })) {
+    throw ApiError(409, "INVALID_STATE", "The application changed while this request ran; retry");
+  }
+  outbox_.notify();
+  log_info("lead_flash_completed", {{"request_id", ctx.request_id},
+                                    {"environment", environment},
+                                    {"reference_id", row.reference_id},
+                                    {"basic_application_id", row.basic_application_id},
+                                    {"warnings", warnings.size()}});
+  boost::json::array steps;
+  for (const auto& s : next_steps()) steps.emplace_back(s);
+  boost::json::object body{{"success", true},
+                           {"basic_application_id", row.basic_application_id},
+                           {"reference_id", row.reference_id},
+                           {"message", "Lead Flash processed successfully"},
+                           {"status", "completed"},
+                           {"next_steps", steps}};
+  if (!warnings.empty()) body["warnings"] = warnings;
+  co_return body;
+}
+
+}  // namespace leadgate
