@@ -118,6 +118,9 @@ void read_file(const std::string& path, std::map<std::string, std::string>& out)
           const std::string full = "environments." + env + "." + std::string(fkv.key());
           if (!env_keys().contains(field)) bad(full, "is not a known setting");
           std::string var = std::string(kPrefix) + upper(env) + "_" + field;
+          const bool map_field = field == "TEMPLATES" || field == "REFERENCE_RATES" ||
+                                 field == "COMFORT_CREDIT_SCORES" || field == "USUAL_MAX_TENURES";
+          if (map_field && !fkv.value().is_object()) bad(full, "must be a JSON object");
           if (fkv.value().is_object() || fkv.value().is_double()) {
             // TEMPLATES and the per-loan-type maps are objects; ratios are numbers.
             out.emplace(var, boost::json::serialize(fkv.value()));
