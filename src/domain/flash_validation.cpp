@@ -101,96 +101,6 @@ const IdName* find_name(const std::vector<IdName>& list, std::string_view name) 
 
 // ---- States ----------------------------------------------------------------------------------
 
-// The 36 States/UTs as data/pincodes.csv spells them (data/README.md).
-constexpr std::array<std::string_view, 36> kStatesAndUts = {
-    "Andhra Pradesh",
-    "Arunachal Pradesh",
-    "Assam",
-    "Bihar",
-    "Chhattisgarh",
-    "Goa",
-    "Gujarat",
-    "Haryana",
-    "Himachal Pradesh",
-    "Jharkhand",
-    "Karnataka",
-    "Kerala",
-    "Madhya Pradesh",
-    "Maharashtra",
-    "Manipur",
-    "Meghalaya",
-    "Mizoram",
-    "Nagaland",
-    "Odisha",
-    "Punjab",
-    "Rajasthan",
-    "Sikkim",
-    "Tamil Nadu",
-    "Telangana",
-    "Tripura",
-    "Uttar Pradesh",
-    "Uttarakhand",
-    "West Bengal",
-    "Andaman and Nicobar Islands",
-    "Chandigarh",
-    "Dadra and Nagar Haveli and Daman and Diu",
-    "Delhi",
-    "Jammu and Kashmir",
-    "Ladakh",
-    "Lakshadweep",
-    "Puducherry",
-};
-
-// The same comparison as PincodeDirectory::state_matches (src/domain/pincode_directory.cpp):
-// ASCII letters and digits, lower-cased, '&' as "and", then old or alternate names mapped to the
-// official one. Keep the two in step: a name recognised here but not there would be reported as a
-// mismatch.
-std::string state_key(std::string_view name) {
-  std::string key;
-  key.reserve(name.size() + 4);
-  for (char c : name) {
-    if (c >= 'A' && c <= 'Z') {
-      key.push_back(static_cast<char>(c - 'A' + 'a'));
-    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-      key.push_back(c);
-    } else if (c == '&') {
-      key += "and";
-    }
-  }
-  return key;
-}
-
-constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kStateAliases = {{
-    {"orissa", "odisha"},
-    {"pondicherry", "puducherry"},
-    {"uttaranchal", "uttarakhand"},
-    {"nctofdelhi", "delhi"},
-    {"newdelhi", "delhi"},
-    {"nationalcapitalterritoryofdelhi", "delhi"},
-    {"chattisgarh", "chhattisgarh"},
-    {"andamanandnicobar", "andamanandnicobarislands"},
-    {"dadraandnagarhaveli", "dadraandnagarhavelianddamananddiu"},
-    {"damananddiu", "dadraandnagarhavelianddamananddiu"},
-    {"jandk", "jammuandkashmir"},
-}};
-
-std::string canonical_state_key(std::string_view name) {
-  std::string key = state_key(name);
-  for (const auto& [alias, official] : kStateAliases) {
-    if (key == alias) return std::string(official);
-  }
-  return key;
-}
-
-bool names_a_state(std::string_view text) {
-  const std::string key = canonical_state_key(text);
-  if (key.empty()) return false;
-  for (std::string_view state : kStatesAndUts) {
-    if (state_key(state) == key) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 // ---- Lists -----------------------------------------------------------------------------------
@@ -233,7 +143,7 @@ std::optional<std::string> check_location_state(std::string_view location, std::
 
   bool named = false;
   auto consider = [&](std::string_view part) {  // true when `part` is the pincode's state
-    if (!names_a_state(part)) return false;
+    if (!pins.names_a_state(part)) return false;
     named = true;
     return pins.state_matches(pincode, part);
   };

@@ -236,4 +236,13 @@ bool PincodeDirectory::state_matches(std::string_view pincode, std::string_view 
   return !given.empty() && given == canonical_state_key(*actual);
 }
 
+bool PincodeDirectory::names_a_state(std::string_view text) const {
+  const std::string key = canonical_state_key(text);
+  if (key.empty()) return false;
+  for (const auto& state : states_) {
+    if (canonical_state_key(state) == key) return true;
+  }
+  return false;
+}
+
 }  // namespace leadgate

@@ -20,6 +20,8 @@ class PincodeDirectory {
   std::optional<std::string_view> state_of(std::string_view pincode) const;
   // True when `state` names the pincode's state (case-insensitive, ignoring spaces, '&'/"and").
   bool state_matches(std::string_view pincode, std::string_view state) const;
+  // True when `text` names one of the directory's states or UTs, with the same tolerance.
+  bool names_a_state(std::string_view text) const;
   std::size_t size() const { return entries_.size(); }
 
  private:

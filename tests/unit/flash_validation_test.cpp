@@ -24,7 +24,9 @@ const PincodeDirectory& pins() {
                                                                    {"560001", "Karnataka"},
                                                                    {"751001", "Odisha"},
                                                                    {"190001", "Jammu and Kashmir"},
-                                                                   {"605001", "Puducherry"}});
+                                                                   {"605001", "Puducherry"},
+                                                                   {"403001", "Goa"},
+                                                                   {"600001", "Tamil Nadu"}});
   return dir;
 }
 
