@@ -43,7 +43,15 @@ const std::set<std::string>& global_keys() {
                                            "SHUTDOWN_GRACE_MS",
                                            "SELF_FULFILMENT_TIMEOUT_MS",
                                            "SELF_FULFILMENT_ATTEMPTS",
-                                           "SELF_FULFILMENT_DELAY_MS"};
+                                           "SELF_FULFILMENT_DELAY_MS",
+                                           "PUBLIC_BASE_URL",
+                                           "OTP_SEND_TIMEOUT_MS",
+                                           "OTP_MAX_ATTEMPTS",
+                                           "OTP_RESEND_COOLDOWN_SECONDS",
+                                           "OTP_MAX_SENDS",
+                                           "OTP_SEND_WINDOW_SECONDS",
+                                           "OTP_KEY_SENDS_PER_MINUTE",
+                                           "CONSENT_TTL_SECONDS"};
   return kKeys;
 }
 
@@ -265,8 +273,9 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
     c.pii_key_b64 = *v;
   }
   if (auto v = get("OTP_TTL_SECONDS")) {
-    c.otp_ttl_seconds = static_cast<int>(parse_int("LEADGATE_OTP_TTL_SECONDS", *v, 30, 3600));
+    c.otp_ttl_seconds = static_cast<int>(parse_int("LEADGATE_OTP_TTL_SECONDS", *v, 1, 3600));
   }
+  c.otp.ttl_ms = 1000LL * c.otp_ttl_seconds;
   if (auto v = get("DATA_DIR")) c.data_dir = *v;
   if (auto v = get("LOG_LEVEL")) {
     try {
@@ -300,6 +309,27 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
         static_cast<int>(parse_int("LEADGATE_SELF_FULFILMENT_ATTEMPTS", *v, 1, 10));
   }
   ms("SELF_FULFILMENT_DELAY_MS", c.self_fulfilment_delay, 0, 600000);
+  ms("OTP_SEND_TIMEOUT_MS", c.otp_send_timeout, 10, 60000);
+  auto count = [&](const char* key, long long min, long long max, auto& out) {
+    if (auto v = get(key)) {
+      out = static_cast<std::remove_reference_t<decltype(out)>>(
+          parse_int(std::string("LEADGATE_") + key, *v, min, max));
+    }
+  };
+  count("OTP_MAX_ATTEMPTS", 1, 20, c.otp.max_attempts);
+  count("OTP_MAX_SENDS", 1, 1000, c.otp.max_sends);
+  count("OTP_KEY_SENDS_PER_MINUTE", 1, 100000, c.otp.key_sends_per_minute);
+  if (auto v = get("OTP_RESEND_COOLDOWN_SECONDS")) {
+    c.otp.resend_cooldown_ms =
+        1000 * parse_int("LEADGATE_OTP_RESEND_COOLDOWN_SECONDS", *v, 0, 3600);
+  }
+  if (auto v = get("OTP_SEND_WINDOW_SECONDS")) {
+    c.otp.send_window_ms = 1000 * parse_int("LEADGATE_OTP_SEND_WINDOW_SECONDS", *v, 1, 86400);
+  }
+  count("CONSENT_TTL_SECONDS", 60, 30 * 86400, c.consent_ttl_seconds);
+  if (auto v = get("PUBLIC_BASE_URL"); v && !v->empty()) {
+    c.public_base_url = parse_base_url("LEADGATE_PUBLIC_BASE_URL", *v);
+  }
 
   for (const auto& name : environments()) {
     EnvironmentConfig e;
@@ -317,6 +347,8 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
     e.support_hours = eget("SUPPORT_HOURS").value_or("Mon-Sat 9:30 AM - 6:30 PM IST");
     e.templates["lead_confirmation"] = name + "_lead_confirmation";
     e.templates["status_update"] = name + "_status_update";
+    e.templates["otp"] = name + "_otp_authentication";
+    e.templates["consent"] = name + "_consent_request";
     read_loan_policy(upper(name), eget, e.loan_policy);
     if (auto t = eget("TEMPLATES")) {
       const std::string setting = "LEADGATE_" + upper(name) + "_TEMPLATES";
@@ -351,6 +383,9 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
   if (!c.sandbox() && c.webhook_verify_token.empty()) {
     bad("LEADGATE_WEBHOOK_VERIFY_TOKEN",
         "is required when a partner URL is configured (outside the sandbox)");
+  }
+  if (c.public_base_url.empty()) {
+    c.public_base_url = "http://" + c.listen_host + ":" + std::to_string(c.listen_port);
   }
   if (c.db_threads == 0) c.db_threads = c.embedded_store() ? 2 : 8;
   if (c.sandbox() && c.webhook_verify_token.empty())

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "domain/loan_rules.h"
+#include "domain/otp_policy.h"
 
 namespace leadgate {
 
@@ -68,6 +69,10 @@ struct Config {
   std::chrono::milliseconds self_fulfilment_timeout{45000};
   int self_fulfilment_attempts = 2;
   std::chrono::milliseconds self_fulfilment_delay{5000};
+  OtpPolicy otp;  // ttl from LEADGATE_OTP_TTL_SECONDS; limits from LEADGATE_OTP_*
+  std::chrono::milliseconds otp_send_timeout{1500};
+  int consent_ttl_seconds = 86400;
+  std::string public_base_url;  // for links sent to customers; default http://LISTEN
   std::size_t body_limit = 64 * 1024;
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{30000};
