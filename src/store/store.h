@@ -3,6 +3,7 @@
 // blocking; callers run them off the I/O threads (see app/offload.h). Timestamps are UTC unix
 // milliseconds. PII arrives already sealed (crypto/crypto.h): the store never sees plaintext.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -108,6 +109,35 @@ struct LeadWrite {
   std::vector<OutboxMessage> outbox;
 };
 
+// The current OTP of one phone in one environment (a new send replaces it).
+struct OtpCode {
+  std::string environment;
+  std::string phone_bidx;
+  std::string code_hash;  // hex HMAC-SHA256 of the code with a server key; never the code
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  int attempts = 0;              // wrong verifies so far
+  std::string state = "active";  // active | used | burned
+};
+
+// Outcome of an atomic rate-limit reservation.
+struct RateDecision {
+  bool allowed = false;
+  std::int64_t retry_after_ms = 0;  // when refused
+  std::int64_t event_id = 0;        // when allowed: release_rate_event undoes it
+};
+
+// A consent request sent on WhatsApp, granted when the customer opens its link.
+struct ConsentRecord {
+  std::string environment;
+  std::string phone_bidx;
+  std::string phone_enc;   // sealed, for audit views
+  std::string token_hash;  // hex SHA-256 of the link token
+  std::int64_t requested_at = 0;
+  std::int64_t expires_at = 0;
+  std::int64_t granted_at = 0;  // 0 until granted
+};
+
 struct IdempotencyRecord {
   enum class State { started, replay, mismatch, in_progress };
   State state = State::started;
@@ -162,6 +192,61 @@ class Store {
   // rows (id 0) for immediate delivery with a fresh attempt budget. Returns rows requeued.
   virtual std::vector<OutboxMessage> list_outbox(const std::string& status, int limit) = 0;
   virtual std::int64_t requeue_outbox(std::int64_t id, std::int64_t now) = 0;
+
+  // OTPs, one current code per (environment, phone_bidx).
+  // put_otp inserts the phone's code or replaces every column of the existing one (a new send:
+  // new hash, times, attempts and state).
+  // update_otp runs, in ONE transaction: read the phone's row under a write lock, call
+  // decide(current) (nullopt when the phone has no row), and when it returns a code, upsert it;
+  // it returns what `decide` returned. The returned/stored code always carries the given
+  // environment and phone_bidx, whatever decide put there. When decide returns nullopt or throws,
+  // nothing is written. Concurrent update_otp calls on one existing row (threads or instances)
+  // are serialised: each decide sees the previous one's write, so two concurrent verifies of one
+  // code cannot both succeed. SQLite: BEGIN IMMEDIATE under the store mutex (the database's single
+  // writer lock, so other instances on the file wait too). PostgreSQL: SELECT ... FOR UPDATE;
+  // when the phone has no row yet that locks nothing, so concurrent callers may all see nullopt —
+  // acceptable because the OTP service's decide never creates a code from a missing row (sends
+  // use put_otp). decide runs inside the transaction: it must be quick and must not call the
+  // store.
+  virtual void put_otp(const OtpCode& code) = 0;
+  virtual std::optional<OtpCode> find_otp(const std::string& environment,
+                                          const std::string& phone_bidx) = 0;
+  virtual std::optional<OtpCode> update_otp(
+      const std::string& environment, const std::string& phone_bidx,
+      const std::function<std::optional<OtpCode>(const std::optional<OtpCode>&)>& decide) = 0;
+
+  // Rate limits shared by all instances. reserve_rate_event is ONE transaction, serialised per
+  // scope across instances (PostgreSQL: pg_advisory_xact_lock(hashtextextended(scope, 0));
+  // SQLite: BEGIN IMMEDIATE):
+  //   - window: n = scope's events with at > now - window_ms; when n >= max_events it is refused
+  //     until the (n - max_events + 1)-th oldest of them leaves the window (the oldest when
+  //     n == max_events): wait = that event's at + window_ms - now.
+  //   - cooldown: when the scope's newest event (in the window or not) has at > now - cooldown_ms
+  //     it is refused: wait = newest + cooldown_ms - now.
+  //   - refused: nothing is recorded; retry_after_ms = the larger wait of the rules that refused
+  //     (>= 1), the earliest time every rule allows it if no event is added or released meanwhile.
+  //   - allowed: records (scope, now) and returns its event_id.
+  // window_ms <= 0 or max_events <= 0 disables the window rule; cooldown_ms <= 0 the cooldown.
+  // Events dated after `now` (another instance's clock ahead) count for both rules.
+  // release_rate_event deletes one event (a send that failed does not count); purge_rate_events
+  // deletes events with at < older_than and returns how many.
+  virtual RateDecision reserve_rate_event(const std::string& scope, std::int64_t now,
+                                          std::int64_t window_ms, int max_events,
+                                          std::int64_t cooldown_ms) = 0;
+  virtual void release_rate_event(std::int64_t event_id) = 0;
+  virtual std::int64_t purge_rate_events(std::int64_t older_than) = 0;
+
+  // Consents. insert_consent records a request (a duplicate token_hash is a StoreConflict).
+  // grant_consent, in one statement, sets granted_at = now on the request whose token_hash
+  // matches, that was not granted before (granted_at = 0) and has not expired (expires_at > now),
+  // and returns the updated record; nullopt otherwise, so a link works once even when opened
+  // concurrently. consents_for: every request of one phone in one environment, oldest first
+  // (requested_at, then insertion order).
+  virtual void insert_consent(const ConsentRecord& consent) = 0;
+  virtual std::optional<ConsentRecord> grant_consent(const std::string& token_hash,
+                                                     std::int64_t now) = 0;
+  virtual std::vector<ConsentRecord> consents_for(const std::string& environment,
+                                                  const std::string& phone_bidx) = 0;
 
   // Idempotency-Key records (scope = API key id + route).
   virtual IdempotencyRecord begin_idempotent(const std::string& scope, const std::string& key,

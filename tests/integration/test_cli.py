@@ -79,7 +79,7 @@ class MigrateTest(CliTestCase):
         for _ in range(2):
             result = lg.run_cli("migrate")
             self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
-        self.assertEqual(lg.db_query("SELECT COUNT(*) FROM schema_migrations")[0][0], 2)
+        self.assertEqual(lg.db_query("SELECT COUNT(*) FROM schema_migrations")[0][0], 3)
 
     def test_unknown_subcommand_fails(self):
         lg = self.new_instance()

@@ -422,7 +422,20 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
   admin_->run(
       "INSERT INTO idempotency_keys (scope, key, fingerprint, state, created_at, updated_at) "
       "SELECT 's', 'k' || i, 'f', 'done', i, i FROM generate_series(1, 5000) i");
-  admin_->run("ANALYZE api_keys, leads, outbox, audit_log, idempotency_keys");
+  admin_->run(
+      "INSERT INTO otp_codes (environment, phone_bidx, code_hash, created_at, expires_at, "
+      "attempts, state) SELECT 'orbit', 'b' || i, 'h', i, i, 0, 'active' FROM "
+      "generate_series(1, 5000) i");
+  admin_->run(
+      "INSERT INTO rate_events (scope, at) SELECT 's' || (i % 500), i FROM "
+      "generate_series(1, 5000) i");
+  admin_->run(
+      "INSERT INTO consents (environment, phone_bidx, phone_enc, token_hash, requested_at, "
+      "expires_at) SELECT 'orbit', 'b' || (i / 2), 'e', 't' || i, i, i FROM "
+      "generate_series(1, 5000) i");
+  admin_->run(
+      "ANALYZE api_keys, leads, outbox, audit_log, idempotency_keys, otp_codes, rate_events, "
+      "consents");
   const std::vector<std::pair<std::string, std::string>> lookups{
       {"SELECT * FROM api_keys WHERE key_hash = 'h7'", "api_keys_key_hash_key"},
       {"SELECT * FROM leads WHERE environment = 'orbit' AND mobile_bidx = 'b' AND loan_type = 'p'",
@@ -443,6 +456,18 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
        "audit_log_entity"},
       {"SELECT * FROM idempotency_keys WHERE scope = 's' AND key = 'k'", "idempotency_keys_pkey"},
       {"DELETE FROM idempotency_keys WHERE created_at < 5", "idempotency_keys_created"},
+      {"SELECT * FROM otp_codes WHERE environment = 'orbit' AND phone_bidx = 'b' FOR UPDATE",
+       "otp_codes_pkey"},
+      {"SELECT COUNT(*) FROM rate_events WHERE scope = 's' AND at > 5", "rate_events_scope_at"},
+      {"SELECT MAX(at) FROM rate_events WHERE scope = 's' AND at > 5", "rate_events_scope_at"},
+      {"DELETE FROM rate_events WHERE id = 5", "rate_events_pkey"},
+      {"DELETE FROM rate_events WHERE at < 5", "rate_events_at"},
+      {"UPDATE consents SET granted_at = 5 WHERE token_hash = 't' AND granted_at = 0 AND "
+       "expires_at > 5",
+       "consents_token_hash_key"},
+      {"SELECT * FROM consents WHERE environment = 'orbit' AND phone_bidx = 'b' ORDER BY "
+       "requested_at, id",
+       "consents_phone"},
   };
   for (const auto& [sql, index] : lookups) {
     std::string plan;

@@ -124,6 +124,38 @@ ALTER TABLE leads ADD COLUMN completion_reference TEXT NOT NULL DEFAULT '';
 ALTER TABLE leads ADD COLUMN flashed_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE leads ADD COLUMN warnings_json TEXT NOT NULL DEFAULT '[]';
 )sql",
+      // 3: WhatsApp OTPs (one current code per phone and environment, hashed), rate-limit
+      // events shared by all instances, consent requests and grants.
+      R"sql(
+CREATE TABLE otp_codes (
+  environment TEXT NOT NULL,
+  phone_bidx TEXT NOT NULL,
+  code_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL,
+  PRIMARY KEY (environment, phone_bidx)
+);
+CREATE TABLE rate_events (
+  id BIGSERIAL PRIMARY KEY,
+  scope TEXT NOT NULL,
+  at BIGINT NOT NULL
+);
+CREATE INDEX rate_events_scope_at ON rate_events (scope, at);
+CREATE INDEX rate_events_at ON rate_events (at);
+CREATE TABLE consents (
+  id BIGSERIAL PRIMARY KEY,
+  environment TEXT NOT NULL,
+  phone_bidx TEXT NOT NULL,
+  phone_enc TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  requested_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  granted_at BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX consents_phone ON consents (environment, phone_bidx);
+)sql",
   };
   return kMigrations;
 }

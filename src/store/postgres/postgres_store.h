@@ -69,6 +69,25 @@ class PostgresStore final : public Store {
   std::vector<OutboxMessage> list_outbox(const std::string& status, int limit) override;
   std::int64_t requeue_outbox(std::int64_t id, std::int64_t now) override;
 
+  void put_otp(const OtpCode& code) override;
+  std::optional<OtpCode> find_otp(const std::string& environment,
+                                  const std::string& phone_bidx) override;
+  std::optional<OtpCode> update_otp(
+      const std::string& environment, const std::string& phone_bidx,
+      const std::function<std::optional<OtpCode>(const std::optional<OtpCode>&)>& decide) override;
+
+  RateDecision reserve_rate_event(const std::string& scope, std::int64_t now,
+                                  std::int64_t window_ms, int max_events,
+                                  std::int64_t cooldown_ms) override;
+  void release_rate_event(std::int64_t event_id) override;
+  std::int64_t purge_rate_events(std::int64_t older_than) override;
+
+  void insert_consent(const ConsentRecord& consent) override;
+  std::optional<ConsentRecord> grant_consent(const std::string& token_hash,
+                                             std::int64_t now) override;
+  std::vector<ConsentRecord> consents_for(const std::string& environment,
+                                          const std::string& phone_bidx) override;
+
   IdempotencyRecord begin_idempotent(const std::string& scope, const std::string& key,
                                      const std::string& fingerprint, std::int64_t now,
                                      std::int64_t stale_before) override;
