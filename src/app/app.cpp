@@ -19,11 +19,13 @@
 
 #include "api/leads.h"
 #include "api/ops.h"
+#include "api/otp.h"
 #include "app/auth.h"
 #include "app/idempotency.h"
 #include "app/lead_flash.h"
 #include "app/lead_intake.h"
 #include "app/log.h"
+#include "app/otp_service.h"
 #include "crypto/crypto.h"
 #include "domain/pincode_directory.h"
 #include "http/middleware.h"
@@ -196,8 +198,15 @@ int run_server(const Config& config) {
   OutboxDispatcher outbox(ioc.get_executor(), *store, pool, *whatsapp, cipher, config, metrics);
   LeadIntake intake(*store, pool, *los, cipher, config, outbox);
   LeadFlash flash(*store, pool, *los, cipher, config, outbox, pincodes, professions);
+  // OTPs are sent synchronously, so their sender has its own short timeout.
+  auto otp_sender =
+      make_whatsapp_sender(config.gupshup_url, config.otp_send_timeout, http_client, metrics);
+  OtpService otp(*store, pool, *otp_sender, cipher, config, metrics);
   ApiKeyAuth auth(*store, pool, std::chrono::seconds(30));
-  Idempotency idempotency(*store, pool, config.max_los_exchange());
+  // A request holding an Idempotency-Key is presumed dead only after the slowest partner exchange
+  // either endpoint can make.
+  Idempotency idempotency(*store, pool,
+                          std::max(config.max_los_exchange(), config.max_flash_exchange()));
 
   // The middleware order is fixed here and documented in http/middleware.h.
   Router router;
@@ -207,6 +216,10 @@ int run_server(const Config& config) {
   router.add({http::verb::get, "/metrics", metrics_handler(metrics), true});
   router.add(
       {http::verb::post, "/api_v1/create_lead", create_lead_handler(intake, pincodes), true, true});
+  router.add({http::verb::post, "/api_v1/otp_send", otp_send_handler(otp), true});
+  router.add({http::verb::post, "/api_v1/otp_resend", otp_resend_handler(otp), true});
+  router.add({http::verb::post, "/api_v1/otp_verify", otp_verify_handler(otp), true});
+  router.add({http::verb::get, "/api_v1/consent/{token}", consent_page_handler(otp), false});
   router.add({http::verb::post, "/api_v1/lead_flash",
               lead_flash_handler(flash, pincodes, professions), true, true});
 
@@ -268,6 +281,7 @@ int run_server(const Config& config) {
         for (;;) {
           try {
             co_await pool.run([&] {
+              store->purge_rate_events(now_ms() - 24LL * 3600 * 1000);
               store->purge_idempotent(
                   now_ms() -
                   std::chrono::duration_cast<std::chrono::milliseconds>(kIdempotencyRetention)

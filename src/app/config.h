@@ -86,6 +86,12 @@ struct Config {
            basic_app_backoff * (1 << std::min(basic_app_attempts, 10)) +
            std::chrono::milliseconds(5000);
   }
+  // The same for lead_flash's CreateSelfFullfilmentLead exchange.
+  std::chrono::milliseconds max_flash_exchange() const {
+    return self_fulfilment_timeout * self_fulfilment_attempts +
+           self_fulfilment_delay * std::max(self_fulfilment_attempts - 1, 0) +
+           std::chrono::milliseconds(5000);
+  }
   bool basic_app_sandboxed() const { return basic_app_url.empty(); }
   bool gupshup_sandboxed() const { return gupshup_url.empty(); }
   bool sandbox() const { return basic_app_sandboxed() && gupshup_sandboxed(); }

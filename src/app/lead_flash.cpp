@@ -122,14 +122,15 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
   LeadRow row = std::move(*found);
   const auto now = now_ms();
   const bool stale_pending =
-      row.status == "flash_pending" && now - row.updated_at > config_.max_los_exchange().count();
+      row.status == "flash_pending" && now - row.updated_at > config_.max_flash_exchange().count();
   if (row.status != "created" && row.status != "flash_failed" && !stale_pending) {
     ApiError e(409, "INVALID_STATE",
                row.status == "flash_pending"
                    ? "A lead flash for this application is being processed right now"
                    : "The application is in status '" + row.status +
                          "'; lead flash needs status 'created'");
-    e.extra = {{"status", row.status}, {"basic_application_id", row.basic_application_id}};
+    e.extra = {{"application_status", row.status},
+               {"basic_application_id", row.basic_application_id}};
     throw e;
   }
 
@@ -146,16 +147,29 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
       errors.push_back({"location", *problem});
     }
   }
+  // A retry after a failed flash keeps what was typed before: the new details go over the stored
+  // ones, field by field.
+  boost::json::object old_details;
+  if (!row.flash_details_enc.empty()) {
+    old_details =
+        boost::json::parse(cipher_.open("flash_details", row.flash_details_enc)).as_object();
+  }
+  boost::json::object details = old_details;
+  for (const auto& kv : flash_details_json(flash, professions_)) details[kv.key()] = kv.value();
   const auto dob = parse_iso_date(merged.date_of_birth);
   FinancialFacts facts;
   facts.loan_type = merged.loan_type;
   facts.loan_amount = merged.loan_amount_req;
   facts.tenure_months = merged.loan_tenure;
   facts.credit_score = merged.credit_score;
-  if (flash.property_value && *flash.property_value > 0)
-    facts.property_value = flash.property_value;
+  if (const auto* v = details.if_contains("propertyValue");
+      v && v->is_int64() && v->get_int64() > 0) {
+    facts.property_value = v->get_int64();
+  }
   facts.annual_income = merged.annual_income;
-  facts.co_borrower_income = flash.co_borrower_income.value_or(0);
+  if (const auto* v = details.if_contains("coBorrowerIncome"); v && v->is_int64()) {
+    facts.co_borrower_income = v->get_int64();
+  }
   facts.age_years_today = dob ? age_on(*dob, today_ist()) : 0;
   const auto& env = config_.env(environment);
   for (const auto& v : hard_rules(facts, env.loan_policy)) errors.push_back({v.field, v.message});
@@ -166,12 +180,6 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
   }
 
   // Claim the application for this request and keep what was typed, whatever the LOS says.
-  const auto details = flash_details_json(flash, professions_);
-  boost::json::object old_details;
-  if (!row.flash_details_enc.empty()) {
-    old_details =
-        boost::json::parse(cipher_.open("flash_details", row.flash_details_enc)).as_object();
-  }
   LeadWrite claim;
   claim.expected_status = row.status;
   auto audit = diff_audit(&before, merged, "updated");
@@ -185,7 +193,20 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
   row.request_id = ctx.request_id;
   row.updated_at = now;
   claim.lead = row;
-  if (!co_await pool_.run([&] { return store_.update_lead(claim); })) {
+  bool claimed = false;
+  bool duplicate = false;
+  try {
+    claimed = co_await pool_.run([&] { return store_.update_lead(claim); });
+  } catch (const StoreConflict&) {
+    duplicate = true;  // the new mobile / loan type is another application's
+  }
+  if (duplicate) {
+    throw ApiError(409, "DUPLICATE_LEAD",
+                   "This customer already has another " +
+                       std::string(loan_type_name(merged.loan_type)) +
+                       " application with this mobile number");
+  }
+  if (!claimed) {
     throw ApiError(409, "INVALID_STATE", "The application changed while this request ran; retry");
   }
 

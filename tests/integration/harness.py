@@ -676,6 +676,9 @@ class LeadgateTestCase(unittest.TestCase):
         self.assertTrue(headers.get("content-type", "").startswith("application/problem+json"),
                         headers)
         self.assertIsInstance(body, dict, body)
+        # RFC 9457: the "status" member, when present, is the HTTP status code (an extension
+        # member must not reuse the name).
+        self.assertEqual(body.get("status", got_status), got_status, body)
         self.assertIs(body.get("success"), False, body)
         self.assertRegex(str(body.get("code", "")), r"^[A-Z][A-Z0-9_]*$", body)
         if code is not None:

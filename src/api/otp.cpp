@@ -1,0 +1,135 @@
+#include "api/otp.h"
+
+#include <boost/json.hpp>
+#include <ctime>
+
+#include "api/leads.h"
+#include "app/lead_records.h"
+#include "domain/mobile.h"
+#include "domain/otp_policy.h"
+#include "http/middleware.h"
+
+namespace leadgate {
+namespace {
+
+// phone_number: a string that normalises to an Indian mobile; collected into `errors`.
+std::string read_phone(const boost::json::object& body, std::vector<FieldError>& errors) {
+  const auto* v = body.if_contains("phone_number");
+  if (!v || v->is_null()) {
+    errors.push_back({"phone_number", "phone_number is required"});
+  } else if (!v->is_string()) {
+    errors.push_back({"phone_number", "phone_number must be a string"});
+  } else if (auto phone = normalize_mobile(v->get_string())) {
+    return *phone;
+  } else {
+    errors.push_back({"phone_number", "Invalid mobile number format"});
+  }
+  return {};
+}
+
+std::string ist_time(std::int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000) + 5 * 3600 + 30 * 60;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%d-%m-%Y %I:%M %p IST", &tm);
+  return buf;
+}
+
+std::string page(const std::string& title, const std::string& text) {
+  return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+         "content=\"width=device-width, initial-scale=1\"><title>" +
+         title +
+         "</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem "
+         "auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}</style></head><body><h1>" +
+         title + "</h1><p>" + text + "</p></body></html>";
+}
+
+bool valid_token(const std::string& token) {
+  if (token.size() != 12) return false;
+  for (char c : token) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Handler otp_send_handler(OtpService& otp) {
+  return [&otp](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const auto body = parse_json_object(req);
+    const std::string environment = resolve_environment(body, ctx);
+    std::vector<FieldError> errors;
+    const std::string phone = read_phone(body, errors);
+    bool user_check = false;
+    const auto* check = body.if_contains("user_check");
+    if (!check || check->is_null()) {
+      errors.push_back({"user_check", "user_check is required"});
+    } else if (!check->is_bool()) {
+      errors.push_back({"user_check", "user_check must be a boolean"});
+    } else {
+      user_check = check->get_bool();
+    }
+    if (!errors.empty()) throw_field_errors(errors);
+    auto result = co_await otp.send(environment, phone, user_check, ctx);
+    co_return json_response(req, http::status::ok, result);
+  };
+}
+
+Handler otp_resend_handler(OtpService& otp) {
+  return [&otp](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const auto body = parse_json_object(req);
+    const std::string environment = resolve_environment(body, ctx);
+    std::vector<FieldError> errors;
+    const std::string phone = read_phone(body, errors);
+    if (!errors.empty()) throw_field_errors(errors);
+    auto result = co_await otp.resend(environment, phone, ctx);
+    co_return json_response(req, http::status::ok, result);
+  };
+}
+
+Handler otp_verify_handler(OtpService& otp) {
+  return [&otp](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const auto body = parse_json_object(req);
+    const std::string environment = resolve_environment(body, ctx);
+    std::vector<FieldError> errors;
+    const std::string phone = read_phone(body, errors);
+    std::string code;
+    const auto* v = body.if_contains("otp");
+    if (!v || v->is_null()) {
+      errors.push_back({"otp", "otp is required"});
+    } else if (!v->is_string()) {
+      errors.push_back({"otp", "otp must be a string"});
+    } else if (auto c = normalize_otp(v->get_string())) {
+      code = *c;
+    } else {
+      errors.push_back({"otp", "otp must be 6 digits"});
+    }
+    if (!errors.empty()) throw_field_errors(errors);
+    auto result = co_await otp.verify(environment, phone, code, ctx);
+    co_return json_response(req, http::status::ok, result);
+  };
+}
+
+Handler consent_page_handler(OtpService& otp) {
+  return [&otp](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const std::string token = ctx.path_params["token"];
+    std::optional<ConsentRecord> granted;
+    if (valid_token(token)) granted = co_await otp.grant_consent(token);
+    if (!granted) {
+      co_return text_response(req, http::status::not_found,
+                              page("Link not valid",
+                                   "This consent link is invalid, has expired or was already "
+                                   "used. Please request a new one."),
+                              "text/html; charset=utf-8");
+    }
+    ctx.environment = granted->environment;
+    co_return text_response(
+        req, http::status::ok,
+        page("Thank you", "Your consent was recorded on " + ist_time(granted->granted_at) +
+                              ". You can close this page."),
+        "text/html; charset=utf-8");
+  };
+}
+
+}  // namespace leadgate

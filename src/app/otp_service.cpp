@@ -1,0 +1,215 @@
+#include "app/otp_service.h"
+
+#include <boost/json.hpp>
+
+#include "app/log.h"
+#include "http/problem.h"
+#include "http/types.h"
+
+namespace leadgate {
+
+OtpService::OtpService(Store& store, BlockingPool& pool, WhatsAppSender& sender,
+                       const PiiCipher& cipher, const Config& config, Metrics& metrics)
+    : store_(store),
+      pool_(pool),
+      sender_(sender),
+      cipher_(cipher),
+      config_(config),
+      metrics_(metrics) {
+  metrics_.describe("leadgate_otp_sent_total", "counter", "OTPs delivered, by environment");
+  metrics_.describe("leadgate_otp_verified_total", "counter", "OTPs verified, by environment");
+  metrics_.describe("leadgate_otp_failed_total", "counter",
+                    "OTP sends and verifies that failed, by environment and reason");
+  metrics_.describe("leadgate_consent_requested_total", "counter",
+                    "Consent requests sent, by environment");
+  metrics_.describe("leadgate_consent_granted_total", "counter",
+                    "Consent links opened, by environment");
+}
+
+std::string OtpService::code_hash(const std::string& environment, const std::string& phone,
+                                  const std::string& code) const {
+  // HMAC with a key derived from the server's master key, bound to environment and phone.
+  return cipher_.blind_index("otp", environment + ":" + phone + ":" + code);
+}
+
+boost::asio::awaitable<void> OtpService::reserve(const std::string& scope, std::int64_t window_ms,
+                                                 int max, std::int64_t cooldown_ms,
+                                                 const char* code,
+                                                 std::vector<std::int64_t>& reserved) {
+  const auto now = now_ms();
+  const RateDecision d = co_await pool_.run(
+      [&] { return store_.reserve_rate_event(scope, now, window_ms, max, cooldown_ms); });
+  if (!d.allowed) {
+    const int seconds = static_cast<int>((d.retry_after_ms + 999) / 1000);
+    throw ApiError(429, code,
+                   "Too many OTP requests; retry in " + std::to_string(seconds) + " seconds", {},
+                   seconds > 0 ? seconds : 1);
+  }
+  reserved.push_back(d.event_id);
+}
+
+boost::asio::awaitable<void> OtpService::deliver(const EnvironmentConfig& env,
+                                                 const std::string& phone,
+                                                 const std::string& purpose,
+                                                 const std::vector<std::string>& params) {
+  const std::string destination = "91" + phone;
+  const std::string& template_id = env.templates.at(purpose);
+  std::optional<PartnerError> failure;
+  for (int attempt = 1; attempt <= 2; ++attempt) {  // one retry
+    try {
+      co_await sender_.send_template(env, destination, template_id, params);
+      co_return;
+    } catch (const PartnerError& e) {
+      failure = e;
+    }
+    log_warn("otp_delivery_failed", {{"environment", env.name},
+                                     {"purpose", purpose},
+                                     {"attempt", attempt},
+                                     {"destination", mask_mobile(phone)},
+                                     {"error", failure->what()}});
+    if (!failure->retryable) break;
+  }
+  throw *failure;
+}
+
+boost::asio::awaitable<boost::json::object> OtpService::issue(const std::string& environment,
+                                                              const std::string& phone,
+                                                              bool request_consent,
+                                                              RequestContext& ctx) {
+  const auto& env = config_.env(environment);
+  const auto& policy = config_.otp;
+  const std::string bidx = cipher_.blind_index("mobile", phone);
+  std::vector<std::int64_t> reserved;
+  // Per API key first (one client cannot pump WhatsApp costs), then per phone.
+  // Arguments are named: no temporaries inside co_await expressions (see app/offload.h).
+  const std::string key_scope = "otp-key:" + (ctx.caller ? ctx.caller->key_id : std::string());
+  const std::string phone_scope = "otp:" + environment + ":" + bidx;
+  co_await reserve(key_scope, 60'000, policy.key_sends_per_minute, 0, "RATE_LIMITED", reserved);
+  std::optional<ApiError> limited;
+  try {
+    co_await reserve(phone_scope, policy.send_window_ms, policy.max_sends,
+                     policy.resend_cooldown_ms, "OTP_RATE_LIMITED", reserved);
+  } catch (const ApiError& e) {
+    limited = e;
+  }
+  if (limited) {
+    // Nothing was sent: the key's reservation is given back.
+    const auto id = reserved.front();
+    co_await pool_.run([&] { store_.release_rate_event(id); });
+    throw *limited;
+  }
+  const auto now = now_ms();
+  const std::string code = random_digits(6);
+  std::optional<PartnerError> failure;
+  try {
+    if (request_consent) {
+      const std::string token = random_token(12);
+      ConsentRecord consent{environment,
+                            bidx,
+                            cipher_.seal("mobile", phone),
+                            hex_encode(sha256(token)),
+                            now,
+                            now + 1000LL * config_.consent_ttl_seconds,
+                            0};
+      co_await pool_.run([&] { store_.insert_consent(consent); });
+      const std::string purpose = "consent";
+      const std::vector<std::string> params{config_.public_base_url + "/api_v1/consent/" + token};
+      co_await deliver(env, phone, purpose, params);
+      metrics_.count("leadgate_consent_requested_total", {{"environment", environment}});
+    }
+    const OtpCode otp{
+        environment, bidx,    code_hash(environment, phone, code), now, now + policy.ttl_ms,
+        0,           "active"};
+    co_await pool_.run([&] { store_.put_otp(otp); });
+    const std::string purpose = "otp";
+    const std::vector<std::string> params{code};
+    co_await deliver(env, phone, purpose, params);
+  } catch (const PartnerError& e) {
+    failure = e;
+  }
+  if (failure) {
+    // A send that never reached the customer does not count against their limits.
+    for (const auto id : reserved) co_await pool_.run([&] { store_.release_rate_event(id); });
+    metrics_.count("leadgate_otp_failed_total",
+                   {{"environment", environment}, {"reason", "whatsapp_unavailable"}});
+    throw ApiError(503, "WHATSAPP_UNAVAILABLE",
+                   "WhatsApp delivery is unavailable right now; no OTP was sent. Retry shortly.",
+                   {}, 5);
+  }
+  metrics_.count("leadgate_otp_sent_total", {{"environment", environment}});
+  log_info("otp_sent", {{"request_id", ctx.request_id},
+                        {"environment", environment},
+                        {"phone", mask_mobile(phone)},
+                        {"consent_requested", request_consent}});
+  co_return boost::json::object{
+      {"success", true},
+      {"message", request_consent ? "OTP sent + consent message" : "OTP sent successfully"},
+      {"data", {{"phone_number", phone}}}};
+}
+
+boost::asio::awaitable<boost::json::object> OtpService::send(const std::string& environment,
+                                                             const std::string& phone,
+                                                             bool user_check, RequestContext& ctx) {
+  co_return co_await issue(environment, phone, !user_check, ctx);
+}
+
+boost::asio::awaitable<boost::json::object> OtpService::resend(const std::string& environment,
+                                                               const std::string& phone,
+                                                               RequestContext& ctx) {
+  const std::string bidx = cipher_.blind_index("mobile", phone);
+  auto existing = co_await pool_.run([&] { return store_.find_otp(environment, bidx); });
+  if (!existing) {
+    throw ApiError(400, "OTP_NOT_FOUND", "No OTP was sent to this number; use otp_send first");
+  }
+  // The fresh code replaces (and so invalidates) the previous one.
+  co_return co_await issue(environment, phone, false, ctx);
+}
+
+boost::asio::awaitable<boost::json::object> OtpService::verify(const std::string& environment,
+                                                               const std::string& phone,
+                                                               const std::string& code,
+                                                               RequestContext& ctx) {
+  const std::string bidx = cipher_.blind_index("mobile", phone);
+  const std::string given = code_hash(environment, phone, code);
+  const auto now = now_ms();
+  OtpVerdict verdict = OtpVerdict::not_found;
+  const std::function<std::optional<OtpCode>(const std::optional<OtpCode>&)> decide =
+      [&](const std::optional<OtpCode>& current) -> std::optional<OtpCode> {
+    std::optional<OtpSnapshot> snapshot;
+    if (current) snapshot = OtpSnapshot{current->expires_at, current->attempts, current->state};
+    const bool matches = current && constant_time_equals(current->code_hash, given);
+    const OtpDecision d = decide_verify(snapshot, matches, now, config_.otp);
+    verdict = d.verdict;
+    if (!d.next) return std::nullopt;
+    OtpCode next = *current;
+    next.attempts = d.next->attempts;
+    next.state = d.next->state;
+    return next;
+  };
+  co_await pool_.run([&] { store_.update_otp(environment, bidx, decide); });
+  if (verdict != OtpVerdict::verified) {
+    metrics_.count("leadgate_otp_failed_total",
+                   {{"environment", environment}, {"reason", std::string(verdict_code(verdict))}});
+    log_info("otp_verify_failed", {{"request_id", ctx.request_id},
+                                   {"environment", environment},
+                                   {"phone", mask_mobile(phone)},
+                                   {"reason", std::string(verdict_code(verdict))}});
+    throw ApiError(400, std::string(verdict_code(verdict)), std::string(verdict_message(verdict)));
+  }
+  metrics_.count("leadgate_otp_verified_total", {{"environment", environment}});
+  co_return boost::json::object{{"success", true},
+                                {"message", std::string(verdict_message(verdict))},
+                                {"data", {{"phone_number", phone}, {"verified", true}}}};
+}
+
+boost::asio::awaitable<std::optional<ConsentRecord>> OtpService::grant_consent(
+    const std::string& token) {
+  const std::string hash = hex_encode(sha256(token));
+  const auto now = now_ms();
+  auto granted = co_await pool_.run([&] { return store_.grant_consent(hash, now); });
+  if (granted)
+    metrics_.count("leadgate_consent_granted_total", {{"environment", granted->environment}});
+  co_return granted;
+}
+
+}  // namespace leadgate

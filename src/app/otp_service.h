@@ -1,0 +1,60 @@
+#pragma once
+// WhatsApp OTP (api-wireframes 2): send / resend / verify with consent, limits shared by all
+// instances through the store, codes kept only as a keyed hash. The code itself never reaches a
+// log line, a metric label, an error body or an audit record.
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include "app/config.h"
+#include "app/offload.h"
+#include "crypto/crypto.h"
+#include "http/metrics.h"
+#include "partners/whatsapp.h"
+#include "store/store.h"
+
+namespace leadgate {
+
+struct RequestContext;
+
+class OtpService {
+ public:
+  // `sender` is used synchronously, so it should have a short timeout
+  // (LEADGATE_OTP_SEND_TIMEOUT_MS).
+  OtpService(Store& store, BlockingPool& pool, WhatsAppSender& sender, const PiiCipher& cipher,
+             const Config& config, Metrics& metrics);
+
+  // `phone` is the normalised 10-digit mobile. Throw ApiError (400/429/503) on failure.
+  boost::asio::awaitable<boost::json::object> send(const std::string& environment,
+                                                   const std::string& phone, bool user_check,
+                                                   RequestContext& ctx);
+  boost::asio::awaitable<boost::json::object> resend(const std::string& environment,
+                                                     const std::string& phone, RequestContext& ctx);
+  boost::asio::awaitable<boost::json::object> verify(const std::string& environment,
+                                                     const std::string& phone,
+                                                     const std::string& code, RequestContext& ctx);
+  // GET /api_v1/consent/{token}: the granted consent, or nullopt for an unknown, used or expired
+  // link.
+  boost::asio::awaitable<std::optional<ConsentRecord>> grant_consent(const std::string& token);
+
+ private:
+  boost::asio::awaitable<boost::json::object> issue(const std::string& environment,
+                                                    const std::string& phone, bool request_consent,
+                                                    RequestContext& ctx);
+  boost::asio::awaitable<void> reserve(const std::string& scope, std::int64_t window_ms, int max,
+                                       std::int64_t cooldown_ms, const char* code,
+                                       std::vector<std::int64_t>& reserved);
+  boost::asio::awaitable<void> deliver(const EnvironmentConfig& env, const std::string& phone,
+                                       const std::string& purpose,
+                                       const std::vector<std::string>& params);
+  std::string code_hash(const std::string& environment, const std::string& phone,
+                        const std::string& code) const;
+
+  Store& store_;
+  BlockingPool& pool_;
+  WhatsAppSender& sender_;
+  const PiiCipher& cipher_;
+  const Config& config_;
+  Metrics& metrics_;
+};
+
+}  // namespace leadgate
