@@ -17,6 +17,7 @@ constexpr const char* kUsage = R"(usage:
   leadgate outbox list [--status dead|pending|sent] [--limit N]
                                                      list outbox messages (default: dead)
   leadgate outbox requeue --id N | --all-dead        retry dead messages now
+  leadgate consent list --env ENV --phone MOBILE     a customer's consent requests and grants
   leadgate version
 Configuration: LEADGATE_* environment variables (see README.md), LEADGATE_CONFIG file.
 )";
@@ -59,6 +60,10 @@ int main(int argc, char** argv) {
         return 2;
       }
       return leadgate::run_apikey_create(config, f["name"], f["env"]);
+    }
+    if (command == "consent" && args.size() >= 2 && args[1] == "list") {
+      auto f = flags(args, 2);
+      return leadgate::run_consent_list(config, f["env"], f["phone"]);
     }
     if (command == "outbox" && args.size() >= 2 && args[1] == "list") {
       auto f = flags(args, 2);

@@ -27,6 +27,7 @@
 #include "app/log.h"
 #include "app/otp_service.h"
 #include "crypto/crypto.h"
+#include "domain/mobile.h"
 #include "domain/pincode_directory.h"
 #include "http/middleware.h"
 #include "http/router.h"
@@ -155,6 +156,28 @@ int run_outbox_requeue(const Config& config, std::int64_t id) {
   const auto n = store->requeue_outbox(id, now_ms());
   std::cout << "requeued " << n << " dead message(s)" << std::endl;
   return n > 0 ? 0 : 1;
+}
+
+int run_consent_list(const Config& config, const std::string& environment,
+                     const std::string& phone) {
+  const auto mobile = normalize_mobile(phone);
+  if (!is_environment(environment) || !mobile) {
+    std::cerr << "leadgate consent list: --env orbit|homfinity and a valid --phone are required\n";
+    return 2;
+  }
+  const PiiCipher cipher(load_pii_key(config));
+  auto store = open_and_migrate(config);
+  const auto rows = store->consents_for(environment, cipher.blind_index("mobile", *mobile));
+  std::cout << "requested_at_ms\texpires_at_ms\tgranted_at_ms\tphone\n";
+  for (const auto& c : rows) {
+    std::cout << c.requested_at << '\t' << c.expires_at << '\t'
+              << (c.granted_at ? std::to_string(c.granted_at) : "-") << '\t'
+              << mask_mobile(cipher.open("mobile", c.phone_enc)) << '\n';
+  }
+  std::cout << rows.size() << " consent request(s), "
+            << std::count_if(rows.begin(), rows.end(), [](const auto& c) { return c.granted_at; })
+            << " granted" << std::endl;
+  return 0;
 }
 
 int run_server(const Config& config) {

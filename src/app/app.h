@@ -19,6 +19,10 @@ int run_outbox_list(const Config& config, const std::string& status, int limit);
 // `leadgate outbox requeue --id N | --all-dead`.
 int run_outbox_requeue(const Config& config, std::int64_t id);
 
+// `leadgate consent list --env ENV --phone MOBILE`: the consent trail of one customer.
+int run_consent_list(const Config& config, const std::string& environment,
+                     const std::string& phone);
+
 // Where data/pincodes.csv lives: LEADGATE_DATA_DIR, ./data, the source tree, or next to the binary.
 std::string find_data_dir(const Config& config);
 // The PII master key: LEADGATE_PII_KEY, or in the sandbox a key generated once into the data
