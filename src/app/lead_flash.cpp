@@ -59,16 +59,6 @@ std::vector<AuditEntry> diff_details(const boost::json::object& before,
   return out;
 }
 
-AuditEntry status_change(const std::string& env, const std::string& from, const std::string& to) {
-  AuditEntry a;
-  a.environment = env;
-  a.operation = "status_changed";
-  a.field = "status";
-  a.old_value = from;
-  a.new_value = to;
-  return a;
-}
-
 }  // namespace
 
 boost::json::object flash_details_json(const FlashInput& in, const ProfessionCatalogue& catalogue) {
@@ -184,7 +174,7 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
   claim.expected_status = row.status;
   auto audit = diff_audit(&before, merged, "updated");
   for (auto& a : diff_details(old_details, details, environment)) audit.push_back(std::move(a));
-  audit.push_back(status_change(environment, row.status, "flash_pending"));
+  audit.push_back(status_audit(environment, row.status, "flash_pending"));
   claim.audit = stamp_audit(std::move(audit), ctx, row.reference_id);
   seal_lead_fields(merged, cipher_, row);
   row.flash_details_enc = cipher_.seal("flash_details", boost::json::serialize(details));
@@ -228,38 +218,26 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
   if (failure) {
     row.status = "flash_failed";
     row.los_error = failure->what();
-    finish.audit = stamp_audit({status_change(environment, "flash_pending", "flash_failed")}, ctx,
+    finish.audit = stamp_audit({status_audit(environment, "flash_pending", "flash_failed")}, ctx,
                                row.reference_id);
     finish.lead = row;
     co_await pool_.run([&] { return store_.update_lead(finish); });
-    ApiError e(400, "BASIC_APP_API_ERROR",
-               "Basic Application API failed" +
-                   (failure->partner_message.empty() ? std::string(": ") + failure->what()
-                                                     : ": " + failure->partner_message) +
-                   ". The flash details are saved; send lead_flash again to retry.");
-    e.extra = {{"reference_id", row.reference_id}};
-    throw e;
+    throw_partner_failure(*failure, row.reference_id,
+                          "The flash details are saved; send lead_flash again to retry.");
   }
   row.status = "completed";
   row.los_error.clear();
   row.completion_reference = done->reference;
   row.flashed_at = row.updated_at;
-  AuditEntry reference = status_change(environment, "", done->reference);
+  AuditEntry reference = status_audit(environment, "", done->reference);
   reference.operation = "flash_completed";
   reference.field = "completion_reference";
-  finish.audit = stamp_audit({status_change(environment, "flash_pending", "completed"), reference},
+  finish.audit = stamp_audit({status_audit(environment, "flash_pending", "completed"), reference},
                              ctx, row.reference_id);
-  OutboxMessage m;
-  m.environment = environment;
-  m.lead_ref = row.reference_id;
-  m.kind = "whatsapp_template";
-  m.payload_enc = cipher_.seal(
-      "outbox", outbox_template_payload("91" + merged.mobile, env.templates.at("status_update"),
-                                        {merged.first_name + " " + merged.last_name,
-                                         row.basic_application_id, "completed"}));
-  m.created_at = row.updated_at;
-  m.next_attempt_at = row.updated_at;
-  finish.outbox.push_back(std::move(m));
+  finish.outbox.push_back(whatsapp_template_message(
+      cipher_, environment, row.reference_id, merged.mobile, env.templates.at("status_update"),
+      {merged.first_name + " " + merged.last_name, row.basic_application_id, "completed"},
+      row.updated_at));
   finish.lead = row;
   if (!co_await pool_.run([&] { return store_.update_lead(finish); })) {
     throw ApiError(409, "INVALID_STATE", "The application changed while this request ran; retry");

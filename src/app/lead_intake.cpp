@@ -18,16 +18,6 @@ boost::json::object success_body(const LeadRow& row, const char* message) {
           {"message", message}};
 }
 
-AuditEntry status_audit(const std::string& env, const std::string& from, const std::string& to) {
-  AuditEntry a;
-  a.environment = env;
-  a.operation = "status_changed";
-  a.field = "status";
-  a.old_value = from;
-  a.new_value = to;
-  return a;
-}
-
 }  // namespace
 
 CivilDate today_ist() {
@@ -124,13 +114,8 @@ boost::asio::awaitable<boost::json::object> LeadIntake::call_los(LeadRow row, co
                           row.reference_id);
     w.lead = row;
     co_await pool_.run([&] { return store_.update_lead(w); });
-    ApiError e(400, "BASIC_APP_API_ERROR",
-               "Basic Application API failed" +
-                   (failure->partner_message.empty() ? std::string(": ") + failure->what()
-                                                     : ": " + failure->partner_message) +
-                   ". The lead is saved and will be resubmitted on the next request.");
-    e.extra = {{"reference_id", row.reference_id}};
-    throw e;
+    throw_partner_failure(*failure, row.reference_id,
+                          "The lead is saved and will be resubmitted on the next request.");
   }
   row.status = "created";
   row.los_error.clear();
@@ -142,18 +127,11 @@ boost::asio::awaitable<boost::json::object> LeadIntake::call_los(LeadRow row, co
   ids.field = "basic_application_id";
   audit.push_back(ids);
   w.audit = stamp_audit(std::move(audit), ctx, row.reference_id);
-  OutboxMessage m;
-  m.environment = in.environment;
-  m.lead_ref = row.reference_id;
-  m.kind = "whatsapp_template";
-  m.payload_enc = cipher_.seal(
-      "outbox",
-      outbox_template_payload("91" + in.mobile, env.templates.at("lead_confirmation"),
-                              {in.first_name + " " + in.last_name, created->basic_application_id,
-                               loan_type_name(in.loan_type)}));
-  m.created_at = row.updated_at;
-  m.next_attempt_at = row.updated_at;
-  w.outbox.push_back(std::move(m));
+  w.outbox.push_back(whatsapp_template_message(
+      cipher_, in.environment, row.reference_id, in.mobile, env.templates.at("lead_confirmation"),
+      {in.first_name + " " + in.last_name, created->basic_application_id,
+       loan_type_name(in.loan_type)},
+      row.updated_at));
   w.lead = row;
   if (!co_await pool_.run([&] { return store_.update_lead(w); })) {
     throw ApiError(409, "LEAD_IN_PROGRESS", "The lead was changed concurrently; retry");

@@ -2,6 +2,8 @@
 
 #include "http/problem.h"
 #include "http/types.h"
+#include "jobs/outbox_dispatcher.h"
+#include "partners/partner_call.h"
 
 namespace leadgate {
 namespace {
@@ -24,6 +26,43 @@ std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const Request
     a.created_at = now;
   }
   return audit;
+}
+
+AuditEntry status_audit(const std::string& environment, const std::string& from,
+                        const std::string& to) {
+  AuditEntry a;
+  a.environment = environment;
+  a.operation = "status_changed";
+  a.field = "status";
+  a.old_value = from;
+  a.new_value = to;
+  return a;
+}
+
+OutboxMessage whatsapp_template_message(const PiiCipher& cipher, const std::string& environment,
+                                        const std::string& lead_ref, const std::string& mobile,
+                                        const std::string& template_id,
+                                        const std::vector<std::string>& params, std::int64_t now) {
+  OutboxMessage m;
+  m.environment = environment;
+  m.lead_ref = lead_ref;
+  m.kind = "whatsapp_template";
+  m.payload_enc =
+      cipher.seal("outbox", outbox_template_payload("91" + mobile, template_id, params));
+  m.created_at = now;
+  m.next_attempt_at = now;
+  return m;
+}
+
+void throw_partner_failure(const PartnerError& failure, const std::string& reference_id,
+                           const std::string& next) {
+  ApiError e(400, "BASIC_APP_API_ERROR",
+             "Basic Application API failed" +
+                 (failure.partner_message.empty() ? std::string(": ") + failure.what()
+                                                  : ": " + failure.partner_message) +
+                 ". " + next);
+  e.extra = {{"reference_id", reference_id}};
+  throw e;
 }
 
 void throw_field_errors(const std::vector<FieldError>& errors) {

@@ -29,6 +29,21 @@ std::vector<FieldValue> lead_field_values(const LeadInput& in);
 std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const RequestContext& ctx,
                                     const std::string& entity_ref);
 
+// An audit entry for a status change (or, with another operation/field, a single value change).
+AuditEntry status_audit(const std::string& environment, const std::string& from,
+                        const std::string& to);
+
+// A WhatsApp template message for the outbox, its payload sealed.
+OutboxMessage whatsapp_template_message(const PiiCipher& cipher, const std::string& environment,
+                                        const std::string& lead_ref, const std::string& mobile,
+                                        const std::string& template_id,
+                                        const std::vector<std::string>& params, std::int64_t now);
+
+// The 400 BASIC_APP_API_ERROR problem for a failed partner call; `next` says what happens now.
+struct PartnerError;
+[[noreturn]] void throw_partner_failure(const PartnerError& failure,
+                                        const std::string& reference_id, const std::string& next);
+
 // The 422 VALIDATION_ERROR problem, one entry per invalid field.
 [[noreturn]] void throw_field_errors(const std::vector<FieldError>& errors);
 
