@@ -117,13 +117,14 @@ boost::asio::awaitable<boost::json::object> OtpService::issue(const std::string&
       co_await deliver(env, phone, purpose, params);
       metrics_.count("leadgate_consent_requested_total", {{"environment", environment}});
     }
+    const std::string purpose = "otp";
+    const std::vector<std::string> params{code};
+    co_await deliver(env, phone, purpose, params);
+    // Stored only once delivered: a failed send must not replace the customer's working code.
     const OtpCode otp{
         environment, bidx,    code_hash(environment, phone, code), now, now + policy.ttl_ms,
         0,           "active"};
     co_await pool_.run([&] { store_.put_otp(otp); });
-    const std::string purpose = "otp";
-    const std::vector<std::string> params{code};
-    co_await deliver(env, phone, purpose, params);
   } catch (const PartnerError& e) {
     failure = e;
   }
@@ -131,7 +132,7 @@ boost::asio::awaitable<boost::json::object> OtpService::issue(const std::string&
     // A send that never reached the customer does not count against their limits.
     for (const auto id : reserved) co_await pool_.run([&] { store_.release_rate_event(id); });
     metrics_.count("leadgate_otp_failed_total",
-                   {{"environment", environment}, {"reason", "whatsapp_unavailable"}});
+                   {{"environment", environment}, {"reason", "WHATSAPP_UNAVAILABLE"}});
     throw ApiError(503, "WHATSAPP_UNAVAILABLE",
                    "WhatsApp delivery is unavailable right now; no OTP was sent. Retry shortly.",
                    {}, 5);
