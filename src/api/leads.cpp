@@ -54,6 +54,7 @@ Handler create_lead_handler(LeadIntake& intake, const PincodeDirectory& pincodes
       throw_field_errors(*errors);
     }
     const auto& lead = std::get<LeadInput>(parsed);
+    ctx.require_environment(lead.environment);  // the parsed (trimmed) value is what is used
     auto result = co_await intake.submit(lead, ctx, std::string(req[http::field::user_agent]));
     co_return json_response(req, http::status::ok, result);
   };

@@ -195,9 +195,11 @@ int run_server(const Config& config) {
   const auto pincodes = PincodeDirectory::load(data_dir + "/pincodes.csv");
   const auto professions = ProfessionCatalogue::load(data_dir + "/professions.csv");
 
-  asio::io_context ioc(config.threads);
   Metrics metrics;
+  // Declared before the io_context: coroutines suspended in pool.run are destroyed with the
+  // io_context and still touch the pool then.
   BlockingPool pool(config.db_threads, 512);
+  asio::io_context ioc(config.threads);
   HttpClient http_client(config.ca_file);
   auto los = make_basic_app_client(
       {config.basic_app_url, config.basic_app_timeout, config.basic_app_attempts,

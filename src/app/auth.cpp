@@ -9,6 +9,14 @@ std::string hash_api_key(std::string_view key) {
   return hex_encode(sha256(key));
 }
 
+bool well_formed_api_key(std::string_view key) {
+  if (key.size() != 46 || key.substr(0, 3) != "lg_") return false;
+  for (char c : key.substr(3)) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
 NewApiKey make_api_key(const std::string& name, const std::vector<std::string>& envs) {
   if (name.empty() || name.size() > 100)
     throw std::invalid_argument("--name must be 1-100 characters");
@@ -58,7 +66,8 @@ Middleware ApiKeyAuth::middleware() {
       throw ApiError(401, "UNAUTHENTICATED",
                      "An API key is required: Authorization: Bearer <key> or X-API-Key");
     }
-    if (key.size() > 200) throw ApiError(401, "UNAUTHENTICATED", "Unknown API key");
+    // Only well-formed keys reach the store: random tokens cannot load the database.
+    if (!well_formed_api_key(key)) throw ApiError(401, "UNAUTHENTICATED", "Unknown API key");
     ctx.caller = co_await lookup(std::move(key));
     if (!ctx.caller) throw ApiError(401, "UNAUTHENTICATED", "Unknown API key");
     co_return co_await next(req, ctx);

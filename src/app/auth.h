@@ -21,6 +21,7 @@ struct NewApiKey {
 // Makes a key and its row (not yet stored). Throws std::invalid_argument on bad scopes.
 NewApiKey make_api_key(const std::string& name, const std::vector<std::string>& environments);
 std::string hash_api_key(std::string_view key);
+bool well_formed_api_key(std::string_view key);  // "lg_" + 43 alphanumerics
 
 class ApiKeyAuth {
  public:

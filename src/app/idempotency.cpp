@@ -1,5 +1,6 @@
 #include "app/idempotency.h"
 
+#include "app/log.h"
 #include "crypto/crypto.h"
 
 namespace leadgate {
@@ -50,9 +51,17 @@ Middleware Idempotency::middleware() {
       co_return res;
     }
     const std::string content_type(res[http::field::content_type]);
-    co_await pool_.run([&] {
-      store_.complete_idempotent(scope, key, res.result_int(), res.body(), content_type, now_ms());
-    });
+    bool recorded = true;
+    try {
+      co_await pool_.run([&] {
+        store_.complete_idempotent(scope, key, res.result_int(), res.body(), content_type,
+                                   now_ms());
+      });
+    } catch (const std::exception& e) {
+      recorded = false;  // the work is done: report it; a retry finds the key stale later
+      log_warn("idempotency_record_failed", {{"request_id", ctx.request_id}, {"error", e.what()}});
+    }
+    if (!recorded) res.set("Idempotency-Recorded", "false");
     co_return res;
   };
 }

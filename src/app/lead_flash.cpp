@@ -172,6 +172,7 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
   // Claim the application for this request and keep what was typed, whatever the LOS says.
   LeadWrite claim;
   claim.expected_status = row.status;
+  claim.expected_request_id = row.request_id;
   auto audit = diff_audit(&before, merged, "updated");
   for (auto& a : diff_details(old_details, details, environment)) audit.push_back(std::move(a));
   audit.push_back(status_audit(environment, row.status, "flash_pending"));
@@ -214,6 +215,7 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
 
   LeadWrite finish;
   finish.expected_status = "flash_pending";
+  finish.expected_request_id = ctx.request_id;
   row.updated_at = now_ms();
   if (failure) {
     row.status = "flash_failed";

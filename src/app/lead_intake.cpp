@@ -72,6 +72,7 @@ boost::asio::awaitable<boost::json::object> LeadIntake::submit(const LeadInput& 
     const LeadInput before = open_lead(row, cipher_);
     LeadWrite w;
     w.expected_status = row.status;
+    w.expected_request_id = row.request_id;
     w.audit = stamp_audit(diff_audit(&before, in, "updated"), ctx, row.reference_id);
     seal_lead_fields(in, cipher_, row);
     row.updated_at = now;
@@ -106,6 +107,7 @@ boost::asio::awaitable<boost::json::object> LeadIntake::call_los(LeadRow row, co
   }
   LeadWrite w;
   w.expected_status = "pending_los";
+  w.expected_request_id = ctx.request_id;  // still ours: nobody took the lead over meanwhile
   row.updated_at = now_ms();
   if (failure) {
     row.status = "los_failed";

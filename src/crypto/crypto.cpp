@@ -472,4 +472,64 @@ std::string mask_generic(std::string_view value) {
   return mask_keep(value, 1, 1);
 }
 
+namespace {
+bool is_word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
+         c == '+' || c == '@';
+}
+bool pan_shaped(std::string_view t) {
+  if (t.size() != 10) return false;
+  for (std::size_t i = 0; i < 10; ++i) {
+    const bool digit = std::isdigit(static_cast<unsigned char>(t[i])) != 0;
+    const bool alpha = std::isalpha(static_cast<unsigned char>(t[i])) != 0;
+    if ((i >= 5 && i <= 8) ? !digit : !alpha) return false;
+  }
+  return true;
+}
+std::string mask_digit_runs(std::string_view t) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < t.size()) {
+    if (!std::isdigit(static_cast<unsigned char>(t[i]))) {
+      out.push_back(t[i++]);
+      continue;
+    }
+    std::size_t j = i;
+    while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) ++j;
+    const std::string_view run = t.substr(i, j - i);
+    if (run.size() >= 6) {
+      out += std::string(run.substr(0, 2)) + std::string(run.size() - 4, 'X') +
+             std::string(run.substr(run.size() - 2));
+    } else {
+      out += run;
+    }
+    i = j;
+  }
+  return out;
+}
+}  // namespace
+
+std::string scrub_pii(std::string_view text) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (!is_word_char(text[i])) {
+      out.push_back(text[i++]);
+      continue;
+    }
+    std::size_t j = i;
+    while (j < text.size() && is_word_char(text[j])) ++j;
+    const std::string_view token = text.substr(i, j - i);
+    if (token.find('@') != std::string_view::npos) {
+      out += mask_email(token);
+    } else if (pan_shaped(token)) {
+      out += mask_pan(token);
+    } else {
+      out += mask_digit_runs(token);
+    }
+    i = j;
+  }
+  return out;
+}
+
 }  // namespace leadgate

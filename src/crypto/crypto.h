@@ -89,5 +89,9 @@ std::string mask_pan(std::string_view pan);
 std::string mask_email(std::string_view email);
 // First and last character visible, X in between; 2 characters or fewer: all X.
 std::string mask_generic(std::string_view value);
+// Masks what looks like PII inside free text from partners before it is logged or stored: runs of
+// 6 or more digits (mobiles, account numbers; first 2 and last 2 kept), PAN-shaped tokens and
+// e-mail addresses.
+std::string scrub_pii(std::string_view text);
 
 }  // namespace leadgate

@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -59,7 +60,12 @@ asio::awaitable<void> HttpServer::accept_loop() {
         asio::make_strand(ioc_), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted) break;
+      // E.g. out of file descriptors: the connection stays in the backlog, so retrying at once
+      // would spin. Wait a little instead.
       log_warn("accept_failed", {{"error", ec.message()}});
+      asio::steady_timer pause(acceptor_.get_executor());
+      pause.expires_after(std::chrono::milliseconds(100));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     auto executor = socket.get_executor();

@@ -131,6 +131,7 @@ boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
     attempt.outcome = "failed";
     attempt.http_status = e.http_status;
     attempt.error = e.what();
+    retryable = e.retryable;  // e.g. Gupshup refusing the number: retrying cannot help
   } catch (const std::exception& e) {
     // An unreadable payload or unknown environment will not get better by retrying.
     attempt.outcome = "failed";

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "crypto/crypto.h"
 #include "http/client.h"
 #include "http/metrics.h"
 
@@ -13,11 +14,13 @@ namespace leadgate {
 struct PartnerError : std::runtime_error {
   PartnerError(std::string message, std::string outcome_kind, bool may_retry, int status = 0,
                std::string partners_message = {})
-      : std::runtime_error(std::move(message)),
+      // Partners echo what they were sent ("PAN ABCDE1234F exists"): masked before it can reach a
+      // log line, a stored error or a response.
+      : std::runtime_error(scrub_pii(message)),
         outcome(std::move(outcome_kind)),
         retryable(may_retry),
         http_status(status),
-        partner_message(std::move(partners_message)) {}
+        partner_message(scrub_pii(partners_message)) {}
   std::string outcome;  // timeout | transport | http_5xx | http_4xx | invalid_response | rejected
   bool retryable;
   int http_status;

@@ -105,6 +105,9 @@ struct OutboxAttempt {
 struct LeadWrite {
   LeadRow lead;
   std::optional<std::string> expected_status;  // update only if the stored status still is this
+  // ... and only if the row is still owned by this request (stored request_id): two requests
+  // taking over the same abandoned lead cannot both proceed.
+  std::optional<std::string> expected_request_id;
   std::vector<AuditEntry> audit;
   std::vector<OutboxMessage> outbox;
 };

@@ -365,3 +365,15 @@ TEST(Masks, Utf8CharactersAreNotSplit) {
 
 }  // namespace
 }  // namespace leadgate
+
+namespace leadgate {
+namespace {
+TEST(ScrubPii, MasksMobilesPansAndEmailsInFreeText) {
+  EXPECT_EQ(scrub_pii("PAN ABCDE1234F already exists"), "PAN ABXXXXXX4F already exists");
+  EXPECT_EQ(scrub_pii("invalid destination 919876543210"), "invalid destination 91XXXXXXXX10");
+  EXPECT_EQ(scrub_pii("mail john.doe@example.com bounced"), "mail jXXXXXXe@example.com bounced");
+  EXPECT_EQ(scrub_pii("HTTP 503 after 2 attempts on 127.0.0.1:8080"),
+            "HTTP 503 after 2 attempts on 127.0.0.1:8080");
+}
+}  // namespace
+}  // namespace leadgate

@@ -657,9 +657,14 @@ bool PostgresStore::update_lead(const LeadWrite& w) {
   Params p;
   add_lead(p, w.lead);
   p.add(w.lead.id);
+  int next = 38;
   if (w.expected_status) {
-    sql += " AND status = $38";
+    sql += " AND status = $" + std::to_string(next++);
     p.add(*w.expected_status);
+  }
+  if (w.expected_request_id) {
+    sql += " AND request_id = $" + std::to_string(next++);
+    p.add(*w.expected_request_id);
   }
   if (exec(c, sql, p).affected() != 1) return false;  // rolled back: no audit, no outbox
   write_children(c, w);

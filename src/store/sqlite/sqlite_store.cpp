@@ -428,10 +428,12 @@ bool SqliteStore::update_lead(const LeadWrite& w) {
       "flash_details_enc = ?, completion_reference = ?, flashed_at = ?, warnings_json = ? "
       "WHERE id = ?";
   if (w.expected_status) sql += " AND status = ?";
+  if (w.expected_request_id) sql += " AND request_id = ?";
   Stmt s(db_, sql.c_str());
   bind_lead(s, w.lead);
   s.bind(w.lead.id);
   if (w.expected_status) s.bind(*w.expected_status);
+  if (w.expected_request_id) s.bind(*w.expected_request_id);
   s.run();
   if (sqlite3_changes(db_) != 1) return false;
   write_children(w);
