@@ -229,6 +229,14 @@ class AuthTest(LeadgateTestCase):
                                          homfinity_key)
         self.assertEqual(status, 200, body)
 
+    def test_padded_environment_cannot_cross_brands(self):
+        # The value is trimmed by validation: the scope check must see the same value.
+        homfinity_key = self.lg.create_api_key("homfinity-only", ("homfinity",))
+        for padded in (" orbit", "orbit ", "\torbit"):
+            lead = valid_lead(environment=padded)
+            self.assertProblem(self.post_lead(self.lg, lead, homfinity_key), 403)
+            self.assertEqual(los_calls_for(self.fake, lead["mobile"]), [])
+
 
 class RequestIdTest(LeadgateTestCase):
 
