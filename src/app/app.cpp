@@ -228,10 +228,7 @@ int run_server(const Config& config) {
       make_whatsapp_sender(config.gupshup_url, config.otp_send_timeout, http_client, metrics);
   OtpService otp(*store, pool, *otp_sender, cipher, config, metrics);
   ApiKeyAuth auth(*store, pool, std::chrono::seconds(30));
-  // A request holding an Idempotency-Key is presumed dead only after the slowest partner exchange
-  // either endpoint can make.
-  Idempotency idempotency(*store, pool,
-                          std::max(config.max_los_exchange(), config.max_flash_exchange()));
+  Idempotency idempotency(*store, pool);
 
   // The middleware order is fixed here and documented in http/middleware.h.
   Router router;
@@ -255,7 +252,12 @@ int run_server(const Config& config) {
   auto build = [&](const Route& r) {
     std::vector<Middleware> chain = outer;
     if (r.requires_api_key) chain.push_back(auth.middleware());
-    if (r.idempotent) chain.push_back(idempotency.middleware());
+    if (r.idempotent) {
+      // A key's first request is presumed dead after the route's slowest partner exchange.
+      const bool is_flash = r.pattern == "/api_v1/lead_flash";
+      chain.push_back(idempotency.middleware(is_flash ? config.max_flash_exchange()
+                                                      : config.max_los_exchange()));
+    }
     return compose(chain, r.handler);
   };
   for (const auto& route : router.routes()) chains[&route] = build(route);

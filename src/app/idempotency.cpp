@@ -5,9 +5,9 @@
 
 namespace leadgate {
 
-Middleware Idempotency::middleware() {
-  return [this](const Request& req, RequestContext& ctx,
-                const Handler& next) -> boost::asio::awaitable<Response> {
+Middleware Idempotency::middleware(std::chrono::milliseconds stale_after) {
+  return [this, stale_after](const Request& req, RequestContext& ctx,
+                             const Handler& next) -> boost::asio::awaitable<Response> {
     const std::string key(req["Idempotency-Key"]);
     if (key.empty()) co_return co_await next(req, ctx);
     if (key.size() > 255) {
@@ -17,7 +17,7 @@ Middleware Idempotency::middleware() {
     const std::string scope = (ctx.caller ? ctx.caller->key_id : std::string()) + " " + ctx.route;
     const std::string fingerprint = hex_encode(sha256(req.body()));
     const auto now = now_ms();
-    const auto stale_before = now - stale_after_.count();
+    const auto stale_before = now - stale_after.count();
     auto rec = co_await pool_.run(
         [&] { return store_.begin_idempotent(scope, key, fingerprint, now, stale_before); });
     switch (rec.state) {

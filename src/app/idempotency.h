@@ -15,15 +15,14 @@ inline constexpr std::chrono::hours kIdempotencyRetention{24};
 
 class Idempotency {
  public:
-  // A first request older than `stale_after` is taken to have died with its instance.
-  Idempotency(Store& store, BlockingPool& pool, std::chrono::milliseconds stale_after)
-      : store_(store), pool_(pool), stale_after_(stale_after) {}
-  Middleware middleware();
+  Idempotency(Store& store, BlockingPool& pool) : store_(store), pool_(pool) {}
+  // For one route: a first request older than `stale_after` (the route's slowest possible
+  // partner exchange) is taken to have died with its instance.
+  Middleware middleware(std::chrono::milliseconds stale_after);
 
  private:
   Store& store_;
   BlockingPool& pool_;
-  std::chrono::milliseconds stale_after_;
 };
 
 }  // namespace leadgate
