@@ -108,27 +108,27 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     }
     if (!read_ok) {
       // Answered here, outside the middleware chain: the request never became complete.
-      Request stub;
-      stub.version(11);
-      if (parser.is_header_done()) stub.base() = parser.get().base();
-      const std::string request_id = request_id_for(stub);
+      Request partial;
+      partial.version(11);
+      if (parser.is_header_done()) partial.base() = parser.get().base();
+      const std::string request_id = request_id_for(partial);
       if (ec == http::error::body_limit) {
         res = problem_response(
-            stub, 413, "PAYLOAD_TOO_LARGE",
+            partial, 413, "PAYLOAD_TOO_LARGE",
             "Request body exceeds " + std::to_string(options_.body_limit) + " bytes", request_id);
       } else if (ec == http::error::header_limit || ec == http::error::bad_target ||
                  ec == http::error::bad_method || ec == http::error::bad_version ||
                  ec == http::error::bad_field || ec == http::error::bad_value ||
                  ec == http::error::bad_line_ending || ec == http::error::bad_content_length ||
                  ec == http::error::bad_chunk) {
-        res = problem_response(stub, 400, "BAD_REQUEST", "Malformed HTTP request", request_id);
+        res = problem_response(partial, 400, "BAD_REQUEST", "Malformed HTTP request", request_id);
       } else {
         break;  // EOF, timeout, reset, cancelled by shutdown: nothing to answer
       }
       res.set("X-Request-ID", request_id);
       res.keep_alive(false);
       log_info("http_request", {{"request_id", request_id},
-                                {"method", std::string(stub.method_string())},
+                                {"method", std::string(partial.method_string())},
                                 {"route", "rejected"},
                                 {"status", res.result_int()},
                                 {"duration_ms", 0},
