@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages leadgate needs to build, run and test. Idempotent; needs root.
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build pkg-config git curl ca-certificates python3
+  build-essential cmake ninja-build pkg-config git curl ca-certificates python3 clang-format
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libpq-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   postgresql nginx wrk

@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# Formatting is part of the build's health: unformatted C++ fails the run.
+git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run -Werror
 cmake --preset asan >/dev/null
 cmake --build build/asan
 
