@@ -61,6 +61,13 @@ struct LeadRow {
   std::string completion_reference;
   std::int64_t flashed_at = 0;
   std::string warnings_json = "[]";
+  // The Basic Application API's view (schema 4), written only by record_partner_status (insert
+  // stores them as given; update_lead leaves them alone, so a concurrent status refresh is never
+  // overwritten by an older copy of the row).
+  std::string partner_status;            // e.g. "Under Review"; empty: never reported
+  std::string partner_stage;             // the LOS's stage text
+  std::int64_t partner_updated_at = 0;   // the LOS's updated_at (unix ms); 0: unknown
+  std::int64_t status_refreshed_at = 0;  // when the LOS last answered about this lead
 };
 
 struct AuditEntry {
@@ -110,6 +117,57 @@ struct LeadWrite {
   std::optional<std::string> expected_request_id;
   std::vector<AuditEntry> audit;
   std::vector<OutboxMessage> outbox;
+};
+
+// What the LOS reported about one lead (lead_status / the WhatsApp assistant).
+struct PartnerStatusWrite {
+  std::int64_t lead_id = 0;
+  std::string expected_status;  // the partner_status the caller read (compare-and-set)
+  std::string status;
+  std::string stage;
+  std::int64_t partner_updated_at = 0;
+  std::int64_t refreshed_at = 0;
+  // Written in the same transaction, only when the status/stage change is applied.
+  std::vector<AuditEntry> audit;
+  std::vector<OutboxMessage> outbox;
+};
+
+// A relationship manager on an environment's roster (appointments).
+struct RmRow {
+  std::int64_t id = 0;
+  std::string environment;
+  std::string name;       // as entered, e.g. "John Smith"
+  std::string name_key;   // lower-cased, single-spaced: unique per environment, used for lookups
+  std::string phone_enc;  // sealed mobile (10 digits)
+  std::string location;   // branch address
+  bool active = true;
+  std::int64_t created_at = 0;
+};
+
+struct AppointmentRow {
+  std::string id;  // UUID v4, public
+  std::string environment;
+  std::string lead_ref;  // reference_id of the lead
+  std::int64_t rm_id = 0;
+  std::int64_t slot_start = 0;  // UTC unix ms
+  int slot_minutes = 30;
+  std::string status = "booked";  // booked | cancelled
+  std::string request_id;
+  std::int64_t created_at = 0;
+  std::int64_t cancelled_at = 0;  // 0 while booked
+  std::string cancel_reason;
+};
+
+struct AppointmentWrite {
+  AppointmentRow appointment;
+  std::vector<AuditEntry> audit;
+  std::vector<OutboxMessage> outbox;
+};
+
+enum class BookOutcome {
+  booked,
+  slot_taken,           // the RM already has a booked appointment starting at that slot
+  lead_has_appointment  // the lead already has a booked appointment
 };
 
 // The current OTP of one phone in one environment (a new send replaces it).
@@ -180,6 +238,46 @@ class Store {
   virtual std::vector<AuditEntry> audit_for(const std::string& environment,
                                             const std::string& entity_ref) = 0;
   virtual std::int64_t count_leads(const std::string& environment) = 0;
+  // Every lead of one customer (mobile blind index) in one environment, newest first
+  // (created_at, then id, descending).
+  virtual std::vector<LeadRow> find_leads_by_mobile(const std::string& environment,
+                                                    const std::string& mobile_bidx) = 0;
+  virtual std::optional<LeadRow> find_lead_by_basic_id(const std::string& environment,
+                                                       const std::string& basic_application_id) = 0;
+  // One transaction. When (status, stage) differ from the stored (partner_status, partner_stage),
+  // the stored partner_status still equals w.expected_status and w.partner_updated_at >= the
+  // stored partner_updated_at: sets partner_status, partner_stage, partner_updated_at, inserts
+  // w.audit and w.outbox, and returns true. In every case status_refreshed_at becomes
+  // max(stored, w.refreshed_at). Returns false when nothing but the refresh time was written.
+  virtual bool record_partner_status(const PartnerStatusWrite& w) = 0;
+  // Appends audit entries and outbox messages in one transaction (events not tied to a row
+  // change, e.g. a status notification the customer asked for).
+  virtual void append_events(const std::vector<AuditEntry>& audit,
+                             const std::vector<OutboxMessage>& outbox) = 0;
+
+  // Relationship managers. insert_rm returns the id; StoreConflict when the environment already
+  // has an RM with that name_key. list_rms: the environment's active RMs by name_key.
+  virtual std::int64_t insert_rm(const RmRow& rm) = 0;
+  virtual std::vector<RmRow> list_rms(const std::string& environment) = 0;
+  virtual std::optional<RmRow> find_rm(std::int64_t id) = 0;
+
+  // Appointments. book_appointment inserts w.appointment with w.audit and w.outbox in one
+  // transaction, or nothing when the database's unique rules refuse it: one RM is never booked
+  // twice for one slot start (unique over booked rows), one lead has at most one booked
+  // appointment. Concurrent bookings of one slot: exactly one gets `booked`.
+  virtual BookOutcome book_appointment(const AppointmentWrite& w) = 0;
+  virtual std::optional<AppointmentRow> find_appointment(const std::string& id) = 0;
+  // Booked appointments of an environment with from <= slot_start < to, by slot_start, then rm_id.
+  virtual std::vector<AppointmentRow> booked_appointments(const std::string& environment,
+                                                          std::int64_t from, std::int64_t to) = 0;
+  // Every appointment of one lead (booked and cancelled), by created_at.
+  virtual std::vector<AppointmentRow> appointments_for_lead(const std::string& environment,
+                                                            const std::string& lead_ref) = 0;
+  // One transaction: status booked -> cancelled (cancelled_at = now, cancel_reason) with the
+  // audit entries and outbox messages; false (nothing written) when it is not booked.
+  virtual bool cancel_appointment(const std::string& id, std::int64_t now,
+                                  const std::string& reason, const std::vector<AuditEntry>& audit,
+                                  const std::vector<OutboxMessage>& outbox) = 0;
 
   // Outbox: claim due rows under a lease; a crashed holder's lease expires.
   virtual std::vector<OutboxMessage> claim_outbox(std::int64_t now, int limit,
@@ -191,6 +289,9 @@ class Store {
   virtual void release_outbox_leases(const std::string& owner) = 0;
   virtual std::vector<OutboxMessage> outbox_for(const std::string& environment,
                                                 const std::string& lead_ref) = 0;
+  // The delivery attempts of the lead's outbox messages, by started_at then attempt.
+  virtual std::vector<OutboxAttempt> outbox_attempts_for(const std::string& environment,
+                                                         const std::string& lead_ref) = 0;
   // Operators: rows in a status (e.g. dead), oldest first; requeue a dead row (id) or all dead
   // rows (id 0) for immediate delivery with a fresh attempt budget. Returns rows requeued.
   virtual std::vector<OutboxMessage> list_outbox(const std::string& status, int limit) = 0;
