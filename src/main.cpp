@@ -18,6 +18,9 @@ constexpr const char* kUsage = R"(usage:
                                                      list outbox messages (default: dead)
   leadgate outbox requeue --id N | --all-dead        retry dead messages now
   leadgate consent list --env ENV --phone MOBILE     a customer's consent requests and grants
+  leadgate rm add --env ENV --name NAME --phone MOBILE --location TEXT
+                                                     add a relationship manager to the roster
+  leadgate rm list --env ENV                         the environment's relationship managers
   leadgate version
 Configuration: LEADGATE_* environment variables (see README.md), LEADGATE_CONFIG file.
 )";
@@ -64,6 +67,14 @@ int main(int argc, char** argv) {
     if (command == "consent" && args.size() >= 2 && args[1] == "list") {
       auto f = flags(args, 2);
       return leadgate::run_consent_list(config, f["env"], f["phone"]);
+    }
+    if (command == "rm" && args.size() >= 2 && args[1] == "add") {
+      auto f = flags(args, 2);
+      return leadgate::run_rm_add(config, f["env"], f["name"], f["phone"], f["location"]);
+    }
+    if (command == "rm" && args.size() >= 2 && args[1] == "list") {
+      auto f = flags(args, 2);
+      return leadgate::run_rm_list(config, f["env"]);
     }
     if (command == "outbox" && args.size() >= 2 && args[1] == "list") {
       auto f = flags(args, 2);

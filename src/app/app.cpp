@@ -20,6 +20,7 @@
 #include "api/leads.h"
 #include "api/ops.h"
 #include "api/otp.h"
+#include "api/tracking.h"
 #include "app/auth.h"
 #include "app/idempotency.h"
 #include "app/lead_flash.h"
@@ -29,6 +30,7 @@
 #include "crypto/crypto.h"
 #include "domain/mobile.h"
 #include "domain/pincode_directory.h"
+#include "domain/tracking_requests.h"
 #include "http/middleware.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -180,6 +182,62 @@ int run_consent_list(const Config& config, const std::string& environment,
   return 0;
 }
 
+int run_rm_add(const Config& config, const std::string& environment, const std::string& name,
+               const std::string& phone, const std::string& location) {
+  const auto mobile = normalize_mobile(phone);
+  const auto rm_name = normalize_rm_name(name);
+  const auto place = normalize_rm_name(location);  // the same whitespace/control rules
+  std::vector<std::string> problems;
+  if (!is_environment(environment)) problems.push_back("--env must be orbit or homfinity");
+  if (!rm_name) problems.push_back("--name must be 1-100 characters of text");
+  if (!mobile) problems.push_back("--phone must be a valid Indian mobile number");
+  if (!place || place->display.size() > 200) {
+    problems.push_back("--location must be 1-200 characters of text");
+  }
+  if (!problems.empty()) {
+    for (const auto& p : problems) std::cerr << "leadgate rm add: " << p << "\n";
+    return 2;
+  }
+  const PiiCipher cipher(load_pii_key(config));
+  auto store = open_and_migrate(config);
+  RmRow rm;
+  rm.environment = environment;
+  rm.name = rm_name->display;
+  rm.name_key = rm_name->key;
+  rm.phone_enc = cipher.seal("rm_phone", *mobile);
+  rm.location = place->display;
+  rm.created_at = now_ms();
+  try {
+    rm.id = store->insert_rm(rm);
+  } catch (const StoreConflict&) {
+    std::cerr << "leadgate rm add: " << environment << " already has an RM named '" << rm.name
+              << "'\n";
+    return 1;
+  }
+  log_info("rm_added", {{"environment", environment}, {"rm_id", rm.id}});
+  std::cout << "Added RM " << rm.id << " to " << environment << ": " << rm.name << ", "
+            << mask_mobile(*mobile) << ", " << rm.location << "\n"
+            << rm.id << std::endl;
+  return 0;
+}
+
+int run_rm_list(const Config& config, const std::string& environment) {
+  if (!is_environment(environment)) {
+    std::cerr << "leadgate rm list: --env orbit|homfinity is required\n";
+    return 2;
+  }
+  const PiiCipher cipher(load_pii_key(config));
+  auto store = open_and_migrate(config);
+  const auto rows = store->list_rms(environment);
+  std::cout << "id\tname\tphone\tlocation\n";
+  for (const auto& rm : rows) {
+    std::cout << rm.id << '\t' << rm.name << '\t'
+              << mask_mobile(cipher.open("rm_phone", rm.phone_enc)) << '\t' << rm.location << '\n';
+  }
+  std::cout << rows.size() << " relationship manager(s)" << std::endl;
+  return 0;
+}
+
 int run_server(const Config& config) {
   const auto boot = std::chrono::steady_clock::now();
   const PiiCipher cipher(load_pii_key(config));
@@ -204,7 +262,8 @@ int run_server(const Config& config) {
   auto los = make_basic_app_client(
       {config.basic_app_url, config.basic_app_timeout, config.basic_app_attempts,
        config.basic_app_backoff, config.self_fulfilment_timeout, config.self_fulfilment_attempts,
-       config.self_fulfilment_delay},
+       config.self_fulfilment_delay, config.status_timeout, config.status_attempts,
+       config.status_retry_delay},
       http_client, metrics);
   auto whatsapp =
       make_whatsapp_sender(config.gupshup_url, config.gupshup_timeout, http_client, metrics);
@@ -223,6 +282,8 @@ int run_server(const Config& config) {
   OutboxDispatcher outbox(ioc.get_executor(), *store, pool, *whatsapp, cipher, config, metrics);
   LeadIntake intake(*store, pool, *los, cipher, config, outbox);
   LeadFlash flash(*store, pool, *los, cipher, config, outbox, pincodes, professions);
+  ApplicationTracker tracker(*store, pool, *los, cipher, config, outbox);
+  AppointmentBook appointments(*store, pool, cipher, config, outbox);
   // OTPs are sent synchronously, so their sender has its own short timeout.
   auto otp_sender =
       make_whatsapp_sender(config.gupshup_url, config.otp_send_timeout, http_client, metrics);
@@ -244,6 +305,17 @@ int run_server(const Config& config) {
   router.add({http::verb::get, "/api_v1/consent/{token}", consent_page_handler(otp), false});
   router.add({http::verb::post, "/api_v1/lead_flash",
               lead_flash_handler(flash, pincodes, professions), true, true});
+  router.add({http::verb::post, "/api_v1/lead_status", lead_status_handler(tracker), true, true});
+  router.add(
+      {http::verb::post, "/api_v1/track_application", track_application_handler(tracker), true});
+  router.add({http::verb::post, "/api_v1/book_appointment",
+              book_appointment_handler(appointments, config), true, true});
+  router.add({http::verb::post, "/api_v1/cancel_appointment",
+              cancel_appointment_handler(appointments), true, true});
+  router.add({http::verb::get, "/api_v1/appointment_slots", appointment_slots_handler(appointments),
+              true});
+  router.add({http::verb::get, "/api_v1/appointments/{file}", appointment_ics_handler(appointments),
+              true});
 
   const std::vector<Middleware> outer{metrics_middleware(metrics), request_id_middleware(),
                                       error_mapping_middleware()};
@@ -254,9 +326,10 @@ int run_server(const Config& config) {
     if (r.requires_api_key) chain.push_back(auth.middleware());
     if (r.idempotent) {
       // A key's first request is presumed dead after the route's slowest partner exchange.
-      const bool is_flash = r.pattern == "/api_v1/lead_flash";
-      chain.push_back(idempotency.middleware(is_flash ? config.max_flash_exchange()
-                                                      : config.max_los_exchange()));
+      std::chrono::milliseconds horizon = config.max_status_exchange();
+      if (r.pattern == "/api_v1/lead_flash") horizon = config.max_flash_exchange();
+      if (r.pattern == "/api_v1/create_lead") horizon = config.max_los_exchange();
+      chain.push_back(idempotency.middleware(horizon));
     }
     return compose(chain, r.handler);
   };

@@ -20,6 +20,12 @@ int run_outbox_list(const Config& config, const std::string& status, int limit);
 int run_outbox_requeue(const Config& config, std::int64_t id);
 
 // `leadgate consent list --env ENV --phone MOBILE`: the consent trail of one customer.
+// `leadgate rm add`: validates (environment, name 1-100 characters, Indian mobile, location
+// 1-200 characters), stores the phone sealed; exit 0 and the RM's id, 1 when the name is taken,
+// 2 on bad arguments. `leadgate rm list`: id, name, masked phone, location.
+int run_rm_add(const Config& config, const std::string& environment, const std::string& name,
+               const std::string& phone, const std::string& location);
+int run_rm_list(const Config& config, const std::string& environment);
 int run_consent_list(const Config& config, const std::string& environment,
                      const std::string& phone);
 

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -51,7 +52,10 @@ const std::set<std::string>& global_keys() {
                                            "OTP_MAX_SENDS",
                                            "OTP_SEND_WINDOW_SECONDS",
                                            "OTP_KEY_SENDS_PER_MINUTE",
-                                           "CONSENT_TTL_SECONDS"};
+                                           "CONSENT_TTL_SECONDS",
+                                           "STATUS_TIMEOUT_MS",
+                                           "STATUS_ATTEMPTS",
+                                           "STATUS_RETRY_DELAY_MS"};
   return kKeys;
 }
 
@@ -62,7 +66,7 @@ const std::set<std::string>& env_keys() {
       "GUPSHUP_SOURCE",      "GUPSHUP_APP_NAME",  "OPT_OUT_TEXT",      "SUPPORT_PHONE",
       "SUPPORT_EMAIL",       "SUPPORT_HOURS",     "TEMPLATES",         "LAP_MAX_LTV",
       "MAX_AGE_AT_MATURITY", "FOIR_LIMIT",        "REFERENCE_RATES",   "COMFORT_CREDIT_SCORES",
-      "USUAL_MAX_TENURES"};
+      "BUSINESS_HOURS",      "HOLIDAYS",          "USUAL_MAX_TENURES"};
   return kKeys;
 }
 
@@ -128,9 +132,13 @@ void read_file(const std::string& path, std::map<std::string, std::string>& out)
           std::string var = std::string(kPrefix) + upper(env) + "_" + field;
           const bool map_field = field == "TEMPLATES" || field == "REFERENCE_RATES" ||
                                  field == "COMFORT_CREDIT_SCORES" || field == "USUAL_MAX_TENURES";
-          if (map_field && !fkv.value().is_object()) bad(full, "must be a JSON object");
-          if (fkv.value().is_object() || fkv.value().is_double()) {
-            // TEMPLATES and the per-loan-type maps are objects; ratios are numbers.
+          if ((map_field || field == "BUSINESS_HOURS") && !fkv.value().is_object()) {
+            bad(full, "must be a JSON object");
+          }
+          if (field == "HOLIDAYS" && !fkv.value().is_array()) bad(full, "must be a JSON array");
+          if (fkv.value().is_object() || fkv.value().is_array() || fkv.value().is_double()) {
+            // TEMPLATES, BUSINESS_HOURS and the per-loan-type maps are objects, HOLIDAYS an
+            // array; ratios are numbers.
             out.emplace(var, boost::json::serialize(fkv.value()));
           } else {
             out.emplace(var, scalar(full, fkv.value()));
@@ -189,6 +197,78 @@ void read_loan_policy(const std::string& env, const Get& eget, LoanPolicy& p) {
     read_loan_type_map(pre + "USUAL_MAX_TENURES", *v, p.usual_max_tenure_months);
   }
   for (const auto& problem : loan_policy_problems(p)) bad(pre + "loan policy", problem);
+}
+
+// BUSINESS_HOURS {"days": ["Mon", ...], "open": "10:00", "close": "19:00", "slot_minutes": 30,
+// "max_days_ahead": 30} (every member optional) and HOLIDAYS ["2026-12-25", ...].
+template <class Get>
+void read_business_hours(const std::string& env, const Get& eget, BusinessHours& h) {
+  const std::string pre = "LEADGATE_" + env + "_";
+  if (auto text = eget("BUSINESS_HOURS")) {
+    const std::string name = pre + "BUSINESS_HOURS";
+    boost::system::error_code ec;
+    auto v = boost::json::parse(*text, ec);
+    if (ec || !v.is_object()) bad(name, "must be a JSON object");
+    auto clock = [&](const char* key, int& out) {
+      const auto* c = v.as_object().if_contains(key);
+      if (!c) return;
+      const std::string t = c->is_string() ? std::string(c->get_string()) : "";
+      if (t.size() != 5 || t[2] != ':' || !std::isdigit(static_cast<unsigned char>(t[0])) ||
+          !std::isdigit(static_cast<unsigned char>(t[1])) ||
+          !std::isdigit(static_cast<unsigned char>(t[3])) ||
+          !std::isdigit(static_cast<unsigned char>(t[4]))) {
+        bad(name + "." + key, "must be a 24-hour time \"HH:MM\"");
+      }
+      const int hh = std::stoi(t.substr(0, 2));
+      const int mm = std::stoi(t.substr(3, 2));
+      if (hh > 24 || mm > 59 || (hh == 24 && mm != 0)) bad(name + "." + key, "is not a time");
+      out = hh * 60 + mm;
+    };
+    for (const auto& kv : v.as_object()) {
+      const std::string key(kv.key());
+      if (key == "days") {
+        static const char* kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+        if (!kv.value().is_array()) bad(name + ".days", "must be an array like [\"Mon\", ...]");
+        h.open_days.fill(false);
+        for (const auto& d : kv.value().as_array()) {
+          std::string day = d.is_string() ? upper(std::string(d.get_string())) : "";
+          bool found = false;
+          for (int i = 0; i < 7; ++i) {
+            if (!day.empty() && day == upper(kDays[i])) {
+              h.open_days[static_cast<std::size_t>(i)] = true;
+              found = true;
+            }
+          }
+          if (!found) bad(name + ".days", "has an entry that is not Mon, Tue, ... Sun");
+        }
+      } else if (key == "open") {
+        clock("open", h.open_minute);
+      } else if (key == "close") {
+        clock("close", h.close_minute);
+      } else if (key == "slot_minutes" || key == "max_days_ahead") {
+        if (!kv.value().is_int64()) bad(name + "." + key, "must be an integer");
+        const auto n = kv.value().get_int64();
+        if (n < 0 || n > 366) bad(name + "." + key, "is out of range");
+        (key == "slot_minutes" ? h.slot_minutes : h.max_days_ahead) = static_cast<int>(n);
+      } else {
+        bad(name + "." + key,
+            "is not a known member (days, open, close, slot_minutes, "
+            "max_days_ahead)");
+      }
+    }
+  }
+  if (auto text = eget("HOLIDAYS")) {
+    const std::string name = pre + "HOLIDAYS";
+    boost::system::error_code ec;
+    auto v = boost::json::parse(*text, ec);
+    if (ec || !v.is_array()) bad(name, "must be a JSON array of dates \"YYYY-MM-DD\"");
+    for (const auto& d : v.as_array()) {
+      const auto date = d.is_string() ? parse_iso_date(d.get_string()) : std::nullopt;
+      if (!date) bad(name, "has an entry that is not a date \"YYYY-MM-DD\"");
+      h.holidays.push_back(*date);
+    }
+  }
+  if (auto problem = validate_business_hours(h)) bad(pre + "BUSINESS_HOURS", *problem);
 }
 
 }  // namespace
@@ -310,6 +390,11 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
   }
   ms("SELF_FULFILMENT_DELAY_MS", c.self_fulfilment_delay, 0, 600000);
   ms("OTP_SEND_TIMEOUT_MS", c.otp_send_timeout, 10, 60000);
+  ms("STATUS_TIMEOUT_MS", c.status_timeout, 10, 60000);
+  if (auto v = get("STATUS_ATTEMPTS")) {
+    c.status_attempts = static_cast<int>(parse_int("LEADGATE_STATUS_ATTEMPTS", *v, 1, 5));
+  }
+  ms("STATUS_RETRY_DELAY_MS", c.status_retry_delay, 0, 10000);
   auto count = [&](const char* key, long long min, long long max, auto& out) {
     if (auto v = get(key)) {
       out = static_cast<std::remove_reference_t<decltype(out)>>(
@@ -349,6 +434,11 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
     e.templates["status_update"] = name + "_status_update";
     e.templates["otp"] = name + "_otp_authentication";
     e.templates["consent"] = name + "_consent_request";
+    for (const char* purpose : {"appointment_confirmation", "rm_appointment",
+                                "appointment_cancelled", "rm_appointment_cancelled"}) {
+      e.templates[purpose] = name + "_" + purpose;
+    }
+    read_business_hours(upper(name), eget, e.business_hours);
     read_loan_policy(upper(name), eget, e.loan_policy);
     if (auto t = eget("TEMPLATES")) {
       const std::string setting = "LEADGATE_" + upper(name) + "_TEMPLATES";

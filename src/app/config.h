@@ -13,6 +13,7 @@
 
 #include "domain/loan_rules.h"
 #include "domain/otp_policy.h"
+#include "domain/slot_calendar.h"
 
 namespace leadgate {
 
@@ -40,7 +41,8 @@ struct EnvironmentConfig {
   std::string support_phone;
   std::string support_email;
   std::string support_hours;
-  LoanPolicy loan_policy;  // lead_flash limits and rates (domain/loan_rules.h defaults)
+  LoanPolicy loan_policy;        // lead_flash limits and rates (domain/loan_rules.h defaults)
+  BusinessHours business_hours;  // appointments (domain/slot_calendar.h defaults)
 };
 
 struct Config {
@@ -71,6 +73,11 @@ struct Config {
   std::chrono::milliseconds self_fulfilment_delay{5000};
   OtpPolicy otp;  // ttl from LEADGATE_OTP_TTL_SECONDS; limits from LEADGATE_OTP_*
   std::chrono::milliseconds otp_send_timeout{1500};
+  // GetApplicationStatus (lead_status, track_application): short, the stored status is the
+  // fallback.
+  std::chrono::milliseconds status_timeout{3000};
+  int status_attempts = 2;
+  std::chrono::milliseconds status_retry_delay{250};
   int consent_ttl_seconds = 86400;
   std::string public_base_url;  // for links sent to customers; default http://LISTEN
   std::size_t body_limit = 64 * 1024;
@@ -90,6 +97,12 @@ struct Config {
   std::chrono::milliseconds max_flash_exchange() const {
     return self_fulfilment_timeout * self_fulfilment_attempts +
            self_fulfilment_delay * std::max(self_fulfilment_attempts - 1, 0) +
+           std::chrono::milliseconds(5000);
+  }
+  // The same for GetApplicationStatus (lead_status); also the horizon of the appointment routes,
+  // which call no partner.
+  std::chrono::milliseconds max_status_exchange() const {
+    return status_timeout * status_attempts + status_retry_delay * status_attempts +
            std::chrono::milliseconds(5000);
   }
   bool basic_app_sandboxed() const { return basic_app_url.empty(); }

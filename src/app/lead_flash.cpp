@@ -5,17 +5,12 @@
 #include "app/lead_intake.h"
 #include "app/lead_records.h"
 #include "app/log.h"
+#include "domain/application_progress.h"
 #include "http/problem.h"
 #include "http/types.h"
 
 namespace leadgate {
 namespace {
-
-const std::vector<std::string>& next_steps() {
-  static const std::vector<std::string> kSteps{"Document verification", "Property valuation",
-                                               "Final approval"};
-  return kSteps;
-}
 
 template <class T>
 void put(boost::json::object& o, const char* key, const std::optional<T>& v) {
@@ -251,7 +246,7 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
                                     {"basic_application_id", row.basic_application_id},
                                     {"warnings", warnings.size()}});
   boost::json::array steps;
-  for (const auto& s : next_steps()) steps.emplace_back(s);
+  for (const auto& s : next_steps(Stage::completed)) steps.emplace_back(s);
   boost::json::object body{{"success", true},
                            {"basic_application_id", row.basic_application_id},
                            {"reference_id", row.reference_id},

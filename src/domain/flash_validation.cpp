@@ -17,23 +17,8 @@ using detail::FieldReader;
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 char to_lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// 8-4-4-4-12 hex digits, lower-cased; nullopt otherwise.
-std::optional<std::string> normalize_uuid(std::string_view text) {
-  if (text.size() != 36) return std::nullopt;
-  std::string out(text);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? out[i] != '-' : !is_hex(out[i])) return std::nullopt;
-    out[i] = to_lower(out[i]);
-  }
-  return out;
 }
 
 // Comparison key for list values: lower-cased ASCII, runs of whitespace as one space (the input is

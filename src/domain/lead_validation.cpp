@@ -291,6 +291,19 @@ std::optional<std::string> normalize_email(std::string_view input) {
   return out;
 }
 
+std::optional<std::string> normalize_uuid(std::string_view text) {
+  if (text.size() != 36) return std::nullopt;
+  std::string out(text);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const char c = out[i];
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if (dash ? c != '-' : !hex) return std::nullopt;
+    if (c >= 'A' && c <= 'F') out[i] = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::optional<std::string> normalize_pan(std::string_view input) {
   std::string pan = upper(trim(input));
   if (pan.size() != 10) return std::nullopt;

@@ -100,6 +100,9 @@ std::optional<std::string> validate_name(std::string_view name, std::string_view
 // local part is case-sensitive in principle).
 std::optional<std::string> normalize_email(std::string_view input);
 
+// 8-4-4-4-12 hex digits (no trimming, no braces), lower-cased; nullopt otherwise.
+std::optional<std::string> normalize_uuid(std::string_view text);
+
 // Trims and upper-cases, then checks AAAAA9999A with the 4th letter a holder type (P person,
 // C company, H HUF, F firm, A AOP, T trust, B BOI, L local authority, J artificial juridical
 // person, G government). The 10th character is a check letter, but its algorithm is not public,

@@ -37,7 +37,7 @@ std::string problem_title(int status) {
 
 std::string problem_body(int status, const std::string& code, const std::string& detail,
                          const std::string& request_id, const std::vector<FieldProblem>& errors,
-                         const std::vector<std::pair<std::string, std::string>>& extra) {
+                         const boost::json::object& extra) {
   boost::json::object body;
   body["type"] = "about:blank";
   body["title"] = problem_title(status);
@@ -51,7 +51,7 @@ std::string problem_body(int status, const std::string& code, const std::string&
     for (const auto& e : errors) list.push_back({{"field", e.field}, {"message", e.message}});
     body["errors"] = std::move(list);
   }
-  for (const auto& [k, v] : extra) body[k] = v;
+  for (const auto& kv : extra) body[kv.key()] = kv.value();
   return boost::json::serialize(body);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // RFC 9457 problem details and the exception handlers throw to produce them.
+#include <boost/json/object.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,7 +28,7 @@ class ApiError : public std::runtime_error {
   const std::vector<FieldProblem>& errors() const { return errors_; }
   int retry_after_seconds() const { return retry_after_seconds_; }
   // Extra members merged into the problem body (e.g. basic_application_id on a 409).
-  std::vector<std::pair<std::string, std::string>> extra;
+  boost::json::object extra;
 
  private:
   int status_;
@@ -51,6 +52,6 @@ std::string problem_title(int status);
 // Serialises a problem+json body.
 std::string problem_body(int status, const std::string& code, const std::string& detail,
                          const std::string& request_id, const std::vector<FieldProblem>& errors,
-                         const std::vector<std::pair<std::string, std::string>>& extra = {});
+                         const boost::json::object& extra = {});
 
 }  // namespace leadgate

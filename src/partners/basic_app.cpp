@@ -52,6 +52,20 @@ class HttpBasicAppClient final : public BasicAppClient {
     co_return *done;
   }
 
+  boost::asio::awaitable<PartnerStatusReport> application_status(
+      const EnvironmentConfig& env, const std::string& basic_application_id,
+      const std::string& request_id) override {
+    const Policy policy{options_.status_timeout, options_.status_attempts,
+                        [this](int) { return options_.status_delay; }};
+    std::optional<PartnerStatusReport> report;
+    const Accept accept = [&](const std::string& body) {
+      report = parse_status_answer(body, basic_application_id);
+    };
+    const std::string query = "?basic_application_id=" + form_encode(basic_application_id);
+    co_await exchange(env, "GetApplicationStatus", std::nullopt, request_id, policy, accept, query);
+    co_return *report;
+  }
+
  private:
   using Accept = std::function<void(const std::string&)>;
   struct Policy {
@@ -60,20 +74,23 @@ class HttpBasicAppClient final : public BasicAppClient {
     std::function<std::chrono::milliseconds(int)> delay_after;  // attempt number -> wait
   };
 
-  // POSTs `payload` to {base}/{call} with the environment's credentials, retrying transport
-  // errors, timeouts, 5xx, 408 and 429; `accept` validates a 2xx body (throws PartnerError).
+  // POSTs `payload` (GETs {base}/{call}{query} without one) with the environment's
+  // credentials, retrying transport errors, timeouts, 5xx, 408 and 429; `accept` validates a 2xx
+  // body (throws PartnerError).
   boost::asio::awaitable<void> exchange(const EnvironmentConfig& env, const char* call,
-                                        const boost::json::object& payload,
+                                        const std::optional<boost::json::object>& payload,
                                         const std::string& request_id, const Policy& policy,
-                                        const Accept& accept) {
+                                        const Accept& accept, const std::string& query = {}) {
     ClientRequest req;
-    req.method = "POST";
-    req.url = options_.base_url + "/" + call;
+    req.method = payload ? "POST" : "GET";
+    req.url = options_.base_url + "/" + call + query;
     req.headers = {{"X-Api-Key", env.basic_app_api_key},
                    {"X-User-Id", env.basic_app_user_id},
                    {"X-Request-ID", request_id}};
-    req.content_type = "application/json";
-    req.body = boost::json::serialize(payload);
+    if (payload) {
+      req.content_type = "application/json";
+      req.body = boost::json::serialize(*payload);
+    }
     req.timeout = policy.timeout;
     std::optional<PartnerError> last;
     for (int attempt = 1; attempt <= policy.attempts; ++attempt) {
@@ -134,6 +151,20 @@ class SandboxBasicAppClient final : public BasicAppClient {
                               {"environment", env.name},
                               {"outcome", "ok"}});
     co_return SelfFulfilment{"completed", "SANDBOX-SF-" + random_token(8)};
+  }
+
+  // The simulated LOS reviews every application it has accepted.
+  boost::asio::awaitable<PartnerStatusReport> application_status(
+      const EnvironmentConfig& env, const std::string& /*basic_application_id*/,
+      const std::string& request_id) override {
+    record_partner_call(metrics_, kPartner, "GetApplicationStatus", "ok", 0);
+    log_info("partner_call", {{"partner", kPartner},
+                              {"call", "GetApplicationStatus"},
+                              {"sandbox", true},
+                              {"request_id", request_id},
+                              {"environment", env.name},
+                              {"outcome", "ok"}});
+    co_return PartnerStatusReport{"Under Review", "Credit assessment", 0};
   }
 
   boost::asio::awaitable<FbbCreated> create_fbb(const EnvironmentConfig& env,
@@ -223,6 +254,46 @@ SelfFulfilment parse_self_fulfilment_answer(const std::string& body) {
         "invalid_response", false);
   }
   return SelfFulfilment{"completed", std::string(reference->get_string())};
+}
+
+PartnerStatusReport parse_status_answer(const std::string& body,
+                                        const std::string& basic_application_id) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(body, ec);
+  if (ec || !value.is_object()) {
+    throw PartnerError("GetApplicationStatus answered with a body that is not JSON",
+                       "invalid_response", false);
+  }
+  const auto& obj = value.as_object();
+  const auto* success = obj.if_contains("success");
+  if (!success || !success->is_bool() || !success->get_bool()) {
+    std::string message;
+    if (auto* v = obj.if_contains("message"); v && v->is_string()) {
+      message = std::string(v->get_string()).substr(0, 300);
+    }
+    throw PartnerError(
+        "GetApplicationStatus refused" + (message.empty() ? std::string() : ": " + message),
+        "rejected", false, 200, message);
+  }
+  const auto* data = obj.if_contains("data");
+  auto text = [&](const char* key) -> std::optional<std::string> {
+    const auto* v = data && data->is_object() ? data->as_object().if_contains(key) : nullptr;
+    if (!v || !v->is_string()) return std::nullopt;
+    return std::string(v->get_string());
+  };
+  const auto id = text("basic_application_id");
+  const auto status = text("status");
+  const auto stage = text("stage");
+  const auto updated = text("updated_at");
+  const auto updated_ms = updated ? parse_iso_utc(*updated) : std::nullopt;
+  if (!id || *id != basic_application_id || !status || status->empty() || status->size() > 100 ||
+      !stage || stage->size() > 200 || !updated_ms) {
+    throw PartnerError(
+        "GetApplicationStatus answered without the application's id, status, stage and an ISO "
+        "8601 updated_at",
+        "invalid_response", false);
+  }
+  return PartnerStatusReport{*status, *stage, *updated_ms};
 }
 
 FbbCreated parse_fbb_answer(const std::string& body) {

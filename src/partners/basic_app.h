@@ -8,6 +8,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "domain/application_progress.h"
 #include "domain/lead_validation.h"
 #include "http/client.h"
 #include "http/metrics.h"
@@ -35,6 +36,11 @@ class BasicAppClient {
   // CreateSelfFullfilmentLead with its own timeout and fixed retry delay.
   virtual boost::asio::awaitable<SelfFulfilment> create_self_fulfilment(
       const EnvironmentConfig& env, boost::json::object payload, const std::string& request_id) = 0;
+  // GetApplicationStatus: short timeout, few attempts (a status lookup must answer quickly and
+  // falls back to the stored status); throws PartnerError.
+  virtual boost::asio::awaitable<PartnerStatusReport> application_status(
+      const EnvironmentConfig& env, const std::string& basic_application_id,
+      const std::string& request_id) = 0;
   virtual bool sandboxed() const = 0;
 };
 
@@ -46,6 +52,9 @@ struct BasicAppOptions {
   std::chrono::milliseconds self_fulfilment_timeout{45000};
   int self_fulfilment_attempts = 2;
   std::chrono::milliseconds self_fulfilment_delay{5000};
+  std::chrono::milliseconds status_timeout{3000};
+  int status_attempts = 2;
+  std::chrono::milliseconds status_delay{250};
 };
 
 std::unique_ptr<BasicAppClient> make_basic_app_client(const BasicAppOptions& options,
@@ -56,5 +65,9 @@ boost::json::object fbb_payload(const LeadInput& lead, const std::string& refere
 // Validates a CreateFBBByBasicUser answer body; throws PartnerError (invalid_response/rejected).
 FbbCreated parse_fbb_answer(const std::string& body);
 SelfFulfilment parse_self_fulfilment_answer(const std::string& body);
+// A GetApplicationStatus answer about `basic_application_id`: success, the same id, a non-empty
+// status, a stage and an ISO 8601 updated_at; throws PartnerError (invalid_response/rejected).
+PartnerStatusReport parse_status_answer(const std::string& body,
+                                        const std::string& basic_application_id);
 
 }  // namespace leadgate

@@ -484,5 +484,45 @@ TEST(ConfigFile, EmptyConfigVariableMeansNoFile) {
   EXPECT_TRUE(c.config_file.empty());
 }
 
+TEST(ConfigBusinessHours, DefaultsAndOverrides) {
+  const auto defaults = load_config(Vars{});
+  const auto& h = defaults.env("orbit").business_hours;
+  EXPECT_EQ(h.open_minute, 600);
+  EXPECT_EQ(h.close_minute, 1140);
+  EXPECT_FALSE(h.open_days[6]);
+  EXPECT_EQ(defaults.env("orbit").templates.at("rm_appointment"), "orbit_rm_appointment");
+
+  const auto c = load_config(Vars{
+      {"LEADGATE_HOMFINITY_BUSINESS_HOURS",
+       R"({"days": ["Mon", "tue", "WED"], "open": "09:30", "close": "17:00", "slot_minutes": 45,
+           "max_days_ahead": 14})"},
+      {"LEADGATE_HOMFINITY_HOLIDAYS", R"(["2026-12-25", "2027-01-26"])"}});
+  const auto& hh = c.env("homfinity").business_hours;
+  EXPECT_EQ(hh.open_minute, 570);
+  EXPECT_EQ(hh.close_minute, 1020);
+  EXPECT_EQ(hh.slot_minutes, 45);
+  EXPECT_EQ(hh.max_days_ahead, 14);
+  EXPECT_TRUE(hh.open_days[2]);
+  EXPECT_FALSE(hh.open_days[3]);
+  ASSERT_EQ(hh.holidays.size(), 2u);
+  EXPECT_EQ(hh.holidays[1], (CivilDate{2027, 1, 26}));
+  EXPECT_EQ(c.env("orbit").business_hours.slot_minutes, 30);  // the other brand untouched
+}
+
+TEST(ConfigBusinessHours, BadValuesNameTheSetting) {
+  EXPECT_THAT(config_error({{"LEADGATE_ORBIT_BUSINESS_HOURS", R"({"open": "9am"})"}}),
+              HasSubstr("LEADGATE_ORBIT_BUSINESS_HOURS.open"));
+  EXPECT_THAT(config_error({{"LEADGATE_ORBIT_BUSINESS_HOURS", R"({"days": ["Funday"]})"}}),
+              HasSubstr("LEADGATE_ORBIT_BUSINESS_HOURS.days"));
+  EXPECT_THAT(config_error({{"LEADGATE_ORBIT_BUSINESS_HOURS", R"({"lunch": "13:00"})"}}),
+              HasSubstr("LEADGATE_ORBIT_BUSINESS_HOURS.lunch"));
+  EXPECT_THAT(config_error({{"LEADGATE_ORBIT_BUSINESS_HOURS", R"({"open": "19:00"})"}}),
+              HasSubstr("LEADGATE_ORBIT_BUSINESS_HOURS"));
+  EXPECT_THAT(config_error({{"LEADGATE_ORBIT_HOLIDAYS", R"(["25-12-2026"])"}}),
+              HasSubstr("LEADGATE_ORBIT_HOLIDAYS"));
+  EXPECT_THAT(config_error({{"LEADGATE_STATUS_ATTEMPTS", "9"}}),
+              HasSubstr("LEADGATE_STATUS_ATTEMPTS"));
+}
+
 }  // namespace
 }  // namespace leadgate

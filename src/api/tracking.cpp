@@ -1,0 +1,113 @@
+#include "api/tracking.h"
+
+#include <boost/url/parse.hpp>
+
+#include "api/leads.h"
+#include "app/lead_records.h"
+#include "http/middleware.h"
+#include "http/problem.h"
+
+namespace leadgate {
+namespace {
+
+template <class Request, class Parse>
+Request parsed_or_422(Parse&& result) {
+  if (auto* errors = std::get_if<std::vector<FieldError>>(&result)) throw_field_errors(*errors);
+  return std::get<Request>(std::move(result));
+}
+
+// The query string of a GET as a JSON object of strings (a repeated name: the last one wins).
+boost::json::object query_object(const Request& req) {
+  boost::json::object out;
+  auto url = boost::urls::parse_origin_form(req.target());
+  if (!url) throw ApiError(400, "MALFORMED_REQUEST", "The request target is not a valid URL");
+  for (const auto& p : url->params()) out[p.key] = p.value;
+  return out;
+}
+
+}  // namespace
+
+Handler lead_status_handler(ApplicationTracker& tracker) {
+  return [&tracker](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const auto body = parse_json_object(req);
+    const std::string environment = resolve_environment(body, ctx);
+    const auto request = parsed_or_422<LeadStatusRequest>(parse_lead_status_request(body));
+    auto result = co_await tracker.lead_status(request, environment, ctx);
+    co_return json_response(req, http::status::ok, result);
+  };
+}
+
+Handler track_application_handler(ApplicationTracker& tracker) {
+  return [&tracker](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const auto body = parse_json_object(req);
+    const std::string environment = resolve_environment(body, ctx);
+    const auto request = parsed_or_422<TrackRequest>(parse_track_request(body));
+    auto result = co_await tracker.track(request, environment, ctx);
+    co_return json_response(req, http::status::ok, result);
+  };
+}
+
+Handler book_appointment_handler(AppointmentBook& book, const Config& config) {
+  return [&book, &config](const Request& req,
+                          RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const auto body = parse_json_object(req);
+    const std::string environment = resolve_environment(body, ctx);
+    const auto request = parsed_or_422<BookingRequest>(
+        parse_booking_request(body, now_ms(), config.env(environment).business_hours));
+    auto result = co_await book.book(request, environment, ctx);
+    co_return json_response(req, http::status::ok, result);
+  };
+}
+
+Handler cancel_appointment_handler(AppointmentBook& book) {
+  return [&book](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const auto body = parse_json_object(req);
+    const std::string environment = resolve_environment(body, ctx);
+    const auto request = parsed_or_422<CancelRequest>(parse_cancel_request(body));
+    auto result = co_await book.cancel(request, environment, ctx);
+    co_return json_response(req, http::status::ok, result);
+  };
+}
+
+Handler appointment_slots_handler(AppointmentBook& book) {
+  return [&book](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const auto query = query_object(req);
+    const std::string environment = resolve_environment(query, ctx);
+    std::vector<FieldError> errors;
+    std::optional<CivilDate> date;
+    const auto* d = query.if_contains("date");
+    if (!d) {
+      errors.push_back({"date", "date is required (DD-MM-YYYY)"});
+    } else if (date = parse_dd_mm_yyyy(d->as_string()); !date) {
+      errors.push_back({"date", "date must be a real date in the format DD-MM-YYYY"});
+    }
+    std::optional<RmName> rm;
+    if (const auto* r = query.if_contains("rm_name"); r && !r->as_string().empty()) {
+      rm = normalize_rm_name(r->as_string());
+      if (!rm) errors.push_back({"rm_name", "rm_name must be at most 100 characters of text"});
+    }
+    if (!errors.empty()) throw_field_errors(errors);
+    auto result = co_await book.slots(*date, rm, environment, ctx);
+    co_return json_response(req, http::status::ok, result);
+  };
+}
+
+Handler appointment_ics_handler(AppointmentBook& book) {
+  return [&book](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const std::string file = ctx.path_params["file"];
+    constexpr std::string_view kSuffix = ".ics";
+    if (file.size() <= kSuffix.size() || !file.ends_with(kSuffix)) {
+      throw ApiError(404, "NOT_FOUND",
+                     "No such appointment file; use /api_v1/appointments/<id>.ics");
+    }
+    const std::string id = file.substr(0, file.size() - kSuffix.size());
+    auto calendar = co_await book.ics(id, ctx);
+    auto res =
+        text_response(req, http::status::ok, std::move(calendar), "text/calendar; charset=utf-8");
+    res.set(http::field::content_disposition,
+            "attachment; filename=\"appointment-" + id + ".ics\"");
+    co_return res;
+  };
+}
+
+}  // namespace leadgate

@@ -1,0 +1,449 @@
+#include "app/appointments.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <map>
+#include <set>
+
+#include "app/lead_records.h"
+#include "app/log.h"
+#include "domain/application_progress.h"
+#include "http/problem.h"
+#include "http/types.h"
+
+namespace leadgate {
+namespace {
+
+constexpr std::size_t kAlternatives = 5;
+
+std::int64_t day_start_utc(CivilDate day) {
+  return slot_start_utc_ms(day, 0);
+}
+
+std::string rm_phone(const PiiCipher& cipher, const RmRow& rm) {
+  return cipher.open("rm_phone", rm.phone_enc);
+}
+
+const RmRow* find_rm_by_key(const std::vector<RmRow>& roster, const std::string& key) {
+  for (const auto& rm : roster) {
+    if (rm.name_key == key) return &rm;
+  }
+  return nullptr;
+}
+
+bool rm_booked_at(const std::vector<AppointmentRow>& booked, std::int64_t rm_id,
+                  std::int64_t slot_start) {
+  return std::any_of(booked.begin(), booked.end(), [&](const AppointmentRow& a) {
+    return a.rm_id == rm_id && a.slot_start == slot_start;
+  });
+}
+
+boost::json::object rm_json(const RmRow& rm) {
+  return {{"name", rm.name}, {"location", rm.location}};
+}
+
+}  // namespace
+
+std::vector<const RmRow*> rank_free_rms(const std::vector<RmRow>& roster,
+                                        const std::vector<AppointmentRow>& booked,
+                                        std::int64_t slot_start, CivilDate day) {
+  const std::int64_t from = day_start_utc(day);
+  const std::int64_t to = day_start_utc(add_days(day, 1));
+  std::map<std::int64_t, std::pair<int, int>> load;  // rm id -> (that day, all)
+  for (const auto& a : booked) {
+    auto& l = load[a.rm_id];
+    if (a.slot_start >= from && a.slot_start < to) ++l.first;
+    ++l.second;
+  }
+  std::vector<const RmRow*> out;
+  for (const auto& rm : roster) {
+    if (rm.active && !rm_booked_at(booked, rm.id, slot_start)) out.push_back(&rm);
+  }
+  std::sort(out.begin(), out.end(), [&](const RmRow* a, const RmRow* b) {
+    const auto la = load[a->id];
+    const auto lb = load[b->id];
+    if (la != lb) return la < lb;
+    return a->name_key < b->name_key;
+  });
+  return out;
+}
+
+boost::json::object appointment_details(const AppointmentRow& a, const RmRow& rm) {
+  const auto ist_ms = a.slot_start + static_cast<std::int64_t>(kIstOffsetMinutes) * 60'000;
+  return {{"appointment_id", a.id},
+          {"date", format_dd_mm_yyyy(ist_date(a.slot_start))},
+          {"time", format_clock_12h(static_cast<int>((ist_ms / 60'000) % kMinutesPerDay))},
+          {"rm_name", rm.name},
+          {"location", rm.location},
+          {"duration_minutes", a.slot_minutes},
+          {"timezone", "Asia/Kolkata"},
+          {"status", a.status}};
+}
+
+std::string appointment_ics(const AppointmentRow& a, const RmRow& rm, const std::string& phone,
+                            const std::string& basic_application_id, const EnvironmentConfig& env,
+                            std::int64_t now) {
+  const bool cancelled = a.status == "cancelled";
+  const std::vector<std::string> lines{
+      "BEGIN:VCALENDAR",
+      "VERSION:2.0",
+      "PRODID:-//leadgate//appointments//EN",
+      "CALSCALE:GREGORIAN",
+      cancelled ? "METHOD:CANCEL" : "METHOD:PUBLISH",
+      "BEGIN:VEVENT",
+      "UID:" + a.id + "@leadgate",
+      "DTSTAMP:" + ics_utc(now),
+      "DTSTART:" + ics_utc(a.slot_start),
+      "DTEND:" + ics_utc(a.slot_start + static_cast<std::int64_t>(a.slot_minutes) * 60'000),
+      std::string("SEQUENCE:") + (cancelled ? "1" : "0"),
+      std::string("STATUS:") + (cancelled ? "CANCELLED" : "CONFIRMED"),
+      "SUMMARY:" + ics_escape(env.brand_name + " loan appointment with " + rm.name),
+      "LOCATION:" + ics_escape(rm.location),
+      "DESCRIPTION:" +
+          ics_escape("Application " + basic_application_id + ". Relationship manager: " + rm.name +
+                     " (" + phone + ")." +
+                     (env.support_phone.empty() ? "" : " Support: " + env.support_phone + ".")),
+      "END:VEVENT",
+      "END:VCALENDAR"};
+  std::string out;
+  for (const auto& line : lines) out += ics_fold(line) + "\r\n";
+  return out;
+}
+
+std::optional<ActiveAppointment> active_appointment(Store& store, const std::string& environment,
+                                                    const std::string& lead_ref) {
+  for (const auto& a : store.appointments_for_lead(environment, lead_ref)) {
+    if (a.status != "booked") continue;
+    if (auto rm = store.find_rm(a.rm_id)) return ActiveAppointment{a, *rm};
+  }
+  return std::nullopt;
+}
+
+boost::asio::awaitable<boost::json::object> AppointmentBook::book(const BookingRequest& req,
+                                                                  const std::string& environment,
+                                                                  RequestContext& ctx) {
+  const auto& env = config_.env(environment);
+  const auto& hours = env.business_hours;
+  const CivilDate today = ist_date(now_ms());
+  const std::int64_t window_from = day_start_utc(today);
+  const std::int64_t window_to = day_start_utc(add_days(today, hours.max_days_ahead + 1));
+  struct Loaded {
+    std::optional<LeadRow> lead;
+    std::vector<RmRow> roster;
+    std::optional<ActiveAppointment> existing;
+  };
+  auto loaded = co_await pool_.run([&] {
+    Loaded l;
+    l.lead = store_.find_lead_by_reference(environment, req.reference_id);
+    if (l.lead) {
+      l.roster = store_.list_rms(environment);
+      l.existing = active_appointment(store_, environment, req.reference_id);
+    }
+    return l;
+  });
+  if (!loaded.lead) {
+    throw ApiError(404, "NOT_FOUND", "No lead " + req.reference_id + " in " + environment);
+  }
+  const LeadRow& lead = *loaded.lead;
+  if (lead.basic_application_id.empty()) {
+    ApiError e(409, "INVALID_STATE",
+               "The application has not been accepted by the loan system yet (status '" +
+                   lead.status + "'); book once it has a basic_application_id");
+    e.extra = {{"application_status", lead.status}};
+    throw e;
+  }
+  auto exists = [&](const ActiveAppointment& a) {
+    ApiError e(409, "APPOINTMENT_EXISTS",
+               "This application already has a booked appointment; cancel it first to rebook");
+    e.extra = {{"appointment", appointment_details(a.appointment, a.rm)},
+               {"basic_app_id", lead.basic_application_id}};
+    return e;
+  };
+  if (loaded.existing) throw exists(*loaded.existing);
+  const RmRow* named = nullptr;
+  if (req.rm) {
+    named = find_rm_by_key(loaded.roster, req.rm->key);
+    if (!named) {
+      throw_field_errors({{"rm_name", "No relationship manager named '" + req.rm->display +
+                                          "' in " + environment}});
+    }
+  }
+  const std::int64_t slot = slot_start_utc_ms(req.date, req.minute);
+
+  // 409 SLOT_UNAVAILABLE with what could be booked instead, from a fresh view of the calendar.
+  auto unavailable = [&](const std::vector<AppointmentRow>& booked) {
+    const auto now = now_ms();
+    boost::json::array next;
+    boost::json::array free_now;
+    if (named) {
+      const auto taken = [&](CivilDate d, int m) {
+        return rm_booked_at(booked, named->id, slot_start_utc_ms(d, m));
+      };
+      for (const auto& [d, m] :
+           next_free_slots(req.date, req.minute, now, hours, taken, kAlternatives)) {
+        next.push_back({{"date", format_dd_mm_yyyy(d)},
+                        {"time", format_clock_12h(m)},
+                        {"rm_name", named->name}});
+      }
+      for (const RmRow* rm : rank_free_rms(loaded.roster, booked, slot, req.date)) {
+        free_now.push_back(rm_json(*rm));
+      }
+    } else {
+      const auto taken = [&](CivilDate d, int m) {
+        return rank_free_rms(loaded.roster, booked, slot_start_utc_ms(d, m), d).empty();
+      };
+      for (const auto& [d, m] :
+           next_free_slots(req.date, req.minute, now, hours, taken, kAlternatives)) {
+        const auto best = rank_free_rms(loaded.roster, booked, slot_start_utc_ms(d, m), d);
+        next.push_back({{"date", format_dd_mm_yyyy(d)},
+                        {"time", format_clock_12h(m)},
+                        {"rm_name", best.front()->name}});
+      }
+    }
+    ApiError e(409, "SLOT_UNAVAILABLE",
+               loaded.roster.empty()
+                   ? "No relationship managers are on the " + environment + " roster"
+               : named ? named->name + " is not free on " + format_dd_mm_yyyy(req.date) + " at " +
+                             format_clock_12h(req.minute)
+                       : "No relationship manager is free on " + format_dd_mm_yyyy(req.date) +
+                             " at " + format_clock_12h(req.minute));
+    e.extra = {{"next_free_slots", next}, {"available_rms", free_now}};
+    return e;
+  };
+
+  const LeadInput customer = open_lead(lead, cipher_);
+  for (int round = 0; round < 3; ++round) {
+    auto booked = co_await pool_.run(
+        [&] { return store_.booked_appointments(environment, window_from, window_to); });
+    std::vector<const RmRow*> candidates;
+    if (named) {
+      if (!rm_booked_at(booked, named->id, slot)) candidates.push_back(named);
+    } else {
+      candidates = rank_free_rms(loaded.roster, booked, slot, req.date);
+    }
+    if (candidates.empty()) throw unavailable(booked);
+    bool lost_race = false;
+    for (const RmRow* rm : candidates) {
+      AppointmentWrite w;
+      auto& a = w.appointment;
+      a.id = uuid_v4();
+      a.environment = environment;
+      a.lead_ref = lead.reference_id;
+      a.rm_id = rm->id;
+      a.slot_start = slot;
+      a.slot_minutes = hours.slot_minutes;
+      a.request_id = ctx.request_id;
+      a.created_at = now_ms();
+      const auto details = appointment_details(a, *rm);
+      const std::string date = format_dd_mm_yyyy(req.date);
+      const std::string time = format_clock_12h(req.minute);
+      AuditEntry audit;
+      audit.environment = environment;
+      audit.operation = "appointment_booked";
+      audit.field = "appointment";
+      audit.new_value = boost::json::serialize(details);
+      w.audit = stamp_audit({audit}, ctx, lead.reference_id);
+      w.outbox.push_back(whatsapp_template_message(
+          cipher_, environment, lead.reference_id, customer.mobile,
+          env.templates.at("appointment_confirmation"),
+          {customer.first_name, date, time, rm->name, rm->location}, a.created_at));
+      w.outbox.push_back(
+          whatsapp_template_message(cipher_, environment, lead.reference_id, rm_phone(cipher_, *rm),
+                                    env.templates.at("rm_appointment"),
+                                    {rm->name, customer.first_name + " " + customer.last_name,
+                                     customer.mobile, lead.basic_application_id, date, time},
+                                    a.created_at));
+      const BookOutcome outcome = co_await pool_.run([&] { return store_.book_appointment(w); });
+      if (outcome == BookOutcome::booked) {
+        outbox_.notify();
+        log_info("appointment_booked", {{"request_id", ctx.request_id},
+                                        {"environment", environment},
+                                        {"reference_id", lead.reference_id},
+                                        {"appointment_id", a.id},
+                                        {"rm_id", rm->id},
+                                        {"slot", iso_utc(slot)}});
+        boost::json::object body{{"success", true},
+                                 {"message", "Appointment booked successfully"},
+                                 {"basic_app_id", lead.basic_application_id},
+                                 {"appointment_id", a.id},
+                                 {"appointment_details", details},
+                                 {"calendar_url", "/api_v1/appointments/" + a.id + ".ics"}};
+        co_return body;
+      }
+      if (outcome == BookOutcome::lead_has_appointment) {
+        auto again = co_await pool_.run(
+            [&] { return active_appointment(store_, environment, lead.reference_id); });
+        if (again) throw exists(*again);
+        lost_race = true;  // cancelled meanwhile: try again
+        break;
+      }
+      lost_race = true;  // slot_taken: a concurrent booking won this RM; try the next one
+      if (named) break;
+    }
+    if (!lost_race) break;
+  }
+  auto booked = co_await pool_.run(
+      [&] { return store_.booked_appointments(environment, window_from, window_to); });
+  throw unavailable(booked);
+}
+
+boost::asio::awaitable<boost::json::object> AppointmentBook::slots(CivilDate date,
+                                                                   const std::optional<RmName>& rm,
+                                                                   const std::string& environment,
+                                                                   RequestContext&) {
+  const auto& hours = config_.env(environment).business_hours;
+  const auto from = day_start_utc(date);
+  const auto to = day_start_utc(add_days(date, 1));
+  struct Loaded {
+    std::vector<RmRow> roster;
+    std::vector<AppointmentRow> booked;
+  };
+  auto loaded = co_await pool_.run([&] {
+    return Loaded{store_.list_rms(environment), store_.booked_appointments(environment, from, to)};
+  });
+  const RmRow* named = nullptr;
+  if (rm) {
+    named = find_rm_by_key(loaded.roster, rm->key);
+    if (!named) {
+      throw_field_errors(
+          {{"rm_name", "No relationship manager named '" + rm->display + "' in " + environment}});
+    }
+  }
+  const auto now = now_ms();
+  boost::json::array slots;
+  for (int minute : slots_of_day(date, now, hours)) {
+    const auto start = slot_start_utc_ms(date, minute);
+    boost::json::array free;
+    for (const RmRow* r : rank_free_rms(loaded.roster, loaded.booked, start, date)) {
+      if (!named || r == named) free.push_back(rm_json(*r));
+    }
+    if (!free.empty()) {
+      slots.push_back({{"time", format_clock_12h(minute)}, {"available_rms", std::move(free)}});
+    }
+  }
+  boost::json::object body{{"success", true},
+                           {"environment", environment},
+                           {"date", format_dd_mm_yyyy(date)},
+                           {"business_hours", describe_business_hours(hours)},
+                           {"slot_minutes", hours.slot_minutes},
+                           {"slots", slots}};
+  if (slots.empty()) {
+    const SlotProblem problem = check_slot(date, hours.open_minute, now, hours);
+    body["note"] = problem == SlotProblem::none || problem == SlotProblem::in_past
+                       ? (date == ist_date(now) || problem == SlotProblem::in_past
+                              ? std::string("No free slots are left on this day")
+                              : std::string("Every slot of this day is booked"))
+                       : slot_problem_message(problem, hours);
+    if (loaded.roster.empty()) {
+      body["note"] = "No relationship managers are on the " + environment + " roster";
+    }
+  }
+  co_return body;
+}
+
+boost::asio::awaitable<boost::json::object> AppointmentBook::cancel(const CancelRequest& req,
+                                                                    const std::string& environment,
+                                                                    RequestContext& ctx) {
+  struct Loaded {
+    std::optional<AppointmentRow> appointment;
+    std::optional<RmRow> rm;
+    std::optional<LeadRow> lead;
+  };
+  auto loaded = co_await pool_.run([&] {
+    Loaded l;
+    l.appointment = store_.find_appointment(req.appointment_id);
+    if (l.appointment && l.appointment->environment == environment) {
+      l.rm = store_.find_rm(l.appointment->rm_id);
+      l.lead = store_.find_lead_by_reference(environment, l.appointment->lead_ref);
+    }
+    return l;
+  });
+  if (!loaded.appointment || loaded.appointment->environment != environment || !loaded.rm ||
+      !loaded.lead) {
+    throw ApiError(404, "NOT_FOUND", "No appointment " + req.appointment_id + " in " + environment);
+  }
+  const auto& a = *loaded.appointment;
+  const auto& rm = *loaded.rm;
+  const auto& lead = *loaded.lead;
+  const auto now = now_ms();
+  auto details = appointment_details(a, rm);
+  if (a.status != "booked") {
+    ApiError e(409, "APPOINTMENT_NOT_ACTIVE", "The appointment is already " + a.status);
+    e.extra = {{"appointment", details}};
+    throw e;
+  }
+  if (a.slot_start <= now) {
+    ApiError e(409, "APPOINTMENT_STARTED", "The appointment has already started");
+    e.extra = {{"appointment", details}};
+    throw e;
+  }
+  const auto& env = config_.env(environment);
+  const LeadInput customer = open_lead(lead, cipher_);
+  const std::string date = details["date"].as_string().c_str();
+  const std::string time = details["time"].as_string().c_str();
+  AuditEntry audit;
+  audit.environment = environment;
+  audit.operation = "appointment_cancelled";
+  audit.field = "appointment";
+  audit.old_value = boost::json::serialize(details);
+  audit.new_value = "cancelled";
+  const auto audits = stamp_audit({audit}, ctx, lead.reference_id);
+  std::vector<OutboxMessage> messages{
+      whatsapp_template_message(cipher_, environment, lead.reference_id, customer.mobile,
+                                env.templates.at("appointment_cancelled"),
+                                {customer.first_name, date, time}, now),
+      whatsapp_template_message(cipher_, environment, lead.reference_id, rm_phone(cipher_, rm),
+                                env.templates.at("rm_appointment_cancelled"),
+                                {rm.name, customer.first_name + " " + customer.last_name,
+                                 lead.basic_application_id, date, time},
+                                now)};
+  const std::string reason = req.reason.value_or("");
+  const bool cancelled = co_await pool_.run(
+      [&] { return store_.cancel_appointment(a.id, now, reason, audits, messages); });
+  if (!cancelled) {
+    ApiError e(409, "APPOINTMENT_NOT_ACTIVE", "The appointment is no longer booked");
+    e.extra = {{"appointment", details}};
+    throw e;
+  }
+  outbox_.notify();
+  log_info(
+      "appointment_cancelled",
+      {{"request_id", ctx.request_id}, {"environment", environment}, {"appointment_id", a.id}});
+  details["status"] = "cancelled";
+  boost::json::object body{
+      {"success", true},        {"message", "Appointment cancelled successfully"},
+      {"appointment_id", a.id}, {"basic_app_id", lead.basic_application_id},
+      {"status", "cancelled"},  {"appointment_details", details}};
+  co_return body;
+}
+
+boost::asio::awaitable<std::string> AppointmentBook::ics(const std::string& appointment_id,
+                                                         RequestContext& ctx) {
+  struct Loaded {
+    std::optional<AppointmentRow> appointment;
+    std::optional<RmRow> rm;
+    std::optional<LeadRow> lead;
+  };
+  const auto id = normalize_uuid(appointment_id);
+  Loaded loaded;
+  if (id) {
+    loaded = co_await pool_.run([&] {
+      Loaded l;
+      l.appointment = store_.find_appointment(*id);
+      if (l.appointment && ctx.caller && ctx.caller->allows(l.appointment->environment)) {
+        l.rm = store_.find_rm(l.appointment->rm_id);
+        l.lead = store_.find_lead_by_reference(l.appointment->environment, l.appointment->lead_ref);
+      }
+      return l;
+    });
+  }
+  if (!loaded.appointment || !loaded.rm || !loaded.lead) {
+    throw ApiError(404, "NOT_FOUND", "No such appointment");
+  }
+  ctx.environment = loaded.appointment->environment;
+  co_return appointment_ics(*loaded.appointment, *loaded.rm, rm_phone(cipher_, *loaded.rm),
+                            loaded.lead->basic_application_id, config_.env(ctx.environment),
+                            now_ms());
+}
+
+}  // namespace leadgate

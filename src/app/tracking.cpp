@@ -1,0 +1,265 @@
+#include "app/tracking.h"
+
+#include <boost/json.hpp>
+
+#include "app/appointments.h"
+#include "app/lead_records.h"
+#include "app/log.h"
+#include "app/timeline.h"
+#include "http/problem.h"
+#include "http/types.h"
+
+namespace leadgate {
+namespace {
+
+boost::json::value iso_or_null(std::int64_t ms) {
+  if (ms <= 0) return nullptr;
+  return boost::json::value(iso_utc(ms));
+}
+
+[[noreturn]] void not_found(const std::string& environment) {
+  throw ApiError(404, "NOT_FOUND", "No matching application in " + environment);
+}
+
+// Which purpose (lead_confirmation, ...) a message's template serves, from the environment's
+// template map.
+std::string purpose_of(const OutboxMessage& m, const PiiCipher& cipher, const Config& config) {
+  const auto env = config.envs.find(m.environment);
+  if (env == config.envs.end()) return "";
+  try {
+    const auto payload = boost::json::parse(cipher.open("outbox", m.payload_enc));
+    const auto* id = payload.as_object().if_contains("template_id");
+    if (!id || !id->is_string()) return "";
+    for (const auto& [purpose, template_id] : env->second.templates) {
+      if (template_id == id->get_string()) return purpose;
+    }
+  } catch (const std::exception&) {
+    return "";
+  }
+  return "";
+}
+
+}  // namespace
+
+StatusView stored_status_view(const LeadRow& row) {
+  StatusView v;
+  v.status = row.partner_status.empty() ? lead_status_text(row.status) : row.partner_status;
+  v.source = row.basic_application_id.empty() ? "local" : "cached";
+  v.stage = derive_stage(row.status, row.partner_status);
+  v.refreshed_at = row.status_refreshed_at;
+  return v;
+}
+
+boost::asio::awaitable<StatusView> ApplicationTracker::refresh(LeadRow& row, RequestContext& ctx) {
+  if (row.basic_application_id.empty()) co_return stored_status_view(row);
+  const auto& env = config_.env(row.environment);
+  std::optional<PartnerStatusReport> report;
+  try {
+    report = co_await los_.application_status(env, row.basic_application_id, ctx.request_id);
+  } catch (const PartnerError& e) {
+    log_warn("status_fallback_to_cached", {{"request_id", ctx.request_id},
+                                           {"environment", row.environment},
+                                           {"reference_id", row.reference_id},
+                                           {"error", e.what()}});
+  }
+  if (!report) co_return stored_status_view(row);
+
+  PartnerStatusWrite w;
+  w.lead_id = row.id;
+  w.expected_status = row.partner_status;
+  w.status = report->status;
+  w.stage = report->stage;
+  w.partner_updated_at = report->updated_at;
+  w.refreshed_at = now_ms();
+  const StoredPartnerStatus stored{row.partner_status, row.partner_stage, row.partner_updated_at};
+  const bool changed = partner_status_changed(stored, *report);
+  if (changed && report->status != row.partner_status) {
+    AuditEntry a = status_audit(row.environment, row.partner_status, report->status);
+    a.operation = "partner_status_changed";
+    a.field = "partner_status";
+    w.audit = stamp_audit({a}, ctx, row.reference_id);
+  }
+  co_await pool_.run([&] { return store_.record_partner_status(w); });
+  row.status_refreshed_at = std::max(row.status_refreshed_at, w.refreshed_at);
+  if (changed) {
+    row.partner_status = report->status;
+    row.partner_stage = report->stage;
+    row.partner_updated_at = report->updated_at;
+  }
+  StatusView v;
+  // The status shown is what the LOS says now, even when an out-of-order older answer was not
+  // stored; only then does it differ from the stored one.
+  v.status = changed ? report->status : row.partner_status;
+  v.source = "live";
+  v.stage = derive_stage(row.status, v.status);
+  v.refreshed_at = w.refreshed_at;
+  co_return v;
+}
+
+boost::json::object ApplicationTracker::application_summary(const LeadRow& row,
+                                                            const StatusView& view) const {
+  return {{"basic_application_id", row.basic_application_id},
+          {"reference_id", row.reference_id},
+          {"loan_type", row.loan_type},
+          {"status", view.status},
+          {"status_source", view.source},
+          {"created_at", iso_utc(row.created_at)}};
+}
+
+boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
+    const LeadStatusRequest& req, const std::string& environment, RequestContext& ctx) {
+  std::string mobile_bidx;
+  if (req.mobile) mobile_bidx = mobile_blind_index(cipher_, *req.mobile);
+  std::vector<LeadRow> leads = co_await pool_.run([&] {
+    std::vector<LeadRow> out;
+    if (req.basic_application_id) {
+      auto lead = store_.find_lead_by_basic_id(environment, *req.basic_application_id);
+      if (lead && (!req.mobile || lead->mobile_bidx == mobile_bidx)) out.push_back(*lead);
+    } else {
+      out = store_.find_leads_by_mobile(environment, mobile_bidx);
+    }
+    return out;
+  });
+  if (leads.empty()) not_found(environment);
+  LeadRow& lead = leads.front();
+  const StatusView view = co_await refresh(lead, ctx);
+  auto appointment = co_await pool_.run(
+      [&] { return active_appointment(store_, environment, lead.reference_id); });
+
+  const LeadInput customer = open_lead(lead, cipher_);
+  boost::json::object details{
+      {"reference_id", lead.reference_id},
+      {"application_id", lead.application_id},
+      {"loan_type", lead.loan_type},
+      {"loan_product", loan_type_name(lead.loan_type) ? loan_type_name(lead.loan_type) : ""},
+      {"loan_amount", lead.loan_amount_req},
+      {"loan_tenure", lead.loan_tenure},
+      {"stage", lead.partner_stage},
+      {"lead_status", lead.status},
+      {"partner_updated_at", iso_or_null(lead.partner_updated_at)},
+      {"created_at", iso_utc(lead.created_at)},
+      {"updated_at", iso_utc(lead.updated_at)},
+      {"appointment", appointment ? boost::json::value(appointment_details(appointment->appointment,
+                                                                           appointment->rm))
+                                  : boost::json::value(nullptr)}};
+  if (req.notify) {
+    const auto& env = config_.env(environment);
+    const std::vector<OutboxMessage> messages{whatsapp_template_message(
+        cipher_, environment, lead.reference_id, customer.mobile, env.templates.at("status_update"),
+        {customer.first_name + " " + customer.last_name,
+         lead.basic_application_id.empty() ? lead.reference_id : lead.basic_application_id,
+         view.status},
+        now_ms())};
+    const std::vector<AuditEntry> no_audit;
+    co_await pool_.run([&] { return store_.append_events(no_audit, messages); });
+    outbox_.notify();
+    details["notification"] = "queued";
+  }
+  boost::json::array applications;
+  applications.push_back(application_summary(lead, view));
+  for (std::size_t i = 1; i < leads.size(); ++i) {
+    applications.push_back(application_summary(leads[i], stored_status_view(leads[i])));
+  }
+  boost::json::object data{
+      {"basic_application_id", lead.basic_application_id},
+      {"status", view.status},
+      {"mobile_number", req.mobile ? *req.mobile : mask_mobile(customer.mobile)},
+      {"status_source", view.source},
+      {"status_refreshed_at", iso_or_null(view.refreshed_at)},
+      {"additional_details", std::move(details)},
+      {"applications", std::move(applications)}};
+  boost::json::object body{{"success", true},
+                           {"message", "Lead status retrieved successfully"},
+                           {"data", std::move(data)}};
+  co_return body;
+}
+
+boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
+    const TrackRequest& req, const std::string& environment, RequestContext& ctx) {
+  const std::string mobile_bidx = mobile_blind_index(cipher_, req.mobile);
+  std::vector<LeadRow> leads =
+      co_await pool_.run([&] { return store_.find_leads_by_mobile(environment, mobile_bidx); });
+  std::size_t chosen = 0;
+  if (req.application_id) {
+    chosen = leads.size();
+    for (std::size_t i = 0; i < leads.size(); ++i) {
+      if (leads[i].basic_application_id == *req.application_id ||
+          leads[i].application_id == *req.application_id) {
+        chosen = i;
+        break;
+      }
+    }
+  }
+  if (chosen >= leads.size()) not_found(environment);
+  LeadRow& lead = leads[chosen];
+  const StatusView view = co_await refresh(lead, ctx);
+
+  struct History {
+    std::vector<AuditEntry> audit;
+    std::vector<OutboxMessage> outbox;
+    std::vector<OutboxAttempt> attempts;
+    std::optional<ActiveAppointment> appointment;
+  };
+  auto history = co_await pool_.run([&] {
+    History h;
+    h.audit = store_.audit_for(environment, lead.reference_id);
+    h.outbox = store_.outbox_for(environment, lead.reference_id);
+    h.attempts = store_.outbox_attempts_for(environment, lead.reference_id);
+    h.appointment = active_appointment(store_, environment, lead.reference_id);
+    return h;
+  });
+  const auto events =
+      build_timeline(history.audit, history.outbox, history.attempts,
+                     [this](const OutboxMessage& m) { return purpose_of(m, cipher_, config_); });
+
+  boost::json::array steps;
+  for (const auto& s : next_steps(view.stage)) steps.emplace_back(s);
+  const auto& env = config_.env(environment);
+  boost::json::value rm = nullptr;
+  if (history.appointment) {
+    const auto& r = history.appointment->rm;
+    rm = boost::json::object{{"name", r.name},
+                             {"phone", cipher_.open("rm_phone", r.phone_enc)},
+                             {"location", r.location}};
+  } else if (lead.application_assigned_to_rm && !lead.application_assigned_to_rm->empty()) {
+    rm = boost::json::object{{"name", *lead.application_assigned_to_rm}};
+  }
+  boost::json::object contact{{"brand", env.brand_name},
+                              {"support_phone", env.support_phone},
+                              {"support_email", env.support_email},
+                              {"support_hours", env.support_hours},
+                              {"relationship_manager", rm}};
+  boost::json::object current{{"status", view.status},
+                              {"stage", stage_name(view.stage)},
+                              {"stage_description", stage_description(view.stage)},
+                              {"partner_status", lead.partner_status},
+                              {"partner_stage", lead.partner_stage},
+                              {"lead_status", lead.status},
+                              {"status_source", view.source},
+                              {"status_refreshed_at", iso_or_null(view.refreshed_at)}};
+  boost::json::array applications;
+  for (std::size_t i = 0; i < leads.size(); ++i) {
+    applications.push_back(
+        application_summary(leads[i], i == chosen ? view : stored_status_view(leads[i])));
+  }
+  boost::json::object data{
+      {"basic_application_id", lead.basic_application_id},
+      {"reference_id", lead.reference_id},
+      {"application_id", lead.application_id},
+      {"mobile_number", req.mobile},
+      {"current_status", std::move(current)},
+      {"next_steps", std::move(steps)},
+      {"application_timeline", timeline_json(events)},
+      {"contact_information", std::move(contact)},
+      {"appointment", history.appointment
+                          ? boost::json::value(appointment_details(history.appointment->appointment,
+                                                                   history.appointment->rm))
+                          : boost::json::value(nullptr)},
+      {"applications", std::move(applications)}};
+  boost::json::object body{{"success", true},
+                           {"message", "Application tracking retrieved successfully"},
+                           {"data", std::move(data)}};
+  co_return body;
+}
+
+}  // namespace leadgate
