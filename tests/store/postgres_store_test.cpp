@@ -434,8 +434,22 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       "expires_at) SELECT 'orbit', 'b' || (i / 2), 'e', 't' || i, i, i FROM "
       "generate_series(1, 5000) i");
   admin_->run(
-      "ANALYZE api_keys, leads, outbox, audit_log, idempotency_keys, otp_codes, rate_events, "
-      "consents");
+      "INSERT INTO outbox_attempts (outbox_id, attempt, started_at, duration_ms, outcome, "
+      "http_status, error, provider_message_id) SELECT id, 1, id, 1, 'failed', 503, 'e', '' FROM "
+      "outbox");
+  admin_->run(
+      "INSERT INTO rms (environment, name, name_key, phone_enc, location, active, created_at) "
+      "SELECT 'orbit', 'n' || i, 'n' || i, 'p', 'l', true, i FROM generate_series(1, 200) i");
+  admin_->run(
+      "INSERT INTO appointments (id, environment, lead_ref, rm_id, slot_start, slot_minutes, "
+      "status, request_id, created_at) SELECT 'a' || i, CASE WHEN i % 2 = 0 THEN 'orbit' ELSE "
+      "'homfinity' END, 'R' || i, (SELECT MIN(id) FROM rms) + i % 200, i::bigint * 1800000, 30, "
+      "CASE "
+      "WHEN i % 10 = 0 THEN 'cancelled' ELSE 'booked' END, 'r', i FROM generate_series(1, 5000) "
+      "i");
+  admin_->run(
+      "ANALYZE api_keys, leads, outbox, outbox_attempts, audit_log, idempotency_keys, otp_codes, "
+      "rate_events, consents, rms, appointments");
   const std::vector<std::pair<std::string, std::string>> lookups{
       {"SELECT * FROM api_keys WHERE key_hash = 'h7'", "api_keys_key_hash_key"},
       {"SELECT * FROM leads WHERE environment = 'orbit' AND mobile_bidx = 'b' AND loan_type = 'p'",
@@ -468,6 +482,18 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       {"SELECT * FROM consents WHERE environment = 'orbit' AND phone_bidx = 'b' ORDER BY "
        "requested_at, id",
        "consents_phone"},
+      {"SELECT * FROM leads WHERE environment = 'orbit' AND mobile_bidx = 'b' ORDER BY created_at "
+       "DESC, id DESC",
+       "leads_customer_loan"},
+      {"SELECT a.* FROM outbox_attempts a JOIN outbox o ON o.id = a.outbox_id WHERE "
+       "o.environment = 'orbit' AND o.lead_ref = 'r' ORDER BY a.started_at, a.attempt, a.id",
+       "outbox_attempts_outbox"},
+      {"SELECT * FROM appointments WHERE environment = 'orbit' AND slot_start >= 5 AND "
+       "slot_start < 3600005 AND status = 'booked' ORDER BY slot_start, rm_id",
+       "appointments_slot"},
+      {"SELECT * FROM appointments WHERE environment = 'orbit' AND lead_ref = 'r' ORDER BY "
+       "created_at, id",
+       "appointments_lead"},
   };
   for (const auto& [sql, index] : lookups) {
     std::string plan;

@@ -1731,5 +1731,671 @@ TEST_P(StoreConformanceTest, ConcurrentGrantsOfOneTokenSucceedOnce) {
   EXPECT_EQ(granted.load(), 1);
 }
 
+// ---- Partner status, timeline reads (schema 4) ----
+
+void expect_partner(const std::optional<LeadRow>& lead, const std::string& status,
+                    const std::string& stage, std::int64_t updated_at, std::int64_t refreshed_at) {
+  ASSERT_TRUE(lead.has_value());
+  EXPECT_EQ(lead->partner_status, status);
+  EXPECT_EQ(lead->partner_stage, stage);
+  EXPECT_EQ(lead->partner_updated_at, updated_at);
+  EXPECT_EQ(lead->status_refreshed_at, refreshed_at);
+}
+
+PartnerStatusWrite make_partner_write(std::int64_t lead_id, const std::string& expected,
+                                      const std::string& status, const std::string& stage,
+                                      std::int64_t partner_updated_at, std::int64_t refreshed_at) {
+  PartnerStatusWrite w;
+  w.lead_id = lead_id;
+  w.expected_status = expected;
+  w.status = status;
+  w.stage = stage;
+  w.partner_updated_at = partner_updated_at;
+  w.refreshed_at = refreshed_at;
+  return w;
+}
+
+TEST_P(StoreConformanceTest, PartnerColumnsDefaultEmptyAndInsertStoresThemAsGiven) {
+  LeadWrite plain;
+  plain.lead = make_lead("orbit", "LG-1", "bidx-1");
+  store_->insert_lead(plain);
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-1"), "", "", 0, 0);
+
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-2", "bidx-2");
+  w.lead.basic_application_id = "B0002";
+  w.lead.application_id = "0f8e2c1a-1111-4222-8333-444455556666";
+  w.lead.partner_status = "Under Review";
+  w.lead.partner_stage = "Credit \"check\" \xE2\x82\xB9";
+  w.lead.partner_updated_at = 12'000'000'000'000;
+  w.lead.status_refreshed_at = 12'000'000'000'500;
+  store_->insert_lead(w);
+  const std::string stage = w.lead.partner_stage;
+  // Every lead read returns them.
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-2"), "Under Review", stage,
+                 12'000'000'000'000, 12'000'000'000'500);
+  expect_partner(store_->find_lead_for_customer("orbit", "bidx-2", "HL"), "Under Review", stage,
+                 12'000'000'000'000, 12'000'000'000'500);
+  expect_partner(store_->find_lead_by_application_id("orbit", w.lead.application_id),
+                 "Under Review", stage, 12'000'000'000'000, 12'000'000'000'500);
+  expect_partner(store_->find_lead_by_basic_id("orbit", "B0002"), "Under Review", stage,
+                 12'000'000'000'000, 12'000'000'000'500);
+  const auto by_mobile = store_->find_leads_by_mobile("orbit", "bidx-2");
+  ASSERT_EQ(by_mobile.size(), 1u);
+  expect_partner(by_mobile[0], "Under Review", stage, 12'000'000'000'000, 12'000'000'000'500);
+}
+
+// update_lead writes every column but the partner ones: a refresh that landed after the caller
+// read the row is not overwritten by its older copy.
+TEST_P(StoreConformanceTest, UpdateLeadLeavesPartnerColumnsAlone) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.id = store_->insert_lead(w);
+  const LeadRow stale_copy = *store_->find_lead_by_reference("orbit", "LG-1");
+  ASSERT_TRUE(store_->record_partner_status(
+      make_partner_write(w.lead.id, "", "Approved", "Sanction", 5, 6)));
+
+  LeadWrite u;
+  u.lead = stale_copy;
+  u.lead.status = "completed";
+  u.lead.updated_at = 7;
+  ASSERT_TRUE(store_->update_lead(u));
+  const auto r = store_->find_lead_by_reference("orbit", "LG-1");
+  expect_partner(r, "Approved", "Sanction", 5, 6);
+  EXPECT_EQ(r->status, "completed");
+
+  // Nor does an update that carries other partner values.
+  u.lead.partner_status = "Rejected";
+  u.lead.partner_stage = "x";
+  u.lead.partner_updated_at = 99;
+  u.lead.status_refreshed_at = 99;
+  ASSERT_TRUE(store_->update_lead(u));
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-1"), "Approved", "Sanction", 5, 6);
+}
+
+TEST_P(StoreConformanceTest, FindLeadsByMobileNewestFirstAndIsolated) {
+  EXPECT_TRUE(store_->find_leads_by_mobile("orbit", "bidx").empty());
+  LeadWrite hl;
+  hl.lead = make_lead("orbit", "LG-HL", "bidx", "HL");
+  hl.lead.created_at = 2'000;
+  LeadWrite pl;
+  pl.lead = make_lead("orbit", "LG-PL", "bidx", "PL");
+  pl.lead.created_at = 3'000;
+  LeadWrite lap;  // same created_at as hl, inserted later: larger id, so before hl
+  lap.lead = make_lead("orbit", "LG-LAP", "bidx", "LAP");
+  lap.lead.created_at = 2'000;
+  LeadWrite other_env;
+  other_env.lead = make_lead("homfinity", "LG-H", "bidx", "HL");
+  other_env.lead.created_at = 9'000;
+  LeadWrite other_customer;
+  other_customer.lead = make_lead("orbit", "LG-O", "bidx-other", "HL");
+  other_customer.lead.created_at = 9'000;
+  for (const LeadWrite* w : {&hl, &pl, &lap, &other_env, &other_customer}) store_->insert_lead(*w);
+
+  const auto rows = store_->find_leads_by_mobile("orbit", "bidx");
+  std::vector<std::string> refs;
+  for (const auto& r : rows) refs.push_back(r.reference_id);
+  EXPECT_EQ(refs, (std::vector<std::string>{"LG-PL", "LG-LAP", "LG-HL"}));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_GT(rows[1].id, rows[2].id);
+  EXPECT_EQ(rows[0].loan_type, "PL");
+  EXPECT_EQ(rows[0].mobile_enc, "v1:mobile");
+  const auto hom = store_->find_leads_by_mobile("homfinity", "bidx");
+  ASSERT_EQ(hom.size(), 1u);
+  EXPECT_EQ(hom[0].reference_id, "LG-H");
+  EXPECT_TRUE(store_->find_leads_by_mobile("uat", "bidx").empty());
+}
+
+TEST_P(StoreConformanceTest, FindLeadByBasicIdIsIsolatedByEnvironment) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx-1");
+  w.lead.basic_application_id = "B002BJF";
+  store_->insert_lead(w);
+  LeadWrite without;
+  without.lead = make_lead("orbit", "LG-2", "bidx-2");
+  store_->insert_lead(without);
+
+  const auto found = store_->find_lead_by_basic_id("orbit", "B002BJF");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->reference_id, "LG-1");
+  EXPECT_FALSE(store_->find_lead_by_basic_id("homfinity", "B002BJF").has_value());
+  EXPECT_FALSE(store_->find_lead_by_basic_id("orbit", "B002BJ").has_value());
+  // A lead the LOS has not accepted yet has no basic id: an empty one matches nothing.
+  EXPECT_FALSE(store_->find_lead_by_basic_id("orbit", "").has_value());
+}
+
+TEST_P(StoreConformanceTest, RecordPartnerStatusAppliesAChangeWithItsChildren) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.id = store_->insert_lead(w);
+
+  PartnerStatusWrite p = make_partner_write(w.lead.id, "", "Under Review", "Login", 1'000, 1'100);
+  p.audit.push_back(make_audit("orbit", "LG-1", "partner_status", "status_changed"));
+  p.outbox.push_back(make_outbox("orbit", "LG-1", 1'100));
+  EXPECT_TRUE(store_->record_partner_status(p));
+  const auto r = store_->find_lead_by_reference("orbit", "LG-1");
+  expect_partner(r, "Under Review", "Login", 1'000, 1'100);
+  EXPECT_EQ(r->status, "pending_los");  // the lead's own columns are untouched
+  EXPECT_EQ(r->updated_at, w.lead.updated_at);
+  const auto audit = store_->audit_for("orbit", "LG-1");
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].field, "partner_status");
+  const auto outbox = store_->outbox_for("orbit", "LG-1");
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0].status, "pending");
+
+  // A stage change alone is a change; so is a later report with the same partner time.
+  p = make_partner_write(w.lead.id, "Under Review", "Under Review", "Credit", 1'000, 1'200);
+  p.audit.push_back(make_audit("orbit", "LG-1", "partner_stage", "status_changed"));
+  EXPECT_TRUE(store_->record_partner_status(p));
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-1"), "Under Review", "Credit", 1'000,
+                 1'200);
+  EXPECT_EQ(store_->audit_for("orbit", "LG-1").size(), 2u);
+}
+
+// The caller read a partner_status that another refresh has replaced meanwhile.
+TEST_P(StoreConformanceTest, RecordPartnerStatusWithStaleExpectationOnlyRefreshes) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.id = store_->insert_lead(w);
+  ASSERT_TRUE(store_->record_partner_status(
+      make_partner_write(w.lead.id, "", "Under Review", "Login", 1'000, 1'000)));
+
+  PartnerStatusWrite p = make_partner_write(w.lead.id, "", "Rejected", "Closed", 2'000, 2'500);
+  p.audit.push_back(make_audit("orbit", "LG-1", "partner_status", "status_changed"));
+  p.outbox.push_back(make_outbox("orbit", "LG-1", 2'500));
+  EXPECT_FALSE(store_->record_partner_status(p));
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-1"), "Under Review", "Login", 1'000,
+                 2'500);
+  EXPECT_TRUE(store_->audit_for("orbit", "LG-1").empty());
+  EXPECT_TRUE(store_->outbox_for("orbit", "LG-1").empty());
+  EXPECT_EQ(count_rows("audit_log"), 0);
+  EXPECT_EQ(count_rows("outbox"), 0);
+}
+
+// Reports can arrive out of order: one about an older LOS state never replaces a newer one.
+TEST_P(StoreConformanceTest, RecordPartnerStatusIgnoresAnOlderPartnerUpdate) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.id = store_->insert_lead(w);
+  ASSERT_TRUE(store_->record_partner_status(
+      make_partner_write(w.lead.id, "", "Approved", "Sanction", 5'000, 5'100)));
+
+  PartnerStatusWrite older =
+      make_partner_write(w.lead.id, "Approved", "Under Review", "Credit", 4'999, 6'000);
+  older.audit.push_back(make_audit("orbit", "LG-1", "partner_status", "status_changed"));
+  older.outbox.push_back(make_outbox("orbit", "LG-1", 6'000));
+  EXPECT_FALSE(store_->record_partner_status(older));
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-1"), "Approved", "Sanction", 5'000,
+                 6'000);
+  EXPECT_TRUE(store_->audit_for("orbit", "LG-1").empty());
+  EXPECT_TRUE(store_->outbox_for("orbit", "LG-1").empty());
+}
+
+TEST_P(StoreConformanceTest, RecordPartnerStatusWithoutAChangeOnlyRefreshes) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.id = store_->insert_lead(w);
+  ASSERT_TRUE(store_->record_partner_status(
+      make_partner_write(w.lead.id, "", "Under Review", "Login", 1'000, 1'000)));
+
+  PartnerStatusWrite same =
+      make_partner_write(w.lead.id, "Under Review", "Under Review", "Login", 3'000, 3'000);
+  same.audit.push_back(make_audit("orbit", "LG-1", "partner_status", "status_changed"));
+  same.outbox.push_back(make_outbox("orbit", "LG-1", 3'000));
+  EXPECT_FALSE(store_->record_partner_status(same));
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-1"), "Under Review", "Login", 1'000,
+                 3'000);
+  EXPECT_TRUE(store_->audit_for("orbit", "LG-1").empty());
+  EXPECT_TRUE(store_->outbox_for("orbit", "LG-1").empty());
+
+  // The very first report of an empty status (nothing known) is no change either.
+  LeadWrite fresh;
+  fresh.lead = make_lead("orbit", "LG-2", "bidx-2");
+  fresh.lead.id = store_->insert_lead(fresh);
+  EXPECT_FALSE(store_->record_partner_status(make_partner_write(fresh.lead.id, "", "", "", 0, 50)));
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-2"), "", "", 0, 50);
+}
+
+TEST_P(StoreConformanceTest, StatusRefreshTimeNeverGoesBackwards) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.id = store_->insert_lead(w);
+  ASSERT_TRUE(store_->record_partner_status(
+      make_partner_write(w.lead.id, "", "Under Review", "Login", 1'000, 9'000)));
+  // Applied change, older answer time (a slow request finishing late): the status lands, the
+  // refresh time stays.
+  EXPECT_TRUE(store_->record_partner_status(
+      make_partner_write(w.lead.id, "Under Review", "Approved", "Sanction", 2'000, 8'000)));
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-1"), "Approved", "Sanction", 2'000,
+                 9'000);
+  // Refused change, older answer time: nothing at all changes.
+  EXPECT_FALSE(store_->record_partner_status(
+      make_partner_write(w.lead.id, "Approved", "Approved", "Sanction", 2'000, 7'000)));
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-1"), "Approved", "Sanction", 2'000,
+                 9'000);
+  // A newer answer moves it on.
+  EXPECT_FALSE(store_->record_partner_status(
+      make_partner_write(w.lead.id, "Approved", "Approved", "Sanction", 2'000, 9'001)));
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-1"), "Approved", "Sanction", 2'000,
+                 9'001);
+}
+
+TEST_P(StoreConformanceTest, RecordPartnerStatusOfAnUnknownLeadWritesNothing) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.id = store_->insert_lead(w);
+  PartnerStatusWrite p = make_partner_write(w.lead.id + 1'000, "", "Approved", "S", 1, 2);
+  p.audit.push_back(make_audit("orbit", "LG-1", "partner_status", "status_changed"));
+  p.outbox.push_back(make_outbox("orbit", "LG-1", 2));
+  EXPECT_FALSE(store_->record_partner_status(p));
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-1"), "", "", 0, 0);
+  EXPECT_EQ(count_rows("audit_log"), 0);
+  EXPECT_EQ(count_rows("outbox"), 0);
+}
+
+TEST_P(StoreConformanceTest, AppendEventsWritesAuditAndOutboxInOrder) {
+  store_->append_events({}, {});
+  EXPECT_EQ(count_rows("audit_log"), 0);
+  store_->append_events({make_audit("orbit", "LG-1", "status", "status_sent"),
+                         make_audit("orbit", "LG-1", "channel", "status_sent")},
+                        {make_outbox("orbit", "LG-1", 40), make_outbox("orbit", "LG-1", 30)});
+  store_->append_events({make_audit("orbit", "LG-1", "third", "status_sent")}, {});
+  const auto audit = store_->audit_for("orbit", "LG-1");
+  std::string order;
+  for (const auto& a : audit) order += a.field + ",";
+  EXPECT_EQ(order, "status,channel,third,");
+  ASSERT_EQ(audit.size(), 3u);
+  EXPECT_EQ(audit[0].operation, "status_sent");
+  const auto outbox = store_->outbox_for("orbit", "LG-1");
+  ASSERT_EQ(outbox.size(), 2u);
+  EXPECT_EQ(outbox[0].next_attempt_at, 40);
+  EXPECT_EQ(outbox[1].next_attempt_at, 30);
+  EXPECT_EQ(outbox[1].status, "pending");
+  EXPECT_EQ(store_->claim_outbox(40, 10, "w", 100).size(), 2u);
+}
+
+// ---- Outbox attempts of a lead ----
+
+TEST_P(StoreConformanceTest, OutboxAttemptsForALeadByStartTimeThenAttempt) {
+  EXPECT_TRUE(store_->outbox_attempts_for("orbit", "LG-1").empty());
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.outbox = {make_outbox("orbit", "LG-1", 0), make_outbox("orbit", "LG-1", 0)};
+  store_->insert_lead(w);
+  const auto first = store_->outbox_for("orbit", "LG-1")[0].id;
+  const auto second = store_->outbox_for("orbit", "LG-1")[1].id;
+  const auto other_lead = insert_with_outbox("LG-2", "bidx-2", 0);
+  // Reference ids are unique across environments; a message can still name one in another.
+  store_->append_events({}, {make_outbox("homfinity", "LG-1", 0)});
+  const auto other_env = store_->outbox_for("homfinity", "LG-1").at(0).id;
+
+  OutboxAttempt a1 = make_attempt(first, 1, "failed");
+  a1.started_at = 300;
+  OutboxAttempt a2 = make_attempt(first, 2, "accepted");
+  a2.started_at = 500;
+  a2.provider_message_id = "gs-1";
+  OutboxAttempt b1 = make_attempt(second, 1, "failed");
+  b1.started_at = 100;
+  OutboxAttempt b2 = make_attempt(second, 2, "failed");  // same start as a1: attempt decides
+  b2.started_at = 300;
+  store_->finish_outbox_attempt(a1, "pending", 400);
+  store_->finish_outbox_attempt(a2, "sent", 400);
+  store_->finish_outbox_attempt(b1, "pending", 400);
+  store_->finish_outbox_attempt(b2, "pending", 400);
+  store_->finish_outbox_attempt(make_attempt(other_lead, 1, "failed"), "pending", 400);
+  store_->finish_outbox_attempt(make_attempt(other_env, 1, "failed"), "pending", 400);
+
+  const auto attempts = store_->outbox_attempts_for("orbit", "LG-1");
+  ASSERT_EQ(attempts.size(), 4u);
+  EXPECT_EQ(attempts[0].outbox_id, second);
+  EXPECT_EQ(attempts[0].started_at, 100);
+  EXPECT_EQ(attempts[1].outbox_id, first);
+  EXPECT_EQ(attempts[1].attempt, 1);
+  EXPECT_EQ(attempts[2].outbox_id, second);
+  EXPECT_EQ(attempts[2].attempt, 2);
+  EXPECT_EQ(attempts[3].outbox_id, first);
+  EXPECT_EQ(attempts[3].attempt, 2);
+  EXPECT_EQ(attempts[3].duration_ms, 40);
+  EXPECT_EQ(attempts[3].outcome, "accepted");
+  EXPECT_EQ(attempts[3].http_status, 202);
+  EXPECT_EQ(attempts[3].error, "");
+  EXPECT_EQ(attempts[3].provider_message_id, "gs-1");
+  EXPECT_EQ(attempts[1].outcome, "failed");
+  EXPECT_EQ(attempts[1].http_status, 503);
+  EXPECT_EQ(attempts[1].error, "Gupshup answered HTTP 503");
+  EXPECT_EQ(store_->outbox_attempts_for("orbit", "LG-2").size(), 1u);
+  const auto hom = store_->outbox_attempts_for("homfinity", "LG-1");
+  ASSERT_EQ(hom.size(), 1u);
+  EXPECT_EQ(hom[0].outbox_id, other_env);
+}
+
+// ---- Relationship managers ----
+
+RmRow make_rm(const std::string& env, const std::string& name, const std::string& name_key) {
+  RmRow r;
+  r.environment = env;
+  r.name = name;
+  r.name_key = name_key;
+  r.phone_enc = "v1:phone-" + name_key;
+  r.location = "Branch of " + name;
+  r.created_at = 1'700'000'000'000;
+  return r;
+}
+
+TEST_P(StoreConformanceTest, RmInsertFindAndListActiveByNameKey) {
+  EXPECT_TRUE(store_->list_rms("orbit").empty());
+  const auto zoe = store_->insert_rm(make_rm("orbit", "Zoe  Khan", "zoe khan"));
+  const auto amit = store_->insert_rm(make_rm("orbit", "Amit Rao", "amit rao"));
+  RmRow gone = make_rm("orbit", "Bela Das", "bela das");
+  gone.active = false;
+  const auto bela = store_->insert_rm(gone);
+  const auto other = store_->insert_rm(make_rm("homfinity", "Carl Dsouza", "carl dsouza"));
+  EXPECT_GT(zoe, 0);
+  EXPECT_NE(zoe, amit);
+
+  const auto listed = store_->list_rms("orbit");
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].id, amit);
+  EXPECT_EQ(listed[1].id, zoe);
+  EXPECT_EQ(store_->list_rms("homfinity").size(), 1u);
+  EXPECT_TRUE(store_->list_rms("uat").empty());
+
+  const auto found = store_->find_rm(zoe);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->id, zoe);
+  EXPECT_EQ(found->environment, "orbit");
+  EXPECT_EQ(found->name, "Zoe  Khan");
+  EXPECT_EQ(found->name_key, "zoe khan");
+  EXPECT_EQ(found->phone_enc, "v1:phone-zoe khan");
+  EXPECT_EQ(found->location, "Branch of Zoe  Khan");
+  EXPECT_TRUE(found->active);
+  EXPECT_EQ(found->created_at, 1'700'000'000'000);
+  // An inactive RM is off the roster but still found by id (its appointments name it).
+  const auto inactive = store_->find_rm(bela);
+  ASSERT_TRUE(inactive.has_value());
+  EXPECT_FALSE(inactive->active);
+  EXPECT_EQ(store_->find_rm(other)->environment, "homfinity");
+  EXPECT_FALSE(store_->find_rm(other + 1'000).has_value());
+}
+
+TEST_P(StoreConformanceTest, DuplicateRmNameKeyConflictsInOneEnvironmentOnly) {
+  const auto first = store_->insert_rm(make_rm("orbit", "John Smith", "john smith"));
+  EXPECT_THROW(store_->insert_rm(make_rm("orbit", "JOHN  SMITH", "john smith")), StoreConflict);
+  RmRow inactive = make_rm("orbit", "John Smith", "john smith");
+  inactive.active = false;
+  EXPECT_THROW(store_->insert_rm(inactive), StoreConflict);
+  const auto listed = store_->list_rms("orbit");
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id, first);
+  EXPECT_EQ(listed[0].name, "John Smith");
+  // The same name in another environment is another RM.
+  EXPECT_NO_THROW(store_->insert_rm(make_rm("homfinity", "John Smith", "john smith")));
+  EXPECT_EQ(store_->list_rms("homfinity").size(), 1u);
+  EXPECT_EQ(count_rows("rms"), 2);
+}
+
+// ---- Appointments ----
+
+AppointmentWrite make_booking(const std::string& env, const std::string& id,
+                              const std::string& lead_ref, std::int64_t rm_id,
+                              std::int64_t slot_start, std::int64_t created_at = 1'000) {
+  AppointmentWrite w;
+  w.appointment.id = id;
+  w.appointment.environment = env;
+  w.appointment.lead_ref = lead_ref;
+  w.appointment.rm_id = rm_id;
+  w.appointment.slot_start = slot_start;
+  w.appointment.slot_minutes = 30;
+  w.appointment.request_id = "req-" + id;
+  w.appointment.created_at = created_at;
+  w.audit.push_back(make_audit(env, lead_ref, "appointment", "appointment_booked"));
+  w.outbox.push_back(make_outbox(env, lead_ref, created_at));
+  return w;
+}
+
+constexpr std::int64_t kSlot = 1'767'258'000'000;  // 2026-01-01 09:00 UTC
+constexpr std::int64_t kHalfHour = 1'800'000;
+
+TEST_P(StoreConformanceTest, BookFindAndListAnAppointment) {
+  const auto rm = store_->insert_rm(make_rm("orbit", "Amit Rao", "amit rao"));
+  EXPECT_FALSE(store_->find_appointment("a-1").has_value());
+  EXPECT_TRUE(store_->appointments_for_lead("orbit", "LG-1").empty());
+  AppointmentWrite w =
+      make_booking("orbit", "6f1c2b3a-0000-4000-8000-000000000001", "LG-1", rm, kSlot, 1'234);
+  w.appointment.slot_minutes = 45;
+  w.appointment.status = "cancelled";  // ignored: a new appointment is booked
+  w.appointment.cancelled_at = 5;
+  w.appointment.cancel_reason = "ignored";
+  EXPECT_EQ(store_->book_appointment(w), BookOutcome::booked);
+
+  const auto a = store_->find_appointment("6f1c2b3a-0000-4000-8000-000000000001");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->id, "6f1c2b3a-0000-4000-8000-000000000001");
+  EXPECT_EQ(a->environment, "orbit");
+  EXPECT_EQ(a->lead_ref, "LG-1");
+  EXPECT_EQ(a->rm_id, rm);
+  EXPECT_EQ(a->slot_start, kSlot);
+  EXPECT_EQ(a->slot_minutes, 45);
+  EXPECT_EQ(a->status, "booked");
+  EXPECT_EQ(a->request_id, "req-6f1c2b3a-0000-4000-8000-000000000001");
+  EXPECT_EQ(a->created_at, 1'234);
+  EXPECT_EQ(a->cancelled_at, 0);
+  EXPECT_EQ(a->cancel_reason, "");
+  EXPECT_FALSE(store_->find_appointment("6f1c2b3a-0000-4000-8000-00000000000").has_value());
+
+  const auto audit = store_->audit_for("orbit", "LG-1");
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].operation, "appointment_booked");
+  EXPECT_EQ(store_->outbox_for("orbit", "LG-1").size(), 1u);
+  const auto of_lead = store_->appointments_for_lead("orbit", "LG-1");
+  ASSERT_EQ(of_lead.size(), 1u);
+  EXPECT_EQ(of_lead[0].id, a->id);
+  EXPECT_TRUE(store_->appointments_for_lead("homfinity", "LG-1").empty());
+  const auto booked = store_->booked_appointments("orbit", kSlot, kSlot + 1);
+  ASSERT_EQ(booked.size(), 1u);
+  EXPECT_EQ(booked[0].id, a->id);
+}
+
+TEST_P(StoreConformanceTest, BookingATakenSlotIsRefusedAndWritesNothing) {
+  const auto rm = store_->insert_rm(make_rm("orbit", "Amit Rao", "amit rao"));
+  const auto rm2 = store_->insert_rm(make_rm("orbit", "Bela Das", "bela das"));
+  ASSERT_EQ(store_->book_appointment(make_booking("orbit", "a-1", "LG-1", rm, kSlot)),
+            BookOutcome::booked);
+  EXPECT_EQ(store_->book_appointment(make_booking("orbit", "a-2", "LG-2", rm, kSlot)),
+            BookOutcome::slot_taken);
+  EXPECT_FALSE(store_->find_appointment("a-2").has_value());
+  EXPECT_TRUE(store_->appointments_for_lead("orbit", "LG-2").empty());
+  EXPECT_TRUE(store_->audit_for("orbit", "LG-2").empty());
+  EXPECT_TRUE(store_->outbox_for("orbit", "LG-2").empty());
+  EXPECT_EQ(count_rows("appointments"), 1);
+  EXPECT_EQ(count_rows("audit_log"), 1);
+  EXPECT_EQ(count_rows("outbox"), 1);
+
+  // The RM's next slot, or another RM at the same time, is free.
+  EXPECT_EQ(store_->book_appointment(make_booking("orbit", "a-3", "LG-2", rm, kSlot + kHalfHour)),
+            BookOutcome::booked);
+  EXPECT_EQ(store_->book_appointment(make_booking("orbit", "a-4", "LG-3", rm2, kSlot)),
+            BookOutcome::booked);
+  EXPECT_EQ(count_rows("appointments"), 3);
+  EXPECT_EQ(store_->audit_for("orbit", "LG-2").size(), 1u);
+}
+
+TEST_P(StoreConformanceTest, ASecondBookingOfALeadIsRefusedAndWritesNothing) {
+  const auto rm = store_->insert_rm(make_rm("orbit", "Amit Rao", "amit rao"));
+  const auto rm2 = store_->insert_rm(make_rm("orbit", "Bela Das", "bela das"));
+  const auto rm_h = store_->insert_rm(make_rm("homfinity", "Amit Rao", "amit rao"));
+  ASSERT_EQ(store_->book_appointment(make_booking("orbit", "a-1", "LG-1", rm, kSlot)),
+            BookOutcome::booked);
+  EXPECT_EQ(store_->book_appointment(make_booking("orbit", "a-2", "LG-1", rm2, kSlot + kHalfHour)),
+            BookOutcome::lead_has_appointment);
+  EXPECT_FALSE(store_->find_appointment("a-2").has_value());
+  EXPECT_EQ(store_->audit_for("orbit", "LG-1").size(), 1u);
+  EXPECT_EQ(store_->outbox_for("orbit", "LG-1").size(), 1u);
+  EXPECT_EQ(store_->appointments_for_lead("orbit", "LG-1").size(), 1u);
+  // The same reference in another environment is another lead.
+  EXPECT_EQ(store_->book_appointment(make_booking("homfinity", "a-3", "LG-1", rm_h, kSlot)),
+            BookOutcome::booked);
+  // A duplicate appointment id is neither refusal: a plain conflict, nothing written.
+  EXPECT_THROW(store_->book_appointment(make_booking("orbit", "a-1", "LG-9", rm2, kSlot)),
+               StoreConflict);
+  EXPECT_TRUE(store_->audit_for("orbit", "LG-9").empty());
+  EXPECT_EQ(count_rows("appointments"), 2);
+}
+
+TEST_P(StoreConformanceTest, CancelFreesTheSlotAndTheLeadOnce) {
+  const auto rm = store_->insert_rm(make_rm("orbit", "Amit Rao", "amit rao"));
+  ASSERT_EQ(store_->book_appointment(make_booking("orbit", "a-1", "LG-1", rm, kSlot, 1'000)),
+            BookOutcome::booked);
+  EXPECT_TRUE(store_->cancel_appointment(
+      "a-1", 2'000, "customer asked",
+      {make_audit("orbit", "LG-1", "appointment", "appointment_cancelled")},
+      {make_outbox("orbit", "LG-1", 2'000)}));
+  const auto a = store_->find_appointment("a-1");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->status, "cancelled");
+  EXPECT_EQ(a->cancelled_at, 2'000);
+  EXPECT_EQ(a->cancel_reason, "customer asked");
+  EXPECT_EQ(a->slot_start, kSlot);
+  auto audit = store_->audit_for("orbit", "LG-1");
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[1].operation, "appointment_cancelled");
+  EXPECT_EQ(store_->outbox_for("orbit", "LG-1").size(), 2u);
+  EXPECT_TRUE(store_->booked_appointments("orbit", 0, kSlot * 2).empty());
+
+  // Twice: false, nothing written.
+  EXPECT_FALSE(store_->cancel_appointment(
+      "a-1", 3'000, "again", {make_audit("orbit", "LG-1", "appointment", "appointment_cancelled")},
+      {make_outbox("orbit", "LG-1", 3'000)}));
+  EXPECT_EQ(store_->find_appointment("a-1")->cancelled_at, 2'000);
+  EXPECT_EQ(store_->find_appointment("a-1")->cancel_reason, "customer asked");
+  EXPECT_EQ(store_->audit_for("orbit", "LG-1").size(), 2u);
+  EXPECT_EQ(store_->outbox_for("orbit", "LG-1").size(), 2u);
+  EXPECT_FALSE(store_->cancel_appointment(
+      "a-404", 3'000, "unknown", {make_audit("orbit", "LG-404", "appointment", "cancelled")},
+      {make_outbox("orbit", "LG-404", 3'000)}));
+  EXPECT_TRUE(store_->audit_for("orbit", "LG-404").empty());
+  EXPECT_TRUE(store_->outbox_for("orbit", "LG-404").empty());
+
+  // The slot can be booked again (by another lead), and the lead can book again.
+  EXPECT_EQ(store_->book_appointment(make_booking("orbit", "a-2", "LG-2", rm, kSlot, 4'000)),
+            BookOutcome::booked);
+  EXPECT_EQ(
+      store_->book_appointment(make_booking("orbit", "a-3", "LG-1", rm, kSlot + kHalfHour, 5'000)),
+      BookOutcome::booked);
+  const auto of_lead = store_->appointments_for_lead("orbit", "LG-1");
+  ASSERT_EQ(of_lead.size(), 2u);
+  EXPECT_EQ(of_lead[0].id, "a-1");
+  EXPECT_EQ(of_lead[0].status, "cancelled");
+  EXPECT_EQ(of_lead[1].id, "a-3");
+  EXPECT_EQ(of_lead[1].status, "booked");
+  EXPECT_EQ(store_->booked_appointments("orbit", 0, kSlot * 2).size(), 2u);
+}
+
+TEST_P(StoreConformanceTest, AppointmentsForLeadByCreationTime) {
+  const auto rm = store_->insert_rm(make_rm("orbit", "Amit Rao", "amit rao"));
+  for (const auto& [id, created] : std::vector<std::pair<std::string, std::int64_t>>{
+           {"a-1", 3'000}, {"a-2", 1'000}, {"a-3", 2'000}}) {
+    ASSERT_EQ(store_->book_appointment(make_booking("orbit", id, "LG-1", rm, kSlot, created)),
+              BookOutcome::booked);
+    ASSERT_TRUE(store_->cancel_appointment(id, created + 1, "moved", {}, {}));
+  }
+  std::string order;
+  for (const auto& a : store_->appointments_for_lead("orbit", "LG-1")) order += a.id + ",";
+  EXPECT_EQ(order, "a-2,a-3,a-1,");
+}
+
+TEST_P(StoreConformanceTest, BookedAppointmentsInAHalfOpenRangeBySlotThenRm) {
+  const auto rm_b = store_->insert_rm(make_rm("orbit", "Bela Das", "bela das"));
+  const auto rm_a = store_->insert_rm(make_rm("orbit", "Amit Rao", "amit rao"));
+  const auto rm_h = store_->insert_rm(make_rm("homfinity", "Carl", "carl"));
+  ASSERT_LT(rm_b, rm_a);
+  const std::int64_t from = kSlot;
+  const std::int64_t to = kSlot + 4 * kHalfHour;
+  struct Booking {
+    const char* id;
+    const char* lead;
+    std::int64_t rm;
+    std::int64_t slot;
+  };
+  const std::vector<Booking> bookings{
+      {"before", "L1", rm_a, from - 1},  // just before the range
+      {"first-a", "L2", rm_a, from},     // on the lower bound
+      {"later-b", "L3", rm_b, from + kHalfHour},
+      {"first-b", "L4", rm_b, from},               // same slot as first-a, smaller rm id
+      {"last", "L5", rm_a, to - 1},                // just inside
+      {"at-to", "L6", rm_b, to},                   // on the upper bound: excluded
+      {"gone", "L7", rm_a, from + 2 * kHalfHour},  // cancelled below
+  };
+  for (const Booking& b : bookings) {
+    ASSERT_EQ(store_->book_appointment(make_booking("orbit", b.id, b.lead, b.rm, b.slot)),
+              BookOutcome::booked)
+        << b.id;
+  }
+  ASSERT_EQ(store_->book_appointment(make_booking("homfinity", "other-env", "L8", rm_h, from)),
+            BookOutcome::booked);
+  ASSERT_TRUE(store_->cancel_appointment("gone", 9, "r", {}, {}));
+
+  std::string order;
+  for (const auto& a : store_->booked_appointments("orbit", from, to)) order += a.id + ",";
+  EXPECT_EQ(order, "first-b,first-a,later-b,last,");
+  const auto hom = store_->booked_appointments("homfinity", from, to);
+  ASSERT_EQ(hom.size(), 1u);
+  EXPECT_EQ(hom[0].id, "other-env");
+  EXPECT_TRUE(store_->booked_appointments("orbit", from, from).empty());
+  EXPECT_EQ(store_->booked_appointments("orbit", to, to + 1).size(), 1u);
+}
+
+// Threads booking one RM's slot for different leads: exactly one gets it. Half of them share
+// store_ (its pool, or its mutex), the others are further instances on the same database.
+TEST_P(StoreConformanceTest, ConcurrentBookingsOfOneSlotBookOnce) {
+  constexpr int kThreads = 8;
+  const auto rm = store_->insert_rm(make_rm("orbit", "Amit Rao", "amit rao"));
+  std::vector<std::unique_ptr<Store>> instances;
+  for (int i = 0; i < kThreads; ++i) instances.push_back(i % 2 == 0 ? nullptr : open_same());
+
+  std::atomic<int> booked{0};
+  std::atomic<int> taken{0};
+  std::atomic<int> failures{0};
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    Store* store = instances[static_cast<std::size_t>(t)]
+                       ? instances[static_cast<std::size_t>(t)].get()
+                       : store_.get();
+    threads.emplace_back([&, t, store] {
+      const std::string lead = "LG-" + std::to_string(t);
+      start.arrive_and_wait();
+      try {
+        switch (store->book_appointment(
+            make_booking("orbit", "a-" + std::to_string(t), lead, rm, kSlot))) {
+          case BookOutcome::booked:
+            ++booked;
+            break;
+          case BookOutcome::slot_taken:
+            ++taken;
+            break;
+          case BookOutcome::lead_has_appointment:
+            ADD_FAILURE() << lead << ": lead_has_appointment";
+            break;
+        }
+      } catch (const std::exception& e) {
+        ++failures;
+        ADD_FAILURE() << e.what();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(booked.load(), 1);
+  EXPECT_EQ(taken.load(), kThreads - 1);
+  EXPECT_EQ(count_rows("appointments"), 1);
+  EXPECT_EQ(count_rows("audit_log"), 1);
+  EXPECT_EQ(count_rows("outbox"), 1);
+  const auto rows = store_->booked_appointments("orbit", kSlot, kSlot + 1);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(store_->audit_for("orbit", rows[0].lead_ref).size(), 1u);
+}
+
 }  // namespace
 }  // namespace leadgate

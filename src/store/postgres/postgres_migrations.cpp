@@ -156,6 +156,45 @@ CREATE TABLE consents (
 );
 CREATE INDEX consents_phone ON consents (environment, phone_bidx);
 )sql",
+      // 4: the LOS's view of a lead (partner status), relationship managers, appointments. A
+      // booked slot of one RM and a lead's booked appointment are unique over booked rows only;
+      // book_appointment tells the two apart by the index name a violation reports.
+      R"sql(
+ALTER TABLE leads ADD COLUMN partner_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE leads ADD COLUMN partner_stage TEXT NOT NULL DEFAULT '';
+ALTER TABLE leads ADD COLUMN partner_updated_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE leads ADD COLUMN status_refreshed_at BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE rms (
+  id BIGSERIAL PRIMARY KEY,
+  environment TEXT NOT NULL,
+  name TEXT NOT NULL,
+  name_key TEXT NOT NULL,
+  phone_enc TEXT NOT NULL,
+  location TEXT NOT NULL,
+  active BOOLEAN NOT NULL DEFAULT TRUE,
+  created_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX rms_name_key ON rms (environment, name_key);
+CREATE TABLE appointments (
+  id TEXT PRIMARY KEY,
+  environment TEXT NOT NULL,
+  lead_ref TEXT NOT NULL,
+  rm_id BIGINT NOT NULL REFERENCES rms (id),
+  slot_start BIGINT NOT NULL,
+  slot_minutes INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  cancelled_at BIGINT NOT NULL DEFAULT 0,
+  cancel_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX appointments_booked_rm_slot ON appointments (rm_id, slot_start)
+  WHERE status = 'booked';
+CREATE UNIQUE INDEX appointments_booked_lead ON appointments (environment, lead_ref)
+  WHERE status = 'booked';
+CREATE INDEX appointments_slot ON appointments (environment, slot_start);
+CREATE INDEX appointments_lead ON appointments (environment, lead_ref, created_at);
+)sql",
   };
   return kMigrations;
 }

@@ -98,6 +98,14 @@ class Params {
   std::vector<std::optional<std::string>> values_;
 };
 
+// A unique violation (23505), naming the constraint or unique index that refused the row
+// (PG_DIAG_CONSTRAINT_NAME), for callers that tell several unique rules apart.
+struct UniqueViolation : StoreConflict {
+  UniqueViolation(const std::string& message, std::string constraint_name)
+      : StoreConflict(message), constraint(std::move(constraint_name)) {}
+  std::string constraint;
+};
+
 struct ClearResult {
   void operator()(PGresult* r) const { PQclear(r); }
 };
@@ -183,7 +191,10 @@ Result checked(Connection& c, PGresult* raw) {
     c.broken = true;
     throw StoreUnavailable(message);
   }
-  if (sqlstate == "23505") throw StoreConflict(message);
+  if (sqlstate == "23505") {
+    const char* constraint = PQresultErrorField(raw, PG_DIAG_CONSTRAINT_NAME);
+    throw UniqueViolation(message, constraint ? constraint : "");
+  }
   if (transient_error(sqlstate)) throw StoreUnavailable(message);
   throw std::runtime_error(message);
 }
@@ -248,7 +259,8 @@ constexpr const char* kLeadColumns =
     "pan_bidx, loan_type, loan_amount_req, loan_tenure, credit_score, pincode, state, gender, "
     "application_assigned_to_rm, remarks, customer_id, qr_short_code, annual_income, "
     "include_credit_score, is_lead_prefilled, los_error, request_id, user_agent, created_at, "
-    "updated_at, flash_details_enc, completion_reference, flashed_at, warnings_json";
+    "updated_at, flash_details_enc, completion_reference, flashed_at, warnings_json, "
+    "partner_status, partner_stage, partner_updated_at, status_refreshed_at";
 
 LeadRow read_lead(const Result& r, int row) {
   LeadRow l;
@@ -290,11 +302,16 @@ LeadRow read_lead(const Result& r, int row) {
   l.completion_reference = r.text(row, c++);
   l.flashed_at = r.i64(row, c++);
   l.warnings_json = r.text(row, c++);
+  l.partner_status = r.text(row, c++);
+  l.partner_stage = r.text(row, c++);
+  l.partner_updated_at = r.i64(row, c++);
+  l.status_refreshed_at = r.i64(row, c++);
   return l;
 }
 
-// Every column after id, in kLeadColumns order ($1..$36). Empty LOS ids are stored as NULL, as
-// the SQLite store does, so the partial lookups never match an empty string.
+// The columns update_lead writes: every column after id up to warnings_json, in kLeadColumns
+// order ($1..$36; add_partner adds the rest). Empty LOS ids are stored as NULL, as the SQLite
+// store does, so the partial lookups never match an empty string.
 void add_lead(Params& p, const LeadRow& r) {
   auto opt = [](const std::string& v) {
     return v.empty() ? std::optional<std::string>() : std::optional<std::string>(v);
@@ -337,6 +354,12 @@ void add_lead(Params& p, const LeadRow& r) {
       .add(r.warnings_json);
 }
 
+// The partner columns, last in kLeadColumns: written by insert_lead (as given) and
+// record_partner_status only, never by update_lead.
+void add_partner(Params& p, const LeadRow& r) {
+  p.add(r.partner_status).add(r.partner_stage).add(r.partner_updated_at).add(r.status_refreshed_at);
+}
+
 constexpr const char* kOutboxColumns =
     "id, environment, lead_ref, kind, payload_enc, status, attempts, next_attempt_at, "
     "provider_message_id, last_error, created_at";
@@ -357,8 +380,10 @@ OutboxMessage read_outbox(const Result& r, int row) {
   return m;
 }
 
-void write_children(Connection& c, const LeadWrite& w) {
-  for (const auto& a : w.audit) {
+// Inserts audit entries and outbox messages (inside the caller's transaction).
+void write_children(Connection& c, const std::vector<AuditEntry>& audit,
+                    const std::vector<OutboxMessage>& outbox) {
+  for (const auto& a : audit) {
     exec(c,
          "INSERT INTO audit_log (environment, entity, entity_ref, operation, field, old_value, "
          "new_value, request_id, duration_ms, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
@@ -375,7 +400,7 @@ void write_children(Connection& c, const LeadWrite& w) {
              .add(a.duration_ms)
              .add(a.created_at));
   }
-  for (const auto& m : w.outbox) {
+  for (const auto& m : outbox) {
     exec(c,
          "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, attempts, "
          "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, "
@@ -624,17 +649,16 @@ std::int64_t PostgresStore::insert_lead(const LeadWrite& w) {
   Transaction tx(c);
   Params p;
   add_lead(p, w.lead);
+  add_partner(p, w.lead);
   const std::int64_t id =
       exec(c,
            std::string("INSERT INTO leads (") + (kLeadColumns + 4) +
                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
                "$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, "
-               "$33, "
-               "$34, $35, $36) "
-               "RETURNING id",
+               "$33, $34, $35, $36, $37, $38, $39, $40) RETURNING id",
            p)
           .i64(0, 0);
-  write_children(c, w);
+  write_children(c, w.audit, w.outbox);
   tx.commit();
   return id;
 }
@@ -667,7 +691,7 @@ bool PostgresStore::update_lead(const LeadWrite& w) {
     p.add(*w.expected_request_id);
   }
   if (exec(c, sql, p).affected() != 1) return false;  // rolled back: no audit, no outbox
-  write_children(c, w);
+  write_children(c, w.audit, w.outbox);
   tx.commit();
   return true;
 }
@@ -704,6 +728,237 @@ std::int64_t PostgresStore::count_leads(const std::string& environment) {
   return exec(*lease, "SELECT COUNT(*) FROM leads WHERE environment = $1",
               Params().add(environment))
       .i64(0, 0);
+}
+
+std::vector<LeadRow> PostgresStore::find_leads_by_mobile(const std::string& environment,
+                                                         const std::string& mobile_bidx) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        std::string("SELECT ") + kLeadColumns +
+                            " FROM leads WHERE environment = $1 AND mobile_bidx = $2 ORDER BY "
+                            "created_at DESC, id DESC",
+                        Params().add(environment).add(mobile_bidx));
+  std::vector<LeadRow> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_lead(r, i));
+  return out;
+}
+
+std::optional<LeadRow> PostgresStore::find_lead_by_basic_id(
+    const std::string& environment, const std::string& basic_application_id) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        std::string("SELECT ") + kLeadColumns +
+                            " FROM leads WHERE environment = $1 AND basic_application_id = $2",
+                        Params().add(environment).add(basic_application_id));
+  if (r.rows() == 0) return std::nullopt;
+  return read_lead(r, 0);
+}
+
+// The compare-and-set is the UPDATE's WHERE clause: a concurrent writer of the row waits for the
+// row lock and re-checks it against the committed row. The refresh time is raised either way.
+bool PostgresStore::record_partner_status(const PartnerStatusWrite& w) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  const bool applied =
+      exec(c,
+           "UPDATE leads SET partner_status = $1, partner_stage = $2, partner_updated_at = $3, "
+           "status_refreshed_at = GREATEST(status_refreshed_at, $4::bigint) WHERE id = $5 AND "
+           "partner_status = $6 AND partner_updated_at <= $3 AND (partner_status <> $1 OR "
+           "partner_stage <> $2)",
+           Params()
+               .add(w.status)
+               .add(w.stage)
+               .add(w.partner_updated_at)
+               .add(w.refreshed_at)
+               .add(w.lead_id)
+               .add(w.expected_status))
+          .affected() == 1;
+  if (applied) {
+    write_children(c, w.audit, w.outbox);
+  } else {
+    exec(c, "UPDATE leads SET status_refreshed_at = $1 WHERE id = $2 AND status_refreshed_at < $1",
+         Params().add(w.refreshed_at).add(w.lead_id));
+  }
+  tx.commit();
+  return applied;
+}
+
+void PostgresStore::append_events(const std::vector<AuditEntry>& audit,
+                                  const std::vector<OutboxMessage>& outbox) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  write_children(c, audit, outbox);
+  tx.commit();
+}
+
+// ---- relationship managers, appointments ----
+
+namespace {
+
+constexpr const char* kRmColumns =
+    "id, environment, name, name_key, phone_enc, location, active, created_at";
+
+RmRow read_rm(const Result& r, int row) {
+  RmRow m;
+  m.id = r.i64(row, 0);
+  m.environment = r.text(row, 1);
+  m.name = r.text(row, 2);
+  m.name_key = r.text(row, 3);
+  m.phone_enc = r.text(row, 4);
+  m.location = r.text(row, 5);
+  m.active = r.boolean(row, 6);
+  m.created_at = r.i64(row, 7);
+  return m;
+}
+
+constexpr const char* kAppointmentColumns =
+    "id, environment, lead_ref, rm_id, slot_start, slot_minutes, status, request_id, created_at, "
+    "cancelled_at, cancel_reason";
+
+AppointmentRow read_appointment(const Result& r, int row) {
+  AppointmentRow a;
+  a.id = r.text(row, 0);
+  a.environment = r.text(row, 1);
+  a.lead_ref = r.text(row, 2);
+  a.rm_id = r.i64(row, 3);
+  a.slot_start = r.i64(row, 4);
+  a.slot_minutes = static_cast<int>(r.i64(row, 5));
+  a.status = r.text(row, 6);
+  a.request_id = r.text(row, 7);
+  a.created_at = r.i64(row, 8);
+  a.cancelled_at = r.i64(row, 9);
+  a.cancel_reason = r.text(row, 10);
+  return a;
+}
+
+std::vector<AppointmentRow> read_appointments(const Result& r) {
+  std::vector<AppointmentRow> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_appointment(r, i));
+  return out;
+}
+
+}  // namespace
+
+std::int64_t PostgresStore::insert_rm(const RmRow& rm) {
+  auto lease = borrow();
+  return exec(*lease,
+              "INSERT INTO rms (environment, name, name_key, phone_enc, location, active, "
+              "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+              Params()
+                  .add(rm.environment)
+                  .add(rm.name)
+                  .add(rm.name_key)
+                  .add(rm.phone_enc)
+                  .add(rm.location)
+                  .add(rm.active)
+                  .add(rm.created_at))
+      .i64(0, 0);
+}
+
+std::vector<RmRow> PostgresStore::list_rms(const std::string& environment) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        std::string("SELECT ") + kRmColumns +
+                            " FROM rms WHERE environment = $1 AND active ORDER BY name_key",
+                        Params().add(environment));
+  std::vector<RmRow> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_rm(r, i));
+  return out;
+}
+
+std::optional<RmRow> PostgresStore::find_rm(std::int64_t id) {
+  auto lease = borrow();
+  const Result r = exec(*lease, std::string("SELECT ") + kRmColumns + " FROM rms WHERE id = $1",
+                        Params().add(id));
+  if (r.rows() == 0) return std::nullopt;
+  return read_rm(r, 0);
+}
+
+// The partial unique indexes refuse the row; the violation names the refusing index. A concurrent
+// booking of the same slot or lead waits for the first one's transaction and then fails (or
+// succeeds when that one rolled back). A new appointment is always booked, whatever status the
+// caller put in it.
+BookOutcome PostgresStore::book_appointment(const AppointmentWrite& w) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  const AppointmentRow& a = w.appointment;
+  try {
+    exec(c,
+         "INSERT INTO appointments (id, environment, lead_ref, rm_id, slot_start, slot_minutes, "
+         "status, request_id, created_at, cancelled_at, cancel_reason) VALUES ($1, $2, $3, $4, "
+         "$5, $6, 'booked', $7, $8, 0, '')",
+         Params()
+             .add(a.id)
+             .add(a.environment)
+             .add(a.lead_ref)
+             .add(a.rm_id)
+             .add(a.slot_start)
+             .add(a.slot_minutes)
+             .add(a.request_id)
+             .add(a.created_at));
+  } catch (const UniqueViolation& e) {
+    if (e.constraint == "appointments_booked_rm_slot") return BookOutcome::slot_taken;
+    if (e.constraint == "appointments_booked_lead") return BookOutcome::lead_has_appointment;
+    throw;  // e.g. a duplicate id: rolled back
+  }
+  write_children(c, w.audit, w.outbox);
+  tx.commit();
+  return BookOutcome::booked;
+}
+
+std::optional<AppointmentRow> PostgresStore::find_appointment(const std::string& id) {
+  auto lease = borrow();
+  const Result r = exec(
+      *lease, std::string("SELECT ") + kAppointmentColumns + " FROM appointments WHERE id = $1",
+      Params().add(id));
+  if (r.rows() == 0) return std::nullopt;
+  return read_appointment(r, 0);
+}
+
+std::vector<AppointmentRow> PostgresStore::booked_appointments(const std::string& environment,
+                                                               std::int64_t from, std::int64_t to) {
+  auto lease = borrow();
+  return read_appointments(exec(*lease,
+                                std::string("SELECT ") + kAppointmentColumns +
+                                    " FROM appointments WHERE environment = $1 AND slot_start >= "
+                                    "$2 AND slot_start < $3 AND status = 'booked' ORDER BY "
+                                    "slot_start, rm_id",
+                                Params().add(environment).add(from).add(to)));
+}
+
+std::vector<AppointmentRow> PostgresStore::appointments_for_lead(const std::string& environment,
+                                                                 const std::string& lead_ref) {
+  auto lease = borrow();
+  return read_appointments(exec(*lease,
+                                std::string("SELECT ") + kAppointmentColumns +
+                                    " FROM appointments WHERE environment = $1 AND lead_ref = $2 "
+                                    "ORDER BY created_at, id",
+                                Params().add(environment).add(lead_ref)));
+}
+
+bool PostgresStore::cancel_appointment(const std::string& id, std::int64_t now,
+                                       const std::string& reason,
+                                       const std::vector<AuditEntry>& audit,
+                                       const std::vector<OutboxMessage>& outbox) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  if (exec(c,
+           "UPDATE appointments SET status = 'cancelled', cancelled_at = $1, cancel_reason = $2 "
+           "WHERE id = $3 AND status = 'booked'",
+           Params().add(now).add(reason).add(id))
+          .affected() != 1) {
+    return false;  // rolled back: no audit, no outbox
+  }
+  write_children(c, audit, outbox);
+  tx.commit();
+  return true;
 }
 
 // ---- outbox ----
@@ -778,6 +1033,32 @@ std::vector<OutboxMessage> PostgresStore::outbox_for(const std::string& environm
   std::vector<OutboxMessage> out;
   out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back(read_outbox(r, i));
+  return out;
+}
+
+std::vector<OutboxAttempt> PostgresStore::outbox_attempts_for(const std::string& environment,
+                                                              const std::string& lead_ref) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        "SELECT a.outbox_id, a.attempt, a.started_at, a.duration_ms, a.outcome, "
+                        "a.http_status, a.error, a.provider_message_id FROM outbox_attempts a "
+                        "JOIN outbox o ON o.id = a.outbox_id WHERE o.environment = $1 AND "
+                        "o.lead_ref = $2 ORDER BY a.started_at, a.attempt, a.id",
+                        Params().add(environment).add(lead_ref));
+  std::vector<OutboxAttempt> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    OutboxAttempt a;
+    a.outbox_id = r.i64(i, 0);
+    a.attempt = static_cast<int>(r.i64(i, 1));
+    a.started_at = r.i64(i, 2);
+    a.duration_ms = r.i64(i, 3);
+    a.outcome = r.text(i, 4);
+    a.http_status = static_cast<int>(r.i64(i, 5));
+    a.error = r.text(i, 6);
+    a.provider_message_id = r.text(i, 7);
+    out.push_back(std::move(a));
+  }
   return out;
 }
 

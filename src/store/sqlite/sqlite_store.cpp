@@ -118,7 +118,8 @@ constexpr const char* kLeadColumns =
     "pan_bidx, loan_type, loan_amount_req, loan_tenure, credit_score, pincode, state, gender, "
     "application_assigned_to_rm, remarks, customer_id, qr_short_code, annual_income, "
     "include_credit_score, is_lead_prefilled, los_error, request_id, user_agent, created_at, "
-    "updated_at, flash_details_enc, completion_reference, flashed_at, warnings_json";
+    "updated_at, flash_details_enc, completion_reference, flashed_at, warnings_json, "
+    "partner_status, partner_stage, partner_updated_at, status_refreshed_at";
 
 LeadRow read_lead(const Stmt& s) {
   LeadRow r;
@@ -160,10 +161,15 @@ LeadRow read_lead(const Stmt& s) {
   r.completion_reference = s.text(c++);
   r.flashed_at = s.i64(c++);
   r.warnings_json = s.text(c++);
+  r.partner_status = s.text(c++);
+  r.partner_stage = s.text(c++);
+  r.partner_updated_at = s.i64(c++);
+  r.status_refreshed_at = s.i64(c++);
   return r;
 }
 
-// Binds every column after id, in kLeadColumns order.
+// Binds the columns update_lead writes: every column after id up to warnings_json, in
+// kLeadColumns order (bind_partner binds the rest).
 void bind_lead(Stmt& s, const LeadRow& r) {
   auto opt = [](const std::string& v) {
     return v.empty() ? std::optional<std::string>() : std::optional<std::string>(v);
@@ -204,6 +210,15 @@ void bind_lead(Stmt& s, const LeadRow& r) {
       .bind(r.completion_reference)
       .bind(r.flashed_at)
       .bind(r.warnings_json);
+}
+
+// The partner columns, last in kLeadColumns: written by insert_lead (as given) and
+// record_partner_status only, never by update_lead.
+void bind_partner(Stmt& s, const LeadRow& r) {
+  s.bind(r.partner_status)
+      .bind(r.partner_stage)
+      .bind(r.partner_updated_at)
+      .bind(r.status_refreshed_at);
 }
 
 OutboxMessage read_outbox(const Stmt& s) {
@@ -370,8 +385,9 @@ std::optional<LeadRow> SqliteStore::find_lead_by_reference(const std::string& en
   return read_lead(s);
 }
 
-void SqliteStore::write_children(const LeadWrite& w) {
-  for (const auto& a : w.audit) {
+void SqliteStore::write_children(const std::vector<AuditEntry>& audit,
+                                 const std::vector<OutboxMessage>& outbox) {
+  for (const auto& a : audit) {
     Stmt s(db_,
            "INSERT INTO audit_log (environment, entity, entity_ref, operation, field, old_value, "
            "new_value, request_id, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -379,7 +395,7 @@ void SqliteStore::write_children(const LeadWrite& w) {
     s.bind(a.old_value).bind(a.new_value).bind(a.request_id).bind(a.duration_ms);
     s.bind(a.created_at).run();
   }
-  for (const auto& m : w.outbox) {
+  for (const auto& m : outbox) {
     Stmt s(db_,
            "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, attempts, "
            "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
@@ -404,12 +420,13 @@ std::int64_t SqliteStore::insert_lead(const LeadWrite& w) {
   Transaction tx(db_);
   const std::string sql =
       std::string("INSERT INTO leads (") + (kLeadColumns + 4) +
-      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   Stmt s(db_, sql.c_str());
   bind_lead(s, w.lead);
+  bind_partner(s, w.lead);
   s.run();
   const std::int64_t id = sqlite3_last_insert_rowid(db_);
-  write_children(w);
+  write_children(w.audit, w.outbox);
   tx.commit();
   return id;
 }
@@ -436,7 +453,7 @@ bool SqliteStore::update_lead(const LeadWrite& w) {
   if (w.expected_request_id) s.bind(*w.expected_request_id);
   s.run();
   if (sqlite3_changes(db_) != 1) return false;
-  write_children(w);
+  write_children(w.audit, w.outbox);
   tx.commit();
   return true;
 }
@@ -473,6 +490,214 @@ std::int64_t SqliteStore::count_leads(const std::string& environment) {
   s.bind(environment);
   s.step();
   return s.i64(0);
+}
+
+std::vector<LeadRow> SqliteStore::find_leads_by_mobile(const std::string& environment,
+                                                       const std::string& mobile_bidx) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kLeadColumns +
+                          " FROM leads WHERE environment = ? AND mobile_bidx = ? ORDER BY "
+                          "created_at DESC, id DESC";
+  Stmt s(db_, sql.c_str());
+  s.bind(environment).bind(mobile_bidx);
+  std::vector<LeadRow> out;
+  while (s.step()) out.push_back(read_lead(s));
+  return out;
+}
+
+std::optional<LeadRow> SqliteStore::find_lead_by_basic_id(const std::string& environment,
+                                                          const std::string& basic_application_id) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kLeadColumns +
+                          " FROM leads WHERE environment = ? AND basic_application_id = ?";
+  Stmt s(db_, sql.c_str());
+  s.bind(environment).bind(basic_application_id);
+  if (!s.step()) return std::nullopt;
+  return read_lead(s);
+}
+
+// The compare-and-set is the UPDATE's WHERE clause; the refresh time is raised either way.
+bool SqliteStore::record_partner_status(const PartnerStatusWrite& w) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  {
+    Stmt s(db_,
+           "UPDATE leads SET partner_status = ?, partner_stage = ?, partner_updated_at = ?, "
+           "status_refreshed_at = MAX(status_refreshed_at, ?) WHERE id = ? AND "
+           "partner_status = ? AND partner_updated_at <= ? AND (partner_status <> ? OR "
+           "partner_stage <> ?)");
+    s.bind(w.status).bind(w.stage).bind(w.partner_updated_at).bind(w.refreshed_at).bind(w.lead_id);
+    s.bind(w.expected_status).bind(w.partner_updated_at).bind(w.status).bind(w.stage).run();
+  }
+  const bool applied = sqlite3_changes(db_) == 1;
+  if (applied) {
+    write_children(w.audit, w.outbox);
+  } else {
+    Stmt s(db_,
+           "UPDATE leads SET status_refreshed_at = ? WHERE id = ? AND status_refreshed_at < ?");
+    s.bind(w.refreshed_at).bind(w.lead_id).bind(w.refreshed_at).run();
+  }
+  tx.commit();
+  return applied;
+}
+
+void SqliteStore::append_events(const std::vector<AuditEntry>& audit,
+                                const std::vector<OutboxMessage>& outbox) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  write_children(audit, outbox);
+  tx.commit();
+}
+
+// ---- relationship managers, appointments ----
+
+namespace {
+
+constexpr const char* kRmColumns =
+    "id, environment, name, name_key, phone_enc, location, active, created_at";
+
+RmRow read_rm(const Stmt& s) {
+  RmRow r;
+  r.id = s.i64(0);
+  r.environment = s.text(1);
+  r.name = s.text(2);
+  r.name_key = s.text(3);
+  r.phone_enc = s.text(4);
+  r.location = s.text(5);
+  r.active = s.i64(6) != 0;
+  r.created_at = s.i64(7);
+  return r;
+}
+
+constexpr const char* kAppointmentColumns =
+    "id, environment, lead_ref, rm_id, slot_start, slot_minutes, status, request_id, created_at, "
+    "cancelled_at, cancel_reason";
+
+AppointmentRow read_appointment(const Stmt& s) {
+  AppointmentRow a;
+  a.id = s.text(0);
+  a.environment = s.text(1);
+  a.lead_ref = s.text(2);
+  a.rm_id = s.i64(3);
+  a.slot_start = s.i64(4);
+  a.slot_minutes = static_cast<int>(s.i64(5));
+  a.status = s.text(6);
+  a.request_id = s.text(7);
+  a.created_at = s.i64(8);
+  a.cancelled_at = s.i64(9);
+  a.cancel_reason = s.text(10);
+  return a;
+}
+
+}  // namespace
+
+std::int64_t SqliteStore::insert_rm(const RmRow& rm) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "INSERT INTO rms (environment, name, name_key, phone_enc, location, active, created_at) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?)");
+  s.bind(rm.environment).bind(rm.name).bind(rm.name_key).bind(rm.phone_enc).bind(rm.location);
+  s.bind(rm.active).bind(rm.created_at).run();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+std::vector<RmRow> SqliteStore::list_rms(const std::string& environment) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kRmColumns +
+                          " FROM rms WHERE environment = ? AND active = 1 ORDER BY name_key";
+  Stmt s(db_, sql.c_str());
+  s.bind(environment);
+  std::vector<RmRow> out;
+  while (s.step()) out.push_back(read_rm(s));
+  return out;
+}
+
+std::optional<RmRow> SqliteStore::find_rm(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kRmColumns + " FROM rms WHERE id = ?";
+  Stmt s(db_, sql.c_str());
+  s.bind(id);
+  if (!s.step()) return std::nullopt;
+  return read_rm(s);
+}
+
+// The partial unique indexes refuse the row; SQLite's message names the refusing index's columns
+// ("UNIQUE constraint failed: appointments.rm_id, appointments.slot_start"). A new appointment is
+// always booked, whatever status the caller put in it.
+BookOutcome SqliteStore::book_appointment(const AppointmentWrite& w) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  const AppointmentRow& a = w.appointment;
+  try {
+    Stmt s(db_,
+           "INSERT INTO appointments (id, environment, lead_ref, rm_id, slot_start, slot_minutes, "
+           "status, request_id, created_at, cancelled_at, cancel_reason) VALUES (?, ?, ?, ?, ?, "
+           "?, 'booked', ?, ?, 0, '')");
+    s.bind(a.id).bind(a.environment).bind(a.lead_ref).bind(a.rm_id).bind(a.slot_start);
+    s.bind(a.slot_minutes).bind(a.request_id).bind(a.created_at).run();
+  } catch (const StoreConflict& e) {
+    const std::string message = e.what();
+    if (message.find("appointments.rm_id") != std::string::npos) return BookOutcome::slot_taken;
+    if (message.find("appointments.lead_ref") != std::string::npos) {
+      return BookOutcome::lead_has_appointment;
+    }
+    throw;  // e.g. a duplicate id: rolled back
+  }
+  write_children(w.audit, w.outbox);
+  tx.commit();
+  return BookOutcome::booked;
+}
+
+std::optional<AppointmentRow> SqliteStore::find_appointment(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  const std::string sql =
+      std::string("SELECT ") + kAppointmentColumns + " FROM appointments WHERE id = ?";
+  Stmt s(db_, sql.c_str());
+  s.bind(id);
+  if (!s.step()) return std::nullopt;
+  return read_appointment(s);
+}
+
+std::vector<AppointmentRow> SqliteStore::booked_appointments(const std::string& environment,
+                                                             std::int64_t from, std::int64_t to) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kAppointmentColumns +
+                          " FROM appointments WHERE environment = ? AND slot_start >= ? AND "
+                          "slot_start < ? AND status = 'booked' ORDER BY slot_start, rm_id";
+  Stmt s(db_, sql.c_str());
+  s.bind(environment).bind(from).bind(to);
+  std::vector<AppointmentRow> out;
+  while (s.step()) out.push_back(read_appointment(s));
+  return out;
+}
+
+std::vector<AppointmentRow> SqliteStore::appointments_for_lead(const std::string& environment,
+                                                               const std::string& lead_ref) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kAppointmentColumns +
+                          " FROM appointments WHERE environment = ? AND lead_ref = ? ORDER BY "
+                          "created_at, id";
+  Stmt s(db_, sql.c_str());
+  s.bind(environment).bind(lead_ref);
+  std::vector<AppointmentRow> out;
+  while (s.step()) out.push_back(read_appointment(s));
+  return out;
+}
+
+bool SqliteStore::cancel_appointment(const std::string& id, std::int64_t now,
+                                     const std::string& reason,
+                                     const std::vector<AuditEntry>& audit,
+                                     const std::vector<OutboxMessage>& outbox) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_,
+         "UPDATE appointments SET status = 'cancelled', cancelled_at = ?, cancel_reason = ? "
+         "WHERE id = ? AND status = 'booked'");
+  s.bind(now).bind(reason).bind(id).run();
+  if (sqlite3_changes(db_) != 1) return false;  // rolled back: no audit, no outbox
+  write_children(audit, outbox);
+  tx.commit();
+  return true;
 }
 
 std::vector<OutboxMessage> SqliteStore::claim_outbox(std::int64_t now, int limit,
@@ -532,6 +757,31 @@ std::vector<OutboxMessage> SqliteStore::outbox_for(const std::string& environmen
   s.bind(environment).bind(lead_ref);
   std::vector<OutboxMessage> out;
   while (s.step()) out.push_back(read_outbox(s));
+  return out;
+}
+
+std::vector<OutboxAttempt> SqliteStore::outbox_attempts_for(const std::string& environment,
+                                                            const std::string& lead_ref) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "SELECT a.outbox_id, a.attempt, a.started_at, a.duration_ms, a.outcome, a.http_status, "
+         "a.error, a.provider_message_id FROM outbox_attempts a JOIN outbox o ON o.id = "
+         "a.outbox_id WHERE o.environment = ? AND o.lead_ref = ? ORDER BY a.started_at, "
+         "a.attempt, a.id");
+  s.bind(environment).bind(lead_ref);
+  std::vector<OutboxAttempt> out;
+  while (s.step()) {
+    OutboxAttempt a;
+    a.outbox_id = s.i64(0);
+    a.attempt = static_cast<int>(s.i64(1));
+    a.started_at = s.i64(2);
+    a.duration_ms = s.i64(3);
+    a.outcome = s.text(4);
+    a.http_status = static_cast<int>(s.i64(5));
+    a.error = s.text(6);
+    a.provider_message_id = s.text(7);
+    out.push_back(std::move(a));
+  }
   return out;
 }
 

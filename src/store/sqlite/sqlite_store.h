@@ -45,6 +45,27 @@ class SqliteStore final : public Store {
   std::vector<AuditEntry> audit_for(const std::string& environment,
                                     const std::string& entity_ref) override;
   std::int64_t count_leads(const std::string& environment) override;
+  std::vector<LeadRow> find_leads_by_mobile(const std::string& environment,
+                                            const std::string& mobile_bidx) override;
+  std::optional<LeadRow> find_lead_by_basic_id(const std::string& environment,
+                                               const std::string& basic_application_id) override;
+  bool record_partner_status(const PartnerStatusWrite& w) override;
+  void append_events(const std::vector<AuditEntry>& audit,
+                     const std::vector<OutboxMessage>& outbox) override;
+
+  std::int64_t insert_rm(const RmRow& rm) override;
+  std::vector<RmRow> list_rms(const std::string& environment) override;
+  std::optional<RmRow> find_rm(std::int64_t id) override;
+
+  BookOutcome book_appointment(const AppointmentWrite& w) override;
+  std::optional<AppointmentRow> find_appointment(const std::string& id) override;
+  std::vector<AppointmentRow> booked_appointments(const std::string& environment, std::int64_t from,
+                                                  std::int64_t to) override;
+  std::vector<AppointmentRow> appointments_for_lead(const std::string& environment,
+                                                    const std::string& lead_ref) override;
+  bool cancel_appointment(const std::string& id, std::int64_t now, const std::string& reason,
+                          const std::vector<AuditEntry>& audit,
+                          const std::vector<OutboxMessage>& outbox) override;
 
   std::vector<OutboxMessage> claim_outbox(std::int64_t now, int limit, const std::string& owner,
                                           std::int64_t lease_until) override;
@@ -53,6 +74,8 @@ class SqliteStore final : public Store {
   void release_outbox_leases(const std::string& owner) override;
   std::vector<OutboxMessage> outbox_for(const std::string& environment,
                                         const std::string& lead_ref) override;
+  std::vector<OutboxAttempt> outbox_attempts_for(const std::string& environment,
+                                                 const std::string& lead_ref) override;
   std::vector<OutboxMessage> list_outbox(const std::string& status, int limit) override;
   std::int64_t requeue_outbox(std::int64_t id, std::int64_t now) override;
 
@@ -86,7 +109,9 @@ class SqliteStore final : public Store {
 
  private:
   void exec(const char* sql);
-  void write_children(const LeadWrite& w);
+  // Inserts audit entries and outbox messages (inside the caller's transaction).
+  void write_children(const std::vector<AuditEntry>& audit,
+                      const std::vector<OutboxMessage>& outbox);
   std::mutex mutex_;
   sqlite3* db_ = nullptr;
 };
