@@ -686,3 +686,71 @@ class LeadgateTestCase(unittest.TestCase):
         self.assertTrue(body.get("request_id"), body)
         self.assertEqual(body.get("request_id"), headers.get("x-request-id"), (body, headers))
         return body
+
+
+# --------------------------------------------------------------------------- calendar helpers
+# (appointments and tracking tests: every date is computed at run time in India Standard Time)
+
+import datetime as _dt  # noqa: E402
+
+IST = _dt.timezone(_dt.timedelta(hours=5, minutes=30), "IST")
+
+
+def ist_now() -> _dt.datetime:
+    """The current time in India Standard Time (UTC+05:30), timezone-aware."""
+    return _dt.datetime.now(_dt.timezone.utc).astimezone(IST)
+
+
+def ist_today() -> _dt.date:
+    """Today's date in IST."""
+    return ist_now().date()
+
+
+def bookable_dates(min_days_ahead: int = 1, max_days_ahead: int = 30,
+                   exclude=()) -> list[_dt.date]:
+    """Monday-Saturday dates from today (IST) + min_days_ahead to today + max_days_ahead,
+    in order, without the dates in exclude (e.g. configured holidays)."""
+    today = ist_today()
+    out = []
+    for n in range(min_days_ahead, max_days_ahead + 1):
+        day = today + _dt.timedelta(days=n)
+        if day.weekday() != 6 and day not in exclude:
+            out.append(day)
+    return out
+
+
+def ddmmyyyy(day: _dt.date) -> str:
+    """A date as DD-MM-YYYY (the appointments API's format)."""
+    return day.strftime("%d-%m-%Y")
+
+
+def clock_12h(hour: int, minute: int = 0) -> str:
+    """24-hour time as the appointments API writes it: 18, 0 -> "6:00 PM", 10, 30 -> "10:30 AM"."""
+    return f"{(hour % 12) or 12}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
+
+
+def ist_slot_utc(day: _dt.date, hour: int, minute: int = 0) -> _dt.datetime:
+    """The IST wall-clock time hour:minute of day, as an aware UTC datetime."""
+    return _dt.datetime(day.year, day.month, day.day, hour, minute,
+                        tzinfo=IST).astimezone(_dt.timezone.utc)
+
+
+def http_request_raw(host: str, port: int, method: str, path: str,
+                     headers: dict | None = None, timeout: float = 30.0):
+    """One request without a body; returns (status, lower-cased headers dict, body bytes)."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request(method, path, headers=dict(headers or {}))
+        resp = conn.getresponse()
+        data = resp.read()
+        resp_headers: dict[str, str] = {}
+        for name, value in resp.getheaders():
+            name = name.lower()
+            resp_headers[name] = f"{resp_headers[name]}, {value}" if name in resp_headers else value
+        return resp.status, resp_headers, data
+    finally:
+        conn.close()
+
+
+__all__ += ["IST", "ist_now", "ist_today", "bookable_dates", "ddmmyyyy", "clock_12h",
+            "ist_slot_utc", "http_request_raw"]

@@ -24,6 +24,7 @@ Test control, over HTTP (JSON) or the Python API of FakePartners:
     GET  /_control/calls?route=R                              fake.calls(R)
     POST /_control/reset                                      fake.reset()
     POST /_control/status  {"basic_application_id": X, "status": S}   fake.set_status(X, S)
+                           (optional "stage", "updated_at" as for set_status)
     POST /_control/config  {"strict_status": true, "hang_timeout_s": 60}
 
 Routes R: "CreateFBBByBasicUser", "CreateSelfFullfilmentLead", "GetApplicationStatus",
@@ -40,7 +41,9 @@ default (success) behaviour applies. An entry is a dict:
                                          reset/stop), then drop the connection
     {"drop": true}                       drop the connection at once, no answer
 Status S for set_status: None makes that id answer 404; with strict_status any id the fake
-did not issue (and was not given a status) answers 404.
+did not issue (and was not given a status) answers 404. set_status(X, S, stage=..., updated_at=...)
+also fixes the reported stage (default "Credit assessment") and updated_at (an ISO 8601 string,
+default: the time of each call).
 
 Each recorded call is a dict: route, method, path, query (dict), headers (case-insensitive
 dict, lower-case keys), body (parsed JSON or None), raw_body (text), time (epoch seconds),
@@ -207,6 +210,8 @@ class FakePartners:
         self._scripts: dict[str, list[dict]] = {r: [] for r in ROUTES}
         self._calls: list[dict] = []
         self._statuses: dict[str, str | None] = {}
+        self._stages: dict[str, str] = {}
+        self._updated_ats: dict[str, str] = {}
         self._issued_ids: set[str] = set()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -276,10 +281,21 @@ class FakePartners:
                                      f"within {timeout}s")
             time.sleep(0.02)
 
-    def set_status(self, basic_application_id: str, status: str | None) -> None:
-        """Status GetApplicationStatus reports for an id; None makes it answer 404."""
+    def set_status(self, basic_application_id: str, status: str | None,
+                   stage: str | None = None, updated_at: str | None = None) -> None:
+        """Status GetApplicationStatus reports for an id; None makes it answer 404.
+
+        stage (default "Credit assessment") and updated_at (ISO 8601 text; default the time of
+        each call) fix those fields of the answer; each call replaces the previous choice.
+        """
         with self._lock:
             self._statuses[basic_application_id] = status
+            self._stages.pop(basic_application_id, None)
+            self._updated_ats.pop(basic_application_id, None)
+            if stage is not None:
+                self._stages[basic_application_id] = stage
+            if updated_at is not None:
+                self._updated_ats[basic_application_id] = updated_at
 
     def reset(self) -> None:
         """Forget scripts, calls, statuses and config; wake hanging handlers."""
@@ -287,6 +303,8 @@ class FakePartners:
             self._scripts = {r: [] for r in ROUTES}
             self._calls.clear()
             self._statuses.clear()
+            self._stages.clear()
+            self._updated_ats.clear()
             self._issued_ids.clear()
             self.strict_status = False
             self.hang_timeout = self._initial_hang_timeout
@@ -470,11 +488,13 @@ class FakePartners:
         with self._lock:
             known = app_id in self._statuses or app_id in self._issued_ids
             status = self._statuses.get(app_id, DEFAULT_STATUS)
+            stage = self._stages.get(app_id, DEFAULT_STAGE)
+            updated_at = self._updated_ats.get(app_id) or utc_now_iso()
             strict = self.strict_status
         if status is None or (strict and not known):
             return basic_error(404, "Application not found")
         data = {"basic_application_id": app_id, "status": status,
-                "stage": DEFAULT_STAGE, "updated_at": utc_now_iso()}
+                "stage": stage, "updated_at": updated_at}
         return json_reply(200, {"success": True, "data": data})
 
     @staticmethod
@@ -526,7 +546,8 @@ class FakePartners:
                 self.reset()
                 return json_reply(200, {"ok": True})
             if method == "POST" and action == "status":
-                self.set_status(str(body["basic_application_id"]), body.get("status"))
+                self.set_status(str(body["basic_application_id"]), body.get("status"),
+                                body.get("stage"), body.get("updated_at"))
                 return json_reply(200, {"ok": True})
             if method == "POST" and action == "config":
                 self._configure(body)
