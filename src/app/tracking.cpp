@@ -17,6 +17,12 @@ boost::json::value iso_or_null(std::int64_t ms) {
   return boost::json::value(iso_utc(ms));
 }
 
+// Values the LOS has not given yet are null, not "".
+boost::json::value text_or_null(const std::string& text) {
+  if (text.empty()) return nullptr;
+  return boost::json::value(text);
+}
+
 [[noreturn]] void not_found(const std::string& environment) {
   throw ApiError(404, "NOT_FOUND", "No matching application in " + environment);
 }
@@ -98,7 +104,7 @@ boost::asio::awaitable<StatusView> ApplicationTracker::refresh(LeadRow& row, Req
 
 boost::json::object ApplicationTracker::application_summary(const LeadRow& row,
                                                             const StatusView& view) const {
-  return {{"basic_application_id", row.basic_application_id},
+  return {{"basic_application_id", text_or_null(row.basic_application_id)},
           {"reference_id", row.reference_id},
           {"loan_type", row.loan_type},
           {"status", view.status},
@@ -129,12 +135,12 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
   const LeadInput customer = open_lead(lead, cipher_);
   boost::json::object details{
       {"reference_id", lead.reference_id},
-      {"application_id", lead.application_id},
+      {"application_id", text_or_null(lead.application_id)},
       {"loan_type", lead.loan_type},
       {"loan_product", loan_type_name(lead.loan_type) ? loan_type_name(lead.loan_type) : ""},
       {"loan_amount", lead.loan_amount_req},
       {"loan_tenure", lead.loan_tenure},
-      {"stage", lead.partner_stage},
+      {"stage", text_or_null(lead.partner_stage)},
       {"lead_status", lead.status},
       {"partner_updated_at", iso_or_null(lead.partner_updated_at)},
       {"created_at", iso_utc(lead.created_at)},
@@ -161,7 +167,7 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
     applications.push_back(application_summary(leads[i], stored_status_view(leads[i])));
   }
   boost::json::object data{
-      {"basic_application_id", lead.basic_application_id},
+      {"basic_application_id", text_or_null(lead.basic_application_id)},
       {"status", view.status},
       {"mobile_number", req.mobile ? *req.mobile : mask_mobile(customer.mobile)},
       {"status_source", view.source},
@@ -232,8 +238,8 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
   boost::json::object current{{"status", view.status},
                               {"stage", stage_name(view.stage)},
                               {"stage_description", stage_description(view.stage)},
-                              {"partner_status", lead.partner_status},
-                              {"partner_stage", lead.partner_stage},
+                              {"partner_status", text_or_null(lead.partner_status)},
+                              {"partner_stage", text_or_null(lead.partner_stage)},
                               {"lead_status", lead.status},
                               {"status_source", view.source},
                               {"status_refreshed_at", iso_or_null(view.refreshed_at)}};
@@ -243,9 +249,9 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
         application_summary(leads[i], i == chosen ? view : stored_status_view(leads[i])));
   }
   boost::json::object data{
-      {"basic_application_id", lead.basic_application_id},
+      {"basic_application_id", text_or_null(lead.basic_application_id)},
       {"reference_id", lead.reference_id},
-      {"application_id", lead.application_id},
+      {"application_id", text_or_null(lead.application_id)},
       {"mobile_number", req.mobile},
       {"current_status", std::move(current)},
       {"next_steps", std::move(steps)},
