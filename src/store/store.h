@@ -170,6 +170,23 @@ enum class BookOutcome {
   lead_has_appointment  // the lead already has a booked appointment
 };
 
+// One item of an inbound WhatsApp webhook callback (a message, a delivery receipt, a user event),
+// stored raw before the provider is answered, processed later in the background.
+struct InboxEvent {
+  std::int64_t id = 0;
+  std::string provider;     // gupshup | meta
+  std::string event_id;     // the provider's id of the item: unique per provider (de-duplication)
+  std::string environment;  // from the receiving business number; "" when it matches none
+  std::string kind;         // message | status | user_event
+  std::string payload_enc;  // sealed JSON of the item
+  std::int64_t received_at = 0;
+  std::string state = "pending";  // pending | done | failed
+  int attempts = 0;
+  std::int64_t next_attempt_at = 0;
+  std::int64_t processed_at = 0;
+  std::string last_error;
+};
+
 // The current OTP of one phone in one environment (a new send replaces it).
 struct OtpCode {
   std::string environment;
@@ -296,6 +313,21 @@ class Store {
   // rows (id 0) for immediate delivery with a fresh attempt budget. Returns rows requeued.
   virtual std::vector<OutboxMessage> list_outbox(const std::string& status, int limit) = 0;
   virtual std::int64_t requeue_outbox(std::int64_t id, std::int64_t now) = 0;
+
+  // Webhook inbox. insert_inbox stores, in one transaction, every event whose (provider,
+  // event_id) is not stored yet (state pending, next_attempt_at = received_at) and returns how
+  // many were new; a redelivered event is skipped, never an error. claim_inbox leases up to
+  // `limit` pending events with next_attempt_at <= now whose lease is free or expired (oldest
+  // received first; FOR UPDATE SKIP LOCKED on PostgreSQL), like claim_outbox.
+  // finish_inbox sets state (done | failed | pending to retry at next_attempt_at), attempts + 1,
+  // processed_at = now (done/failed), last_error, and releases the lease.
+  virtual int insert_inbox(const std::vector<InboxEvent>& events) = 0;
+  virtual std::vector<InboxEvent> claim_inbox(std::int64_t now, int limit, const std::string& owner,
+                                              std::int64_t lease_until) = 0;
+  virtual void finish_inbox(std::int64_t id, const std::string& state, std::int64_t now,
+                            std::int64_t next_attempt_at, const std::string& error) = 0;
+  virtual std::optional<InboxEvent> find_inbox(const std::string& provider,
+                                               const std::string& event_id) = 0;
 
   // OTPs, one current code per (environment, phone_bidx).
   // put_otp inserts the phone's code or replaces every column of the existing one (a new send:
