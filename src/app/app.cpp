@@ -21,6 +21,7 @@
 #include "api/ops.h"
 #include "api/otp.h"
 #include "api/tracking.h"
+#include "api/webhook.h"
 #include "app/auth.h"
 #include "app/idempotency.h"
 #include "app/lead_flash.h"
@@ -282,6 +283,7 @@ int run_server(const Config& config) {
   OutboxDispatcher outbox(ioc.get_executor(), *store, pool, *whatsapp, cipher, config, metrics);
   LeadIntake intake(*store, pool, *los, cipher, config, outbox);
   LeadFlash flash(*store, pool, *los, cipher, config, outbox, pincodes, professions);
+  WebhookIntake webhook(*store, pool, cipher, config, metrics);
   ApplicationTracker tracker(*store, pool, *los, cipher, config, outbox);
   AppointmentBook appointments(*store, pool, cipher, config, outbox);
   // OTPs are sent synchronously, so their sender has its own short timeout.
@@ -314,6 +316,11 @@ int run_server(const Config& config) {
               cancel_appointment_handler(appointments), true, true});
   router.add({http::verb::get, "/api_v1/appointment_slots", appointment_slots_handler(appointments),
               true});
+  router.add({http::verb::get, "/api_v1/whatsapp/webhook", webhook_verify_handler(config), false});
+  router.add(
+      {http::verb::post, "/api_v1/whatsapp/webhook", webhook_intake_handler(webhook), false});
+  router.add({http::verb::post, "/api_v1/whatsapp/webhook/{token}", webhook_intake_handler(webhook),
+              false});
   router.add({http::verb::get, "/api_v1/appointments/{file}", appointment_ics_handler(appointments),
               true});
 

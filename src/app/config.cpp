@@ -1,5 +1,7 @@
 #include "app/config.h"
 
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/network_v4.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <cctype>
@@ -26,6 +28,8 @@ const std::set<std::string>& global_keys() {
                                            "GUPSHUP_URL",
                                            "WEBHOOK_VERIFY_TOKEN",
                                            "META_APP_SECRET",
+                                           "GUPSHUP_WEBHOOK_TOKEN",
+                                           "GUPSHUP_WEBHOOK_IPS",
                                            "PII_KEY",
                                            "OTP_TTL_SECONDS",
                                            "CONFIG",
@@ -271,6 +275,18 @@ void read_business_hours(const std::string& env, const Get& eget, BusinessHours&
   if (auto problem = validate_business_hours(h)) bad(pre + "BUSINESS_HOURS", *problem);
 }
 
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto b = item.find_first_not_of(" \t");
+    if (b == std::string::npos) continue;
+    out.push_back(item.substr(b, item.find_last_not_of(" \t") - b + 1));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool is_environment(std::string_view name) {
@@ -347,6 +363,26 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
   }
   if (auto v = get("WEBHOOK_VERIFY_TOKEN")) c.webhook_verify_token = *v;
   if (auto v = get("META_APP_SECRET")) c.meta_app_secret = *v;
+  if (auto v = get("GUPSHUP_WEBHOOK_TOKEN")) {
+    if (!v->empty() && v->size() < 16) {
+      bad("LEADGATE_GUPSHUP_WEBHOOK_TOKEN", "must be at least 16 characters");
+    }
+    c.gupshup_webhook_token = *v;
+  }
+  if (auto v = get("GUPSHUP_WEBHOOK_IPS")) {
+    for (const auto& entry : split_list(*v)) {
+      boost::system::error_code ec;
+      if (entry.find('/') != std::string::npos) {
+        (void)boost::asio::ip::make_network_v4(entry, ec);
+      } else {
+        (void)boost::asio::ip::make_address(entry, ec);
+      }
+      if (ec)
+        bad("LEADGATE_GUPSHUP_WEBHOOK_IPS",
+            "has an entry that is not an address or IPv4 CIDR: " + entry);
+    }
+    c.gupshup_webhook_ips = *v;
+  }
   if (auto v = get("PII_KEY"); v && !v->empty()) {
     auto raw = base64_decode(*v);
     if (!raw || raw->size() != 32) bad("LEADGATE_PII_KEY", "must be base64 of exactly 32 bytes");

@@ -53,6 +53,10 @@ struct Config {
   std::string gupshup_url;    // empty: sandbox simulator
   std::string webhook_verify_token;
   std::string meta_app_secret;
+  // Gupshup does not sign callbacks: a secret in the webhook path (/api_v1/whatsapp/webhook/TOKEN)
+  // or the X-Webhook-Token header, optionally plus a source allow-list (addresses, IPv4 CIDR).
+  std::string gupshup_webhook_token;
+  std::string gupshup_webhook_ips;
   std::string pii_key_b64;  // empty in sandbox: generated into the data dir
   int otp_ttl_seconds = 180;
   std::string data_dir;  // pincode directory etc.; empty: auto-detect

@@ -89,12 +89,17 @@ struct OutboxMessage {
   std::string lead_ref;            // reference_id of the lead it belongs to (may be empty)
   std::string kind;                // whatsapp_template | whatsapp_text
   std::string payload_enc;         // sealed JSON: destination, template, params
-  std::string status = "pending";  // pending | sent | dead
+  std::string status = "pending";  // pending | sent | dead | suppressed (customer opted out)
   int attempts = 0;
   std::int64_t next_attempt_at = 0;
   std::string provider_message_id;
   std::string last_error;
   std::int64_t created_at = 0;
+  // Delivery receipts (schema 6): the latest state the provider reported for the sent message
+  // (enqueued | sent | delivered | read | failed; "" none yet), when, and its error code.
+  std::string delivery_status;
+  std::int64_t delivery_status_at = 0;
+  std::string delivery_error;
 };
 
 struct OutboxAttempt {
@@ -185,6 +190,45 @@ struct InboxEvent {
   std::int64_t next_attempt_at = 0;
   std::int64_t processed_at = 0;
   std::string last_error;
+};
+
+// One message of a customer's WhatsApp conversation with an environment's business number.
+struct ConversationMessage {
+  std::int64_t id = 0;
+  std::string environment;
+  std::string phone_bidx;           // the customer's mobile blind index
+  std::string direction;            // in | out
+  std::string provider_message_id;  // inbound: the provider's id ("" for outbound)
+  std::int64_t outbox_id = 0;       // outbound: the outbox row that carries it
+  std::string lead_ref;             // the application it is about ("" none)
+  std::string application_id;       // the basic_application_id it named or answered about
+  std::string msg_type;             // text | image | ... (inbound); text (outbound)
+  std::string text_enc;             // sealed text ("" for media)
+  std::string classification;       // inbound: status | help | ... | unsupported | throttled;
+                                    // outbound: the reply kind (status | error | fallback | ...)
+  std::int64_t created_at = 0;
+};
+
+// Processing one inbound message, in one transaction: the inbound row; the reply's outbox row
+// and its conversation row (outbox_id filled in by the store); an opt-out change; and the inbox
+// event marked done.
+struct ConversationWrite {
+  ConversationMessage inbound;
+  std::optional<OutboxMessage> reply_outbox;
+  std::optional<ConversationMessage> reply;  // written only with reply_outbox
+  std::optional<bool> opted_out;             // set_opt_out(inbound's environment/phone, value)
+  std::int64_t inbox_id = 0;                 // 0: no inbox row to finish
+  std::int64_t now = 0;
+};
+
+struct DeliveryReceipt {
+  std::string provider_message_id;
+  std::string status;   // enqueued | sent | delivered | read | failed
+  std::int64_t at = 0;  // when the provider says it happened
+  std::string error_code;
+  std::string error_message;
+  std::int64_t received_at = 0;
+  std::int64_t outbox_id = 0;  // filled on reads
 };
 
 // The current OTP of one phone in one environment (a new send replaces it).
@@ -300,7 +344,8 @@ class Store {
   virtual std::vector<OutboxMessage> claim_outbox(std::int64_t now, int limit,
                                                   const std::string& owner,
                                                   std::int64_t lease_until) = 0;
-  // Records one delivery attempt and the row's new state, releasing the lease.
+  // Records one delivery attempt and the row's new state (pending | sent | dead | suppressed;
+  // dead and suppressed are final, like sent), releasing the lease.
   virtual void finish_outbox_attempt(const OutboxAttempt& attempt, const std::string& new_status,
                                      std::int64_t next_attempt_at) = 0;
   virtual void release_outbox_leases(const std::string& owner) = 0;
@@ -328,6 +373,31 @@ class Store {
                             std::int64_t next_attempt_at, const std::string& error) = 0;
   virtual std::optional<InboxEvent> find_inbox(const std::string& provider,
                                                const std::string& event_id) = 0;
+
+  // Conversations. record_conversation applies a ConversationWrite atomically (see above); a
+  // duplicate inbound provider_message_id in the same environment is a StoreConflict and nothing
+  // is written. conversation: the last `limit` messages of one phone in one environment, oldest
+  // first (created_at, then id).
+  virtual void record_conversation(const ConversationWrite& w) = 0;
+  virtual std::vector<ConversationMessage> conversation(const std::string& environment,
+                                                        const std::string& phone_bidx,
+                                                        int limit) = 0;
+
+  // Delivery receipts. record_delivery keeps every receipt (history) and, when an outbox row has
+  // that provider_message_id, moves its delivery state forward: the receipt wins when its `at` is
+  // later than delivery_status_at, or equal with a higher rank (enqueued < sent < delivered <
+  // read; failed ranks above sent and below delivered). Returns the outbox id (0: no such
+  // message, the receipt is still kept). receipts_for: the receipts of one lead's outbox
+  // messages (outbox_id filled), by `at` then insertion.
+  virtual std::int64_t record_delivery(const DeliveryReceipt& r) = 0;
+  virtual std::vector<DeliveryReceipt> receipts_for(const std::string& environment,
+                                                    const std::string& lead_ref) = 0;
+
+  // Opt-outs per environment and phone: the change with the latest `at` wins (an older one
+  // arriving later is ignored). A phone never seen is opted in.
+  virtual void set_opt_out(const std::string& environment, const std::string& phone_bidx,
+                           bool opted_out, std::int64_t at) = 0;
+  virtual bool is_opted_out(const std::string& environment, const std::string& phone_bidx) = 0;
 
   // OTPs, one current code per (environment, phone_bidx).
   // put_otp inserts the phone's code or replaces every column of the existing one (a new send:

@@ -1,0 +1,211 @@
+#include "app/webhook_intake.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/network_v4.hpp>
+#include <boost/json.hpp>
+
+#include "app/log.h"
+#include "http/problem.h"
+
+namespace leadgate {
+namespace {
+
+std::string digits_of(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') out.push_back(c);
+  }
+  return out;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+}  // namespace
+
+std::optional<std::string> webhook_challenge(const std::map<std::string, std::string>& query,
+                                             const std::string& expected) {
+  auto get = [&](const char* dotted, const char* underscored) -> std::optional<std::string> {
+    if (auto it = query.find(dotted); it != query.end()) return it->second;
+    if (auto it = query.find(underscored); it != query.end()) return it->second;
+    return std::nullopt;
+  };
+  const auto mode = get("hub.mode", "hub_mode");
+  const auto token = get("hub.verify_token", "hub_verify_token");
+  const auto challenge = get("hub.challenge", "hub_challenge");
+  if (!mode || *mode != "subscribe" || !token || !challenge || expected.empty()) {
+    return std::nullopt;
+  }
+  if (!constant_time_equals(*token, expected)) return std::nullopt;
+  return challenge;
+}
+
+bool valid_meta_signature(const std::string& secret, std::string_view body,
+                          std::string_view header) {
+  constexpr std::string_view kPrefix = "sha256=";
+  if (secret.empty() || !header.starts_with(kPrefix)) return false;
+  const std::string expected = hex_encode(hmac_sha256(secret, body));
+  return constant_time_equals(lower(header.substr(kPrefix.size())), expected);
+}
+
+bool ip_allowed(const std::string& allow_list, const std::string& ip) {
+  if (trim(allow_list).empty()) return true;
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(ip, ec);
+  if (ec) return false;
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
+  }
+  std::size_t start = 0;
+  while (start <= allow_list.size()) {
+    auto end = allow_list.find(',', start);
+    if (end == std::string::npos) end = allow_list.size();
+    const std::string entry = trim(std::string_view(allow_list).substr(start, end - start));
+    start = end + 1;
+    if (entry.empty()) continue;
+    if (entry.find('/') != std::string::npos) {
+      auto network = boost::asio::ip::make_network_v4(entry, ec);
+      if (!ec && address.is_v4()) {
+        const auto a = address.to_v4().to_uint();
+        const auto mask = network.netmask().to_uint();
+        if ((a & mask) == (network.network().to_uint() & mask)) return true;
+      }
+      continue;
+    }
+    auto allowed = boost::asio::ip::make_address(entry, ec);
+    if (!ec && allowed == address) return true;
+  }
+  return false;
+}
+
+std::string environment_for(const Config& config, Provider provider,
+                            const std::string& to_business_number) {
+  for (const auto& [name, env] : config.envs) {
+    if (provider == Provider::gupshup) {
+      if (!to_business_number.empty() && lower(to_business_number) == lower(env.gupshup_app_name)) {
+        return name;
+      }
+    } else {
+      const std::string to = digits_of(to_business_number);
+      if (!to.empty() && to == digits_of(env.gupshup_source)) return name;
+    }
+  }
+  return "";
+}
+
+std::vector<InboxEvent> inbox_events(const WebhookBatch& batch, const Config& config,
+                                     const PiiCipher& cipher, std::int64_t now) {
+  const std::string provider(provider_name(batch.provider));
+  std::vector<InboxEvent> out;
+  auto add = [&](std::string event_id, const char* kind, const std::string& environment,
+                 const boost::json::object& item) {
+    InboxEvent e;
+    e.provider = provider;
+    e.event_id = std::move(event_id);
+    e.environment = environment;
+    e.kind = kind;
+    e.payload_enc = cipher.seal("inbox", boost::json::serialize(item));
+    e.received_at = now;
+    e.next_attempt_at = now;
+    out.push_back(std::move(e));
+  };
+  for (const auto& m : batch.messages) {
+    add(provider + ":message:" + m.provider_message_id, "message",
+        environment_for(config, batch.provider, m.to_business_number),
+        {{"provider_message_id", m.provider_message_id},
+         {"from", m.from},
+         {"from_valid", m.from_valid},
+         {"to", m.to_business_number},
+         {"type", m.type},
+         {"text", m.text},
+         {"timestamp_ms", m.timestamp_ms},
+         {"sender_name", m.sender_name}});
+  }
+  for (const auto& s : batch.statuses) {
+    add(s.event_id, "status", "",
+        {{"provider_message_id", s.provider_message_id},
+         {"status", s.status},
+         {"timestamp_ms", s.timestamp_ms},
+         {"error_code", s.error_code},
+         {"error_message", s.error_message},
+         {"recipient", s.recipient}});
+  }
+  for (const auto& u : batch.user_events) {
+    add(u.event_id, "user_event", "",
+        {{"kind", u.kind}, {"phone", u.phone}, {"timestamp_ms", u.timestamp_ms}});
+  }
+  return out;
+}
+
+WebhookIntake::WebhookIntake(Store& store, BlockingPool& pool, const PiiCipher& cipher,
+                             const Config& config, Metrics& metrics)
+    : store_(store), pool_(pool), cipher_(cipher), config_(config), metrics_(metrics) {
+  metrics_.describe("leadgate_webhook_events_total", "counter",
+                    "Inbound webhook items received (new and redelivered), by provider and kind");
+  metrics_.describe("leadgate_webhook_duplicates_total", "counter",
+                    "Inbound webhook items dropped as redeliveries, by provider");
+  metrics_.describe("leadgate_webhook_rejected_total", "counter",
+                    "Inbound webhook callbacks refused, by reason");
+}
+
+boost::asio::awaitable<int> WebhookIntake::accept(const std::string& body,
+                                                  const WebhookCredentials& creds) {
+  auto reject = [&](int status, const char* code, const char* reason, std::string detail) {
+    metrics_.count("leadgate_webhook_rejected_total", {{"reason", reason}});
+    log_warn("webhook_rejected", {{"reason", reason}, {"client_ip", creds.client_ip}});
+    return ApiError(status, code, std::move(detail));
+  };
+  auto parsed = parse_webhook(body);
+  if (auto* error = std::get_if<PayloadError>(&parsed)) {
+    throw reject(400, "MALFORMED_WEBHOOK", "malformed",
+                 "Unrecognised webhook body: " + error->message);
+  }
+  const auto& batch = std::get<WebhookBatch>(parsed);
+  if (batch.provider == Provider::meta) {
+    if (config_.meta_app_secret.empty()) {
+      throw reject(401, "UNAUTHENTICATED", "meta_not_configured",
+                   "Meta-format webhooks are not accepted: LEADGATE_META_APP_SECRET is not set");
+    }
+    if (!valid_meta_signature(config_.meta_app_secret, body, creds.signature)) {
+      throw reject(401, "UNAUTHENTICATED", "signature", "Missing or invalid X-Hub-Signature-256");
+    }
+  } else {
+    const std::string& expected = config_.gupshup_webhook_token;
+    if (expected.empty()) {
+      if (!config_.gupshup_sandboxed()) {
+        throw reject(401, "UNAUTHENTICATED", "gupshup_not_configured",
+                     "Gupshup webhooks are not accepted: LEADGATE_GUPSHUP_WEBHOOK_TOKEN is not "
+                     "set");
+      }
+    } else if (!constant_time_equals(creds.path_token, expected) &&
+               !constant_time_equals(creds.header_token, expected)) {
+      throw reject(401, "UNAUTHENTICATED", "token", "Missing or invalid webhook token");
+    }
+    if (!ip_allowed(config_.gupshup_webhook_ips, creds.client_ip)) {
+      throw reject(403, "FORBIDDEN_SOURCE", "source_ip",
+                   "This source address may not call the webhook");
+    }
+  }
+  const auto events = inbox_events(batch, config_, cipher_, now_ms());
+  const int fresh = co_await pool_.run([&] { return store_.insert_inbox(events); });
+  const std::string provider(provider_name(batch.provider));
+  for (const auto& e : events) {
+    metrics_.count("leadgate_webhook_events_total", {{"provider", provider}, {"kind", e.kind}});
+  }
+  const auto duplicates = static_cast<int>(events.size()) - fresh;
+  if (duplicates > 0) {
+    metrics_.count("leadgate_webhook_duplicates_total", {{"provider", provider}}, duplicates);
+  }
+  co_return fresh;
+}
+
+}  // namespace leadgate
