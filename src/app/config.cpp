@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "app/log.h"
+#include "domain/assistant_replies.h"
 #include "crypto/crypto.h"
 
 extern char** environ;
@@ -59,7 +60,9 @@ const std::set<std::string>& global_keys() {
                                            "CONSENT_TTL_SECONDS",
                                            "STATUS_TIMEOUT_MS",
                                            "STATUS_ATTEMPTS",
-                                           "STATUS_RETRY_DELAY_MS"};
+                                           "STATUS_RETRY_DELAY_MS",
+                                           "ASSISTANT_MAX_REPLIES",
+                                           "INBOX_POLL_MS"};
   return kKeys;
 }
 
@@ -136,7 +139,8 @@ void read_file(const std::string& path, std::map<std::string, std::string>& out)
           std::string var = std::string(kPrefix) + upper(env) + "_" + field;
           const bool map_field = field == "TEMPLATES" || field == "REFERENCE_RATES" ||
                                  field == "COMFORT_CREDIT_SCORES" || field == "USUAL_MAX_TENURES";
-          if ((map_field || field == "BUSINESS_HOURS") && !fkv.value().is_object()) {
+          if ((map_field || field == "BUSINESS_HOURS" || field == "ASSISTANT_TEXTS") &&
+              !fkv.value().is_object()) {
             bad(full, "must be a JSON object");
           }
           if (field == "HOLIDAYS" && !fkv.value().is_array()) bad(full, "must be a JSON array");
@@ -431,6 +435,11 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
     c.status_attempts = static_cast<int>(parse_int("LEADGATE_STATUS_ATTEMPTS", *v, 1, 5));
   }
   ms("STATUS_RETRY_DELAY_MS", c.status_retry_delay, 0, 10000);
+  ms("INBOX_POLL_MS", c.inbox_poll, 10, 60000);
+  if (auto v = get("ASSISTANT_MAX_REPLIES")) {
+    c.assistant_max_replies =
+        static_cast<int>(parse_int("LEADGATE_ASSISTANT_MAX_REPLIES", *v, 1, 1000));
+  }
   auto count = [&](const char* key, long long min, long long max, auto& out) {
     if (auto v = get(key)) {
       out = static_cast<std::remove_reference_t<decltype(out)>>(
@@ -475,6 +484,19 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
       e.templates[purpose] = name + "_" + purpose;
     }
     read_business_hours(upper(name), eget, e.business_hours);
+    e.assistant_texts = default_assistant_texts();
+    if (auto t = eget("ASSISTANT_TEXTS")) {
+      const std::string setting = "LEADGATE_" + upper(name) + "_ASSISTANT_TEXTS";
+      boost::system::error_code ec;
+      auto v = boost::json::parse(*t, ec);
+      if (ec || !v.is_object()) bad(setting, "must be a JSON object of reply kind: text");
+      for (const auto& kv : v.get_object()) {
+        const std::string kind(kv.key());
+        const std::string text = kv.value().is_string() ? std::string(kv.value().get_string()) : "";
+        if (auto problem = check_assistant_text(kind, text)) bad(setting + "." + kind, *problem);
+        e.assistant_texts[kind] = text;
+      }
+    }
     read_loan_policy(upper(name), eget, e.loan_policy);
     if (auto t = eget("TEMPLATES")) {
       const std::string setting = "LEADGATE_" + upper(name) + "_TEMPLATES";

@@ -43,6 +43,7 @@ struct EnvironmentConfig {
   std::string support_hours;
   LoanPolicy loan_policy;        // lead_flash limits and rates (domain/loan_rules.h defaults)
   BusinessHours business_hours;  // appointments (domain/slot_calendar.h defaults)
+  std::map<std::string, std::string> assistant_texts;  // WhatsApp assistant replies by kind
 };
 
 struct Config {
@@ -82,6 +83,9 @@ struct Config {
   std::chrono::milliseconds status_timeout{3000};
   int status_attempts = 2;
   std::chrono::milliseconds status_retry_delay{250};
+  // The WhatsApp assistant: automatic replies per sender per 10 minutes, inbox poll interval.
+  int assistant_max_replies = 10;
+  std::chrono::milliseconds inbox_poll{200};
   int consent_ttl_seconds = 86400;
   std::string public_base_url;  // for links sent to customers; default http://LISTEN
   std::size_t body_limit = 64 * 1024;

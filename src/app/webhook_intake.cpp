@@ -140,7 +140,7 @@ std::vector<InboxEvent> inbox_events(const WebhookBatch& batch, const Config& co
          {"recipient", s.recipient}});
   }
   for (const auto& u : batch.user_events) {
-    add(u.event_id, "user_event", "",
+    add(u.event_id, "user_event", environment_for(config, batch.provider, u.to_business_number),
         {{"kind", u.kind}, {"phone", u.phone}, {"timestamp_ms", u.timestamp_ms}});
   }
   return out;

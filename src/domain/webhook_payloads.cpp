@@ -194,6 +194,7 @@ std::variant<WebhookBatch, PayloadError> parse_gupshup(const json::object& root,
   u.kind = lower(text_field(payload, "type"));
   if (u.kind.empty()) return missing(where, "payload.type");
   u.timestamp_ms = callback_ms;
+  u.to_business_number = app;
   u.event_id =
       "gupshup:user-event:" + u.phone + ":" + u.kind + ":" + std::to_string(u.timestamp_ms);
   batch.event_id = u.event_id;

@@ -82,6 +82,7 @@ struct UserEvent {
   std::string phone;  // 10-digit mobile, or as given
   std::int64_t timestamp_ms = 0;
   std::string event_id;
+  std::string to_business_number;  // Gupshup's top-level "app", as for messages
 };
 
 struct WebhookBatch {
