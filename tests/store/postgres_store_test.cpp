@@ -448,8 +448,13 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       "WHEN i % 10 = 0 THEN 'cancelled' ELSE 'booked' END, 'r', i FROM generate_series(1, 5000) "
       "i");
   admin_->run(
+      "INSERT INTO whatsapp_inbox (provider, event_id, environment, kind, payload_enc, "
+      "received_at, state, next_attempt_at) SELECT CASE WHEN i % 2 = 0 THEN 'gupshup' ELSE "
+      "'meta' END, 'e' || i, 'orbit', 'message', 'p', i, CASE WHEN i % 100 = 0 THEN 'pending' "
+      "ELSE 'done' END, i FROM generate_series(1, 5000) i");
+  admin_->run(
       "ANALYZE api_keys, leads, outbox, outbox_attempts, audit_log, idempotency_keys, otp_codes, "
-      "rate_events, consents, rms, appointments");
+      "rate_events, consents, rms, appointments, whatsapp_inbox");
   const std::vector<std::pair<std::string, std::string>> lookups{
       {"SELECT * FROM api_keys WHERE key_hash = 'h7'", "api_keys_key_hash_key"},
       {"SELECT * FROM leads WHERE environment = 'orbit' AND mobile_bidx = 'b' AND loan_type = 'p'",
@@ -494,6 +499,12 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       {"SELECT * FROM appointments WHERE environment = 'orbit' AND lead_ref = 'r' ORDER BY "
        "created_at, id",
        "appointments_lead"},
+      {"SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND next_attempt_at <= 5 AND "
+       "(lease_until IS NULL OR lease_until < 5) ORDER BY received_at, id LIMIT 5 FOR UPDATE "
+       "SKIP LOCKED",
+       "whatsapp_inbox_due"},
+      {"SELECT * FROM whatsapp_inbox WHERE provider = 'meta' AND event_id = 'e'",
+       "whatsapp_inbox_provider_event_id_key"},
   };
   for (const auto& [sql, index] : lookups) {
     std::string plan;

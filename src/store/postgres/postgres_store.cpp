@@ -1083,6 +1083,103 @@ std::int64_t PostgresStore::requeue_outbox(std::int64_t id, std::int64_t now) {
       .affected();
 }
 
+// ---- webhook inbox ----
+
+namespace {
+
+constexpr const char* kInboxColumns =
+    "id, provider, event_id, environment, kind, payload_enc, received_at, state, attempts, "
+    "next_attempt_at, processed_at, last_error";
+
+InboxEvent read_inbox(const Result& r, int row) {
+  InboxEvent e;
+  e.id = r.i64(row, 0);
+  e.provider = r.text(row, 1);
+  e.event_id = r.text(row, 2);
+  e.environment = r.text(row, 3);
+  e.kind = r.text(row, 4);
+  e.payload_enc = r.text(row, 5);
+  e.received_at = r.i64(row, 6);
+  e.state = r.text(row, 7);
+  e.attempts = static_cast<int>(r.i64(row, 8));
+  e.next_attempt_at = r.i64(row, 9);
+  e.processed_at = r.i64(row, 10);
+  e.last_error = r.text(row, 11);
+  return e;
+}
+
+}  // namespace
+
+// ON CONFLICT DO NOTHING: a concurrent insert of the same (provider, event_id) by another
+// transaction waits for that one and is then skipped, never a unique violation; the command tag
+// counts only rows really inserted.
+int PostgresStore::insert_inbox(const std::vector<InboxEvent>& events) {
+  if (events.empty()) return 0;
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  std::int64_t inserted = 0;
+  for (const auto& e : events) {
+    inserted +=
+        exec(c,
+             "INSERT INTO whatsapp_inbox (provider, event_id, environment, kind, "
+             "payload_enc, received_at, state, attempts, next_attempt_at) VALUES ($1, $2, "
+             "$3, $4, $5, $6, 'pending', 0, $6) ON CONFLICT (provider, event_id) DO NOTHING",
+             Params()
+                 .add(e.provider)
+                 .add(e.event_id)
+                 .add(e.environment)
+                 .add(e.kind)
+                 .add(e.payload_enc)
+                 .add(e.received_at))
+            .affected();
+  }
+  tx.commit();
+  return static_cast<int>(inserted);
+}
+
+std::vector<InboxEvent> PostgresStore::claim_inbox(std::int64_t now, int limit,
+                                                   const std::string& owner,
+                                                   std::int64_t lease_until) {
+  auto lease = borrow();
+  // As claim_outbox: SKIP LOCKED lets concurrent claimers take different rows without waiting;
+  // MATERIALIZED runs the locking subquery exactly once.
+  const std::string sql =
+      std::string(
+          "WITH due AS MATERIALIZED (SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND "
+          "next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) "
+          "ORDER BY received_at, id LIMIT $4 FOR UPDATE SKIP LOCKED), "
+          "claimed AS (UPDATE whatsapp_inbox i SET lease_owner = $1, lease_until = $2 "
+          "FROM due WHERE i.id = due.id RETURNING i.*) SELECT ") +
+      kInboxColumns + " FROM claimed ORDER BY received_at, id";
+  const Result r = exec(*lease, sql, Params().add(owner).add(lease_until).add(now).add(limit));
+  std::vector<InboxEvent> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_inbox(r, i));
+  return out;
+}
+
+void PostgresStore::finish_inbox(std::int64_t id, const std::string& state, std::int64_t now,
+                                 std::int64_t next_attempt_at, const std::string& error) {
+  auto lease = borrow();
+  exec(*lease,
+       "UPDATE whatsapp_inbox SET state = $1, attempts = attempts + 1, next_attempt_at = $2, "
+       "processed_at = CASE WHEN $1 IN ('done', 'failed') THEN $3 ELSE processed_at END, "
+       "last_error = $4, lease_owner = NULL, lease_until = NULL WHERE id = $5",
+       Params().add(state).add(next_attempt_at).add(now).add(error).add(id));
+}
+
+std::optional<InboxEvent> PostgresStore::find_inbox(const std::string& provider,
+                                                    const std::string& event_id) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        std::string("SELECT ") + kInboxColumns +
+                            " FROM whatsapp_inbox WHERE provider = $1 AND event_id = $2",
+                        Params().add(provider).add(event_id));
+  if (r.rows() == 0) return std::nullopt;
+  return read_inbox(r, 0);
+}
+
 // ---- OTPs ----
 
 namespace {

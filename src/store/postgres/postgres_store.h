@@ -92,6 +92,14 @@ class PostgresStore final : public Store {
   std::vector<OutboxMessage> list_outbox(const std::string& status, int limit) override;
   std::int64_t requeue_outbox(std::int64_t id, std::int64_t now) override;
 
+  int insert_inbox(const std::vector<InboxEvent>& events) override;
+  std::vector<InboxEvent> claim_inbox(std::int64_t now, int limit, const std::string& owner,
+                                      std::int64_t lease_until) override;
+  void finish_inbox(std::int64_t id, const std::string& state, std::int64_t now,
+                    std::int64_t next_attempt_at, const std::string& error) override;
+  std::optional<InboxEvent> find_inbox(const std::string& provider,
+                                       const std::string& event_id) override;
+
   void put_otp(const OtpCode& code) override;
   std::optional<OtpCode> find_otp(const std::string& environment,
                                   const std::string& phone_bidx) override;

@@ -189,6 +189,29 @@ CREATE UNIQUE INDEX appointments_booked_lead ON appointments (environment, lead_
 CREATE INDEX appointments_slot ON appointments (environment, slot_start);
 CREATE INDEX appointments_lead ON appointments (environment, lead_ref, created_at);
 )sql",
+      // 5: the WhatsApp webhook inbox: callback items stored raw before the provider is answered,
+      // processed in the background under leases like the outbox. (provider, event_id) is unique:
+      // a redelivered item is skipped.
+      R"sql(
+CREATE TABLE whatsapp_inbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  provider TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  payload_enc TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  processed_at INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  lease_owner TEXT,
+  lease_until INTEGER,
+  UNIQUE (provider, event_id)
+);
+CREATE INDEX whatsapp_inbox_due ON whatsapp_inbox (state, next_attempt_at);
+)sql",
   };
   return kMigrations;
 }

@@ -806,6 +806,99 @@ std::int64_t SqliteStore::requeue_outbox(std::int64_t id, std::int64_t now) {
   return sqlite3_changes(db_);
 }
 
+// ---- webhook inbox ----
+
+namespace {
+
+constexpr const char* kInboxColumns =
+    "id, provider, event_id, environment, kind, payload_enc, received_at, state, attempts, "
+    "next_attempt_at, processed_at, last_error";
+
+InboxEvent read_inbox(const Stmt& s) {
+  InboxEvent e;
+  e.id = s.i64(0);
+  e.provider = s.text(1);
+  e.event_id = s.text(2);
+  e.environment = s.text(3);
+  e.kind = s.text(4);
+  e.payload_enc = s.text(5);
+  e.received_at = s.i64(6);
+  e.state = s.text(7);
+  e.attempts = static_cast<int>(s.i64(8));
+  e.next_attempt_at = s.i64(9);
+  e.processed_at = s.i64(10);
+  e.last_error = s.text(11);
+  return e;
+}
+
+}  // namespace
+
+// ON CONFLICT DO NOTHING skips a stored (provider, event_id), also one stored by another
+// instance meanwhile (BEGIN IMMEDIATE serialises writers on the file); sqlite3_changes counts
+// only rows really inserted.
+int SqliteStore::insert_inbox(const std::vector<InboxEvent>& events) {
+  if (events.empty()) return 0;
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  int inserted = 0;
+  for (const auto& e : events) {
+    Stmt s(db_,
+           "INSERT INTO whatsapp_inbox (provider, event_id, environment, kind, payload_enc, "
+           "received_at, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', "
+           "0, ?) ON CONFLICT (provider, event_id) DO NOTHING");
+    s.bind(e.provider).bind(e.event_id).bind(e.environment).bind(e.kind).bind(e.payload_enc);
+    s.bind(e.received_at).bind(e.received_at).run();
+    inserted += sqlite3_changes(db_);
+  }
+  tx.commit();
+  return inserted;
+}
+
+std::vector<InboxEvent> SqliteStore::claim_inbox(std::int64_t now, int limit,
+                                                 const std::string& owner,
+                                                 std::int64_t lease_until) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  const std::string sql =
+      std::string(
+          "UPDATE whatsapp_inbox SET lease_owner = ?, lease_until = ? WHERE id IN "
+          "(SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND next_attempt_at <= ? AND "
+          "(lease_until IS NULL OR lease_until < ?) ORDER BY received_at, id LIMIT ?) "
+          "RETURNING ") +
+      kInboxColumns;
+  Stmt s(db_, sql.c_str());
+  s.bind(owner).bind(lease_until).bind(now).bind(now).bind(limit);
+  std::vector<InboxEvent> out;
+  while (s.step()) out.push_back(read_inbox(s));
+  tx.commit();
+  // RETURNING yields rows in no defined order.
+  std::sort(out.begin(), out.end(), [](const InboxEvent& a, const InboxEvent& b) {
+    return a.received_at != b.received_at ? a.received_at < b.received_at : a.id < b.id;
+  });
+  return out;
+}
+
+void SqliteStore::finish_inbox(std::int64_t id, const std::string& state, std::int64_t now,
+                               std::int64_t next_attempt_at, const std::string& error) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "UPDATE whatsapp_inbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?, "
+         "processed_at = CASE WHEN ? IN ('done', 'failed') THEN ? ELSE processed_at END, "
+         "last_error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?");
+  s.bind(state).bind(next_attempt_at).bind(state).bind(now).bind(error).bind(id).run();
+}
+
+std::optional<InboxEvent> SqliteStore::find_inbox(const std::string& provider,
+                                                  const std::string& event_id) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kInboxColumns +
+                          " FROM whatsapp_inbox WHERE provider = ? AND event_id = ?";
+  Stmt s(db_, sql.c_str());
+  s.bind(provider).bind(event_id);
+  if (!s.step()) return std::nullopt;
+  return read_inbox(s);
+}
+
 // ---- OTPs ----
 
 namespace {
