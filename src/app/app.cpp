@@ -35,6 +35,7 @@
 #include "http/middleware.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "jobs/inbox_processor.h"
 #include "jobs/outbox_dispatcher.h"
 #include "partners/basic_app.h"
 #include "partners/whatsapp.h"
@@ -283,8 +284,9 @@ int run_server(const Config& config) {
   OutboxDispatcher outbox(ioc.get_executor(), *store, pool, *whatsapp, cipher, config, metrics);
   LeadIntake intake(*store, pool, *los, cipher, config, outbox);
   LeadFlash flash(*store, pool, *los, cipher, config, outbox, pincodes, professions);
-  WebhookIntake webhook(*store, pool, cipher, config, metrics);
   ApplicationTracker tracker(*store, pool, *los, cipher, config, outbox);
+  InboxProcessor inbox(ioc.get_executor(), *store, pool, tracker, outbox, cipher, config, metrics);
+  WebhookIntake webhook(*store, pool, cipher, config, metrics, [&inbox] { inbox.notify(); });
   AppointmentBook appointments(*store, pool, cipher, config, outbox);
   // OTPs are sent synchronously, so their sender has its own short timeout.
   auto otp_sender =
@@ -379,6 +381,7 @@ int run_server(const Config& config) {
     return 1;
   }
   outbox.start();
+  inbox.start();
 
   // Idempotency records are kept 24 hours; purge older ones hourly.
   asio::co_spawn(
@@ -413,11 +416,12 @@ int run_server(const Config& config) {
              {{"signal", sig}, {"open_connections", server.open_connections()}});
     server.begin_shutdown();
     outbox.stop();
+    inbox.stop();
     const auto deadline = std::chrono::steady_clock::now() + config.shutdown_grace;
     asio::co_spawn(
         ioc,
         [&, deadline]() -> asio::awaitable<void> {
-          while ((server.open_connections() > 0 || !outbox.stopped()) &&
+          while ((server.open_connections() > 0 || !outbox.stopped() || !inbox.stopped()) &&
                  std::chrono::steady_clock::now() < deadline) {
             drain.expires_after(std::chrono::milliseconds(20));
             co_await drain.async_wait(asio::use_awaitable);

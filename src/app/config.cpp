@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include "app/log.h"
-#include "domain/assistant_replies.h"
 #include "crypto/crypto.h"
+#include "domain/assistant_replies.h"
 
 extern char** environ;
 

@@ -147,8 +147,14 @@ std::vector<InboxEvent> inbox_events(const WebhookBatch& batch, const Config& co
 }
 
 WebhookIntake::WebhookIntake(Store& store, BlockingPool& pool, const PiiCipher& cipher,
-                             const Config& config, Metrics& metrics)
-    : store_(store), pool_(pool), cipher_(cipher), config_(config), metrics_(metrics) {
+                             const Config& config, Metrics& metrics,
+                             std::function<void()> on_stored)
+    : store_(store),
+      pool_(pool),
+      cipher_(cipher),
+      config_(config),
+      metrics_(metrics),
+      on_stored_(std::move(on_stored)) {
   metrics_.describe("leadgate_webhook_events_total", "counter",
                     "Inbound webhook items received (new and redelivered), by provider and kind");
   metrics_.describe("leadgate_webhook_duplicates_total", "counter",
@@ -201,6 +207,7 @@ boost::asio::awaitable<int> WebhookIntake::accept(const std::string& body,
   for (const auto& e : events) {
     metrics_.count("leadgate_webhook_events_total", {{"provider", provider}, {"kind", e.kind}});
   }
+  if (fresh > 0 && on_stored_) on_stored_();
   const auto duplicates = static_cast<int>(events.size()) - fresh;
   if (duplicates > 0) {
     metrics_.count("leadgate_webhook_duplicates_total", {{"provider", provider}}, duplicates);

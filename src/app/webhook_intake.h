@@ -3,6 +3,7 @@
 // both providers' callbacks, and the durable, de-duplicated inbox write that happens before the
 // provider is answered. Processing the stored events happens later, in the background.
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -49,7 +50,7 @@ struct WebhookCredentials {
 class WebhookIntake {
  public:
   WebhookIntake(Store& store, BlockingPool& pool, const PiiCipher& cipher, const Config& config,
-                Metrics& metrics);
+                Metrics& metrics, std::function<void()> on_stored);
   // Authenticates, parses and stores the callback; returns how many of its items were new.
   // Throws ApiError 400 (malformed / unknown shape), 401 (signature or token), 403 (source IP).
   boost::asio::awaitable<int> accept(const std::string& body, const WebhookCredentials& creds);
@@ -60,6 +61,7 @@ class WebhookIntake {
   const PiiCipher& cipher_;
   const Config& config_;
   Metrics& metrics_;
+  std::function<void()> on_stored_;  // wakes the inbox processor
 };
 
 }  // namespace leadgate

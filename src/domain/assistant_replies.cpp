@@ -27,8 +27,9 @@ std::map<std::string, std::string> default_assistant_texts() {
       {"opt_out",
        "You will no longer receive WhatsApp updates from {brand}. Reply START to subscribe "
        "again."},
-      {"opt_in", "Welcome back! You will receive WhatsApp updates from {brand} again. Reply STOP "
-                 "to unsubscribe."}};
+      {"opt_in",
+       "Welcome back! You will receive WhatsApp updates from {brand} again. Reply STOP "
+       "to unsubscribe."}};
 }
 
 std::string fill_placeholders(const std::string& text,

@@ -111,12 +111,24 @@ boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
   attempt.started_at = now_ms();
   std::string destination;
   bool retryable = true;
+  bool suppressed = false;
   try {
     auto payload = boost::json::parse(cipher_.open("outbox", m.payload_enc)).as_object();
     destination = std::string(payload.at("destination").as_string());
     const auto& env = config_.env(m.environment);
+    // A customer who sent STOP gets no notifications in that environment until START; only the
+    // opt-out confirmations and answers to their own messages are exempt.
+    const auto* exempt = payload.if_contains("exempt_opt_out");
+    if (!(exempt && exempt->is_bool() && exempt->get_bool()) && destination.size() == 12) {
+      const std::string bidx = cipher_.blind_index("mobile", destination.substr(2));
+      const std::string& environment = m.environment;
+      suppressed = co_await pool_.run([&] { return store_.is_opted_out(environment, bidx); });
+    }
     // Arguments are named: no temporaries inside the co_await expressions (see app/offload.h).
-    if (m.kind == "whatsapp_template") {
+    if (suppressed) {
+      attempt.outcome = "suppressed";
+      attempt.error = "recipient opted out of WhatsApp messages";
+    } else if (m.kind == "whatsapp_template") {
       std::vector<std::string> params;
       for (const auto& p : payload.at("params").as_array()) params.emplace_back(p.as_string());
       const std::string template_id(payload.at("template_id").as_string());
@@ -126,12 +138,18 @@ boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
       const std::string text(payload.at("text").as_string());
       attempt.provider_message_id = co_await sender_.send_text(env, destination, text);
     }
-    attempt.outcome = "accepted";
+    if (!suppressed) attempt.outcome = "accepted";
   } catch (const PartnerError& e) {
     attempt.outcome = "failed";
     attempt.http_status = e.http_status;
     attempt.error = e.what();
     retryable = e.retryable;  // e.g. Gupshup refusing the number: retrying cannot help
+  } catch (const StoreUnavailable& e) {
+    attempt.outcome = "failed";  // the opt-out check could not be made: retry later
+    attempt.error = std::string("database unavailable: ") + e.what();
+  } catch (const ServiceUnavailable& e) {
+    attempt.outcome = "failed";
+    attempt.error = std::string("busy: ") + e.what();
   } catch (const std::exception& e) {
     // An unreadable payload or unknown environment will not get better by retrying.
     attempt.outcome = "failed";
@@ -139,9 +157,9 @@ boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
     retryable = false;
   }
   attempt.duration_ms = now_ms() - attempt.started_at;
-  std::string status = "sent";
+  std::string status = suppressed ? "suppressed" : "sent";
   std::int64_t next = attempt.started_at;
-  if (attempt.outcome != "accepted") {
+  if (attempt.outcome != "accepted" && !suppressed) {
     if (!retryable || attempt.attempt >= config_.outbox_max_attempts) {
       status = "dead";
     } else {
@@ -151,7 +169,7 @@ boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
   }
   metrics_.count("leadgate_outbox_attempts_total", {{"kind", m.kind}, {"outcome", status}});
   log_event(
-      status == "sent" ? LogLevel::info : LogLevel::warn, "outbox_attempt",
+      status == "sent" || suppressed ? LogLevel::info : LogLevel::warn, "outbox_attempt",
       {{"outbox_id", m.id},
        {"environment", m.environment},
        {"kind", m.kind},
