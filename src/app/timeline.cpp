@@ -115,9 +115,48 @@ void add_audit_events(const std::vector<AuditEntry>& audit, std::vector<Timeline
 std::vector<TimelineEvent> build_timeline(
     const std::vector<AuditEntry>& audit, const std::vector<OutboxMessage>& outbox,
     const std::vector<OutboxAttempt>& attempts,
-    const std::function<std::string(const OutboxMessage&)>& purpose_of) {
+    const std::function<std::string(const OutboxMessage&)>& purpose_of,
+    const std::vector<DeliveryReceipt>& receipts,
+    const std::vector<ConversationMessage>& conversation) {
   std::vector<TimelineEvent> out;
   add_audit_events(audit, out);
+  std::map<std::int64_t, std::string> purposes;
+  for (const auto& m : outbox) purposes[m.id] = purpose_of(m);
+  for (const auto& r : receipts) {
+    if (r.status != "delivered" && r.status != "read" && r.status != "failed") continue;
+    TimelineEvent e;
+    e.at = r.at;
+    e.source = "whatsapp";
+    const std::string words = purpose_words(purposes[r.outbox_id]);
+    if (r.status == "failed") {
+      e.event = "whatsapp_delivery_failed";
+      e.description = "WhatsApp message could not be delivered: " + words;
+      e.details = {{"error_code", r.error_code}, {"error", r.error_message}};
+    } else {
+      e.event = "whatsapp_" + r.status;
+      e.description = "WhatsApp message " + r.status + ": " + words;
+    }
+    e.details["message_id"] = r.outbox_id;
+    e.details["purpose"] = purposes[r.outbox_id];
+    out.push_back(std::move(e));
+  }
+  for (const auto& c : conversation) {
+    if (c.direction == "out" && purposes.contains(c.outbox_id)) continue;  // shown via outbox
+    TimelineEvent e;
+    e.at = c.created_at;
+    e.source = "whatsapp";
+    if (c.direction == "in") {
+      e.event = "whatsapp_received";
+      e.description = "WhatsApp message from the customer (" + c.classification + ")";
+      e.details = {{"classification", c.classification}, {"type", c.msg_type}};
+    } else {
+      e.event = "whatsapp_reply";
+      e.description = "Automatic WhatsApp reply: " + c.classification;
+      e.details = {{"reply", c.classification}, {"message_id", c.outbox_id}};
+    }
+    if (!c.application_id.empty()) e.details["application_id"] = c.application_id;
+    out.push_back(std::move(e));
+  }
   std::map<std::int64_t, std::vector<const OutboxAttempt*>> by_message;
   for (const auto& a : attempts) by_message[a.outbox_id].push_back(&a);
   std::vector<const OutboxMessage*> messages;

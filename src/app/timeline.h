@@ -24,10 +24,15 @@ struct TimelineEvent {
 // delivery attempts, sorted by time; events at the same time keep the order they were written
 // (audit first, then messages by id). purpose_of(message) names what a message was for
 // ("lead_confirmation", ...; "" when unknown).
+// Delivery receipts (delivered / read / failed; the provider's enqueued / sent add nothing to
+// our own "sent") and the customer's WhatsApp conversation (inbound messages by classification,
+// never their text; replies not already in `outbox`) join the same list, source "whatsapp".
 std::vector<TimelineEvent> build_timeline(
     const std::vector<AuditEntry>& audit, const std::vector<OutboxMessage>& outbox,
     const std::vector<OutboxAttempt>& attempts,
-    const std::function<std::string(const OutboxMessage&)>& purpose_of);
+    const std::function<std::string(const OutboxMessage&)>& purpose_of,
+    const std::vector<DeliveryReceipt>& receipts = {},
+    const std::vector<ConversationMessage>& conversation = {});
 
 boost::json::array timeline_json(const std::vector<TimelineEvent>& events);
 

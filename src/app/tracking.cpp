@@ -12,6 +12,8 @@
 namespace leadgate {
 namespace {
 
+constexpr int kConversationLimit = 200;
+
 boost::json::value iso_or_null(std::int64_t ms) {
   if (ms <= 0) return nullptr;
   return boost::json::value(iso_utc(ms));
@@ -204,6 +206,8 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
     std::vector<AuditEntry> audit;
     std::vector<OutboxMessage> outbox;
     std::vector<OutboxAttempt> attempts;
+    std::vector<DeliveryReceipt> receipts;
+    std::vector<ConversationMessage> conversation;
     std::optional<ActiveAppointment> appointment;
   };
   auto history = co_await pool_.run([&] {
@@ -211,12 +215,21 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
     h.audit = store_.audit_for(environment, lead.reference_id);
     h.outbox = store_.outbox_for(environment, lead.reference_id);
     h.attempts = store_.outbox_attempts_for(environment, lead.reference_id);
+    h.receipts = store_.receipts_for(environment, lead.reference_id);
+    // The customer's conversation in this environment: messages about this application, or
+    // about none in particular.
+    for (auto& c : store_.conversation(environment, lead.mobile_bidx, kConversationLimit)) {
+      if (c.lead_ref.empty() || c.lead_ref == lead.reference_id) {
+        h.conversation.push_back(std::move(c));
+      }
+    }
     h.appointment = active_appointment(store_, environment, lead.reference_id);
     return h;
   });
-  const auto events =
-      build_timeline(history.audit, history.outbox, history.attempts,
-                     [this](const OutboxMessage& m) { return purpose_of(m, cipher_, config_); });
+  const auto events = build_timeline(
+      history.audit, history.outbox, history.attempts,
+      [this](const OutboxMessage& m) { return purpose_of(m, cipher_, config_); }, history.receipts,
+      history.conversation);
 
   boost::json::array steps;
   for (const auto& s : next_steps(view.stage)) steps.emplace_back(s);
