@@ -18,7 +18,7 @@
 namespace leadgate {
 namespace {
 
-constexpr int kBatch = 16;
+constexpr int kBatch = 8;
 constexpr std::int64_t kReplyWindowMs = 10 * 60 * 1000;
 constexpr std::int64_t kContextMs = 24 * 60 * 60 * 1000;  // how far back "that application" reaches
 constexpr int kContextMessages = 10;
@@ -92,8 +92,13 @@ boost::asio::awaitable<void> InboxProcessor::run() {
   log_info("inbox_processor_started", {{"owner", owner_}});
   while (!stopping_) {
     std::vector<InboxEvent> batch;
-    // Long enough for a live status lookup per event.
-    const auto lease_until = now_ms() + kBatch * config_.max_status_exchange().count() + 5000;
+    // Long enough for a live status lookup per event; an event is only started while its worst
+    // case still fits, so a lease never expires under work in progress (and if it did, the
+    // unique inbound message id still prevents a second answer).
+    const auto per_event = (config_.status_timeout + config_.status_retry_delay).count() *
+                               config_.status_attempts +
+                           2000;
+    const auto lease_until = now_ms() + kBatch * per_event;
     try {
       const auto now = now_ms();
       batch =
@@ -101,9 +106,19 @@ boost::asio::awaitable<void> InboxProcessor::run() {
     } catch (const std::exception& e) {
       log_warn("inbox_claim_failed", {{"error", e.what()}});
     }
+    std::size_t processed = 0;
     for (const auto& event : batch) {
-      if (stopping_) break;  // unprocessed claims are taken again when their lease expires
+      // Unprocessed claims are released (or taken again when their lease expires).
+      if (stopping_ || now_ms() + per_event > lease_until) break;
       co_await process(event);
+      ++processed;
+    }
+    if (processed < batch.size()) {
+      try {
+        co_await pool_.run([&] { store_.release_inbox_leases(owner_); });
+      } catch (const std::exception& e) {
+        log_warn("inbox_release_failed", {{"error", e.what()}});
+      }
     }
     if (stopping_) break;
     if (static_cast<int>(batch.size()) == kBatch) continue;
