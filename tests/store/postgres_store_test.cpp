@@ -452,9 +452,24 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       "received_at, state, next_attempt_at) SELECT CASE WHEN i % 2 = 0 THEN 'gupshup' ELSE "
       "'meta' END, 'e' || i, 'orbit', 'message', 'p', i, CASE WHEN i % 100 = 0 THEN 'pending' "
       "ELSE 'done' END, i FROM generate_series(1, 5000) i");
+  admin_->run("UPDATE outbox SET provider_message_id = 'gs' || id WHERE status = 'sent'");
+  admin_->run(
+      "INSERT INTO whatsapp_conversation (environment, phone_bidx, direction, "
+      "provider_message_id, msg_type, text_enc, classification, created_at) SELECT CASE WHEN "
+      "i % 2 = 0 THEN 'orbit' ELSE 'homfinity' END, 'b' || (i / 10), CASE WHEN i % 3 = 0 THEN "
+      "'out' ELSE 'in' END, CASE WHEN i % 3 = 0 THEN '' ELSE 'w' || i END, 'text', 't', 'c', i "
+      "FROM generate_series(1, 5000) i");
+  admin_->run(
+      "INSERT INTO delivery_receipts (provider_message_id, status, at, error_code, "
+      "error_message, received_at, outbox_id) SELECT provider_message_id, 'delivered', id, '', "
+      "'', id, id FROM outbox WHERE provider_message_id <> ''");
+  admin_->run(
+      "INSERT INTO whatsapp_opt_outs (environment, phone_bidx, opted_out, updated_at) SELECT "
+      "'orbit', 'b' || i, i % 2 = 0, i FROM generate_series(1, 5000) i");
   admin_->run(
       "ANALYZE api_keys, leads, outbox, outbox_attempts, audit_log, idempotency_keys, otp_codes, "
-      "rate_events, consents, rms, appointments, whatsapp_inbox");
+      "rate_events, consents, rms, appointments, whatsapp_inbox, whatsapp_conversation, "
+      "delivery_receipts, whatsapp_opt_outs");
   const std::vector<std::pair<std::string, std::string>> lookups{
       {"SELECT * FROM api_keys WHERE key_hash = 'h7'", "api_keys_key_hash_key"},
       {"SELECT * FROM leads WHERE environment = 'orbit' AND mobile_bidx = 'b' AND loan_type = 'p'",
@@ -505,6 +520,21 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
        "whatsapp_inbox_due"},
       {"SELECT * FROM whatsapp_inbox WHERE provider = 'meta' AND event_id = 'e'",
        "whatsapp_inbox_provider_event_id_key"},
+      {"SELECT * FROM whatsapp_conversation WHERE environment = 'orbit' AND phone_bidx = 'b' "
+       "ORDER BY created_at DESC, id DESC LIMIT 5",
+       "whatsapp_conversation_phone"},
+      {"SELECT * FROM whatsapp_conversation WHERE environment = 'orbit' AND "
+       "provider_message_id = 'w' AND direction = 'in' AND provider_message_id <> ''",
+       "whatsapp_conversation_inbound"},
+      {"SELECT id FROM outbox WHERE provider_message_id = 'gs5' ORDER BY id LIMIT 1",
+       "outbox_provider_message_id"},
+      {"SELECT * FROM delivery_receipts WHERE provider_message_id = 'gs5'",
+       "delivery_receipts_provider_message_id"},
+      {"SELECT d.* FROM delivery_receipts d JOIN outbox o ON o.id = d.outbox_id WHERE "
+       "o.environment = 'orbit' AND o.lead_ref = 'r' ORDER BY d.at, d.id",
+       "delivery_receipts_outbox"},
+      {"SELECT opted_out FROM whatsapp_opt_outs WHERE environment = 'orbit' AND phone_bidx = 'b'",
+       "whatsapp_opt_outs_pkey"},
   };
   for (const auto& [sql, index] : lookups) {
     std::string plan;

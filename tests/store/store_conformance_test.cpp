@@ -576,11 +576,17 @@ TEST_P(StoreConformanceTest, NewOutboxMessagesStartPendingWithNoAttempts) {
   OutboxMessage m = make_outbox("orbit", "LG-1", 7);
   m.status = "sent";
   m.attempts = 4;
+  m.delivery_status = "read";
+  m.delivery_status_at = 9;
+  m.delivery_error = "x";
   w.outbox.push_back(m);
   store_->insert_lead(w);
   const auto row = row_of("LG-1");
   EXPECT_EQ(row.status, "pending");
   EXPECT_EQ(row.attempts, 0);
+  EXPECT_EQ(row.delivery_status, "");
+  EXPECT_EQ(row.delivery_status_at, 0);
+  EXPECT_EQ(row.delivery_error, "");
   EXPECT_EQ(store_->claim_outbox(7, 10, "w", 100).size(), 1u);
 }
 
@@ -2615,6 +2621,399 @@ TEST_P(StoreConformanceTest, InboxFinishPendingRetriesLaterAndReleasesTheLease) 
   EXPECT_EQ(row->processed_at, 3'050);
   EXPECT_EQ(row->last_error, "");
   EXPECT_TRUE(store_->claim_inbox(1'000'000, 10, "w", 2'000'000).empty());
+}
+
+// ---- Suppressed outbox rows (schema 6) ----
+
+// A customer who opted out: the delivery worker suppresses the message instead of sending it.
+// Suppressed is final like sent and dead: never claimed again, never requeued.
+TEST_P(StoreConformanceTest, SuppressedRowIsFinalAndNeverRequeued) {
+  const auto id = insert_with_outbox("LG-1", "b1", 0);
+  const auto dead = insert_with_outbox("LG-2", "b2", 0);
+  ASSERT_EQ(store_->claim_outbox(100, 10, "w", 1'000).size(), 2u);
+  OutboxAttempt a = make_attempt(id, 1, "failed");
+  a.http_status = 0;
+  a.error = "customer opted out";
+  store_->finish_outbox_attempt(a, "suppressed", 0);
+  give_up(dead);
+
+  const auto row = row_of("LG-1");
+  EXPECT_EQ(row.status, "suppressed");
+  EXPECT_EQ(row.attempts, 1);
+  EXPECT_EQ(row.last_error, "customer opted out");
+  EXPECT_EQ(row.delivery_status, "");
+  for (std::int64_t now : {std::int64_t{100}, std::int64_t{1'001}, std::int64_t{1'000'000'000}}) {
+    EXPECT_TRUE(store_->claim_outbox(now, 10, "w2", now + 1'000).empty()) << now;
+  }
+  EXPECT_EQ(ids_of(store_->list_outbox("suppressed", 10)), (std::vector<std::int64_t>{id}));
+  EXPECT_EQ(store_->requeue_outbox(id, 2'000), 0);
+  EXPECT_EQ(store_->requeue_outbox(0, 2'000), 1) << "only the dead row";
+  EXPECT_EQ(row_of("LG-1").status, "suppressed");
+  EXPECT_EQ(row_of("LG-2").status, "pending");
+  EXPECT_EQ(ids_of(store_->claim_outbox(2'000, 10, "w3", 3'000)),
+            (std::vector<std::int64_t>{dead}));
+}
+
+// ---- Conversations (schema 6) ----
+
+ConversationMessage make_message(const std::string& env, const std::string& bidx,
+                                 const std::string& direction, const std::string& provider_id,
+                                 std::int64_t at) {
+  ConversationMessage m;
+  m.environment = env;
+  m.phone_bidx = bidx;
+  m.direction = direction;
+  m.provider_message_id = provider_id;
+  m.lead_ref = "LG-1";
+  m.application_id = "BA-1";
+  m.msg_type = "text";
+  m.text_enc = "v1:text-" + provider_id + "-" + std::to_string(at);
+  m.classification = direction == "in" ? "status" : "status_reply";
+  m.created_at = at;
+  return m;
+}
+
+// An inbound message without reply, opt-out or inbox row.
+ConversationWrite inbound_only(const std::string& env, const std::string& bidx,
+                               const std::string& provider_id, std::int64_t at) {
+  ConversationWrite w;
+  w.inbound = make_message(env, bidx, "in", provider_id, at);
+  w.now = at;
+  return w;
+}
+
+std::vector<std::string> texts_of(const std::vector<ConversationMessage>& rows) {
+  std::vector<std::string> out;
+  for (const auto& m : rows) out.push_back(m.text_enc);
+  return out;
+}
+
+TEST_P(StoreConformanceTest, RecordConversationWritesEverythingInOneGo) {
+  ASSERT_EQ(store_->insert_inbox({make_inbox("gupshup", "wamid-1", 1'000)}), 1);
+  const auto inbox_id = store_->find_inbox("gupshup", "wamid-1")->id;
+  ASSERT_EQ(store_->claim_inbox(1'000, 10, "w", 60'000).size(), 1u);
+
+  ConversationWrite w;
+  w.inbound = make_message("orbit", "phone-1", "in", "wamid-1", 1'000);
+  w.reply_outbox = make_outbox("orbit", "LG-1", 1'100);
+  w.reply_outbox->kind = "whatsapp_text";
+  w.reply = make_message("orbit", "phone-1", "out", "", 1'100);
+  w.reply->outbox_id = 424242;  // ignored: the store links the new outbox row
+  w.opted_out = true;
+  w.inbox_id = inbox_id;
+  w.now = 1'200;
+  store_->record_conversation(w);
+
+  const auto outbox = store_->outbox_for("orbit", "LG-1");
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0].kind, "whatsapp_text");
+  EXPECT_EQ(outbox[0].status, "pending");
+  EXPECT_EQ(outbox[0].attempts, 0);
+  EXPECT_EQ(outbox[0].next_attempt_at, 1'100);
+  EXPECT_EQ(outbox[0].delivery_status, "");
+  EXPECT_EQ(outbox[0].delivery_status_at, 0);
+  EXPECT_EQ(outbox[0].delivery_error, "");
+
+  const auto talk = store_->conversation("orbit", "phone-1", 10);
+  ASSERT_EQ(talk.size(), 2u);
+  EXPECT_GT(talk[0].id, 0);
+  EXPECT_EQ(talk[0].environment, "orbit");
+  EXPECT_EQ(talk[0].phone_bidx, "phone-1");
+  EXPECT_EQ(talk[0].direction, "in");
+  EXPECT_EQ(talk[0].provider_message_id, "wamid-1");
+  EXPECT_EQ(talk[0].outbox_id, 0);
+  EXPECT_EQ(talk[0].lead_ref, "LG-1");
+  EXPECT_EQ(talk[0].application_id, "BA-1");
+  EXPECT_EQ(talk[0].msg_type, "text");
+  EXPECT_EQ(talk[0].text_enc, "v1:text-wamid-1-1000");
+  EXPECT_EQ(talk[0].classification, "status");
+  EXPECT_EQ(talk[0].created_at, 1'000);
+  EXPECT_GT(talk[1].id, talk[0].id);
+  EXPECT_EQ(talk[1].direction, "out");
+  EXPECT_EQ(talk[1].provider_message_id, "");
+  EXPECT_EQ(talk[1].outbox_id, outbox[0].id) << "linked to the reply's outbox row";
+  EXPECT_EQ(talk[1].classification, "status_reply");
+  EXPECT_EQ(talk[1].created_at, 1'100);
+
+  EXPECT_TRUE(store_->is_opted_out("orbit", "phone-1"));
+  EXPECT_FALSE(store_->is_opted_out("homfinity", "phone-1"));
+
+  const auto inbox = store_->find_inbox("gupshup", "wamid-1");
+  ASSERT_TRUE(inbox.has_value());
+  EXPECT_EQ(inbox->state, "done");
+  EXPECT_EQ(inbox->attempts, 1);
+  EXPECT_EQ(inbox->processed_at, 1'200);
+  EXPECT_EQ(inbox->last_error, "");
+  EXPECT_TRUE(store_->claim_inbox(1'000'000, 10, "w", 2'000'000).empty()) << "lease released";
+}
+
+TEST_P(StoreConformanceTest, RecordConversationWithoutReplyWritesOnlyTheInbound) {
+  ConversationWrite w = inbound_only("orbit", "phone-1", "wamid-1", 1'000);
+  w.reply = make_message("orbit", "phone-1", "out", "", 1'100);  // no reply_outbox: not written
+  ASSERT_EQ(store_->insert_inbox({make_inbox("gupshup", "other", 500)}), 1);
+  store_->record_conversation(w);
+  EXPECT_EQ(store_->conversation("orbit", "phone-1", 10).size(), 1u);
+  EXPECT_EQ(count_rows("outbox"), 0);
+  EXPECT_FALSE(store_->is_opted_out("orbit", "phone-1"));
+  EXPECT_EQ(store_->find_inbox("gupshup", "other")->state, "pending") << "inbox_id 0: untouched";
+
+  // Opting back in is an opt-out change too.
+  ConversationWrite out = inbound_only("orbit", "phone-1", "wamid-2", 2'000);
+  out.opted_out = true;
+  store_->record_conversation(out);
+  EXPECT_TRUE(store_->is_opted_out("orbit", "phone-1"));
+  ConversationWrite in = inbound_only("orbit", "phone-1", "wamid-3", 3'000);
+  in.opted_out = false;
+  store_->record_conversation(in);
+  EXPECT_FALSE(store_->is_opted_out("orbit", "phone-1"));
+}
+
+// A redelivered inbound message (same environment and provider id) is refused as a whole: no
+// second inbound row, no second reply, no outbox row, no opt-out change, the inbox row untouched.
+TEST_P(StoreConformanceTest, DuplicateInboundConflictsAndWritesNothing) {
+  ConversationWrite first = inbound_only("orbit", "phone-1", "wamid-1", 1'000);
+  first.reply_outbox = make_outbox("orbit", "LG-1", 1'000);
+  first.reply = make_message("orbit", "phone-1", "out", "", 1'000);
+  store_->record_conversation(first);
+  ASSERT_EQ(count_rows("outbox"), 1);
+
+  ASSERT_EQ(store_->insert_inbox({make_inbox("gupshup", "wamid-1", 2'000)}), 1);
+  const auto inbox_id = store_->find_inbox("gupshup", "wamid-1")->id;
+  ConversationWrite again = inbound_only("orbit", "phone-2", "wamid-1", 2'000);
+  again.reply_outbox = make_outbox("orbit", "LG-1", 2'000);
+  again.reply = make_message("orbit", "phone-2", "out", "", 2'000);
+  again.opted_out = true;
+  again.inbox_id = inbox_id;
+  EXPECT_THROW(store_->record_conversation(again), StoreConflict);
+
+  EXPECT_EQ(count_rows("outbox"), 1) << "no extra outbox row";
+  EXPECT_EQ(count_rows("whatsapp_conversation"), 2);
+  EXPECT_TRUE(store_->conversation("orbit", "phone-2", 10).empty());
+  EXPECT_FALSE(store_->is_opted_out("orbit", "phone-2"));
+  const auto inbox = store_->find_inbox("gupshup", "wamid-1");
+  ASSERT_TRUE(inbox.has_value());
+  EXPECT_EQ(inbox->state, "pending");
+  EXPECT_EQ(inbox->attempts, 0);
+
+  // The rule covers inbound messages with a provider id in one environment only.
+  EXPECT_NO_THROW(store_->record_conversation(inbound_only("homfinity", "phone-1", "wamid-1", 3)));
+  EXPECT_NO_THROW(store_->record_conversation(inbound_only("orbit", "phone-1", "", 4)));
+  EXPECT_NO_THROW(store_->record_conversation(inbound_only("orbit", "phone-1", "", 5)));
+  ConversationWrite outbound_id = inbound_only("orbit", "phone-1", "wamid-1", 6);
+  outbound_id.inbound.direction = "out";
+  EXPECT_NO_THROW(store_->record_conversation(outbound_id));
+  EXPECT_EQ(count_rows("whatsapp_conversation"), 6);
+}
+
+TEST_P(StoreConformanceTest, ConversationReturnsTheLastMessagesOldestFirstPerEnvironment) {
+  // Written out of order; two share a creation time (then by id, i.e. insertion).
+  for (const auto& [id, at] : std::vector<std::pair<std::string, std::int64_t>>{
+           {"m3", 300}, {"m1", 100}, {"m4", 400}, {"m2a", 200}, {"m2b", 200}, {"m5", 500}}) {
+    store_->record_conversation(inbound_only("orbit", "phone-1", id, at));
+  }
+  store_->record_conversation(inbound_only("homfinity", "phone-1", "h1", 600));
+  store_->record_conversation(inbound_only("orbit", "phone-2", "p1", 700));
+
+  EXPECT_EQ(texts_of(store_->conversation("orbit", "phone-1", 100)),
+            (std::vector<std::string>{"v1:text-m1-100", "v1:text-m2a-200", "v1:text-m2b-200",
+                                      "v1:text-m3-300", "v1:text-m4-400", "v1:text-m5-500"}));
+  EXPECT_EQ(texts_of(store_->conversation("orbit", "phone-1", 3)),
+            (std::vector<std::string>{"v1:text-m3-300", "v1:text-m4-400", "v1:text-m5-500"}));
+  EXPECT_EQ(texts_of(store_->conversation("orbit", "phone-1", 4)),
+            (std::vector<std::string>{"v1:text-m2b-200", "v1:text-m3-300", "v1:text-m4-400",
+                                      "v1:text-m5-500"}));
+  EXPECT_EQ(texts_of(store_->conversation("orbit", "phone-1", 1)),
+            (std::vector<std::string>{"v1:text-m5-500"}));
+  EXPECT_TRUE(store_->conversation("orbit", "phone-1", 0).empty());
+  EXPECT_EQ(texts_of(store_->conversation("homfinity", "phone-1", 10)),
+            (std::vector<std::string>{"v1:text-h1-600"}));
+  EXPECT_EQ(texts_of(store_->conversation("orbit", "phone-2", 10)),
+            (std::vector<std::string>{"v1:text-p1-700"}));
+  EXPECT_TRUE(store_->conversation("orbit", "phone-3", 10).empty());
+}
+
+// ---- Delivery receipts (schema 6) ----
+
+DeliveryReceipt make_receipt(const std::string& provider_id, const std::string& status,
+                             std::int64_t at, std::int64_t received_at = 0) {
+  DeliveryReceipt r;
+  r.provider_message_id = provider_id;
+  r.status = status;
+  r.at = at;
+  r.received_at = received_at ? received_at : at + 5;
+  if (status == "failed") {
+    r.error_code = "1002";
+    r.error_message = "Number does not exist on WhatsApp";
+  }
+  return r;
+}
+
+std::vector<std::string> statuses_of(const std::vector<DeliveryReceipt>& rows) {
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.status);
+  return out;
+}
+
+TEST_P(StoreConformanceTest, DeliveryStateMovesForwardOnly) {
+  const auto id = insert_with_outbox("LG-1", "b1", 0);
+  OutboxAttempt ok = make_attempt(id, 1, "accepted");
+  ok.provider_message_id = "gs-1";
+  store_->finish_outbox_attempt(ok, "sent", 0);
+
+  auto expect_state = [&](const std::string& status, std::int64_t at, const std::string& error,
+                          const std::string& step) {
+    const auto row = row_of("LG-1");
+    EXPECT_EQ(row.delivery_status, status) << step;
+    EXPECT_EQ(row.delivery_status_at, at) << step;
+    EXPECT_EQ(row.delivery_error, error) << step;
+    EXPECT_EQ(row.status, "sent") << step << ": the outbox status is not a delivery status";
+  };
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-1", "read", 30)), id);
+  expect_state("read", 30, "", "read at 30");
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-1", "delivered", 20)), id);
+  expect_state("read", 30, "", "delivered at 20 arrives late");
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-1", "sent", 10)), id);
+  expect_state("read", 30, "", "sent at 10 arrives late");
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-1", "delivered", 30)), id);
+  expect_state("read", 30, "", "equal time, lower rank");
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-1", "mystery", 99)), id);
+  expect_state("read", 30, "", "unknown status never applied");
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-1", "failed", 40)), id);
+  expect_state("failed", 40, "1002", "failed later than read");
+  // Every outbox reader returns the delivery state.
+  const auto listed = store_->list_outbox("sent", 10);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].delivery_status, "failed");
+  EXPECT_EQ(listed[0].delivery_status_at, 40);
+  EXPECT_EQ(listed[0].delivery_error, "1002");
+
+  // Every receipt is kept, by `at` then arrival.
+  const auto receipts = store_->receipts_for("orbit", "LG-1");
+  EXPECT_EQ(statuses_of(receipts), (std::vector<std::string>{"sent", "delivered", "read",
+                                                             "delivered", "failed", "mystery"}));
+  ASSERT_EQ(receipts.size(), 6u);
+  EXPECT_EQ(receipts[4].provider_message_id, "gs-1");
+  EXPECT_EQ(receipts[4].at, 40);
+  EXPECT_EQ(receipts[4].received_at, 45);
+  EXPECT_EQ(receipts[4].error_code, "1002");
+  EXPECT_EQ(receipts[4].error_message, "Number does not exist on WhatsApp");
+  for (const auto& r : receipts) EXPECT_EQ(r.outbox_id, id);
+  EXPECT_EQ(count_rows("delivery_receipts"), 6);
+}
+
+TEST_P(StoreConformanceTest, DeliveryAtTheSameTimeTakesTheHigherRank) {
+  const auto id = insert_with_outbox("LG-1", "b1", 0);
+  OutboxAttempt ok = make_attempt(id, 1, "accepted");
+  ok.provider_message_id = "gs-1";
+  store_->finish_outbox_attempt(ok, "sent", 0);
+
+  // enqueued < sent < failed < delivered < read.
+  const std::vector<std::pair<std::string, std::string>> steps{
+      {"sent", "sent"},   {"enqueued", "sent"},       {"failed", "failed"},
+      {"sent", "failed"}, {"delivered", "delivered"}, {"failed", "delivered"},
+      {"read", "read"},   {"delivered", "read"},      {"enqueued", "read"},
+  };
+  for (const auto& [status, expected] : steps) {
+    EXPECT_EQ(store_->record_delivery(make_receipt("gs-1", status, 50)), id);
+    const auto row = row_of("LG-1");
+    EXPECT_EQ(row.delivery_status, expected) << status;
+    EXPECT_EQ(row.delivery_status_at, 50) << status;
+  }
+  // Anything known beats no state yet, whatever its time.
+  const auto other = insert_with_outbox("LG-2", "b2", 0);
+  OutboxAttempt ok2 = make_attempt(other, 1, "accepted");
+  ok2.provider_message_id = "gs-2";
+  store_->finish_outbox_attempt(ok2, "sent", 0);
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-2", "enqueued", 0)), other);
+  EXPECT_EQ(row_of("LG-2").delivery_status, "enqueued");
+}
+
+TEST_P(StoreConformanceTest, ReceiptForAnUnknownMessageIsKeptWithoutAnOutboxRow) {
+  const auto id = insert_with_outbox("LG-1", "b1", 0);  // pending: no provider id yet
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-unknown", "delivered", 10)), 0);
+  EXPECT_EQ(store_->record_delivery(make_receipt("", "delivered", 11)), 0)
+      << "an empty provider id never matches an unsent row";
+  EXPECT_EQ(count_rows("delivery_receipts"), 2);
+  const auto row = row_of("LG-1");
+  EXPECT_EQ(row.id, id);
+  EXPECT_EQ(row.delivery_status, "");
+  EXPECT_EQ(row.delivery_status_at, 0);
+  EXPECT_TRUE(store_->receipts_for("orbit", "LG-1").empty());
+}
+
+TEST_P(StoreConformanceTest, ReceiptsForOneLeadOrderedAndIsolated) {
+  const auto a = insert_with_outbox("LG-1", "b1", 0);
+  const auto other_lead = insert_with_outbox("LG-2", "b2", 0);
+  // A second message of LG-1, and one about a lead with the same reference in another environment.
+  store_->append_events({}, {make_outbox("orbit", "LG-1", 5), make_outbox("homfinity", "LG-1", 5)});
+  const auto ids = ids_of(store_->outbox_for("orbit", "LG-1"));
+  ASSERT_EQ(ids.size(), 2u);
+  const auto b = ids[1];
+  const auto other_env = row_of("LG-1", "homfinity").id;
+  for (const auto& [oid, pid] : std::vector<std::pair<std::int64_t, std::string>>{
+           {a, "gs-a"}, {b, "gs-b"}, {other_env, "gs-env"}, {other_lead, "gs-lead"}}) {
+    OutboxAttempt ok = make_attempt(oid, 1, "accepted");
+    ok.provider_message_id = pid;
+    store_->finish_outbox_attempt(ok, "sent", 0);
+  }
+
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-b", "delivered", 20)), b);
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-a", "read", 30)), a);
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-a", "sent", 10)), a);
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-b", "sent", 20)), b);  // same at: insertion
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-env", "read", 15)), other_env);
+  EXPECT_EQ(store_->record_delivery(make_receipt("gs-lead", "read", 15)), other_lead);
+
+  const auto receipts = store_->receipts_for("orbit", "LG-1");
+  ASSERT_EQ(receipts.size(), 4u);
+  EXPECT_EQ(statuses_of(receipts), (std::vector<std::string>{"sent", "delivered", "sent", "read"}));
+  EXPECT_EQ(receipts[0].outbox_id, a);
+  EXPECT_EQ(receipts[1].outbox_id, b);
+  EXPECT_EQ(receipts[2].outbox_id, b);
+  EXPECT_EQ(receipts[3].outbox_id, a);
+  EXPECT_EQ(receipts[3].provider_message_id, "gs-a");
+  ASSERT_EQ(store_->receipts_for("homfinity", "LG-1").size(), 1u);
+  EXPECT_EQ(store_->receipts_for("homfinity", "LG-1")[0].outbox_id, other_env);
+  EXPECT_EQ(statuses_of(store_->receipts_for("orbit", "LG-2")), (std::vector<std::string>{"read"}));
+  EXPECT_TRUE(store_->receipts_for("orbit", "LG-404").empty());
+}
+
+// ---- Opt-outs (schema 6) ----
+
+TEST_P(StoreConformanceTest, OptOutDefaultsToOptedInAndIsPerEnvironment) {
+  EXPECT_FALSE(store_->is_opted_out("orbit", "phone-1"));
+  store_->set_opt_out("orbit", "phone-1", true, 100);
+  EXPECT_TRUE(store_->is_opted_out("orbit", "phone-1"));
+  EXPECT_FALSE(store_->is_opted_out("homfinity", "phone-1"));
+  EXPECT_FALSE(store_->is_opted_out("orbit", "phone-2"));
+  store_->set_opt_out("homfinity", "phone-1", false, 200);
+  EXPECT_FALSE(store_->is_opted_out("homfinity", "phone-1"));
+  EXPECT_TRUE(store_->is_opted_out("orbit", "phone-1"));
+}
+
+TEST_P(StoreConformanceTest, OptOutLatestChangeWins) {
+  store_->set_opt_out("orbit", "phone-1", true, 100);
+  store_->set_opt_out("orbit", "phone-1", false, 50);  // older, arriving later: ignored
+  EXPECT_TRUE(store_->is_opted_out("orbit", "phone-1"));
+  store_->set_opt_out("orbit", "phone-1", false, 200);
+  EXPECT_FALSE(store_->is_opted_out("orbit", "phone-1"));
+  store_->set_opt_out("orbit", "phone-1", true, 150);
+  EXPECT_FALSE(store_->is_opted_out("orbit", "phone-1"));
+  store_->set_opt_out("orbit", "phone-1", true, 200);  // equal time: the new value wins
+  EXPECT_TRUE(store_->is_opted_out("orbit", "phone-1"));
+  EXPECT_EQ(count_rows("whatsapp_opt_outs"), 1);
+
+  // record_conversation's opt-out follows the same rule, dated w.now.
+  ConversationWrite w = inbound_only("orbit", "phone-1", "wamid-1", 10);
+  w.opted_out = false;
+  w.now = 199;
+  store_->record_conversation(w);
+  EXPECT_TRUE(store_->is_opted_out("orbit", "phone-1"));
+  ConversationWrite later = inbound_only("orbit", "phone-1", "wamid-2", 10);
+  later.opted_out = false;
+  later.now = 201;
+  store_->record_conversation(later);
+  EXPECT_FALSE(store_->is_opted_out("orbit", "phone-1"));
 }
 
 }  // namespace

@@ -218,6 +218,53 @@ CREATE TABLE whatsapp_inbox (
 );
 CREATE INDEX whatsapp_inbox_due ON whatsapp_inbox (state, next_attempt_at);
 )sql",
+      // 6: WhatsApp conversations, delivery receipts, opt-outs. The outbox keeps the latest
+      // delivery state the provider reported (receipts find their row by provider_message_id);
+      // every receipt is kept in delivery_receipts (outbox_id 0: no outbox row had that id). An
+      // inbound message is stored once per environment and provider id (partial unique index).
+      R"sql(
+ALTER TABLE outbox ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN delivery_status_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN delivery_error TEXT NOT NULL DEFAULT '';
+CREATE INDEX outbox_provider_message_id ON outbox (provider_message_id);
+CREATE TABLE whatsapp_conversation (
+  id BIGSERIAL PRIMARY KEY,
+  environment TEXT NOT NULL,
+  phone_bidx TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  provider_message_id TEXT NOT NULL DEFAULT '',
+  outbox_id BIGINT NOT NULL DEFAULT 0,
+  lead_ref TEXT NOT NULL DEFAULT '',
+  application_id TEXT NOT NULL DEFAULT '',
+  msg_type TEXT NOT NULL,
+  text_enc TEXT NOT NULL,
+  classification TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX whatsapp_conversation_phone ON whatsapp_conversation
+  (environment, phone_bidx, created_at);
+CREATE UNIQUE INDEX whatsapp_conversation_inbound ON whatsapp_conversation
+  (environment, provider_message_id) WHERE direction = 'in' AND provider_message_id <> '';
+CREATE TABLE delivery_receipts (
+  id BIGSERIAL PRIMARY KEY,
+  provider_message_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  error_code TEXT NOT NULL,
+  error_message TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  outbox_id BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX delivery_receipts_provider_message_id ON delivery_receipts (provider_message_id);
+CREATE INDEX delivery_receipts_outbox ON delivery_receipts (outbox_id);
+CREATE TABLE whatsapp_opt_outs (
+  environment TEXT NOT NULL,
+  phone_bidx TEXT NOT NULL,
+  opted_out BOOLEAN NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (environment, phone_bidx)
+);
+)sql",
   };
   return kMigrations;
 }

@@ -362,7 +362,8 @@ void add_partner(Params& p, const LeadRow& r) {
 
 constexpr const char* kOutboxColumns =
     "id, environment, lead_ref, kind, payload_enc, status, attempts, next_attempt_at, "
-    "provider_message_id, last_error, created_at";
+    "provider_message_id, last_error, created_at, delivery_status, delivery_status_at, "
+    "delivery_error";
 
 OutboxMessage read_outbox(const Result& r, int row) {
   OutboxMessage m;
@@ -377,7 +378,26 @@ OutboxMessage read_outbox(const Result& r, int row) {
   m.provider_message_id = r.text(row, 8);
   m.last_error = r.text(row, 9);
   m.created_at = r.i64(row, 10);
+  m.delivery_status = r.text(row, 11);
+  m.delivery_status_at = r.i64(row, 12);
+  m.delivery_error = r.text(row, 13);
   return m;
+}
+
+// Inserts one new outbox message (pending, no attempts, no delivery state yet) and returns its id.
+std::int64_t insert_outbox(Connection& c, const OutboxMessage& m) {
+  return exec(c,
+              "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, attempts, "
+              "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, "
+              "$5, $6, $6) RETURNING id",
+              Params()
+                  .add(m.environment)
+                  .add(m.lead_ref)
+                  .add(m.kind)
+                  .add(m.payload_enc)
+                  .add(m.next_attempt_at)
+                  .add(m.created_at))
+      .i64(0, 0);
 }
 
 // Inserts audit entries and outbox messages (inside the caller's transaction).
@@ -400,19 +420,7 @@ void write_children(Connection& c, const std::vector<AuditEntry>& audit,
              .add(a.duration_ms)
              .add(a.created_at));
   }
-  for (const auto& m : outbox) {
-    exec(c,
-         "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, attempts, "
-         "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, "
-         "$6)",
-         Params()
-             .add(m.environment)
-             .add(m.lead_ref)
-             .add(m.kind)
-             .add(m.payload_enc)
-             .add(m.next_attempt_at)
-             .add(m.created_at));
-  }
+  for (const auto& m : outbox) insert_outbox(c, m);
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -1091,6 +1099,17 @@ constexpr const char* kInboxColumns =
     "id, provider, event_id, environment, kind, payload_enc, received_at, state, attempts, "
     "next_attempt_at, processed_at, last_error";
 
+// Sets an inbox event's state after an attempt (see Store::finish_inbox); inside the caller's
+// transaction when there is one.
+void update_inbox_state(Connection& c, std::int64_t id, const std::string& state, std::int64_t now,
+                        std::int64_t next_attempt_at, const std::string& error) {
+  exec(c,
+       "UPDATE whatsapp_inbox SET state = $1, attempts = attempts + 1, next_attempt_at = $2, "
+       "processed_at = CASE WHEN $1 IN ('done', 'failed') THEN $3 ELSE processed_at END, "
+       "last_error = $4, lease_owner = NULL, lease_until = NULL WHERE id = $5",
+       Params().add(state).add(next_attempt_at).add(now).add(error).add(id));
+}
+
 InboxEvent read_inbox(const Result& r, int row) {
   InboxEvent e;
   e.id = r.i64(row, 0);
@@ -1162,11 +1181,7 @@ std::vector<InboxEvent> PostgresStore::claim_inbox(std::int64_t now, int limit,
 void PostgresStore::finish_inbox(std::int64_t id, const std::string& state, std::int64_t now,
                                  std::int64_t next_attempt_at, const std::string& error) {
   auto lease = borrow();
-  exec(*lease,
-       "UPDATE whatsapp_inbox SET state = $1, attempts = attempts + 1, next_attempt_at = $2, "
-       "processed_at = CASE WHEN $1 IN ('done', 'failed') THEN $3 ELSE processed_at END, "
-       "last_error = $4, lease_owner = NULL, lease_until = NULL WHERE id = $5",
-       Params().add(state).add(next_attempt_at).add(now).add(error).add(id));
+  update_inbox_state(*lease, id, state, now, next_attempt_at, error);
 }
 
 std::optional<InboxEvent> PostgresStore::find_inbox(const std::string& provider,
@@ -1178,6 +1193,187 @@ std::optional<InboxEvent> PostgresStore::find_inbox(const std::string& provider,
                         Params().add(provider).add(event_id));
   if (r.rows() == 0) return std::nullopt;
   return read_inbox(r, 0);
+}
+
+// ---- conversations, delivery receipts, opt-outs ----
+
+namespace {
+
+constexpr const char* kConversationColumns =
+    "id, environment, phone_bidx, direction, provider_message_id, outbox_id, lead_ref, "
+    "application_id, msg_type, text_enc, classification, created_at";
+
+ConversationMessage read_conversation(const Result& r, int row) {
+  ConversationMessage m;
+  m.id = r.i64(row, 0);
+  m.environment = r.text(row, 1);
+  m.phone_bidx = r.text(row, 2);
+  m.direction = r.text(row, 3);
+  m.provider_message_id = r.text(row, 4);
+  m.outbox_id = r.i64(row, 5);
+  m.lead_ref = r.text(row, 6);
+  m.application_id = r.text(row, 7);
+  m.msg_type = r.text(row, 8);
+  m.text_enc = r.text(row, 9);
+  m.classification = r.text(row, 10);
+  m.created_at = r.i64(row, 11);
+  return m;
+}
+
+void insert_conversation(Connection& c, const ConversationMessage& m) {
+  exec(c,
+       std::string("INSERT INTO whatsapp_conversation (") + (kConversationColumns + 4) +
+           ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+       Params()
+           .add(m.environment)
+           .add(m.phone_bidx)
+           .add(m.direction)
+           .add(m.provider_message_id)
+           .add(m.outbox_id)
+           .add(m.lead_ref)
+           .add(m.application_id)
+           .add(m.msg_type)
+           .add(m.text_enc)
+           .add(m.classification)
+           .add(m.created_at));
+}
+
+// The latest change wins; on equal times the new value wins. ON CONFLICT DO UPDATE locks the
+// existing row, so concurrent changes compare against the committed time.
+void upsert_opt_out(Connection& c, const std::string& environment, const std::string& phone_bidx,
+                    bool opted_out, std::int64_t at) {
+  exec(c,
+       "INSERT INTO whatsapp_opt_outs (environment, phone_bidx, opted_out, updated_at) VALUES "
+       "($1, $2, $3, $4) ON CONFLICT (environment, phone_bidx) DO UPDATE SET opted_out = "
+       "EXCLUDED.opted_out, updated_at = EXCLUDED.updated_at WHERE EXCLUDED.updated_at >= "
+       "whatsapp_opt_outs.updated_at",
+       Params().add(environment).add(phone_bidx).add(opted_out).add(at));
+}
+
+// A delivery status's rank (see Store::record_delivery); unknown statuses rank 0 and are never
+// applied. `expr` is an SQL expression of type text.
+std::string delivery_rank(const std::string& expr) {
+  return "(CASE " + expr +
+         " WHEN 'enqueued' THEN 1 WHEN 'sent' THEN 2 WHEN 'failed' THEN 3 WHEN 'delivered' THEN 4 "
+         "WHEN 'read' THEN 5 ELSE 0 END)";
+}
+
+}  // namespace
+
+void PostgresStore::record_conversation(const ConversationWrite& w) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  insert_conversation(c, w.inbound);  // a duplicate inbound id: StoreConflict, rolled back
+  if (w.reply_outbox) {
+    const std::int64_t outbox_id = insert_outbox(c, *w.reply_outbox);
+    if (w.reply) {
+      ConversationMessage reply = *w.reply;
+      reply.outbox_id = outbox_id;
+      insert_conversation(c, reply);
+    }
+  }
+  if (w.opted_out) {
+    upsert_opt_out(c, w.inbound.environment, w.inbound.phone_bidx, *w.opted_out, w.now);
+  }
+  if (w.inbox_id != 0) update_inbox_state(c, w.inbox_id, "done", w.now, 0, "");
+  tx.commit();
+}
+
+std::vector<ConversationMessage> PostgresStore::conversation(const std::string& environment,
+                                                             const std::string& phone_bidx,
+                                                             int limit) {
+  if (limit <= 0) return {};
+  auto lease = borrow();
+  const Result r =
+      exec(*lease,
+           std::string("SELECT ") + kConversationColumns + " FROM (SELECT " + kConversationColumns +
+               " FROM whatsapp_conversation WHERE environment = $1 AND phone_bidx = $2 ORDER BY "
+               "created_at DESC, id DESC LIMIT $3) last ORDER BY created_at, id",
+           Params().add(environment).add(phone_bidx).add(limit));
+  std::vector<ConversationMessage> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(read_conversation(r, i));
+  return out;
+}
+
+// The receipt is kept whatever happens to the outbox row. The forward-only rule is the UPDATE's
+// WHERE clause: a concurrent receipt for the same row waits for the row lock, and the clause is
+// re-checked against the row it committed.
+std::int64_t PostgresStore::record_delivery(const DeliveryReceipt& r) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  std::int64_t outbox_id = 0;
+  if (!r.provider_message_id.empty()) {  // unsent rows have an empty provider id
+    const Result found =
+        exec(c, "SELECT id FROM outbox WHERE provider_message_id = $1 ORDER BY id LIMIT 1",
+             Params().add(r.provider_message_id));
+    if (found.rows() > 0) outbox_id = found.i64(0, 0);
+  }
+  exec(c,
+       "INSERT INTO delivery_receipts (provider_message_id, status, at, error_code, "
+       "error_message, received_at, outbox_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+       Params()
+           .add(r.provider_message_id)
+           .add(r.status)
+           .add(r.at)
+           .add(r.error_code)
+           .add(r.error_message)
+           .add(r.received_at)
+           .add(outbox_id));
+  if (outbox_id != 0) {
+    exec(c,
+         "UPDATE outbox SET delivery_status = $1, delivery_status_at = $2, delivery_error = $3 "
+         "WHERE id = $4 AND " +
+             delivery_rank("$1::text") +
+             " > 0 AND (delivery_status_at < $2 OR "
+             "(delivery_status_at = $2 AND " +
+             delivery_rank("$1::text") + " > " + delivery_rank("delivery_status") + "))",
+         Params().add(r.status).add(r.at).add(r.error_code).add(outbox_id));
+  }
+  tx.commit();
+  return outbox_id;
+}
+
+std::vector<DeliveryReceipt> PostgresStore::receipts_for(const std::string& environment,
+                                                         const std::string& lead_ref) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        "SELECT d.provider_message_id, d.status, d.at, d.error_code, "
+                        "d.error_message, d.received_at, o.id FROM delivery_receipts d JOIN outbox "
+                        "o ON o.id = d.outbox_id WHERE o.environment = $1 AND o.lead_ref = $2 "
+                        "ORDER BY d.at, d.id",
+                        Params().add(environment).add(lead_ref));
+  std::vector<DeliveryReceipt> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    DeliveryReceipt d;
+    d.provider_message_id = r.text(i, 0);
+    d.status = r.text(i, 1);
+    d.at = r.i64(i, 2);
+    d.error_code = r.text(i, 3);
+    d.error_message = r.text(i, 4);
+    d.received_at = r.i64(i, 5);
+    d.outbox_id = r.i64(i, 6);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+void PostgresStore::set_opt_out(const std::string& environment, const std::string& phone_bidx,
+                                bool opted_out, std::int64_t at) {
+  auto lease = borrow();
+  upsert_opt_out(*lease, environment, phone_bidx, opted_out, at);
+}
+
+bool PostgresStore::is_opted_out(const std::string& environment, const std::string& phone_bidx) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        "SELECT opted_out FROM whatsapp_opt_outs WHERE environment = $1 AND "
+                        "phone_bidx = $2",
+                        Params().add(environment).add(phone_bidx));
+  return r.rows() > 0 && r.boolean(0, 0);
 }
 
 // ---- OTPs ----

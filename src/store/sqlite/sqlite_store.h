@@ -87,6 +87,16 @@ class SqliteStore final : public Store {
   std::optional<InboxEvent> find_inbox(const std::string& provider,
                                        const std::string& event_id) override;
 
+  void record_conversation(const ConversationWrite& w) override;
+  std::vector<ConversationMessage> conversation(const std::string& environment,
+                                                const std::string& phone_bidx, int limit) override;
+  std::int64_t record_delivery(const DeliveryReceipt& r) override;
+  std::vector<DeliveryReceipt> receipts_for(const std::string& environment,
+                                            const std::string& lead_ref) override;
+  void set_opt_out(const std::string& environment, const std::string& phone_bidx, bool opted_out,
+                   std::int64_t at) override;
+  bool is_opted_out(const std::string& environment, const std::string& phone_bidx) override;
+
   void put_otp(const OtpCode& code) override;
   std::optional<OtpCode> find_otp(const std::string& environment,
                                   const std::string& phone_bidx) override;
