@@ -23,6 +23,7 @@ constexpr std::int64_t kReplyWindowMs = 10 * 60 * 1000;
 constexpr std::int64_t kContextMs = 24 * 60 * 60 * 1000;  // how far back "that application" reaches
 constexpr int kContextMessages = 10;
 constexpr int kMaxAttempts = 5;
+constexpr int kUnmatchedReceiptRetries = 2;
 
 std::string text_of(const boost::json::object& o, const char* key) {
   const auto* v = o.if_contains(key);
@@ -95,9 +96,9 @@ boost::asio::awaitable<void> InboxProcessor::run() {
     // Long enough for a live status lookup per event; an event is only started while its worst
     // case still fits, so a lease never expires under work in progress (and if it did, the
     // unique inbound message id still prevents a second answer).
-    const auto per_event = (config_.status_timeout + config_.status_retry_delay).count() *
-                               config_.status_attempts +
-                           2000;
+    const auto per_event =
+        (config_.status_timeout + config_.status_retry_delay).count() * config_.status_attempts +
+        2000;
     const auto lease_until = now_ms() + kBatch * per_event;
     try {
       const auto now = now_ms();
@@ -148,6 +149,16 @@ boost::asio::awaitable<void> InboxProcessor::process(const InboxEvent& event) {
         const auto matched = co_await pool_.run([&] { return store_.record_delivery(r); });
         metrics_.count("leadgate_whatsapp_receipts_total",
                        {{"status", r.status}, {"matched", matched ? "true" : "false"}});
+        if (!matched && event.attempts < kUnmatchedReceiptRetries) {
+          // A receipt can overtake the record of the send it is about (the provider answered,
+          // the outbox has not stored the message id yet): look again shortly.
+          const auto now = now_ms();
+          const auto next = now + 2000;
+          co_await pool_.run([&] {
+            store_.finish_inbox(event.id, "pending", now, next, "no message with this id yet");
+          });
+          co_return;
+        }
       } else if (event.kind == "user_event") {
         const std::string kind = text_of(item, "kind");
         const auto mobile = normalize_mobile(text_of(item, "phone"));

@@ -369,6 +369,8 @@ class Store {
   virtual int insert_inbox(const std::vector<InboxEvent>& events) = 0;
   virtual std::vector<InboxEvent> claim_inbox(std::int64_t now, int limit, const std::string& owner,
                                               std::int64_t lease_until) = 0;
+  // Releases every lease `owner` holds on inbox events (claimed but not processed at shutdown).
+  virtual void release_inbox_leases(const std::string& owner) = 0;
   virtual void finish_inbox(std::int64_t id, const std::string& state, std::int64_t now,
                             std::int64_t next_attempt_at, const std::string& error) = 0;
   virtual std::optional<InboxEvent> find_inbox(const std::string& provider,

@@ -2562,6 +2562,18 @@ TEST_P(StoreConformanceTest, InboxClaimLeasesUntilTheLeaseEnds) {
   EXPECT_EQ(row->next_attempt_at, 1'000);
 }
 
+TEST_P(StoreConformanceTest, InboxReleaseLeasesFreesOnlyTheOwnersClaims) {
+  ASSERT_EQ(store_->insert_inbox({make_inbox("gupshup", "r-1", 1'000)}), 1);
+  ASSERT_EQ(store_->insert_inbox({make_inbox("gupshup", "r-2", 1'000)}), 1);
+  ASSERT_EQ(store_->claim_inbox(1'000, 1, "worker-a", 50'000).size(), 1u);
+  ASSERT_EQ(store_->claim_inbox(1'000, 1, "worker-b", 50'000).size(), 1u);
+  EXPECT_TRUE(store_->claim_inbox(1'001, 10, "worker-c", 50'000).empty());
+  store_->release_inbox_leases("worker-a");
+  // worker-a's event is claimable at once; worker-b's is still leased.
+  EXPECT_EQ(store_->claim_inbox(1'002, 10, "worker-c", 50'000).size(), 1u);
+  EXPECT_TRUE(store_->claim_inbox(1'003, 10, "worker-d", 50'000).empty());
+}
+
 TEST_P(StoreConformanceTest, InboxFinishDoneAndFailedAreFinal) {
   ASSERT_EQ(
       store_->insert_inbox({make_inbox("gupshup", "ok", 100), make_inbox("gupshup", "bad", 100)}),

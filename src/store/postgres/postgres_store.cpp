@@ -1025,6 +1025,13 @@ void PostgresStore::finish_outbox_attempt(const OutboxAttempt& a, const std::str
   tx.commit();
 }
 
+void PostgresStore::release_inbox_leases(const std::string& owner) {
+  auto lease = borrow();
+  exec(*lease,
+       "UPDATE whatsapp_inbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+       Params().add(owner));
+}
+
 void PostgresStore::release_outbox_leases(const std::string& owner) {
   auto lease = borrow();
   exec(*lease, "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",

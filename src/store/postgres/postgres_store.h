@@ -93,6 +93,7 @@ class PostgresStore final : public Store {
   std::int64_t requeue_outbox(std::int64_t id, std::int64_t now) override;
 
   int insert_inbox(const std::vector<InboxEvent>& events) override;
+  void release_inbox_leases(const std::string& owner) override;
   std::vector<InboxEvent> claim_inbox(std::int64_t now, int limit, const std::string& owner,
                                       std::int64_t lease_until) override;
   void finish_inbox(std::int64_t id, const std::string& state, std::int64_t now,

@@ -750,6 +750,13 @@ void SqliteStore::finish_outbox_attempt(const OutboxAttempt& a, const std::strin
   tx.commit();
 }
 
+void SqliteStore::release_inbox_leases(const std::string& owner) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "UPDATE whatsapp_inbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?");
+  s.bind(owner).run();
+}
+
 void SqliteStore::release_outbox_leases(const std::string& owner) {
   std::lock_guard lock(mutex_);
   Stmt s(db_, "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?");
