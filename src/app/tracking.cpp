@@ -36,6 +36,7 @@ std::string purpose_of(const OutboxMessage& m, const PiiCipher& cipher, const Co
   if (env == config.envs.end()) return "";
   try {
     const auto payload = boost::json::parse(cipher.open("outbox", m.payload_enc));
+    if (payload.as_object().contains("text")) return "assistant_reply";  // a session message
     const auto* id = payload.as_object().if_contains("template_id");
     if (!id || !id->is_string()) return "";
     for (const auto& [purpose, template_id] : env->second.templates) {

@@ -754,3 +754,29 @@ def http_request_raw(host: str, port: int, method: str, path: str,
 
 __all__ += ["IST", "ist_now", "ist_today", "bookable_dates", "ddmmyyyy", "clock_12h",
             "ist_slot_utc", "http_request_raw"]
+
+
+# --------------------------------------------------------------------------- WhatsApp helpers
+# (webhook / status assistant tests)
+
+
+def session_calls_for(fake: FakePartners, mobile: str) -> list[dict]:
+    """Gupshup session (free-text) message calls addressed to 91 + mobile, oldest first."""
+    return [c for c in fake.calls("gupshup")
+            if c.get("kind") == "message" and c["form"].get("destination") == "91" + mobile]
+
+
+def metric_samples(text: str) -> dict[str, float]:
+    """Prometheus text exposition as {'name{labels}': value} (samples only, comments skipped)."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            try:
+                out[name] = float(value)
+            except ValueError:
+                pass
+    return out
+
+
+__all__ += ["session_calls_for", "metric_samples"]
