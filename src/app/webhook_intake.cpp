@@ -140,7 +140,10 @@ std::vector<InboxEvent> inbox_events(const WebhookBatch& batch, const Config& co
          {"recipient", s.recipient}});
   }
   for (const auto& u : batch.user_events) {
-    add(u.event_id, "user_event", environment_for(config, batch.provider, u.to_business_number),
+    // The event's natural id contains the phone number: keyed-hashed so it is not stored in
+    // clear (it only has to be unique and stable across redeliveries).
+    add(provider + ":user-event:" + cipher.blind_index("inbox_event", u.event_id), "user_event",
+        environment_for(config, batch.provider, u.to_business_number),
         {{"kind", u.kind}, {"phone", u.phone}, {"timestamp_ms", u.timestamp_ms}});
   }
   return out;
