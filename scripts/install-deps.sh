@@ -6,6 +6,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libpq-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   postgresql nginx wrk
+  prometheus  # for promtool: checks and unit-tests docs/prometheus/*.yml
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -19,4 +20,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Node.js + npm: the OpenAPI lint and the API reference UI come from npm (tools/openapi). Debian
+# 12's nodejs (18) is enough; a NodeSource nodejs that bundles npm counts too.
+if ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: node.js/npm missing (run as root)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends nodejs npm
 fi

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+bash scripts/fetch-docs-ui.sh
 cmake --preset release >/dev/null
 cmake --build build/release --target leadgate
 exec ./build/release/leadgate serve

@@ -7,6 +7,19 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 # Formatting is part of the build's health: unformatted C++ fails the run.
 git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run -Werror
+# Prometheus rules must load and pass their unit tests (*.test.yml are the tests, not rules); the
+# Grafana dashboard must be valid JSON.
+rule_files=()
+for f in docs/prometheus/*.yml; do
+  [[ "$f" == *.test.yml ]] || rule_files+=("$f")
+done
+promtool check rules "${rule_files[@]}"
+promtool test rules docs/prometheus/*.test.yml
+python3 -m json.tool docs/grafana/leadgate-dashboard.json >/dev/null
+# The OpenAPI document lints clean and its examples match its schemas; the reference UI is
+# fetched from npm for /docs.
+bash scripts/lint-openapi.sh
+bash scripts/fetch-docs-ui.sh
 cmake --preset asan >/dev/null
 cmake --build build/asan
 

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "api/docs.h"
 #include "api/leads.h"
 #include "api/ops.h"
 #include "api/otp.h"
@@ -254,6 +255,7 @@ int run_server(const Config& config) {
   const std::string data_dir = find_data_dir(config);
   const auto pincodes = PincodeDirectory::load(data_dir + "/pincodes.csv");
   const auto professions = ProfessionCatalogue::load(data_dir + "/professions.csv");
+  const auto docs_assets = DocsAssets::load(data_dir + "/www");
 
   Metrics metrics;
   // Declared before the io_context: coroutines suspended in pool.run are destroyed with the
@@ -301,6 +303,9 @@ int run_server(const Config& config) {
   router.add({http::verb::get, "/readyz",
               readyz_handler({*store, pool, los->sandboxed(), whatsapp->sandboxed()}), false});
   router.add({http::verb::get, "/metrics", metrics_handler(metrics), true});
+  router.add({http::verb::get, "/openapi.json", openapi_handler(), false});
+  router.add({http::verb::get, "/docs", docs_page_handler(docs_assets), false});
+  router.add({http::verb::get, "/docs/{asset}", docs_asset_handler(docs_assets), false});
   router.add(
       {http::verb::post, "/api_v1/create_lead", create_lead_handler(intake, pincodes), true, true});
   router.add({http::verb::post, "/api_v1/otp_send", otp_send_handler(otp), true});

@@ -18,8 +18,11 @@ class Metrics {
   void describe(const std::string& name, const std::string& type, const std::string& help);
   std::string render() const;
 
-  static constexpr std::array<double, 14> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                   0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+  // Latency buckets (seconds), sorted ascending. They include every SLO threshold exactly, so the
+  // "faster than the threshold" share is a plain bucket ratio: 1 s (webhook), 2 s (OTP send and
+  // verify), 3 s (status lookup), 5 s (lead creation). See docs/prometheus/leadgate-alerts.yml.
+  static constexpr std::array<double, 16> kBuckets{
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 3, 5, 10};
 
  private:
   struct Histogram {

@@ -169,9 +169,31 @@ def http_request(host: str, port: int, method: str, path: str, json_body=None,
         for name, value in resp.getheaders():
             name = name.lower()
             resp_headers[name] = f"{resp_headers[name]}, {value}" if name in resp_headers else value
-        return resp.status, resp_headers, _decode_body(data, resp_headers.get("content-type", ""))
+        decoded = _decode_body(data, resp_headers.get("content-type", ""))
+        _check_against_openapi(method, path, resp.status, resp_headers, decoded)
+        return resp.status, resp_headers, decoded
     finally:
         conn.close()
+
+
+_SERVICE_PATHS = ("/api_v1/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+
+
+def _check_against_openapi(method: str, path: str, status: int, headers: dict, body) -> None:
+    """Every response leadgate gives a test must match docs/openapi.json (issue 8: the document
+    cannot drift). Requests to the fake partners are not checked. LEADGATE_OPENAPI_CHECK=0 turns
+    it off (for investigating a failure)."""
+    if os.environ.get("LEADGATE_OPENAPI_CHECK", "1") == "0":
+        return
+    if not path.startswith(_SERVICE_PATHS):
+        return
+    from openapi_check import validate_response  # pylint: disable=import-outside-toplevel
+    problems = validate_response(method, path, status, headers.get("content-type"), body,
+                                 headers=headers)
+    if problems:
+        raise LeadgateError(f"response does not match docs/openapi.json: {method} {path} -> "
+                            f"{status}\n  " + "\n  ".join(problems[:10]) +
+                            f"\n  body: {str(body)[:500]}")
 
 
 # --------------------------------------------------------------------------- test data
@@ -747,6 +769,8 @@ def http_request_raw(host: str, port: int, method: str, path: str,
         for name, value in resp.getheaders():
             name = name.lower()
             resp_headers[name] = f"{resp_headers[name]}, {value}" if name in resp_headers else value
+        _check_against_openapi(method, path, resp.status, resp_headers,
+                               _decode_body(data, resp_headers.get("content-type", "")))
         return resp.status, resp_headers, data
     finally:
         conn.close()

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <sstream>
 #include <string>
@@ -251,6 +252,39 @@ TEST(MetricsRender, BoundaryValueFallsInItsBucket) {
   EXPECT_EQ(sample(text, "h_bucket{le=\"+Inf\"}"), 1);
   EXPECT_EQ(sample(text, "h_sum"), 0.5);
   EXPECT_EQ(sample(text, "h_count"), 1);
+}
+
+// The SLO alert rules (docs/prometheus/leadgate-alerts.yml) read the share of requests faster
+// than each threshold straight from a bucket: le="1" (webhook), "2" (OTP), "3" (status lookup),
+// "5" (lead creation). Dropping or renaming one of these buckets breaks those rules.
+TEST(MetricsBuckets, SortedAndIncludeEverySloThreshold) {
+  for (std::size_t i = 1; i < Metrics::kBuckets.size(); ++i) {
+    EXPECT_LT(Metrics::kBuckets[i - 1], Metrics::kBuckets[i]) << "ascending at " << i;
+  }
+  for (double threshold : {1.0, 2.0, 3.0, 5.0}) {
+    EXPECT_NE(std::find(Metrics::kBuckets.begin(), Metrics::kBuckets.end(), threshold),
+              Metrics::kBuckets.end())
+        << threshold << " s is an SLO threshold";
+  }
+}
+
+TEST(MetricsRender, SloThresholdBucketsRenderedAsPlainNumbers) {
+  Metrics m;
+  const Labels labels{{"route", "/r"}};
+  m.observe("lat_seconds", labels, 0.9);  // within every SLO threshold
+  m.observe("lat_seconds", labels, 2);    // exactly 2 s: good for OTP (le is inclusive)
+  m.observe("lat_seconds", labels, 2.7);  // between 2.5 and 3
+  m.observe("lat_seconds", labels, 4);    // within 5 only
+  m.observe("lat_seconds", labels, 6);    // beyond every SLO threshold
+  const std::string text = m.render();
+  EXPECT_EQ(sample(text, "lat_seconds_bucket{route=\"/r\",le=\"1\"}"), 1);
+  EXPECT_EQ(sample(text, "lat_seconds_bucket{route=\"/r\",le=\"2\"}"), 2);
+  EXPECT_EQ(sample(text, "lat_seconds_bucket{route=\"/r\",le=\"2.5\"}"), 2);
+  EXPECT_EQ(sample(text, "lat_seconds_bucket{route=\"/r\",le=\"3\"}"), 3);
+  EXPECT_EQ(sample(text, "lat_seconds_bucket{route=\"/r\",le=\"5\"}"), 4);
+  EXPECT_EQ(sample(text, "lat_seconds_bucket{route=\"/r\",le=\"10\"}"), 5);
+  EXPECT_EQ(sample(text, "lat_seconds_bucket{route=\"/r\",le=\"+Inf\"}"), 5);
+  EXPECT_EQ(sample(text, "lat_seconds_count{route=\"/r\"}"), 5);
 }
 
 TEST(MetricsRender, HistogramLabelSetsKeptApart) {

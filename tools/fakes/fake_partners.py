@@ -662,8 +662,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers.items():
             self.send_header(name, str(value))
-        self.end_headers()
-        self.wfile.write(reply.body)
+        try:
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client went away while we delayed the answer (e.g. a test killed leadgate).
+            self.close_connection = True
 
     def log_message(self, fmt, *args):
         if self.server.fake.verbose:
