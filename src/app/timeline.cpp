@@ -90,6 +90,8 @@ void add_audit_events(const std::vector<AuditEntry>& audit, std::vector<Timeline
     } else if (op == "appointment_booked" || op == "appointment_cancelled") {
       e.event = op;
       e.details = value_details(op == "appointment_booked" ? a.new_value : a.old_value);
+      // A cancellation's audit keeps the appointment as it was (booked): show it as it is now.
+      if (op == "appointment_cancelled") e.details["status"] = "cancelled";
       const auto* date = e.details.if_contains("date");
       const auto* time = e.details.if_contains("time");
       const auto* rm = e.details.if_contains("rm_name");
