@@ -4,6 +4,7 @@
 // milliseconds. PII arrives already sealed (crypto/crypto.h): the store never sees plaintext.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -231,6 +232,15 @@ struct DeliveryReceipt {
   std::int64_t outbox_id = 0;  // filled on reads
 };
 
+// One instance's monitoring counters for one minute (issue 8's dashboard): the deltas of its
+// metrics registry during that minute, as JSON (app/monitoring.h defines the payload).
+struct MetricMinute {
+  std::int64_t minute = 0;  // unix time / 60 s
+  std::string instance;     // the process's instance id
+  std::string payload_json;
+  std::int64_t updated_at = 0;
+};
+
 // The current OTP of one phone in one environment (a new send replaces it).
 struct OtpCode {
   std::string environment;
@@ -400,6 +410,21 @@ class Store {
   virtual void set_opt_out(const std::string& environment, const std::string& phone_bidx,
                            bool opted_out, std::int64_t at) = 0;
   virtual bool is_opted_out(const std::string& environment, const std::string& phone_bidx) = 0;
+
+  // Monitoring (issue 8). put_metric_minute upserts by (minute, instance), replacing the
+  // payload (an instance re-writes its current minute as it goes). metric_minutes: the rows with
+  // from <= minute < to, by minute then instance. purge_metric_minutes deletes rows with
+  // minute < before and returns how many. outbox_counts: rows per outbox status; inbox_counts:
+  // rows per whatsapp_inbox state (statuses with no rows are absent). database_size_bytes: the
+  // database's size on disk (SQLite: page_count * page_size; PostgreSQL:
+  // pg_database_size(current_database())).
+  virtual void put_metric_minute(const MetricMinute& m) = 0;
+  virtual std::vector<MetricMinute> metric_minutes(std::int64_t from_minute,
+                                                   std::int64_t to_minute) = 0;
+  virtual std::int64_t purge_metric_minutes(std::int64_t before_minute) = 0;
+  virtual std::map<std::string, std::int64_t> outbox_counts() = 0;
+  virtual std::map<std::string, std::int64_t> inbox_counts() = 0;
+  virtual std::int64_t database_size_bytes() = 0;
 
   // OTPs, one current code per (environment, phone_bidx).
   // put_otp inserts the phone's code or replaces every column of the existing one (a new send:

@@ -467,9 +467,12 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       "INSERT INTO whatsapp_opt_outs (environment, phone_bidx, opted_out, updated_at) SELECT "
       "'orbit', 'b' || i, i % 2 = 0, i FROM generate_series(1, 5000) i");
   admin_->run(
+      "INSERT INTO metric_minutes (minute, instance, payload, updated_at) SELECT 28000000 + i / 2, "
+      "'i' || (i % 2), '{}', i FROM generate_series(1, 5000) i");
+  admin_->run(
       "ANALYZE api_keys, leads, outbox, outbox_attempts, audit_log, idempotency_keys, otp_codes, "
       "rate_events, consents, rms, appointments, whatsapp_inbox, whatsapp_conversation, "
-      "delivery_receipts, whatsapp_opt_outs");
+      "delivery_receipts, whatsapp_opt_outs, metric_minutes");
   const std::vector<std::pair<std::string, std::string>> lookups{
       {"SELECT * FROM api_keys WHERE key_hash = 'h7'", "api_keys_key_hash_key"},
       {"SELECT * FROM leads WHERE environment = 'orbit' AND mobile_bidx = 'b' AND loan_type = 'p'",
@@ -535,6 +538,10 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
        "delivery_receipts_outbox"},
       {"SELECT opted_out FROM whatsapp_opt_outs WHERE environment = 'orbit' AND phone_bidx = 'b'",
        "whatsapp_opt_outs_pkey"},
+      {"SELECT minute, instance, payload, updated_at FROM metric_minutes WHERE minute >= 28000100 "
+       "AND minute < 28000160 ORDER BY minute, instance",
+       "metric_minutes_pkey"},
+      {"DELETE FROM metric_minutes WHERE minute < 28000005", "metric_minutes_pkey"},
   };
   for (const auto& [sql, index] : lookups) {
     std::string plan;

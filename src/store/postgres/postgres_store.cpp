@@ -1383,6 +1383,73 @@ bool PostgresStore::is_opted_out(const std::string& environment, const std::stri
   return r.rows() > 0 && r.boolean(0, 0);
 }
 
+// ---- monitoring ----
+
+namespace {
+
+// Rows per value of one text column (outbox status, inbox state).
+std::map<std::string, std::int64_t> counts_by(Connection& c, const char* sql) {
+  const Result r = exec(c, sql);
+  std::map<std::string, std::int64_t> out;
+  for (int i = 0; i < r.rows(); ++i) out[r.text(i, 0)] = r.i64(i, 1);
+  return out;
+}
+
+}  // namespace
+
+// ON CONFLICT DO UPDATE: concurrent writes of one (minute, instance) serialise on the row; the
+// last one's payload wins.
+void PostgresStore::put_metric_minute(const MetricMinute& m) {
+  auto lease = borrow();
+  exec(*lease,
+       "INSERT INTO metric_minutes (minute, instance, payload, updated_at) VALUES ($1, $2, $3, $4) "
+       "ON CONFLICT (minute, instance) DO UPDATE SET payload = EXCLUDED.payload, updated_at = "
+       "EXCLUDED.updated_at",
+       Params().add(m.minute).add(m.instance).add(m.payload_json).add(m.updated_at));
+}
+
+std::vector<MetricMinute> PostgresStore::metric_minutes(std::int64_t from_minute,
+                                                        std::int64_t to_minute) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        "SELECT minute, instance, payload, updated_at FROM metric_minutes WHERE "
+                        "minute >= $1 AND minute < $2 ORDER BY minute, instance",
+                        Params().add(from_minute).add(to_minute));
+  std::vector<MetricMinute> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    MetricMinute m;
+    m.minute = r.i64(i, 0);
+    m.instance = r.text(i, 1);
+    m.payload_json = r.text(i, 2);
+    m.updated_at = r.i64(i, 3);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::int64_t PostgresStore::purge_metric_minutes(std::int64_t before_minute) {
+  auto lease = borrow();
+  return exec(*lease, "DELETE FROM metric_minutes WHERE minute < $1", Params().add(before_minute))
+      .affected();
+}
+
+std::map<std::string, std::int64_t> PostgresStore::outbox_counts() {
+  auto lease = borrow();
+  return counts_by(*lease, "SELECT status, COUNT(*) FROM outbox GROUP BY status");
+}
+
+std::map<std::string, std::int64_t> PostgresStore::inbox_counts() {
+  auto lease = borrow();
+  return counts_by(*lease, "SELECT state, COUNT(*) FROM whatsapp_inbox GROUP BY state");
+}
+
+// The whole database's size (every schema in it), as the server reports it.
+std::int64_t PostgresStore::database_size_bytes() {
+  auto lease = borrow();
+  return exec(*lease, "SELECT pg_database_size(current_database())").i64(0, 0);
+}
+
 // ---- OTPs ----
 
 namespace {

@@ -13,6 +13,7 @@
 // vanished server is noticed in bounded time; application_name=leadgate.
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -110,6 +111,14 @@ class PostgresStore final : public Store {
   void set_opt_out(const std::string& environment, const std::string& phone_bidx, bool opted_out,
                    std::int64_t at) override;
   bool is_opted_out(const std::string& environment, const std::string& phone_bidx) override;
+
+  void put_metric_minute(const MetricMinute& m) override;
+  std::vector<MetricMinute> metric_minutes(std::int64_t from_minute,
+                                           std::int64_t to_minute) override;
+  std::int64_t purge_metric_minutes(std::int64_t before_minute) override;
+  std::map<std::string, std::int64_t> outbox_counts() override;
+  std::map<std::string, std::int64_t> inbox_counts() override;
+  std::int64_t database_size_bytes() override;
 
   void put_otp(const OtpCode& code) override;
   std::optional<OtpCode> find_otp(const std::string& environment,

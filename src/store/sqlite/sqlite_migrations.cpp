@@ -259,6 +259,18 @@ CREATE TABLE whatsapp_opt_outs (
   PRIMARY KEY (environment, phone_bidx)
 );
 )sql",
+      // 7: monitoring (issue 8): one row per instance and minute holding the deltas of its metrics
+      // registry during that minute, as JSON. The instance re-writes its current minute as it
+      // goes (upsert on the primary key), which also serves range reads and purges by minute.
+      R"sql(
+CREATE TABLE metric_minutes (
+  minute INTEGER NOT NULL,
+  instance TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (minute, instance)
+);
+)sql",
   };
   return kMigrations;
 }

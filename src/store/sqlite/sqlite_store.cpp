@@ -1080,6 +1080,75 @@ bool SqliteStore::is_opted_out(const std::string& environment, const std::string
   return s.step() && s.i64(0) != 0;
 }
 
+// ---- monitoring ----
+
+namespace {
+
+// Rows per value of one text column (outbox status, inbox state); inside the store mutex.
+std::map<std::string, std::int64_t> counts_by(sqlite3* db, const char* sql) {
+  Stmt s(db, sql);
+  std::map<std::string, std::int64_t> out;
+  while (s.step()) out[s.text(0)] = s.i64(1);
+  return out;
+}
+
+}  // namespace
+
+void SqliteStore::put_metric_minute(const MetricMinute& m) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "INSERT INTO metric_minutes (minute, instance, payload, updated_at) VALUES (?, ?, ?, ?) "
+         "ON CONFLICT (minute, instance) DO UPDATE SET payload = excluded.payload, updated_at = "
+         "excluded.updated_at");
+  s.bind(m.minute).bind(m.instance).bind(m.payload_json).bind(m.updated_at).run();
+}
+
+std::vector<MetricMinute> SqliteStore::metric_minutes(std::int64_t from_minute,
+                                                      std::int64_t to_minute) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "SELECT minute, instance, payload, updated_at FROM metric_minutes WHERE minute >= ? AND "
+         "minute < ? ORDER BY minute, instance");
+  s.bind(from_minute).bind(to_minute);
+  std::vector<MetricMinute> out;
+  while (s.step()) {
+    MetricMinute m;
+    m.minute = s.i64(0);
+    m.instance = s.text(1);
+    m.payload_json = s.text(2);
+    m.updated_at = s.i64(3);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::int64_t SqliteStore::purge_metric_minutes(std::int64_t before_minute) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "DELETE FROM metric_minutes WHERE minute < ?");
+  s.bind(before_minute).run();
+  return sqlite3_changes(db_);
+}
+
+std::map<std::string, std::int64_t> SqliteStore::outbox_counts() {
+  std::lock_guard lock(mutex_);
+  return counts_by(db_, "SELECT status, COUNT(*) FROM outbox GROUP BY status");
+}
+
+std::map<std::string, std::int64_t> SqliteStore::inbox_counts() {
+  std::lock_guard lock(mutex_);
+  return counts_by(db_, "SELECT state, COUNT(*) FROM whatsapp_inbox GROUP BY state");
+}
+
+// The database's size as of its latest commit (pages still in the WAL included), free pages
+// included; the size of the -wal file itself is not added.
+std::int64_t SqliteStore::database_size_bytes() {
+  std::lock_guard lock(mutex_);
+  Stmt count(db_, "PRAGMA page_count");
+  Stmt size(db_, "PRAGMA page_size");
+  if (!count.step() || !size.step()) return 0;
+  return count.i64(0) * size.i64(0);
+}
+
 // ---- OTPs ----
 
 namespace {

@@ -4,6 +4,7 @@
 // Read-modify-write operations (update_otp, reserve_rate_event) run in BEGIN IMMEDIATE
 // transactions, which take the file's write lock first: they are serialised across store
 // instances and processes on the same file too, not only by the mutex.
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -97,6 +98,14 @@ class SqliteStore final : public Store {
   void set_opt_out(const std::string& environment, const std::string& phone_bidx, bool opted_out,
                    std::int64_t at) override;
   bool is_opted_out(const std::string& environment, const std::string& phone_bidx) override;
+
+  void put_metric_minute(const MetricMinute& m) override;
+  std::vector<MetricMinute> metric_minutes(std::int64_t from_minute,
+                                           std::int64_t to_minute) override;
+  std::int64_t purge_metric_minutes(std::int64_t before_minute) override;
+  std::map<std::string, std::int64_t> outbox_counts() override;
+  std::map<std::string, std::int64_t> inbox_counts() override;
+  std::int64_t database_size_bytes() override;
 
   void put_otp(const OtpCode& code) override;
   std::optional<OtpCode> find_otp(const std::string& environment,
