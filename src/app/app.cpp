@@ -413,6 +413,48 @@ int run_server(const Config& config) {
       },
       asio::detached);
 
+  // Backlog gauges for monitoring: outbox rows by status (pending = backlog, dead, suppressed),
+  // inbox events by state (failed = needs an operator), database size. Every instance reports
+  // the same shared numbers; take max() across instances.
+  metrics.describe("leadgate_outbox_messages", "gauge", "Outbox rows by status (all instances)");
+  metrics.describe("leadgate_inbox_events", "gauge", "Webhook inbox events by state");
+  metrics.describe("leadgate_database_size_bytes", "gauge", "Size of the database on disk");
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        for (;;) {
+          try {
+            struct Counts {
+              std::map<std::string, std::int64_t> outbox, inbox;
+              std::int64_t size = 0;
+            };
+            const auto counts = co_await pool.run([&] {
+              return Counts{store->outbox_counts(), store->inbox_counts(),
+                            store->database_size_bytes()};
+            });
+            for (const char* status : {"pending", "sent", "dead", "suppressed"}) {
+              const auto it = counts.outbox.find(status);
+              metrics.set_gauge("leadgate_outbox_messages", {{"status", status}},
+                                it == counts.outbox.end() ? 0.0 : static_cast<double>(it->second));
+            }
+            for (const char* state : {"pending", "done", "failed"}) {
+              const auto it = counts.inbox.find(state);
+              metrics.set_gauge("leadgate_inbox_events", {{"state", state}},
+                                it == counts.inbox.end() ? 0.0 : static_cast<double>(it->second));
+            }
+            metrics.set_gauge("leadgate_database_size_bytes", {}, static_cast<double>(counts.size));
+          } catch (const std::exception& e) {
+            log_warn("gauge_refresh_failed", {{"error", e.what()}});
+          }
+          timer.expires_after(std::chrono::seconds(15));
+          boost::system::error_code ec;
+          co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          if (ec) co_return;
+        }
+      },
+      asio::detached);
+
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   asio::steady_timer drain(ioc);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
