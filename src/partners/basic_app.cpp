@@ -224,67 +224,64 @@ boost::json::object fbb_payload(const LeadInput& in, const std::string& referenc
   return p;
 }
 
-SelfFulfilment parse_self_fulfilment_answer(const std::string& body) {
+namespace {
+
+// The `data` object of a success answer from the LOS (empty when it sent none). Throws
+// PartnerError: invalid_response for a body that is not a JSON object, rejected (with the
+// partner's "message" or "error" text, at most 300 characters) unless `success` is true.
+boost::json::object success_data(const std::string& body, const char* call, const char* refusal) {
   boost::system::error_code ec;
   auto value = boost::json::parse(body, ec);
   if (ec || !value.is_object()) {
-    throw PartnerError("CreateSelfFullfilmentLead answered with a body that is not JSON",
+    throw PartnerError(std::string(call) + " answered with a body that is not JSON",
                        "invalid_response", false);
   }
   const auto& obj = value.as_object();
   const auto* success = obj.if_contains("success");
   if (!success || !success->is_bool() || !success->get_bool()) {
     std::string message;
-    if (auto* v = obj.if_contains("message"); v && v->is_string()) {
-      message = std::string(v->get_string()).substr(0, 300);
+    for (const char* k : {"message", "error"}) {
+      if (auto* v = obj.if_contains(k); v && v->is_string()) {
+        message = std::string(v->get_string()).substr(0, 300);
+        break;
+      }
     }
-    throw PartnerError("CreateSelfFullfilmentLead rejected the application" +
-                           (message.empty() ? std::string() : ": " + message),
-                       "rejected", false, 200, message);
+    throw PartnerError(
+        std::string(call) + " " + refusal + (message.empty() ? std::string() : ": " + message),
+        "rejected", false, 200, message);
   }
   const auto* data = obj.if_contains("data");
-  const auto* status =
-      data && data->is_object() ? data->as_object().if_contains("status") : nullptr;
-  const auto* reference =
-      data && data->is_object() ? data->as_object().if_contains("reference") : nullptr;
-  if (!status || !status->is_string() || status->get_string() != "completed" || !reference ||
-      !reference->is_string() || reference->get_string().empty()) {
+  return data && data->is_object() ? data->as_object() : boost::json::object{};
+}
+
+// A non-empty string member of `data`, or nullopt.
+std::optional<std::string> text_member(const boost::json::object& data, const char* key) {
+  const auto* v = data.if_contains(key);
+  if (!v || !v->is_string()) return std::nullopt;
+  return std::string(v->get_string());
+}
+
+}  // namespace
+
+SelfFulfilment parse_self_fulfilment_answer(const std::string& body) {
+  const auto data = success_data(body, "CreateSelfFullfilmentLead", "rejected the application");
+  const auto status = text_member(data, "status");
+  const auto reference = text_member(data, "reference");
+  if (status != "completed" || !reference || reference->empty()) {
     throw PartnerError(
         "CreateSelfFullfilmentLead answered without status completed and a reference",
         "invalid_response", false);
   }
-  return SelfFulfilment{"completed", std::string(reference->get_string())};
+  return SelfFulfilment{"completed", *reference};
 }
 
 PartnerStatusReport parse_status_answer(const std::string& body,
                                         const std::string& basic_application_id) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(body, ec);
-  if (ec || !value.is_object()) {
-    throw PartnerError("GetApplicationStatus answered with a body that is not JSON",
-                       "invalid_response", false);
-  }
-  const auto& obj = value.as_object();
-  const auto* success = obj.if_contains("success");
-  if (!success || !success->is_bool() || !success->get_bool()) {
-    std::string message;
-    if (auto* v = obj.if_contains("message"); v && v->is_string()) {
-      message = std::string(v->get_string()).substr(0, 300);
-    }
-    throw PartnerError(
-        "GetApplicationStatus refused" + (message.empty() ? std::string() : ": " + message),
-        "rejected", false, 200, message);
-  }
-  const auto* data = obj.if_contains("data");
-  auto text = [&](const char* key) -> std::optional<std::string> {
-    const auto* v = data && data->is_object() ? data->as_object().if_contains(key) : nullptr;
-    if (!v || !v->is_string()) return std::nullopt;
-    return std::string(v->get_string());
-  };
-  const auto id = text("basic_application_id");
-  const auto status = text("status");
-  const auto stage = text("stage");
-  const auto updated = text("updated_at");
+  const auto data = success_data(body, "GetApplicationStatus", "refused");
+  const auto id = text_member(data, "basic_application_id");
+  const auto status = text_member(data, "status");
+  const auto stage = text_member(data, "stage");
+  const auto updated = text_member(data, "updated_at");
   const auto updated_ms = updated ? parse_iso_utc(*updated) : std::nullopt;
   if (!id || *id != basic_application_id || !status || status->empty() || status->size() > 100 ||
       !stage || stage->size() > 200 || !updated_ms) {
@@ -297,38 +294,15 @@ PartnerStatusReport parse_status_answer(const std::string& body,
 }
 
 FbbCreated parse_fbb_answer(const std::string& body) {
-  boost::system::error_code ec;
-  auto value = boost::json::parse(body, ec);
-  if (ec || !value.is_object()) {
-    throw PartnerError("CreateFBBByBasicUser answered with a body that is not JSON",
-                       "invalid_response", false);
-  }
-  const auto& obj = value.as_object();
-  const auto* success = obj.if_contains("success");
-  if (!success || !success->is_bool() || !success->get_bool()) {
-    std::string message;
-    for (const char* k : {"message", "error"}) {
-      if (auto* v = obj.if_contains(k); v && v->is_string()) {
-        message = std::string(v->get_string());
-        break;
-      }
-    }
-    throw PartnerError("CreateFBBByBasicUser rejected the lead" +
-                           (message.empty() ? std::string() : ": " + message),
-                       "rejected", false, 200, message.substr(0, 300));
-  }
-  const auto* data = obj.if_contains("data");
-  const auto* bid =
-      data && data->is_object() ? data->as_object().if_contains("basic_application_id") : nullptr;
-  const auto* aid =
-      data && data->is_object() ? data->as_object().if_contains("applicationId") : nullptr;
-  if (!bid || !bid->is_string() || bid->get_string().empty() || !aid || !aid->is_string() ||
-      aid->get_string().empty()) {
+  const auto data = success_data(body, "CreateFBBByBasicUser", "rejected the lead");
+  const auto bid = text_member(data, "basic_application_id");
+  const auto aid = text_member(data, "applicationId");
+  if (!bid || bid->empty() || !aid || aid->empty()) {
     throw PartnerError(
         "CreateFBBByBasicUser answered without basic_application_id and applicationId",
         "invalid_response", false);
   }
-  return FbbCreated{std::string(bid->get_string()), std::string(aid->get_string())};
+  return FbbCreated{*bid, *aid};
 }
 
 }  // namespace leadgate
