@@ -48,6 +48,10 @@ class MonitoringDurabilityTest(LeadgateTestCase):
         self.assertEqual(create_lead[0]["requests"], 4, data["endpoints"])
         self.assertEqual(create_lead[0]["errors_4xx"], 1, data["endpoints"])
         self.assertEqual(len(data["instances"]), 1, data["instances"])
+        # The day and week views read the 15-minute and hourly rollups: the same numbers.
+        for view in ("day", "week"):
+            rolled = dashboard(lg, ops, range=view)["summary"]
+            self.assertEqual((rolled["leads_created"], rolled["requests"]), (3, 4), view)
 
     def test_sigkill_loses_at_most_one_flush_interval(self):
         _, lg, key = self.start_service(env={"LEADGATE_METRICS_FLUSH_MS": "200"})
