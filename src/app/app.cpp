@@ -367,7 +367,9 @@ int run_server(const Config& config) {
         if (!m.allowed.empty()) {
           std::string allow;
           for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
-          throw ApiError(405, "METHOD_NOT_ALLOWED", "Method not allowed; use " + allow);
+          ApiError e(405, "METHOD_NOT_ALLOWED", "Method not allowed; use " + allow);
+          e.headers.emplace_back("Allow", allow);  // RFC 9110 §15.5.6
+          throw e;
         }
         throw ApiError(404, "NOT_FOUND", "No such endpoint");
       });

@@ -30,6 +30,7 @@ Response problem_from(const Request& req, const RequestContext& ctx, const ApiEr
   if (e.retry_after_seconds() > 0) {
     res.set(http::field::retry_after, std::to_string(e.retry_after_seconds()));
   }
+  for (const auto& [name, value] : e.headers) res.set(name, value);
   res.keep_alive(req.keep_alive());
   res.body() = problem_body(e.status(), e.code(), e.what(), ctx.request_id, e.errors(), e.extra);
   res.prepare_payload();

@@ -29,6 +29,8 @@ class ApiError : public std::runtime_error {
   int retry_after_seconds() const { return retry_after_seconds_; }
   // Extra members merged into the problem body (e.g. basic_application_id on a 409).
   boost::json::object extra;
+  // Extra response headers (e.g. Allow on a 405).
+  std::vector<std::pair<std::string, std::string>> headers;
 
  private:
   int status_;

@@ -356,6 +356,14 @@ class OpsEndpointsTest(LeadgateTestCase):
         self.assertRegex(text, r'(?m)^leadgate_http_request_duration_seconds_bucket\{[^}]*'
                                r'route="/api_v1/create_lead"')
 
+    def test_wrong_method_is_405_with_allow(self):
+        status, headers, body = self.lg.request("GET", "/api_v1/create_lead", api_key=self.key)
+        self.assertProblem((status, headers, body), 405, "METHOD_NOT_ALLOWED")
+        self.assertEqual(headers.get("allow"), "POST", headers)
+        status, headers, _ = self.lg.request("DELETE", "/dashboard/login")
+        self.assertEqual(status, 405)
+        self.assertEqual(headers.get("allow"), "GET, POST", headers)
+
     def test_keep_alive_serves_several_requests_on_one_connection(self):
         import http.client
         conn = http.client.HTTPConnection(self.lg.host, self.lg.port, timeout=10)
