@@ -420,6 +420,7 @@ class DashboardTest(LeadgateTestCase):
                 self.assertEqual(s["errors_4xx"], sum(e["errors_4xx"] for e in data["endpoints"]))
                 self.assertEqual(s["errors_5xx"], sum(e["errors_5xx"] for e in data["endpoints"]))
                 self.assertAlmostEqual(s["error_rate"] + s["success_rate"], 1.0, places=3)
+                self.assertAlmostEqual(s["requests_per_minute"], s["requests"] / 60, delta=0.051)
                 for name, series in data["series"].items():
                     self.assertEqual(len(series), 60, name)
                 self.assertAlmostEqual(sum(v or 0 for v in data["series"]["requests"]),
