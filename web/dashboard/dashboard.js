@@ -413,7 +413,26 @@
     return v.toFixed(a < 1 ? 2 : 1);
   }
 
-  function makeOptions(node, defs) {
+  // Tick labels with as many decimals as the tick spacing needs (5.02, 5.04 … not 5.0, 5.0).
+  function tickValues(u, splits, axisIdx, space, incr) {
+    if (!isNum(incr) || incr <= 0 || incr >= 1) return splits.map(axisValue);
+    const decimals = Math.min(4, Math.max(0, Math.ceil(-Math.log10(incr) - 1e-9)));
+    return splits.map((v) => (isNum(v) ? v.toFixed(decimals) : ''));
+  }
+
+  // Sizes grow slowly: their charts zoom on the values instead of starting at zero.
+  const FLOATING_Y = new Set(['chart-rss', 'chart-dbsize']);
+
+  function yRange(floating) {
+    return (u, min, max) => {
+      if (!isNum(min) || !isNum(max)) return [0, 1];
+      if (!floating) return [0, max > 0 ? max * 1.1 : 1];
+      const pad = Math.max((max - min) * 0.1, Math.abs(max) * 0.002, 0.1);
+      return [Math.max(0, min - pad), max + pad];
+    };
+  }
+
+  function makeOptions(node, defs, floating) {
     const axisStyle = {
       stroke: '#616e7c',
       grid: { stroke: '#eef1f4', width: 1 },
@@ -425,8 +444,8 @@
       height: 200,
       cursor: { drag: { x: false, y: false } },
       legend: { live: true },
-      scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-      axes: [axisStyle, { ...axisStyle, size: 50, values: (u, splits) => splits.map(axisValue) }],
+      scales: { x: { time: true }, y: { range: yRange(floating) } },
+      axes: [axisStyle, { ...axisStyle, size: 50, values: tickValues }],
       series: [
         {},
         ...defs.map(([label, , color, , fill]) => ({
@@ -468,7 +487,7 @@
         existing.setData(columns);
       } else {
         node.replaceChildren();
-        state.charts[id] = new window.uPlot(makeOptions(node, defs), columns, node);
+        state.charts[id] = new window.uPlot(makeOptions(node, defs, FLOATING_Y.has(id)), columns, node);
       }
     }
   }
