@@ -2,6 +2,7 @@
 // The API's own documentation (issue 8): GET /openapi.json (docs/openapi.json, compiled in at
 // build time) and GET /docs, an interactive reference (Redoc, taken from npm at build time by
 // scripts/fetch-docs-ui.sh into data/www/ and served from here: no CDN, works offline).
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -9,14 +10,21 @@
 
 namespace leadgate {
 
-std::string_view openapi_document();  // generated from docs/openapi.json (CMakeLists.txt)
+// Files compiled in by CMakeLists.txt (leadgate_embed_files): "" for an unknown name.
+std::string_view embedded_docs(std::string_view name);       // docs/openapi.json
+std::string_view embedded_dashboard(std::string_view name);  // web/dashboard/*
+std::string_view openapi_document();
 
-// Static files of the documentation page, read once at start from `www_dir`; a missing file
-// makes /docs explain how to fetch it instead of failing.
+// Third-party UI files taken from npm at build time (scripts/fetch-docs-ui.sh → data/www/), read
+// once at start: Redoc for /docs, uPlot for /dashboard. A missing file makes the page explain how
+// to fetch it instead of failing.
 struct DocsAssets {
-  std::string redoc_js;  // redoc.standalone.js
+  std::map<std::string, std::string> files;  // by file name
   static DocsAssets load(const std::string& www_dir);
+  const std::string* find(const std::string& name) const;
 };
+// Content-Type by file extension (.js, .css, .html, .json).
+std::string content_type_of(std::string_view name);
 
 Handler openapi_handler();
 Handler docs_page_handler(const DocsAssets& assets);

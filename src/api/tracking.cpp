@@ -1,7 +1,5 @@
 #include "api/tracking.h"
 
-#include <boost/url/parse.hpp>
-
 #include "api/leads.h"
 #include "app/lead_records.h"
 #include "http/middleware.h"
@@ -14,15 +12,6 @@ template <class Request, class Parse>
 Request parsed_or_422(Parse&& result) {
   if (auto* errors = std::get_if<std::vector<FieldError>>(&result)) throw_field_errors(*errors);
   return std::get<Request>(std::move(result));
-}
-
-// The query string of a GET as a JSON object of strings (a repeated name: the last one wins).
-boost::json::object query_object(const Request& req) {
-  boost::json::object out;
-  auto url = boost::urls::parse_origin_form(req.target());
-  if (!url) throw ApiError(400, "MALFORMED_REQUEST", "The request target is not a valid URL");
-  for (const auto& p : url->params()) out[p.key] = p.value;
-  return out;
 }
 
 }  // namespace

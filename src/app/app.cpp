@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "api/dashboard.h"
 #include "api/docs.h"
 #include "api/leads.h"
 #include "api/ops.h"
@@ -28,6 +29,7 @@
 #include "app/lead_flash.h"
 #include "app/lead_intake.h"
 #include "app/log.h"
+#include "app/monitoring.h"
 #include "app/otp_service.h"
 #include "crypto/crypto.h"
 #include "domain/mobile.h"
@@ -243,7 +245,8 @@ int run_rm_list(const Config& config, const std::string& environment) {
 
 int run_server(const Config& config) {
   const auto boot = std::chrono::steady_clock::now();
-  const PiiCipher cipher(load_pii_key(config));
+  const std::string pii_key = load_pii_key(config);
+  const PiiCipher cipher(pii_key);
   auto store = open_and_migrate(config);
   if (config.embedded_store() && store->count_api_keys() == 0) {
     auto key = make_api_key("development", environments());
@@ -260,7 +263,7 @@ int run_server(const Config& config) {
   Metrics metrics;
   // Declared before the io_context: coroutines suspended in pool.run are destroyed with the
   // io_context and still touch the pool then.
-  BlockingPool pool(config.db_threads, 512);
+  BlockingPool pool(config.db_threads, 512, &metrics);
   asio::io_context ioc(config.threads);
   HttpClient http_client(config.ca_file);
   auto los = make_basic_app_client(
@@ -284,8 +287,8 @@ int run_server(const Config& config) {
                                   "messages are simulated, none is sent"}});
   }
   OutboxDispatcher outbox(ioc.get_executor(), *store, pool, *whatsapp, cipher, config, metrics);
-  LeadIntake intake(*store, pool, *los, cipher, config, outbox);
-  LeadFlash flash(*store, pool, *los, cipher, config, outbox, pincodes, professions);
+  LeadIntake intake(*store, pool, *los, cipher, config, outbox, metrics);
+  LeadFlash flash(*store, pool, *los, cipher, config, outbox, pincodes, professions, metrics);
   ApplicationTracker tracker(*store, pool, *los, cipher, config, outbox);
   InboxProcessor inbox(ioc.get_executor(), *store, pool, tracker, outbox, cipher, config, metrics);
   WebhookIntake webhook(*store, pool, cipher, config, metrics, [&inbox] { inbox.notify(); });
@@ -296,6 +299,9 @@ int run_server(const Config& config) {
   OtpService otp(*store, pool, *otp_sender, cipher, config, metrics);
   ApiKeyAuth auth(*store, pool, std::chrono::seconds(30));
   Idempotency idempotency(*store, pool);
+  MinuteRecorder recorder(*store, pool, metrics, make_instance_id(), config.metrics_flush);
+  const DashboardDeps dashboard{*store, pool, auth, docs_assets,
+                                hkdf_sha256(pii_key, "", "leadgate ops dashboard session", 32)};
 
   // The middleware order is fixed here and documented in http/middleware.h.
   Router router;
@@ -306,6 +312,13 @@ int run_server(const Config& config) {
   router.add({http::verb::get, "/openapi.json", openapi_handler(), false});
   router.add({http::verb::get, "/docs", docs_page_handler(docs_assets), false});
   router.add({http::verb::get, "/docs/{asset}", docs_asset_handler(docs_assets), false});
+  router.add({http::verb::get, "/dashboard", dashboard_page_handler(dashboard), false});
+  router.add({http::verb::get, "/dashboard/login", dashboard_login_page_handler(), false});
+  router.add({http::verb::post, "/dashboard/login", dashboard_login_handler(dashboard), false});
+  router.add({http::verb::post, "/dashboard/logout", dashboard_logout_handler(), false});
+  router.add({http::verb::get, "/dashboard/data", dashboard_data_handler(dashboard), false});
+  router.add(
+      {http::verb::get, "/dashboard/assets/{asset}", dashboard_asset_handler(dashboard), false});
   router.add(
       {http::verb::post, "/api_v1/create_lead", create_lead_handler(intake, pincodes), true, true});
   router.add({http::verb::post, "/api_v1/otp_send", otp_send_handler(otp), true});
@@ -331,8 +344,8 @@ int run_server(const Config& config) {
   router.add({http::verb::get, "/api_v1/appointments/{file}", appointment_ics_handler(appointments),
               true});
 
-  const std::vector<Middleware> outer{metrics_middleware(metrics), request_id_middleware(),
-                                      error_mapping_middleware()};
+  const std::vector<Middleware> outer{metrics_middleware(metrics, environments()),
+                                      request_id_middleware(), error_mapping_middleware()};
   std::map<const Route*, Handler> chains;
   // Build every route's chain once, at start.
   auto build = [&](const Route& r) {
@@ -387,6 +400,7 @@ int run_server(const Config& config) {
   }
   outbox.start();
   inbox.start();
+  recorder.start(ioc.get_executor());
 
   // Idempotency records are kept 24 hours; purge older ones hourly.
   asio::co_spawn(
@@ -419,6 +433,8 @@ int run_server(const Config& config) {
   metrics.describe("leadgate_outbox_messages", "gauge", "Outbox rows by status (all instances)");
   metrics.describe("leadgate_inbox_events", "gauge", "Webhook inbox events by state");
   metrics.describe("leadgate_database_size_bytes", "gauge", "Size of the database on disk");
+  metrics.describe("leadgate_database_up", "gauge",
+                   "1 when the last backlog refresh reached the database, 0 when it failed");
   asio::co_spawn(
       ioc,
       [&]() -> asio::awaitable<void> {
@@ -444,7 +460,9 @@ int run_server(const Config& config) {
                                 it == counts.inbox.end() ? 0.0 : static_cast<double>(it->second));
             }
             metrics.set_gauge("leadgate_database_size_bytes", {}, static_cast<double>(counts.size));
+            metrics.set_gauge("leadgate_database_up", {}, 1);
           } catch (const std::exception& e) {
+            metrics.set_gauge("leadgate_database_up", {}, 0);
             log_warn("gauge_refresh_failed", {{"error", e.what()}});
           }
           timer.expires_after(std::chrono::seconds(15));
@@ -464,6 +482,7 @@ int run_server(const Config& config) {
     server.begin_shutdown();
     outbox.stop();
     inbox.stop();
+    recorder.stop();
     const auto deadline = std::chrono::steady_clock::now() + config.shutdown_grace;
     asio::co_spawn(
         ioc,
@@ -504,6 +523,7 @@ int run_server(const Config& config) {
   for (int i = 1; i < config.threads; ++i) threads.emplace_back(run_io);
   run_io();
   for (auto& t : threads) t.join();
+  recorder.flush_final();  // the current minute's numbers survive the restart
   pool.stop();
   return 0;
 }

@@ -22,7 +22,10 @@ NewApiKey make_api_key(const std::string& name, const std::vector<std::string>& 
     throw std::invalid_argument("--name must be 1-100 characters");
   if (envs.empty()) throw std::invalid_argument("--env needs at least one environment");
   for (const auto& e : envs) {
-    if (!is_environment(e)) throw std::invalid_argument("--env: unknown environment '" + e + "'");
+    if (!is_environment(e) && e != kOpsScope) {
+      throw std::invalid_argument("--env: unknown environment '" + e +
+                                  "' (orbit, homfinity or ops)");
+    }
   }
   NewApiKey out;
   out.key = "lg_" + random_token(43);
@@ -34,8 +37,47 @@ NewApiKey make_api_key(const std::string& name, const std::vector<std::string>& 
   return out;
 }
 
+std::string make_ops_session(std::string_view secret, const std::string& key_hash,
+                             std::int64_t expires_ms) {
+  const std::string body = "v1." + key_hash + "." + std::to_string(expires_ms);
+  return body + "." + hex_encode(hmac_sha256(secret, body));
+}
+
+std::optional<std::string> verify_ops_session(std::string_view secret, std::string_view token,
+                                              std::int64_t now_ms) {
+  const auto mac_at = token.rfind('.');
+  if (token.size() > 300 || mac_at == std::string_view::npos) return std::nullopt;
+  const std::string_view body = token.substr(0, mac_at);
+  if (!constant_time_equals(token.substr(mac_at + 1), hex_encode(hmac_sha256(secret, body)))) {
+    return std::nullopt;
+  }
+  // Signed by us, so the layout is ours: v1.<hash>.<expiry>.
+  const auto first = body.find('.');
+  const auto second = body.rfind('.');
+  if (body.substr(0, first) != "v1" || second <= first) return std::nullopt;
+  const std::string expiry(body.substr(second + 1));
+  if (expiry.empty() || expiry.size() > 18 ||
+      expiry.find_first_not_of("0123456789") != std::string::npos || std::stoll(expiry) <= now_ms) {
+    return std::nullopt;
+  }
+  return std::string(body.substr(first + 1, second - first - 1));
+}
+
+std::string ApiKeyAuth::key_of(const Request& req) {
+  auto authorization = req[http::field::authorization];
+  if (authorization.size() > 7 &&
+      (authorization.substr(0, 7) == "Bearer " || authorization.substr(0, 7) == "bearer ")) {
+    return std::string(authorization.substr(7));
+  }
+  return std::string(req["X-API-Key"]);
+}
+
 boost::asio::awaitable<std::optional<Caller>> ApiKeyAuth::lookup(std::string key) {
-  const std::string hash = hash_api_key(key);
+  if (!well_formed_api_key(key)) co_return std::nullopt;
+  co_return co_await lookup_hash(hash_api_key(key));
+}
+
+boost::asio::awaitable<std::optional<Caller>> ApiKeyAuth::lookup_hash(std::string hash) {
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mutex_);
@@ -54,14 +96,7 @@ boost::asio::awaitable<std::optional<Caller>> ApiKeyAuth::lookup(std::string key
 Middleware ApiKeyAuth::middleware() {
   return [this](const Request& req, RequestContext& ctx,
                 const Handler& next) -> boost::asio::awaitable<Response> {
-    std::string key;
-    auto authorization = req[http::field::authorization];
-    if (authorization.size() > 7 &&
-        (authorization.substr(0, 7) == "Bearer " || authorization.substr(0, 7) == "bearer ")) {
-      key = std::string(authorization.substr(7));
-    } else if (auto header = req["X-API-Key"]; !header.empty()) {
-      key = std::string(header);
-    }
+    std::string key = key_of(req);
     if (key.empty()) {
       throw ApiError(401, "UNAUTHENTICATED",
                      "An API key is required: Authorization: Bearer <key> or X-API-Key");

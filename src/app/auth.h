@@ -18,10 +18,22 @@ struct NewApiKey {
   ApiKeyRow row;
 };
 
-// Makes a key and its row (not yet stored). Throws std::invalid_argument on bad scopes.
+// The scope of operations keys: the monitoring dashboard, no customer data (docs/dashboard.md).
+inline constexpr const char* kOpsScope = "ops";
+
+// Makes a key and its row (not yet stored). Scopes are environments and/or "ops". Throws
+// std::invalid_argument on bad scopes.
 NewApiKey make_api_key(const std::string& name, const std::vector<std::string>& environments);
 std::string hash_api_key(std::string_view key);
 bool well_formed_api_key(std::string_view key);  // "lg_" + 43 alphanumerics
+
+// Dashboard sessions: "v1.<key hash>.<expiry ms>.<hex HMAC-SHA256 of the rest>", signed with a
+// server secret. verify_ops_session answers the key hash when the signature is right and the
+// session has not expired.
+std::string make_ops_session(std::string_view secret, const std::string& key_hash,
+                             std::int64_t expires_ms);
+std::optional<std::string> verify_ops_session(std::string_view secret, std::string_view token,
+                                              std::int64_t now_ms);
 
 class ApiKeyAuth {
  public:
@@ -29,9 +41,14 @@ class ApiKeyAuth {
       : store_(store), pool_(pool), ttl_(cache_ttl) {}
   // 401 unless the request carries a known, unrevoked key.
   Middleware middleware();
+  // The caller of a key (Authorization/X-API-Key value), or of a stored key hash; nullopt when
+  // unknown or revoked. Cached like the middleware's lookups.
+  boost::asio::awaitable<std::optional<Caller>> lookup(std::string key);
+  boost::asio::awaitable<std::optional<Caller>> lookup_hash(std::string hash);
+  // The key a request carries (Bearer or X-API-Key), "" when none.
+  static std::string key_of(const Request& req);
 
  private:
-  boost::asio::awaitable<std::optional<Caller>> lookup(std::string key);
   Store& store_;
   BlockingPool& pool_;
   std::chrono::seconds ttl_;

@@ -62,7 +62,8 @@ const std::set<std::string>& global_keys() {
                                            "STATUS_ATTEMPTS",
                                            "STATUS_RETRY_DELAY_MS",
                                            "ASSISTANT_MAX_REPLIES",
-                                           "INBOX_POLL_MS"};
+                                           "INBOX_POLL_MS",
+                                           "METRICS_FLUSH_MS"};
   return kKeys;
 }
 
@@ -436,6 +437,7 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
   }
   ms("STATUS_RETRY_DELAY_MS", c.status_retry_delay, 0, 10000);
   ms("INBOX_POLL_MS", c.inbox_poll, 10, 60000);
+  ms("METRICS_FLUSH_MS", c.metrics_flush, 100, 60000);
   if (auto v = get("ASSISTANT_MAX_REPLIES")) {
     c.assistant_max_replies =
         static_cast<int>(parse_int("LEADGATE_ASSISTANT_MAX_REPLIES", *v, 1, 1000));

@@ -86,6 +86,8 @@ struct Config {
   // The WhatsApp assistant: automatic replies per sender per 10 minutes, inbox poll interval.
   int assistant_max_replies = 10;
   std::chrono::milliseconds inbox_poll{200};
+  // How often each instance writes its current minute of monitoring aggregates (docs/dashboard.md).
+  std::chrono::milliseconds metrics_flush{10000};
   int consent_ttl_seconds = 86400;
   std::string public_base_url;  // for links sent to customers; default http://LISTEN
   std::size_t body_limit = 64 * 1024;

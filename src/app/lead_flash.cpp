@@ -240,6 +240,9 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
     throw ApiError(409, "INVALID_STATE", "The application changed while this request ran; retry");
   }
   outbox_.notify();
+  metrics_.count("leadgate_leads_completed_total", {{"environment", environment}});
+  metrics_.observe("leadgate_lead_processing_seconds", {{"environment", environment}},
+                   static_cast<double>(row.updated_at - row.created_at) / 1000.0);
   log_info("lead_flash_completed", {{"request_id", ctx.request_id},
                                     {"environment", environment},
                                     {"reference_id", row.reference_id},

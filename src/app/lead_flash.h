@@ -14,6 +14,7 @@
 #include "crypto/crypto.h"
 #include "domain/flash_validation.h"
 #include "domain/pincode_directory.h"
+#include "http/metrics.h"
 #include "jobs/outbox_dispatcher.h"
 #include "partners/basic_app.h"
 #include "store/store.h"
@@ -31,7 +32,7 @@ class LeadFlash {
  public:
   LeadFlash(Store& store, BlockingPool& pool, BasicAppClient& los, const PiiCipher& cipher,
             const Config& config, OutboxDispatcher& outbox, const PincodeDirectory& pincodes,
-            const ProfessionCatalogue& professions)
+            const ProfessionCatalogue& professions, Metrics& metrics)
       : store_(store),
         pool_(pool),
         los_(los),
@@ -39,7 +40,8 @@ class LeadFlash {
         config_(config),
         outbox_(outbox),
         pincodes_(pincodes),
-        professions_(professions) {}
+        professions_(professions),
+        metrics_(metrics) {}
 
   // Returns the success body; throws ApiError (400/404/409/422) otherwise.
   boost::asio::awaitable<boost::json::object> submit(const FlashInput& flash,
@@ -55,6 +57,7 @@ class LeadFlash {
   OutboxDispatcher& outbox_;
   const PincodeDirectory& pincodes_;
   const ProfessionCatalogue& professions_;
+  Metrics& metrics_;
 };
 
 }  // namespace leadgate

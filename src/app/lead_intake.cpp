@@ -139,6 +139,7 @@ boost::asio::awaitable<boost::json::object> LeadIntake::call_los(LeadRow row, co
     throw ApiError(409, "LEAD_IN_PROGRESS", "The lead was changed concurrently; retry");
   }
   outbox_.notify();
+  metrics_.count("leadgate_leads_created_total", {{"environment", in.environment}});
   log_info("lead_created", {{"request_id", ctx.request_id},
                             {"environment", in.environment},
                             {"reference_id", row.reference_id},

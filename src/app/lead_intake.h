@@ -18,6 +18,7 @@
 #include "app/offload.h"
 #include "crypto/crypto.h"
 #include "domain/lead_validation.h"
+#include "http/metrics.h"
 #include "jobs/outbox_dispatcher.h"
 #include "partners/basic_app.h"
 #include "store/store.h"
@@ -31,8 +32,14 @@ CivilDate today_ist();
 class LeadIntake {
  public:
   LeadIntake(Store& store, BlockingPool& pool, BasicAppClient& los, const PiiCipher& cipher,
-             const Config& config, OutboxDispatcher& outbox)
-      : store_(store), pool_(pool), los_(los), cipher_(cipher), config_(config), outbox_(outbox) {}
+             const Config& config, OutboxDispatcher& outbox, Metrics& metrics)
+      : store_(store),
+        pool_(pool),
+        los_(los),
+        cipher_(cipher),
+        config_(config),
+        outbox_(outbox),
+        metrics_(metrics) {}
 
   // Returns the success body; throws ApiError (400/409) otherwise.
   boost::asio::awaitable<boost::json::object> submit(const LeadInput& in, RequestContext& ctx,
@@ -48,6 +55,7 @@ class LeadIntake {
   const PiiCipher& cipher_;
   const Config& config_;
   OutboxDispatcher& outbox_;
+  Metrics& metrics_;
 };
 
 }  // namespace leadgate

@@ -6,16 +6,20 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <type_traits>
 
+#include "http/metrics.h"
 #include "http/problem.h"
 
 namespace leadgate {
 
 class BlockingPool {
  public:
-  BlockingPool(int threads, int max_waiting)
-      : pool_(static_cast<std::size_t>(threads)), max_waiting_(max_waiting) {}
+  // With `metrics`, every call's time from submission to completion (queueing included) is
+  // observed as leadgate_database_operation_seconds: the store's latency as the service sees it.
+  BlockingPool(int threads, int max_waiting, Metrics* metrics = nullptr)
+      : pool_(static_cast<std::size_t>(threads)), max_waiting_(max_waiting), metrics_(metrics) {}
   ~BlockingPool() { pool_.join(); }
 
   // Pass a lambda that captures by reference only ([&]): g++ 12 can destroy a temporary that
@@ -31,8 +35,17 @@ class BlockingPool {
     }
     struct Release {
       std::atomic<int>& n;
-      ~Release() { n.fetch_sub(1); }
-    } release{waiting_};
+      Metrics* metrics;
+      std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+      ~Release() {
+        n.fetch_sub(1);
+        if (metrics) {
+          metrics->observe(
+              "leadgate_database_operation_seconds", {},
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        }
+      }
+    } release{waiting_, metrics_};
     // A coroutine function, not a capturing coroutine lambda: g++ 12 mishandles the captures of
     // lambda coroutines passed as temporaries (double destruction).
     co_return co_await boost::asio::co_spawn(pool_.get_executor(), invoke<R>(std::move(f)),
@@ -56,6 +69,7 @@ class BlockingPool {
   boost::asio::thread_pool pool_;
   std::atomic<int> waiting_{0};
   int max_waiting_;
+  Metrics* metrics_;
 };
 
 }  // namespace leadgate

@@ -78,6 +78,11 @@ void Metrics::observe(const std::string& name, const Labels& labels, double seco
   h.sum += seconds;
 }
 
+std::map<std::string, Metrics::Family> Metrics::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return families_;
+}
+
 std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::ostringstream out;

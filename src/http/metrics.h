@@ -18,6 +18,20 @@ class Metrics {
   void describe(const std::string& name, const std::string& type, const std::string& help);
   std::string render() const;
 
+  struct Histogram {
+    std::array<std::uint64_t, 16> buckets{};  // cumulative: observations <= kBuckets[i]
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  struct Family {
+    std::string type;  // counter, gauge or histogram
+    std::string help;
+    std::map<Labels, double> values;
+    std::map<Labels, Histogram> histograms;
+  };
+  // A copy of every family, for the per-minute monitoring aggregates (app/monitoring.h).
+  std::map<std::string, Family> snapshot() const;
+
   // Latency buckets (seconds), sorted ascending. They include every SLO threshold exactly, so the
   // "faster than the threshold" share is a plain bucket ratio: 1 s (webhook), 2 s (OTP send and
   // verify), 3 s (status lookup), 5 s (lead creation). See docs/prometheus/leadgate-alerts.yml.
@@ -25,17 +39,7 @@ class Metrics {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 3, 5, 10};
 
  private:
-  struct Histogram {
-    std::array<std::uint64_t, kBuckets.size()> buckets{};
-    std::uint64_t count = 0;
-    double sum = 0;
-  };
-  struct Family {
-    std::string type;
-    std::string help;
-    std::map<Labels, double> values;
-    std::map<Labels, Histogram> histograms;
-  };
+  static_assert(std::tuple_size_v<decltype(Histogram::buckets)> == kBuckets.size());
   mutable std::mutex mutex_;
   std::map<std::string, Family> families_;
 };

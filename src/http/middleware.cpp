@@ -1,6 +1,9 @@
 #include "http/middleware.h"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 
 #include "app/log.h"
 #include "crypto/crypto.h"
@@ -44,20 +47,39 @@ Handler compose(const std::vector<Middleware>& chain, Handler handler) {
   return handler;
 }
 
-Middleware metrics_middleware(Metrics& metrics) {
+Middleware metrics_middleware(Metrics& metrics, std::vector<std::string> environments) {
   metrics.describe("leadgate_http_requests_total", "counter",
-                   "HTTP requests by route, method and status");
+                   "HTTP requests by route, method, status and environment");
+  metrics.describe("leadgate_http_errors_total", "counter",
+                   "HTTP error answers (4xx/5xx) by route, status, problem code and environment");
   metrics.describe("leadgate_http_request_duration_seconds", "histogram",
-                   "HTTP request latency by route");
-  return [&metrics](const Request& req, RequestContext& ctx,
-                    const Handler& next) -> boost::asio::awaitable<Response> {
+                   "HTTP request latency by route, environment and outcome (ok, or error = 5xx)");
+  return [&metrics, environments = std::move(environments)](
+             const Request& req, RequestContext& ctx,
+             const Handler& next) -> boost::asio::awaitable<Response> {
     Response res = co_await next(req, ctx);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
+    const int status = res.result_int();
+    // The environment is known once the handler parsed the request ("" before that, e.g. 401).
+    const bool known =
+        std::find(environments.begin(), environments.end(), ctx.environment) != environments.end();
+    const std::string environment = known ? ctx.environment : std::string();
     metrics.count("leadgate_http_requests_total", {{"route", ctx.route},
                                                    {"method", std::string(req.method_string())},
-                                                   {"status", std::to_string(res.result_int())}});
-    metrics.observe("leadgate_http_request_duration_seconds", {{"route", ctx.route}}, seconds);
+                                                   {"status", std::to_string(status)},
+                                                   {"environment", environment}});
+    if (status >= 400) {
+      metrics.count("leadgate_http_errors_total", {{"route", ctx.route},
+                                                   {"status", std::to_string(status)},
+                                                   {"code", ctx.error_code},
+                                                   {"environment", environment}});
+    }
+    metrics.observe("leadgate_http_request_duration_seconds",
+                    {{"route", ctx.route},
+                     {"environment", environment},
+                     {"outcome", status >= 500 ? "error" : "ok"}},
+                    seconds);
     co_return res;
   };
 }
@@ -113,8 +135,27 @@ Middleware error_mapping_middleware() {
                 {{"request_id", ctx.request_id}, {"route", ctx.route}, {"error", e.what()}});
       failure = ApiError(500, "INTERNAL_ERROR", "An internal error occurred");
     }
+    ctx.error_code = failure->code();
     co_return problem_from(req, ctx, *failure);
   };
+}
+
+boost::json::object query_object(const Request& req) {
+  boost::json::object out;
+  auto url = boost::urls::parse_origin_form(req.target());
+  if (!url) throw ApiError(400, "MALFORMED_REQUEST", "The request target is not a valid URL");
+  for (const auto& p : url->params()) out[p.key] = p.value;
+  return out;
+}
+
+boost::json::object form_object(std::string_view body) {
+  boost::json::object out;
+  std::string target = "/?";
+  for (char c : body) target.push_back(c == '+' ? ' ' : c);  // '+' is a space in forms
+  if (auto url = boost::urls::parse_origin_form(target)) {
+    for (const auto& p : url->params()) out[p.key] = p.value;
+  }
+  return out;
 }
 
 boost::json::object parse_json_object(const Request& req) {

@@ -20,13 +20,19 @@ using Middleware = std::function<boost::asio::awaitable<Response>(const Request&
 // Wraps `handler` in `chain` (chain[0] outermost).
 Handler compose(const std::vector<Middleware>& chain, Handler handler);
 
-Middleware metrics_middleware(Metrics& metrics);
+// `environments` bounds the environment label: any other value (an invalid request's) counts as "".
+Middleware metrics_middleware(Metrics& metrics, std::vector<std::string> environments);
 Middleware request_id_middleware();
 Middleware error_mapping_middleware();
 
 // Parses a JSON object body: 415 unless Content-Type is application/json, 400 on malformed
 // JSON or a non-object.
 boost::json::object parse_json_object(const Request& req);
+// The query string of a request as a JSON object of strings (a repeated name: the last one wins);
+// 400 MALFORMED_REQUEST when the target is not a valid URL.
+boost::json::object query_object(const Request& req);
+// An application/x-www-form-urlencoded body, decoded, as a JSON object of strings.
+boost::json::object form_object(std::string_view body);
 
 // The request's X-Request-ID when it is sane (1-128 of [A-Za-z0-9._:-]), a new UUID otherwise.
 std::string request_id_for(const Request& req);

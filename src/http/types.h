@@ -29,6 +29,7 @@ struct RequestContext {
   std::string route;        // the route's pattern, e.g. /api_v1/create_lead (bounded metric label)
   std::string environment;  // set by handlers once known, for the access log
   std::string client_ip;
+  std::string error_code;  // the problem's code when the answer is an error (metrics label)
   std::map<std::string, std::string> path_params;
   std::optional<Caller> caller;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

@@ -167,7 +167,8 @@ boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
       next = now_ms() + backoff_delay(config_.outbox_backoff, attempt.attempt).count();
     }
   }
-  metrics_.count("leadgate_outbox_attempts_total", {{"kind", m.kind}, {"outcome", status}});
+  metrics_.count("leadgate_outbox_attempts_total",
+                 {{"kind", m.kind}, {"environment", m.environment}, {"outcome", status}});
   log_event(
       status == "sent" || suppressed ? LogLevel::info : LogLevel::warn, "outbox_attempt",
       {{"outbox_id", m.id},

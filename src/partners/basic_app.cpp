@@ -122,6 +122,8 @@ class HttpBasicAppClient final : public BasicAppClient {
                  {"error", ok ? "" : last->what()}});
       if (ok) co_return;
       if (!last->retryable || attempt == policy.attempts) break;
+      metrics_.count("leadgate_partner_call_retries_total",
+                     {{"partner", kPartner}, {"call", call}});
       boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
       timer.expires_after(policy.delay_after(attempt));
       co_await timer.async_wait(boost::asio::use_awaitable);

@@ -1,0 +1,31 @@
+#pragma once
+// The operations dashboard (docs/dashboard.md): GET /dashboard (the page, compiled in from
+// web/dashboard/), its login/logout, GET /dashboard/data (the numbers, from the per-minute
+// aggregates of every instance) and GET /dashboard/assets/{asset}. Everything but the login form
+// needs an API key with the "ops" scope, as a header or as the session cookie the login sets.
+#include <string>
+
+#include "api/docs.h"
+#include "app/auth.h"
+#include "app/offload.h"
+#include "http/types.h"
+#include "store/store.h"
+
+namespace leadgate {
+
+struct DashboardDeps {
+  Store& store;
+  BlockingPool& pool;
+  ApiKeyAuth& auth;
+  const DocsAssets& assets;
+  std::string session_secret;  // signs the session cookie
+};
+
+Handler dashboard_page_handler(const DashboardDeps& deps);
+Handler dashboard_login_page_handler();
+Handler dashboard_login_handler(const DashboardDeps& deps);
+Handler dashboard_logout_handler();
+Handler dashboard_data_handler(const DashboardDeps& deps);
+Handler dashboard_asset_handler(const DashboardDeps& deps);
+
+}  // namespace leadgate
