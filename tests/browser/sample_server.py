@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web" / "dashboard"
 WWW = ROOT / "data" / "www"
 SAMPLES = Path(__file__).resolve().parent
-CSP = "default-src 'self'"
+# as leadgate sends it (src/api/dashboard.cpp)
+CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
          ".css": "text/css; charset=utf-8", ".json": "application/json"}
 ASSETS = {"dashboard.js": WEB, "dashboard.css": WEB, "uPlot.iife.min.js": WWW,
@@ -73,7 +74,8 @@ class Handler(BaseHTTPRequestHandler):
     def login_page(self, status=200, error=None):
         page = (WEB / "login.html").read_text()
         if error:
-            page = page.replace("<!--LOGIN_ERROR-->", f"<p>{html.escape(error)}</p>")
+            page = page.replace("<!--LOGIN_ERROR-->",
+                                f"<p class=\"login-error\" role=\"alert\">{html.escape(error)}</p>")
         self.send(status, page, TYPES[".html"])
 
     def do_GET(self):
