@@ -420,6 +420,18 @@
     return splits.map((v) => (isNum(v) ? v.toFixed(decimals) : ''));
   }
 
+  // Lines need two neighbours: values with none (a single busy minute) are drawn as points.
+  function sparsePoints(u, seriesIdx) {
+    const values = u.data[seriesIdx] || [];
+    for (let i = 0; i < values.length; i += 1) {
+      if (values[i] === null || values[i] === undefined) continue;
+      const before = i > 0 ? values[i - 1] : null;
+      const after = i + 1 < values.length ? values[i + 1] : null;
+      if ((before === null || before === undefined) && (after === null || after === undefined)) return true;
+    }
+    return false;
+  }
+
   // Sizes grow slowly: their charts zoom on the values instead of starting at zero.
   const FLOATING_Y = new Set(['chart-rss', 'chart-dbsize']);
 
@@ -454,7 +466,7 @@
           width: 1.5,
           fill: fill ? FILLS[fill] : undefined,
           spanGaps: false,
-          points: { show: false },
+          points: { show: sparsePoints, size: 5 },
           value: (u, v) => (isNum(v) ? axisValue(Math.round(v * 100) / 100) : DASH),
         })),
       ],
