@@ -190,8 +190,9 @@ Handler dashboard_data_handler(const DashboardDeps& deps) {
       throw ApiError(422, "VALIDATION_ERROR", "Invalid dashboard query", std::move(problems));
     }
     const DashboardWindow window = dashboard_window(q);
-    const auto rows = co_await deps.pool.run(
-        [&] { return deps.store.metric_minutes(window.from_minute, window.to_minute); });
+    const auto rows = co_await deps.pool.run([&] {
+      return deps.store.metric_minutes(window.step_minutes, window.from_minute, window.to_minute);
+    });
     auto res = json_response(req, http::status::ok, dashboard_data(rows, q));
     res.set(http::field::cache_control, "no-store");
     co_return res;

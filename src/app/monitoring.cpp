@@ -22,6 +22,7 @@ namespace json = boost::json;
 namespace {
 constexpr std::size_t kB = Metrics::kBuckets.size();
 constexpr std::int64_t kRetentionMinutes = 30LL * 24 * 60;
+static_assert(kRollups[0] == 1, "the per-minute rows come first");
 
 json::object labels_json(const Labels& labels) {
   json::object o;
@@ -229,7 +230,10 @@ json::object dashboard_data(const std::vector<MetricMinute>& rows, const Dashboa
   std::set<std::string> instances;
 
   for (const auto& row : rows) {
-    if (row.minute < win.from_minute || row.minute >= win.to_minute) continue;
+    if (row.resolution != win.step_minutes || row.minute < win.from_minute ||
+        row.minute >= win.to_minute) {
+      continue;
+    }
     boost::system::error_code ec;
     const auto parsed = json::parse(row.payload_json, ec);
     if (ec || !parsed.is_object()) continue;
@@ -383,10 +387,10 @@ json::object dashboard_data(const std::vector<MetricMinute>& rows, const Dashboa
     }
   }
 
-  // Seconds each minute covers: the current minute only as far as it has gone.
+  // Seconds each period covers: the current one only as far as it has gone.
   auto minute_seconds = [&](std::int64_t m) {
-    if (m != now_minute) return 60.0;
-    return std::max(1.0, static_cast<double>(q.now_ms % 60000) / 1000.0);
+    if (m + win.step_minutes <= now_minute) return win.step_minutes * 60.0;
+    return std::max(1.0, static_cast<double>(q.now_ms - m * 60000) / 1000.0);
   };
   std::vector<json::value> rss(n, nullptr), pending(n, nullptr), dead(n, nullptr), size(n, nullptr);
   for (const auto& [m, g] : minutes) {
@@ -480,13 +484,13 @@ json::object dashboard_data(const std::vector<MetricMinute>& rows, const Dashboa
                                 {"met", attainment >= def.objective}});
   }
 
-  // Latest gauges; CPU over the last five minutes that have rows.
+  // Latest gauges; CPU over the last five minutes (hour view) or the latest period.
   json::object summary;
   double cpu_recent = 0, cpu_recent_div = 0;
   std::optional<double> first_size, last_size;
   const MinuteGauges* latest = nullptr;
   for (const auto& [m, g] : minutes) {
-    if (m >= now_minute - 4) {
+    if (m >= std::min(now_minute - 4, win.to_minute - win.step_minutes)) {
       cpu_recent += g.cpu_seconds;
       cpu_recent_div += minute_seconds(m);
     }
@@ -630,22 +634,32 @@ MinuteRecorder::MinuteRecorder(Store& store, BlockingPool& pool, Metrics& metric
 
 std::vector<MetricMinute> MinuteRecorder::take_rows(std::int64_t now) {
   refresh_process_metrics(metrics_);
-  auto current = metrics_.snapshot();
+  const auto current = metrics_.snapshot();
   const std::int64_t minute = now / 60000;
   std::vector<MetricMinute> rows;
-  if (minute_ < 0) {
-    // The first snapshot: counters so far belong to the start-up minute.
-    minute_ = minute;
-    baseline_ = {};
-  }
-  rows.push_back({minute_, instance_, encode_minute_delta(baseline_, current), now});
-  if (minute != minute_) {
-    // What happened since the last flush is counted in the finished minute (at most one flush
-    // interval late); the new minute starts from here.
-    minute_ = minute;
-    baseline_ = std::move(current);
+  for (std::size_t i = 0; i < kRollups.size(); ++i) {
+    const int resolution = kRollups[i];
+    auto& period = periods_[i];
+    const std::int64_t start = minute / resolution * resolution;
+    // The first snapshot: counters so far belong to the start-up period.
+    if (period.start < 0) period.start = start;
+    rows.push_back(
+        {period.start, resolution, instance_, encode_minute_delta(period.baseline, current), now});
+    if (start != period.start) {
+      // What happened since the last flush is counted in the finished period (at most one flush
+      // interval late); the new period starts from here.
+      period.start = start;
+      period.baseline = current;
+    }
   }
   return rows;
+}
+
+bool MinuteRecorder::finished(const MetricMinute& row) const {
+  for (std::size_t i = 0; i < kRollups.size(); ++i) {
+    if (kRollups[i] == row.resolution) return row.minute != periods_[i].start;
+  }
+  return true;
 }
 
 void MinuteRecorder::start(const boost::asio::any_io_executor& executor) {
@@ -680,9 +694,9 @@ boost::asio::awaitable<void> MinuteRecorder::loop() {
       // The current minute is rewritten from its baseline at the next flush anyway; finished
       // minutes are kept until a write succeeds (the newest hour of them at most).
       for (auto& r : rows) {
-        if (r.minute != minute_) unsent_.push_back(std::move(r));
+        if (finished(r)) unsent_.push_back(std::move(r));
       }
-      if (unsent_.size() > 60) unsent_.erase(unsent_.begin(), unsent_.end() - 60);
+      if (unsent_.size() > 180) unsent_.erase(unsent_.begin(), unsent_.end() - 180);
       log_warn("metric_minutes_write_failed", {{"error", e.what()}});
     }
   }

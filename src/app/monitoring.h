@@ -22,6 +22,10 @@ namespace leadgate {
 
 using MetricsSnapshot = std::map<std::string, Metrics::Family>;
 
+// The periods every instance writes rows for (minutes): per minute for the hour view, 15-minute
+// and hourly rollups for the day and week views (docs/dashboard.md).
+inline constexpr std::array<int, 3> kRollups{1, 15, 60};
+
 // The payload of one metric_minutes row: what changed between two snapshots of one registry.
 // Counters and histograms as differences (zero differences left out), gauges as their current
 // value. {"v":1,"c":[[name,{labels},delta]…],"h":[[name,{labels},count,sum,[cumulative
@@ -59,9 +63,9 @@ boost::json::object dashboard_data(const std::vector<MetricMinute>& rows, const 
 // Process CPU time and resident memory (Linux /proc/self), as Prometheus' process_* metrics.
 void refresh_process_metrics(Metrics& metrics);
 
-// Writes this instance's current minute every `flush` (upsert), the finished minute once more at
-// each minute boundary, and purges rows older than 30 days hourly. flush_final() writes the
-// current minute synchronously (at shutdown, after the I/O threads stopped).
+// Writes this instance's current minute, 15 minutes and hour every `flush` (upserts), a finished
+// period once more at its boundary, and purges rows older than 30 days hourly. flush_final() writes
+// the current minute synchronously (at shutdown, after the I/O threads stopped).
 class MinuteRecorder {
  public:
   MinuteRecorder(Store& store, BlockingPool& pool, Metrics& metrics, std::string instance,
@@ -73,8 +77,9 @@ class MinuteRecorder {
 
  private:
   boost::asio::awaitable<void> loop();
-  // The row for the current minute (and the finished minute's last row when it rolled over).
+  // One row per rollup: the current period's, or a finished period's last when it rolled over.
   std::vector<MetricMinute> take_rows(std::int64_t now_ms);
+  bool finished(const MetricMinute& row) const;
 
   Store& store_;
   BlockingPool& pool_;
@@ -83,8 +88,11 @@ class MinuteRecorder {
   std::chrono::milliseconds flush_;
   std::optional<boost::asio::steady_timer> timer_;
   bool stopping_ = false;
-  std::int64_t minute_ = -1;
-  MetricsSnapshot baseline_;  // the registry at the start of minute_
+  struct Period {
+    std::int64_t start = -1;   // first minute of the current period
+    MetricsSnapshot baseline;  // the registry when it started
+  };
+  std::array<Period, kRollups.size()> periods_;
   std::int64_t last_purge_ms_ = 0;
   std::vector<MetricMinute> unsent_;  // finished minutes whose write failed
 };

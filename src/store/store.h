@@ -235,7 +235,8 @@ struct DeliveryReceipt {
 // One instance's monitoring counters for one minute (issue 8's dashboard): the deltas of its
 // metrics registry during that minute, as JSON (app/monitoring.h defines the payload).
 struct MetricMinute {
-  std::int64_t minute = 0;  // unix time / 60 s
+  std::int64_t minute = 0;  // unix time / 60 s: the first minute of the row's period
+  int resolution = 1;       // the period in minutes: 1, or a rollup (15, 60)
   std::string instance;     // the process's instance id
   std::string payload_json;
   std::int64_t updated_at = 0;
@@ -411,15 +412,15 @@ class Store {
                            bool opted_out, std::int64_t at) = 0;
   virtual bool is_opted_out(const std::string& environment, const std::string& phone_bidx) = 0;
 
-  // Monitoring (issue 8). put_metric_minute upserts by (minute, instance), replacing the
-  // payload (an instance re-writes its current minute as it goes). metric_minutes: the rows with
-  // from <= minute < to, by minute then instance. purge_metric_minutes deletes rows with
-  // minute < before and returns how many. outbox_counts: rows per outbox status; inbox_counts:
-  // rows per whatsapp_inbox state (statuses with no rows are absent). database_size_bytes: the
-  // database's size on disk (SQLite: page_count * page_size; PostgreSQL:
-  // pg_database_size(current_database())).
+  // Monitoring (issue 8). put_metric_minute upserts by (minute, resolution, instance), replacing
+  // the payload (an instance re-writes its current period as it goes). metric_minutes: the rows
+  // of one resolution with from <= minute < to, by minute then instance. purge_metric_minutes
+  // deletes rows (any resolution) with minute < before and returns how many. outbox_counts: rows
+  // per outbox status; inbox_counts: rows per whatsapp_inbox state (statuses with no rows are
+  // absent). database_size_bytes: the database's size on disk (SQLite: page_count * page_size;
+  // PostgreSQL: pg_database_size(current_database())).
   virtual void put_metric_minute(const MetricMinute& m) = 0;
-  virtual std::vector<MetricMinute> metric_minutes(std::int64_t from_minute,
+  virtual std::vector<MetricMinute> metric_minutes(int resolution, std::int64_t from_minute,
                                                    std::int64_t to_minute) = 0;
   virtual std::int64_t purge_metric_minutes(std::int64_t before_minute) = 0;
   virtual std::map<std::string, std::int64_t> outbox_counts() = 0;

@@ -176,7 +176,8 @@ def http_request(host: str, port: int, method: str, path: str, json_body=None,
         conn.close()
 
 
-_SERVICE_PATHS = ("/api_v1/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+_SERVICE_PATHS = ("/api_v1/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs",
+                  "/dashboard")
 
 
 def _check_against_openapi(method: str, path: str, status: int, headers: dict, body) -> None:

@@ -3049,12 +3049,12 @@ std::vector<std::string> minute_keys(const std::vector<MetricMinute>& rows) {
 
 // An instance re-writes its current minute as it goes: the last write's payload and time win.
 TEST_P(StoreConformanceTest, PutMetricMinuteUpsertReplacesThePayload) {
-  EXPECT_TRUE(store_->metric_minutes(0, 100'000'000).empty());
+  EXPECT_TRUE(store_->metric_minutes(1, 0, 100'000'000).empty());
   store_->put_metric_minute(make_minute(28'000'000, "i-1", R"({"requests":1})", 100));
   store_->put_metric_minute(make_minute(28'000'000, "i-1", R"({"requests":5,"errors":1})", 200));
   EXPECT_EQ(count_rows("metric_minutes"), 1);
 
-  const auto rows = store_->metric_minutes(28'000'000, 28'000'001);
+  const auto rows = store_->metric_minutes(1, 28'000'000, 28'000'001);
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].minute, 28'000'000);
   EXPECT_EQ(rows[0].instance, "i-1");
@@ -3063,7 +3063,7 @@ TEST_P(StoreConformanceTest, PutMetricMinuteUpsertReplacesThePayload) {
 
   // An older time is written too: the upsert replaces, it does not compare.
   store_->put_metric_minute(make_minute(28'000'000, "i-1", "{}", 150));
-  const auto again = store_->metric_minutes(28'000'000, 28'000'001);
+  const auto again = store_->metric_minutes(1, 28'000'000, 28'000'001);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].payload_json, "{}");
   EXPECT_EQ(again[0].updated_at, 150);
@@ -3080,22 +3080,48 @@ TEST_P(StoreConformanceTest, MetricMinutesHalfOpenRangeByMinuteThenInstance) {
   store_->put_metric_minute(make_minute(102, "i-a", "a102"));
   EXPECT_EQ(count_rows("metric_minutes"), 7);
 
-  EXPECT_EQ(minute_keys(store_->metric_minutes(100, 102)),
+  EXPECT_EQ(minute_keys(store_->metric_minutes(1, 100, 102)),
             (std::vector<std::string>{"100/i-a", "100/i-b", "100/i-c", "101/i-a"}));
-  const auto all = store_->metric_minutes(0, 1'000);
+  const auto all = store_->metric_minutes(1, 0, 1'000);
   EXPECT_EQ(minute_keys(all), (std::vector<std::string>{"99/i-a", "100/i-a", "100/i-b", "100/i-c",
                                                         "101/i-a", "102/i-a", "102/i-b"}));
   ASSERT_EQ(all.size(), 7u);
   EXPECT_EQ(all[2].payload_json, "b100");
   EXPECT_EQ(all[2].updated_at, 100 * 60'000 + 1'000);
   // from is inclusive, to exclusive.
-  EXPECT_EQ(minute_keys(store_->metric_minutes(102, 103)),
+  EXPECT_EQ(minute_keys(store_->metric_minutes(1, 102, 103)),
             (std::vector<std::string>{"102/i-a", "102/i-b"}));
-  EXPECT_EQ(minute_keys(store_->metric_minutes(99, 100)), (std::vector<std::string>{"99/i-a"}));
-  EXPECT_TRUE(store_->metric_minutes(100, 100).empty());
-  EXPECT_TRUE(store_->metric_minutes(102, 100).empty());
-  EXPECT_TRUE(store_->metric_minutes(103, 1'000).empty());
-  EXPECT_TRUE(store_->metric_minutes(0, 99).empty());
+  EXPECT_EQ(minute_keys(store_->metric_minutes(1, 99, 100)), (std::vector<std::string>{"99/i-a"}));
+  EXPECT_TRUE(store_->metric_minutes(1, 100, 100).empty());
+  EXPECT_TRUE(store_->metric_minutes(1, 102, 100).empty());
+  EXPECT_TRUE(store_->metric_minutes(1, 103, 1'000).empty());
+  EXPECT_TRUE(store_->metric_minutes(1, 0, 99).empty());
+}
+
+// Rollup rows (15-minute, hourly) share the table: a read names its resolution, a purge takes
+// every resolution.
+TEST_P(StoreConformanceTest, MetricMinutesKeepResolutionsApart) {
+  auto at = [](std::int64_t minute, int resolution, const std::string& payload) {
+    MetricMinute m = make_minute(minute, "i-a", payload);
+    m.resolution = resolution;
+    return m;
+  };
+  store_->put_metric_minute(at(900, 1, "m900"));
+  store_->put_metric_minute(at(900, 15, "q900"));
+  store_->put_metric_minute(at(900, 60, "h900"));
+  store_->put_metric_minute(at(915, 15, "q915"));
+  store_->put_metric_minute(at(915, 15, "q915b"));  // upsert within its resolution
+  EXPECT_EQ(count_rows("metric_minutes"), 4);
+  const auto quarters = store_->metric_minutes(15, 0, 1'000);
+  ASSERT_EQ(quarters.size(), 2u);
+  EXPECT_EQ(quarters[0].payload_json, "q900");
+  EXPECT_EQ(quarters[1].payload_json, "q915b");
+  EXPECT_EQ(quarters[1].resolution, 15);
+  ASSERT_EQ(store_->metric_minutes(60, 0, 1'000).size(), 1u);
+  EXPECT_EQ(store_->metric_minutes(1, 0, 1'000)[0].payload_json, "m900");
+  EXPECT_EQ(store_->purge_metric_minutes(915), 3);
+  EXPECT_EQ(minute_keys(store_->metric_minutes(15, 0, 1'000)),
+            (std::vector<std::string>{"915/i-a"}));
 }
 
 TEST_P(StoreConformanceTest, PurgeMetricMinutesDeletesOlderMinutesOnly) {
@@ -3105,11 +3131,11 @@ TEST_P(StoreConformanceTest, PurgeMetricMinutesDeletesOlderMinutesOnly) {
   }
   EXPECT_EQ(store_->purge_metric_minutes(10), 0) << "nothing before the first minute";
   EXPECT_EQ(store_->purge_metric_minutes(12), 4) << "minutes 10 and 11, both instances";
-  EXPECT_EQ(minute_keys(store_->metric_minutes(0, 100)),
+  EXPECT_EQ(minute_keys(store_->metric_minutes(1, 0, 100)),
             (std::vector<std::string>{"12/i-a", "12/i-b", "13/i-a", "13/i-b", "14/i-a", "14/i-b"}));
   EXPECT_EQ(store_->purge_metric_minutes(12), 0) << "already purged";
   EXPECT_EQ(store_->purge_metric_minutes(14), 4);
-  EXPECT_EQ(minute_keys(store_->metric_minutes(0, 100)),
+  EXPECT_EQ(minute_keys(store_->metric_minutes(1, 0, 100)),
             (std::vector<std::string>{"14/i-a", "14/i-b"}));
   EXPECT_EQ(store_->purge_metric_minutes(1'000), 2);
   EXPECT_EQ(count_rows("metric_minutes"), 0);

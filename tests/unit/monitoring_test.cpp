@@ -17,7 +17,7 @@ constexpr std::int64_t kMinute = kNow / 60000;
 
 MetricMinute row(std::int64_t minute, const std::string& instance, const Metrics& before,
                  const Metrics& after) {
-  return {minute, instance, encode_minute_delta(before.snapshot(), after.snapshot()), kNow};
+  return {minute, 1, instance, encode_minute_delta(before.snapshot(), after.snapshot()), kNow};
 }
 
 MetricMinute row(std::int64_t minute, const std::string& instance, const Metrics& after) {
@@ -219,8 +219,9 @@ TEST(DashboardData, CpuIsCpuSecondsOverTheSecondsCovered) {
 TEST(DashboardData, IgnoresRowsThatAreNotItsPayload) {
   DashboardQuery q;
   q.now_ms = kNow;
-  std::vector<MetricMinute> rows{{kMinute, "a", "not json", kNow},
-                                 {kMinute, "b", R"({"c":[[1,2,3],["x"]],"h":[{}],"g":7})", kNow}};
+  std::vector<MetricMinute> rows{
+      {kMinute, 1, "a", "not json", kNow},
+      {kMinute, 1, "b", R"({"c":[[1,2,3],["x"]],"h":[{}],"g":7})", kNow}};
   const auto data = dashboard_data(rows, q);
   EXPECT_EQ(data.at("summary").as_object().at("requests").as_double(), 0.0);
 }

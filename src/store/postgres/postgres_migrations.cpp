@@ -277,6 +277,14 @@ CREATE TABLE metric_minutes (
   PRIMARY KEY (minute, instance)
 );
 )sql",
+      // 8: monitoring rollups: besides the per-minute rows (resolution 1), each instance keeps
+      // 15-minute and hourly rows (resolution 15, 60; minute = the period's first minute), so a
+      // day or week view reads 96 or 168 rows per instance instead of thousands.
+      R"sql(
+ALTER TABLE metric_minutes ADD COLUMN resolution INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE metric_minutes DROP CONSTRAINT metric_minutes_pkey,
+  ADD CONSTRAINT metric_minutes_pkey PRIMARY KEY (minute, resolution, instance);
+)sql",
   };
   return kMigrations;
 }

@@ -1402,24 +1402,31 @@ std::map<std::string, std::int64_t> counts_by(Connection& c, const char* sql) {
 void PostgresStore::put_metric_minute(const MetricMinute& m) {
   auto lease = borrow();
   exec(*lease,
-       "INSERT INTO metric_minutes (minute, instance, payload, updated_at) VALUES ($1, $2, $3, $4) "
-       "ON CONFLICT (minute, instance) DO UPDATE SET payload = EXCLUDED.payload, updated_at = "
-       "EXCLUDED.updated_at",
-       Params().add(m.minute).add(m.instance).add(m.payload_json).add(m.updated_at));
+       "INSERT INTO metric_minutes (minute, resolution, instance, payload, updated_at) VALUES "
+       "($1, $2, $3, $4, $5) ON CONFLICT (minute, resolution, instance) DO UPDATE SET payload = "
+       "EXCLUDED.payload, updated_at = EXCLUDED.updated_at",
+       Params()
+           .add(m.minute)
+           .add(static_cast<std::int64_t>(m.resolution))
+           .add(m.instance)
+           .add(m.payload_json)
+           .add(m.updated_at));
 }
 
-std::vector<MetricMinute> PostgresStore::metric_minutes(std::int64_t from_minute,
+std::vector<MetricMinute> PostgresStore::metric_minutes(int resolution, std::int64_t from_minute,
                                                         std::int64_t to_minute) {
   auto lease = borrow();
-  const Result r = exec(*lease,
-                        "SELECT minute, instance, payload, updated_at FROM metric_minutes WHERE "
-                        "minute >= $1 AND minute < $2 ORDER BY minute, instance",
-                        Params().add(from_minute).add(to_minute));
+  const Result r =
+      exec(*lease,
+           "SELECT minute, instance, payload, updated_at FROM metric_minutes WHERE "
+           "minute >= $1 AND minute < $2 AND resolution = $3 ORDER BY minute, instance",
+           Params().add(from_minute).add(to_minute).add(static_cast<std::int64_t>(resolution)));
   std::vector<MetricMinute> out;
   out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
     MetricMinute m;
     m.minute = r.i64(i, 0);
+    m.resolution = resolution;
     m.instance = r.text(i, 1);
     m.payload_json = r.text(i, 2);
     m.updated_at = r.i64(i, 3);

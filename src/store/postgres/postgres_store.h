@@ -113,7 +113,7 @@ class PostgresStore final : public Store {
   bool is_opted_out(const std::string& environment, const std::string& phone_bidx) override;
 
   void put_metric_minute(const MetricMinute& m) override;
-  std::vector<MetricMinute> metric_minutes(std::int64_t from_minute,
+  std::vector<MetricMinute> metric_minutes(int resolution, std::int64_t from_minute,
                                            std::int64_t to_minute) override;
   std::int64_t purge_metric_minutes(std::int64_t before_minute) override;
   std::map<std::string, std::int64_t> outbox_counts() override;

@@ -271,6 +271,23 @@ CREATE TABLE metric_minutes (
   PRIMARY KEY (minute, instance)
 );
 )sql",
+      // 8: monitoring rollups: besides the per-minute rows (resolution 1), each instance keeps
+      // 15-minute and hourly rows (resolution 15, 60; minute = the period's first minute), so a
+      // day or week view reads 96 or 168 rows per instance instead of thousands.
+      R"sql(
+ALTER TABLE metric_minutes RENAME TO metric_minutes_v7;
+CREATE TABLE metric_minutes (
+  minute INTEGER NOT NULL,
+  resolution INTEGER NOT NULL DEFAULT 1,
+  instance TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (minute, resolution, instance)
+);
+INSERT INTO metric_minutes (minute, resolution, instance, payload, updated_at)
+  SELECT minute, 1, instance, payload, updated_at FROM metric_minutes_v7;
+DROP TABLE metric_minutes_v7;
+)sql",
   };
   return kMigrations;
 }

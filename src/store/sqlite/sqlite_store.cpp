@@ -1097,23 +1097,29 @@ std::map<std::string, std::int64_t> counts_by(sqlite3* db, const char* sql) {
 void SqliteStore::put_metric_minute(const MetricMinute& m) {
   std::lock_guard lock(mutex_);
   Stmt s(db_,
-         "INSERT INTO metric_minutes (minute, instance, payload, updated_at) VALUES (?, ?, ?, ?) "
-         "ON CONFLICT (minute, instance) DO UPDATE SET payload = excluded.payload, updated_at = "
-         "excluded.updated_at");
-  s.bind(m.minute).bind(m.instance).bind(m.payload_json).bind(m.updated_at).run();
+         "INSERT INTO metric_minutes (minute, resolution, instance, payload, updated_at) VALUES "
+         "(?, ?, ?, ?, ?) ON CONFLICT (minute, resolution, instance) DO UPDATE SET payload = "
+         "excluded.payload, updated_at = excluded.updated_at");
+  s.bind(m.minute)
+      .bind(static_cast<std::int64_t>(m.resolution))
+      .bind(m.instance)
+      .bind(m.payload_json)
+      .bind(m.updated_at)
+      .run();
 }
 
-std::vector<MetricMinute> SqliteStore::metric_minutes(std::int64_t from_minute,
+std::vector<MetricMinute> SqliteStore::metric_minutes(int resolution, std::int64_t from_minute,
                                                       std::int64_t to_minute) {
   std::lock_guard lock(mutex_);
   Stmt s(db_,
          "SELECT minute, instance, payload, updated_at FROM metric_minutes WHERE minute >= ? AND "
-         "minute < ? ORDER BY minute, instance");
-  s.bind(from_minute).bind(to_minute);
+         "minute < ? AND resolution = ? ORDER BY minute, instance");
+  s.bind(from_minute).bind(to_minute).bind(static_cast<std::int64_t>(resolution));
   std::vector<MetricMinute> out;
   while (s.step()) {
     MetricMinute m;
     m.minute = s.i64(0);
+    m.resolution = resolution;
     m.instance = s.text(1);
     m.payload_json = s.text(2);
     m.updated_at = s.i64(3);
