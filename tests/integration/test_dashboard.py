@@ -69,10 +69,9 @@ SERVICE_ENV = {
     "LEADGATE_SELF_FULFILMENT_DELAY_MS": "50",
 }
 
-# The backend counts WhatsApp deliveries (sent, delivered, read, failed, delivery rate) service-wide:
-# outbox attempts and delivery receipts carry no environment label (src/app/monitoring.cpp), so
-# every view shows the totals of both brands. docs/dashboard.md lists only partner calls, process,
-# outbox and database as service-wide; set this to False once the numbers are per environment.
+# WhatsApp delivery numbers (sent, delivered, read, failed, delivery rate) are service-wide
+# (docs/dashboard.md: a receipt names a message id, not a brand): every view shows the totals of
+# both brands. Set this to False if they are ever split per environment.
 SERVICE_WIDE_WHATSAPP_DELIVERY = True
 
 BROWSER_DIR = SOURCE_DIR / "tests" / "browser"
