@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Takes the API reference UI (Redoc's standalone bundle, pinned in tools/openapi/package-lock.json)
-# from npm and puts it in data/www/, where leadgate serves it at /docs: no CDN at run time.
+# Takes the API reference UI (Redoc's standalone bundle) and the dashboard's chart library (uPlot),
+# both pinned in tools/openapi/package-lock.json, from npm and puts them in data/www/, where
+# leadgate serves them (/docs, /dashboard/assets/uPlot.*): no CDN at run time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v npm >/dev/null 2>&1; then
@@ -12,3 +13,8 @@ npm ci --prefix tools/openapi --prefer-offline --ignore-scripts --no-audit --no-
 mkdir -p data/www
 cp tools/openapi/node_modules/redoc/bundles/redoc.standalone.js data/www/
 cp tools/openapi/node_modules/redoc/bundles/redoc.standalone.js.LICENSE.txt data/www/ 2>/dev/null || true
+# uPlot for the monitoring dashboard (served at /dashboard/assets/uPlot.iife.min.js and
+# /dashboard/assets/uPlot.min.css).
+cp tools/openapi/node_modules/uplot/dist/uPlot.iife.min.js data/www/
+cp tools/openapi/node_modules/uplot/dist/uPlot.min.css data/www/
+cp tools/openapi/node_modules/uplot/LICENSE data/www/uPlot.LICENSE.txt

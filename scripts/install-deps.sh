@@ -7,6 +7,7 @@ packages=(
   libssl-dev libpq-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   postgresql nginx wrk
   prometheus  # for promtool: checks and unit-tests docs/prometheus/*.yml
+  chromium  # headless browser for the dashboard check (tests/browser, driven by playwright-core)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -20,6 +20,15 @@ python3 -m json.tool docs/grafana/leadgate-dashboard.json >/dev/null
 # fetched from npm for /docs.
 bash scripts/lint-openapi.sh
 bash scripts/fetch-docs-ui.sh
+# The dashboard's browser check (tests/integration/test_dashboard.py runs tests/browser/
+# dashboard_check.mjs: playwright-core, pinned in tests/browser/package-lock.json, driving Debian's
+# chromium).
+if ! command -v npm >/dev/null 2>&1; then
+  echo "test: npm is missing (Debian: apt-get install nodejs npm)" >&2
+  exit 1
+fi
+npm ci --prefix tests/browser --prefer-offline --ignore-scripts --no-audit --no-fund \
+  --loglevel=error >/dev/null
 cmake --preset asan >/dev/null
 cmake --build build/asan
 
