@@ -379,7 +379,8 @@ int run_server(const Config& config) {
     ctx.client_ip = ip;
     auto m = router.match(req.method(), req.target());
     if (!m.route) {
-      ctx.route = "unmatched";
+      // A bounded metric label: unknown API paths apart from the rest (favicons, scanners).
+      ctx.route = req.target().starts_with("/api_v1/") ? "unmatched" : "unmatched_other";
       co_return co_await unmatched(req, ctx);
     }
     ctx.route = m.route->pattern;

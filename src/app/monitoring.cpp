@@ -95,8 +95,9 @@ const std::vector<SloDef>& slo_defs() {
   return defs;
 }
 
-// The product API: operational routes (health, metrics, docs, the dashboard itself) are left out
-// of the API health numbers so that watching the service does not change what it shows.
+// The product API: operational routes (health, metrics, docs, the dashboard itself) and unknown
+// paths outside /api_v1/ ("unmatched_other": favicons, scanners) are left out of the API health
+// numbers, so that watching the service does not change what it shows.
 bool api_route(std::string_view route) {
   return route.rfind("/api_v1/", 0) == 0 || route == "unmatched";
 }
@@ -110,6 +111,20 @@ struct MinuteGauges {
 
 void take_max(std::optional<double>& slot, double v) {
   slot = slot ? std::max(*slot, v) : v;
+}
+
+// Counts are kept as doubles (the registry's values); whole numbers go out as JSON integers.
+void integral_to_int(json::value& v) {
+  if (v.is_double()) {
+    const double d = v.get_double();
+    if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.0e15) {
+      v = static_cast<std::int64_t>(d);
+    }
+  } else if (v.is_array()) {
+    for (auto& e : v.get_array()) integral_to_int(e);
+  } else if (v.is_object()) {
+    for (auto& kv : v.get_object()) integral_to_int(kv.value());
+  }
 }
 }  // namespace
 
@@ -576,20 +591,22 @@ json::object dashboard_data(const std::vector<MetricMinute>& rows, const Dashboa
   const char* range_name = q.range == DashboardRange::hour  ? "hour"
                            : q.range == DashboardRange::day ? "day"
                                                             : "week";
-  return json::object{{"range", range_name},
-                      {"environment", q.environment.empty() ? "all" : q.environment},
-                      {"step_seconds", win.step_minutes * 60},
-                      {"from", win.from_minute * 60},
-                      {"to", win.to_minute * 60},
-                      {"generated_at", q.now_ms / 1000},
-                      {"instances", instance_list},
-                      {"times", times},
-                      {"summary", summary},
-                      {"series", series},
-                      {"endpoints", endpoints},
-                      {"error_types", types},
-                      {"partners", partner_rows},
-                      {"slos", slos}};
+  json::value out = json::object{{"range", range_name},
+                                 {"environment", q.environment.empty() ? "all" : q.environment},
+                                 {"step_seconds", win.step_minutes * 60},
+                                 {"from", win.from_minute * 60},
+                                 {"to", win.to_minute * 60},
+                                 {"generated_at", q.now_ms / 1000},
+                                 {"instances", instance_list},
+                                 {"times", times},
+                                 {"summary", summary},
+                                 {"series", series},
+                                 {"endpoints", endpoints},
+                                 {"error_types", types},
+                                 {"partners", partner_rows},
+                                 {"slos", slos}};
+  integral_to_int(out);
+  return std::move(out.as_object());
 }
 
 void refresh_process_metrics(Metrics& metrics) {

@@ -63,14 +63,14 @@ TEST(MinuteDelta, CountersAndHistogramsAreDifferencesGaugesAreValues) {
   ASSERT_EQ(c.size(), 1u);  // idle_total did not change: left out
   EXPECT_EQ(c[0].as_array()[0].as_string(), "c_total");
   EXPECT_EQ(c[0].as_array()[1].as_object().at("k").as_string(), "a");
-  EXPECT_EQ(c[0].as_array()[2].as_double(), 2.0);
+  EXPECT_EQ(c[0].as_array()[2].to_number<double>(), 2.0);
   const auto& h = payload.at("h").as_array()[0].as_array();
   EXPECT_EQ(h[2].to_number<double>(), 1.0);  // one new observation
-  EXPECT_NEAR(h[3].as_double(), 0.02, 1e-12);
+  EXPECT_NEAR(h[3].to_number<double>(), 0.02, 1e-12);
   const auto& buckets = h[4].as_array();
   EXPECT_EQ(buckets[4].to_number<double>(), 0.0);  // le=0.01: 0.02 is not in it
   EXPECT_EQ(buckets[5].to_number<double>(), 1.0);  // le=0.025
-  EXPECT_EQ(payload.at("g").as_array()[0].as_array()[2].as_double(), 9.0);
+  EXPECT_EQ(payload.at("g").as_array()[0].as_array()[2].to_number<double>(), 9.0);
 }
 
 TEST(HistogramQuantile, InterpolatesInsideTheBucketLikePrometheus) {
@@ -127,12 +127,12 @@ TEST(DashboardData, SumsInstancesFiltersEnvironmentsAndLeavesOutOperationalRoute
   q.now_ms = kNow;
   auto all = dashboard_data(rows, q);
   const auto& s = all.at("summary").as_object();
-  EXPECT_EQ(s.at("requests").as_double(), 3.0);
-  EXPECT_EQ(s.at("errors_4xx").as_double(), 1.0);
-  EXPECT_NEAR(s.at("success_rate").as_double(), 0.6667, 1e-9);
-  EXPECT_EQ(s.at("leads_created").as_double(), 2.0);
-  EXPECT_EQ(s.at("otp_success_rate").as_double(), 0.75);
-  EXPECT_EQ(s.at("assistant_accuracy").as_double(), 0.5);
+  EXPECT_EQ(s.at("requests").to_number<double>(), 3.0);
+  EXPECT_EQ(s.at("errors_4xx").to_number<double>(), 1.0);
+  EXPECT_NEAR(s.at("success_rate").to_number<double>(), 0.6667, 1e-9);
+  EXPECT_EQ(s.at("leads_created").to_number<double>(), 2.0);
+  EXPECT_EQ(s.at("otp_success_rate").to_number<double>(), 0.75);
+  EXPECT_EQ(s.at("assistant_accuracy").to_number<double>(), 0.5);
   EXPECT_TRUE(s.at("avg_lead_processing_seconds").is_null());
   EXPECT_EQ(all.at("instances").as_array().size(), 2u);
   EXPECT_EQ(all.at("endpoints").as_array().size(), 1u);
@@ -141,13 +141,13 @@ TEST(DashboardData, SumsInstancesFiltersEnvironmentsAndLeavesOutOperationalRoute
   EXPECT_EQ(types[0].as_object().at("code").as_string(), "VALIDATION_ERROR");
   const auto& series = all.at("series").as_object().at("requests").as_array();
   ASSERT_EQ(series.size(), 60u);
-  EXPECT_EQ(series[58].as_double(), 3.0);
-  EXPECT_EQ(series[59].as_double(), 0.0);
+  EXPECT_EQ(series[58].to_number<double>(), 3.0);
+  EXPECT_EQ(series[59].to_number<double>(), 0.0);
 
   q.environment = "homfinity";
   auto hom = dashboard_data(rows, q);
-  EXPECT_EQ(hom.at("summary").as_object().at("requests").as_double(), 1.0);
-  EXPECT_EQ(hom.at("summary").as_object().at("leads_created").as_double(), 1.0);
+  EXPECT_EQ(hom.at("summary").as_object().at("requests").to_number<double>(), 1.0);
+  EXPECT_EQ(hom.at("summary").as_object().at("leads_created").to_number<double>(), 1.0);
   EXPECT_TRUE(hom.at("summary").as_object().at("otp_success_rate").is_null());
   EXPECT_EQ(hom.at("environment").as_string(), "homfinity");
 }
@@ -163,22 +163,22 @@ TEST(DashboardData, SloCountsSlowAnswersAndServerErrorsOnceEach) {
   q.now_ms = kNow;
   const auto data = dashboard_data({row(kMinute, "a", m)}, q);
   const auto& otp = slo_named(data, "OTP send/verify");
-  EXPECT_EQ(otp.at("total").as_double(), 1000.0);
-  EXPECT_EQ(otp.at("good").as_double(), 997.0);
-  EXPECT_NEAR(otp.at("attainment").as_double(), 0.997, 1e-9);
-  EXPECT_NEAR(otp.at("error_budget_remaining").as_double(), 0.4, 1e-9);  // 3 of 5 spent
+  EXPECT_EQ(otp.at("total").to_number<double>(), 1000.0);
+  EXPECT_EQ(otp.at("good").to_number<double>(), 997.0);
+  EXPECT_NEAR(otp.at("attainment").to_number<double>(), 0.997, 1e-9);
+  EXPECT_NEAR(otp.at("error_budget_remaining").to_number<double>(), 0.4, 1e-9);  // 3 of 5 spent
   EXPECT_TRUE(otp.at("met").as_bool());
   const auto& webhook = slo_named(data, "WhatsApp webhook");
-  EXPECT_EQ(webhook.at("total").as_double(), 0.0);
-  EXPECT_EQ(webhook.at("attainment").as_double(), 1.0);
-  EXPECT_EQ(webhook.at("error_budget_remaining").as_double(), 1.0);
+  EXPECT_EQ(webhook.at("total").to_number<double>(), 0.0);
+  EXPECT_EQ(webhook.at("attainment").to_number<double>(), 1.0);
+  EXPECT_EQ(webhook.at("error_budget_remaining").to_number<double>(), 1.0);
 
   Metrics worse;
   for (int i = 0; i < 10; ++i) request(worse, "/api_v1/create_lead", 200, "orbit", 6.0);
   const auto breached = dashboard_data({row(kMinute, "a", worse)}, q);
   const auto& lead = slo_named(breached, "Lead creation");
   EXPECT_FALSE(lead.at("met").as_bool());
-  EXPECT_EQ(lead.at("error_budget_remaining").as_double(), 0.0);
+  EXPECT_EQ(lead.at("error_budget_remaining").to_number<double>(), 0.0);
 }
 
 TEST(DashboardData, GaugesTakeTheLatestMinuteSharedOnesTheMaximumProcessOnesTheSum) {
@@ -196,10 +196,10 @@ TEST(DashboardData, GaugesTakeTheLatestMinuteSharedOnesTheMaximumProcessOnesTheS
   const auto data = dashboard_data(
       {row(kMinute - 3, "a", a1), row(kMinute - 1, "a", a2), row(kMinute - 1, "b", b2)}, q);
   const auto& s = data.at("summary").as_object();
-  EXPECT_EQ(s.at("database_size_bytes").as_double(), 1500.0);
-  EXPECT_EQ(s.at("database_growth_bytes").as_double(), 500.0);
-  EXPECT_EQ(s.at("outbox_pending").as_double(), 4.0);
-  EXPECT_EQ(s.at("rss_bytes").as_double(), 30e6);
+  EXPECT_EQ(s.at("database_size_bytes").to_number<double>(), 1500.0);
+  EXPECT_EQ(s.at("database_growth_bytes").to_number<double>(), 500.0);
+  EXPECT_EQ(s.at("outbox_pending").to_number<double>(), 4.0);
+  EXPECT_EQ(s.at("rss_bytes").to_number<double>(), 30e6);
   EXPECT_TRUE(s.at("db_up").as_bool());
   EXPECT_TRUE(s.at("outbox_dead").is_null());
 }
@@ -213,7 +213,7 @@ TEST(DashboardData, CpuIsCpuSecondsOverTheSecondsCovered) {
   DashboardQuery q;
   q.now_ms = kNow;
   const auto data = dashboard_data({row(kMinute - 1, "a", before, after)}, q);
-  EXPECT_NEAR(data.at("summary").as_object().at("cpu_percent").as_double(), 10.0, 1e-9);
+  EXPECT_NEAR(data.at("summary").as_object().at("cpu_percent").to_number<double>(), 10.0, 1e-9);
 }
 
 TEST(DashboardData, IgnoresRowsThatAreNotItsPayload) {
@@ -223,7 +223,7 @@ TEST(DashboardData, IgnoresRowsThatAreNotItsPayload) {
       {kMinute, 1, "a", "not json", kNow},
       {kMinute, 1, "b", R"({"c":[[1,2,3],["x"]],"h":[{}],"g":7})", kNow}};
   const auto data = dashboard_data(rows, q);
-  EXPECT_EQ(data.at("summary").as_object().at("requests").as_double(), 0.0);
+  EXPECT_EQ(data.at("summary").as_object().at("requests").to_number<double>(), 0.0);
 }
 
 TEST(OpsSession, SignedExpiringAndTamperEvident) {
