@@ -1,0 +1,4 @@
+-- GET /healthz: the cheap endpoint for the many-connections memory check.
+local C = dofile(os.getenv("BENCH_DIR") .. "/wrk/common.lua")
+setup = C.setup
+done = C.done
