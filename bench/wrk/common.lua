@@ -10,11 +10,32 @@ M.out = os.getenv("BENCH_OUT") or "/tmp"
 M.seq = tonumber(os.getenv("BENCH_SEQ") or "0") % 100
 M.delay_ms = tonumber(os.getenv("BENCH_DELAY_MS") or "0")
 
-local thread_count = 0
+local ffi = require("ffi")
+ffi.cdef [[
+  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+  int clock_gettime(int clock, bench_timespec* ts);
+]]
+local ts = ffi.new("bench_timespec")
+function M.now_us()
+  ffi.C.clock_gettime(1, ts)  -- CLOCK_MONOTONIC
+  return tonumber(ts.tv_sec) * 1000000 + math.floor(tonumber(ts.tv_nsec) / 1000)
+end
+
+local threads = {}
 -- Gives every wrk thread its own small id (a global `tid` in the thread's Lua state).
 function M.setup(thread)
-  thread:set("tid", thread_count)
-  thread_count = thread_count + 1
+  thread:set("tid", #threads)
+  threads[#threads + 1] = thread
+end
+
+-- For scripts whose threads stop when their share of ids is used up: wrk divides by the full
+-- duration, so they record when their first request left and their last answer came
+-- (globals first_us / last_us, read in done()).
+function M.mark_request()
+  if not first_us then first_us = M.now_us() end
+end
+function M.mark_response()
+  last_us = M.now_us()
 end
 
 -- A 9-digit number unique per (run, thread, counter): 2 + 1 + 6 digits.
@@ -73,6 +94,14 @@ end
 
 -- One machine-readable line for bench/run.sh (latencies in microseconds).
 function M.done(summary, latency, requests)
+  local first, last = nil, nil
+  for _, t in ipairs(threads) do
+    local f, l = t:get("first_us"), t:get("last_us")
+    if f and (not first or f < first) then first = f end
+    if l and (not last or l > last) then last = l end
+  end
+  local active = (first and last and last > first) and (last - first) or 0
+  io.write(string.format("BENCH_ACTIVE active_us=%d\n", active))
   io.write(string.format(
     "BENCH_RESULT requests=%d duration_us=%d p50=%d p90=%d p99=%d p999=%d max=%d " ..
     "connect_err=%d read_err=%d write_err=%d status_err=%d timeout_err=%d\n",
