@@ -85,39 +85,41 @@ w("| target | measured | result |")
 w("|---|---|---|")
 
 
-def verdict(ok):
+def verdict(ok, *runs):
+    if any(r is not None and r.get("valid") != "valid" for r in runs):
+        return "INVALID run: re-run"
     return "—" if ok is None else ("PASS" if ok else "MISS")
 
 
 cl, clc = by.get("create_lead"), ceilings.get("create_lead")
 if cl and clc and num(clc["tps"]):
     ratio = num(cl["rate"]) / num(clc["tps"])
-    w(f"| create_lead ≥ 60 % of pgbench ceiling | {cl['rate']} ÷ {clc['tps']} = {ratio:.0%} | {verdict(ratio >= 0.6)} |")
+    w(f"| create_lead ≥ 60 % of pgbench ceiling | {cl['rate']} ÷ {clc['tps']} = {ratio:.0%} | {verdict(ratio >= 0.6, cl)} |")
 half = by.get("create_lead_half_peak")
 if half:
     ok = num(half["p99"]) is not None and num(half["p99"]) <= 10
     w(f"| create_lead p99 ≤ 10 ms at half of peak (target {meta.get('half_target')} req/s, paced) | "
-      f"p99 {half['p99']} ms at {half['rate']} req/s | {verdict(ok)} |")
+      f"p99 {half['p99']} ms at {half['rate']} req/s | {verdict(ok, half)} |")
 st = [r for r in rows if r["scenario"].startswith("lead_status_")]
 if st:
     worst = min(num(r["rate"]) or 0 for r in st)
-    w(f"| lead_status ≥ 20,000 req/s | {', '.join(r['scenario'] + ': ' + r['rate'] for r in st)} | {verdict(worst >= 20000)} |")
+    w(f"| lead_status ≥ 20,000 req/s | {', '.join(r['scenario'] + ': ' + r['rate'] for r in st)} | {verdict(worst >= 20000, *st)} |")
     small = by.get("lead_status_10k")
     big = [r for r in st if r is not small]
     if small and big and num(small["p50"]):
         d = num(big[0]["p50"]) / num(small["p50"]) - 1
         w(f"| lead_status p50 at {big[0]['scenario'][12:]} leads within 20 % of p50 at 10k | "
-          f"{big[0]['p50']} vs {small['p50']} ms ({d:+.0%}) | {verdict(d <= 0.2)} |")
+          f"{big[0]['p50']} vs {small['p50']} ms ({d:+.0%}) | {verdict(d <= 0.2, small, big[0])} |")
 wh = by.get("webhook_at_5000")
 if wh:
     ok = num(wh["p99"]) is not None and num(wh["p99"]) <= 5 and (num(wh["rate"]) or 0) >= 4750
-    w(f"| webhook ack p99 ≤ 5 ms at 5,000 req/s (paced) | p99 {wh['p99']} ms at {wh['rate']} req/s | {verdict(ok)} |")
+    w(f"| webhook ack p99 ≤ 5 ms at 5,000 req/s (paced) | p99 {wh['p99']} ms at {wh['rate']} req/s | {verdict(ok, wh)} |")
 idle = int(meta.get("idle_rss_start_kb") or 0) / 1024
 idle_end = int(meta.get("idle_rss_end_kb") or 0) / 1024
 w(f"| idle RSS ≤ 64 MB | {idle:.0f} MB after start, {idle_end:.0f} MB idle after the suite | {verdict(max(idle, idle_end) <= 64)} |")
 mc = by.get("healthz_1000_conns")
 if mc:
-    w(f"| RSS ≤ 256 MB under 1,000 keep-alive connections | peak {mc['rss_mb']} MB ({mc['rate']} req/s on /healthz) | {verdict(num(mc['rss_mb']) <= 256 and mc['valid'] == 'valid')} |")
+    w(f"| RSS ≤ 256 MB under 1,000 keep-alive connections | peak {mc['rss_mb']} MB ({mc['rate']} req/s on /healthz) | {verdict(num(mc['rss_mb']) <= 256, mc)} |")
 if meta.get("startup"):
     s = json.loads(meta["startup"])
     w(f"| start-up to ready ≤ 300 ms (SQLite, fresh dir) | exec → /readyz 200: median {s['ready_median_ms']} ms, "

@@ -10,7 +10,16 @@
 # Everything it starts is stopped on exit.
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
+# Run from a private copy: bash reads a script as it goes, so editing bench/run.sh during a run
+# would otherwise derail it.
+if [[ -z "${LEADGATE_BENCH_ROOT:-}" ]]; then
+  copy="$(mktemp /tmp/leadgate-bench-run.XXXXXX)"
+  cp "$0" "$copy"
+  LEADGATE_BENCH_ROOT="$(cd "$(dirname "$0")/.." && pwd)" exec bash "$copy" "$@"
+fi
+root="$LEADGATE_BENCH_ROOT"
+unset LEADGATE_BENCH_ROOT
+rm -f "$0"
 bench="$root/bench"
 duration=20
 quick=0
@@ -143,6 +152,11 @@ export LEADGATE_OTP_KEY_SENDS_PER_MINUTE=100000
 # Extra settings under test (e.g. LEADGATE_DB_THREADS) come from the caller's environment.
 
 "$bin" migrate >/dev/null 2>"$work/migrate.log"
+# The create_lead ceiling writes leads, audit and outbox rows: in a database of its own, so that
+# leadgate's outbox dispatcher never sees them (same schema, migrated by leadgate).
+q -c "CREATE DATABASE leadgate_ceiling" >/dev/null
+ceiling_url="${pg_url%/*}/leadgate_ceiling"
+LEADGATE_DATABASE_URL="$ceiling_url" "$bin" migrate >/dev/null 2>>"$work/migrate.log"
 api_key="$("$bin" apikey create --name bench --env orbit,homfinity 2>/dev/null | tail -n 1)"
 [[ "$api_key" == lg_* ]] || { log "apikey create failed"; exit 1; }
 
@@ -257,16 +271,17 @@ run_paced() {
   run_wrk "$name" "$script" "$conns" "$secs" BENCH_DELAY_MS="$delay" "$@"
 }
 
-# pgbench_ceiling NAME SCRIPT CLIENTS SECONDS [-D VAR=VALUE...]: transactions/s of leadgate's own SQL.
+# pgbench_ceiling NAME SCRIPT CLIENTS SECONDS URL [-D VAR=VALUE...]: transactions/s of leadgate's
+# own SQL.
 pgbench_ceiling() {
-  local name="$1" script="$2" clients="$3" secs="$4"
-  shift 4
+  local name="$1" script="$2" clients="$3" secs="$4" db="$5"
+  shift 5
   local raw="$work/pgbench-$name.txt"
   local load
   load="$(cut -d' ' -f1 /proc/loadavg)"
   # -T includes opening the connections (SCRAM, slow with many clients); tps excludes it.
   pgbench -n -M extended -c "$clients" -j 2 -T "$((secs + 5))" -f "$bench/pgbench/$script" -r "$@" \
-    "$pg_url" >"$raw" 2>&1 || { log "pgbench $name failed"; cat "$raw" >&2; }
+    "$db" >"$raw" 2>&1 || { log "pgbench $name failed"; cat "$raw" >&2; }
   local tps lat failed
   tps="$(awk '/^tps = / {printf "%.0f", $3}' "$raw")"
   lat="$(awk '/^latency average = / {print $4}' "$raw")"
@@ -278,13 +293,6 @@ pgbench_ceiling() {
 : >"$work/ceilings.tsv"
 
 cat_ids() { cat "$work"/ids/ids_"$(printf %02d "$1")"_*.txt 2>/dev/null; }
-# A thread's last requests may still have been in flight when wrk stopped (no lead stored): its
-# last 32 mobiles are left out.
-cat_mobiles() {
-  local f
-  for f in "$work"/ids/mobiles_"$(printf %02d "$1")"_*.txt; do [[ -f "$f" ]] && head -n -32 "$f"; done
-}
-
 # Filler leads: copies of a real lead's row with fresh unique keys (reference_id, blind indexes,
 # LOS ids), so tables and indexes have the size of N real leads for the lookups under test.
 fill_leads_to() {
@@ -328,14 +336,12 @@ if want create_lead || want lead_flash || want lead_status; then
   create_seq=$seq_no
   create_peak=$last_rate
   cat_ids "$create_seq" >"$work/leads.txt"
-  cat_mobiles "$create_seq" >"$work/mobiles.txt"
-  pgbench_ceiling create_lead create_lead.sql 16 "$duration"
+  pgbench_ceiling create_lead create_lead.sql 16 "$duration" "$ceiling_url"
   create_ceiling=$last_tps
   half_target=$((create_peak / 2))
   ((half_target < 1)) && half_target=1
   run_paced create_lead_half_peak create_lead.lua "$half_target" "$duration"
   cat_ids "$seq_no" >>"$work/leads.txt"
-  cat_mobiles "$seq_no" >>"$work/mobiles.txt"
 fi
 
 if want lead_flash; then
@@ -344,13 +350,14 @@ fi
 
 if want lead_status; then
   fill_leads_to 10000
-  run_wrk lead_status_10k lead_status.lua 64 "$duration" BENCH_IDS="$work/leads.txt" BENCH_MOBILES="$work/mobiles.txt"
+  run_wrk lead_status_10k lead_status.lua 64 "$duration" BENCH_IDS="$work/leads.txt"
   status_10k_p50=$last_p50_us
   fill_leads_to "$big_leads"
-  run_wrk "lead_status_$((big_leads / 1000))k" lead_status.lua 64 "$duration" BENCH_IDS="$work/leads.txt" BENCH_MOBILES="$work/mobiles.txt"
+  run_wrk "lead_status_$((big_leads / 1000))k" lead_status.lua 64 "$duration" BENCH_IDS="$work/leads.txt"
   status_big_p50=$last_p50_us
   status_big_rate=$last_rate
-  pgbench_ceiling lead_status lead_status.sql 64 "$duration" -D "leads=$(wc -l <"$work/leads.txt")"
+  # On leadgate's own database: the same leads; it only refreshes status_refreshed_at, as leadgate.
+  pgbench_ceiling lead_status lead_status.sql 64 "$duration" "$pg_url" -D "leads=$(wc -l <"$work/leads.txt")"
   status_ceiling=$last_tps
 fi
 
@@ -406,4 +413,7 @@ meta="$work/meta.txt"
 mkdir -p "$(dirname "$out")"
 python3 "$bench/report.py" "$meta" "$results" "$work/ceilings.tsv" >"$out"
 log "results: $out"
+if [[ "$out" == "$bench/results/"* && $quick -eq 0 && "$only" == all ]]; then
+  cp "$out" "$bench/results/LATEST.md"  # what the READMEs link
+fi
 cat "$out"

@@ -1,5 +1,5 @@
 -- POST /api_v1/lead_flash once for each application created by the create_lead run (file
--- BENCH_IDS: "basic_application_id applicationId" per line, shared out between threads). A thread
+-- BENCH_IDS: "basic_application_id applicationId mobile" per line, shared out between threads). A thread
 -- stops when its share is used up: flashing an application twice is a 409, not a benchmark.
 local C = dofile(os.getenv("BENCH_DIR") .. "/wrk/common.lua")
 local apps, i = nil, 0
@@ -24,7 +24,7 @@ function request()
     wrk.thread:stop()
     return wrk.format("GET", "/healthz", {}, nil)
   end
-  local app = apps[i]:match(" (%S+)$")
+  local app = apps[i]:match("^%S+ (%S+)")
   local body = string.format(
     '{"environment":"orbit","applicationId":"%s","professionId":1,' ..
     '"professionName":"Software Engineer","propertyIdentified":true,"propertyValue":6000000,' ..

@@ -1,13 +1,13 @@
--- POST /api_v1/lead_status for existing customers: alternately by mobile_number (BENCH_MOBILES)
--- and by basic_application_id (BENCH_IDS), picked at random.
+-- POST /api_v1/lead_status for existing customers (BENCH_IDS: "basic_application_id
+-- applicationId mobile" per lead), picked at random; alternately by mobile_number and by
+-- basic_application_id.
 local C = dofile(os.getenv("BENCH_DIR") .. "/wrk/common.lua")
-local mobiles, ids, n = nil, nil, 0
+local ids, n = nil, 0
 
 setup = C.setup
 done = C.done
 
 function init(args)
-  mobiles = C.share(os.getenv("BENCH_MOBILES"), 1, 1)
   ids = C.share(os.getenv("BENCH_IDS"), 1, 1)
   math.randomseed(tid * 7919 + os.time())
   wrk.method = "POST"
@@ -20,7 +20,7 @@ function request()
   local body
   if n % 2 == 0 then
     body = string.format('{"environment":"orbit","mobile_number":"%s"}',
-                         mobiles[math.random(#mobiles)])
+                         ids[math.random(#ids)]:match("(%S+)$"))
   else
     local bid = ids[math.random(#ids)]:match("^(%S+)")
     body = string.format('{"environment":"orbit","basic_application_id":"%s"}', bid)
