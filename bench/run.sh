@@ -280,13 +280,18 @@ pgbench_ceiling() {
   local load
   load="$(cut -d' ' -f1 /proc/loadavg)"
   # -T includes opening the connections (SCRAM, slow with many clients); tps excludes it.
-  pgbench -n -M extended -c "$clients" -j 2 -T "$((secs + 5))" -f "$bench/pgbench/$script" -r "$@" \
+  pgbench -n -M extended -c "$clients" -j 2 -T "$((secs + 5))" -f "$bench/pgbench/$script" -r \
+    -l --log-prefix="$work/pgl_$name" "$@" \
     "$db" >"$raw" 2>&1 || { log "pgbench $name failed"; cat "$raw" >&2; }
   local tps lat failed
   tps="$(awk '/^tps = / {printf "%.0f", $3}' "$raw")"
   lat="$(awk '/^latency average = / {print $4}' "$raw")"
   failed="$(awk '/number of failed transactions:/ {print $5}' "$raw")"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$clients" "${tps:-0}" "${lat:-?}" "${failed:-0}" "$load" >>"$work/ceilings.tsv"
+  # Per-transaction log (-l): p50/p99 of the SQL alone.
+  local pct
+  pct="$(cat "$work"/pgl_"$name".* 2>/dev/null | awk '{print $3}' | sort -n |
+    awk '{v[NR] = $1} END {if (NR) printf "%.2f\t%.2f", v[int(NR * 0.5) + 1] / 1000, v[int(NR * 0.99) + 1] / 1000; else printf "-\t-"}')"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$clients" "${tps:-0}" "${lat:-?}" "${failed:-0}" "$load" "$pct" >>"$work/ceilings.tsv"
   log "ceiling $name c=$clients: ${tps:-?} tx/s (avg ${lat:-?} ms, failed ${failed:-0})"
   last_tps="${tps:-0}"
 }
@@ -341,6 +346,9 @@ if want create_lead || want lead_flash || want lead_status; then
   half_target=$((create_peak / 2))
   ((half_target < 1)) && half_target=1
   run_paced create_lead_half_peak create_lead.lua "$half_target" "$duration"
+  # The same SQL alone at the same rate (pgbench -R: a fixed schedule): the latency floor.
+  pgbench_ceiling create_lead_half_peak create_lead.sql "$(((half_target * 20 + 999) / 1000))" \
+    "$duration" "$ceiling_url" -R "$half_target"
   cat_ids "$seq_no" >>"$work/leads.txt"
 fi
 

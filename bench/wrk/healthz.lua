@@ -2,3 +2,7 @@
 local C = dofile(os.getenv("BENCH_DIR") .. "/wrk/common.lua")
 setup = C.setup
 done = C.done
+function init(args)
+  wrk.method = "GET"
+  wrk.path = "/healthz"
+end
