@@ -251,24 +251,28 @@ run_wrk() {
 
 # run_paced NAME SCRIPT TARGET_RATE SECONDS [VAR=VALUE...]: wrk with a fixed pause per request on
 # each connection (wrk's delay() hook), so the offered load is about TARGET_RATE instead of "as
-# fast as possible". Connections = TARGET × 20 ms; the pause is calibrated in a 3 s run.
+# fast as possible". A 3 s calibration run measures the service time S; then each connection
+# cycles every C = max(20 ms, 2 S) (pause C - S) and connections = TARGET × C.
 run_paced() {
   local name="$1" script="$2" target="$3" secs="$4"
   shift 4
   local conns=$(((target * 20 + 999) / 1000))
   ((conns < 2)) && conns=2
-  local cycle_ms=$((conns * 1000 / target))
-  local delay=$cycle_ms
-  # Calibrate: one short run with the full cycle as pause measures the service time to subtract.
+  local delay=$((conns * 1000 / target))
   run_wrk "$name-calibration" "$script" "$conns" 3 BENCH_DELAY_MS="$delay" "$@"
   sed -i '$d' "$results"
+  local service_ms=0
   if ((last_rate > 0)); then
-    local service_ms
     service_ms="$(awk -v c="$conns" -v r="$last_rate" -v d="$delay" 'BEGIN {s = c * 1000 / r - d; if (s < 0) s = 0; printf "%d", s + 0.5}')"
-    delay=$((cycle_ms - service_ms))
-    ((delay < 1)) && delay=1
   fi
+  local cycle=$((2 * service_ms))
+  ((cycle < 20)) && cycle=20
+  conns=$(((target * cycle + 999) / 1000))
+  ((conns < 2)) && conns=2
+  delay=$((conns * 1000 / target - service_ms))
+  ((delay < 1)) && delay=1
   run_wrk "$name" "$script" "$conns" "$secs" BENCH_DELAY_MS="$delay" "$@"
+  paced_conns=$conns
 }
 
 # pgbench_ceiling NAME SCRIPT CLIENTS SECONDS URL [-D VAR=VALUE...]: transactions/s of leadgate's
@@ -347,7 +351,7 @@ if want create_lead || want lead_flash || want lead_status; then
   ((half_target < 1)) && half_target=1
   run_paced create_lead_half_peak create_lead.lua "$half_target" "$duration"
   # The same SQL alone at the same rate (pgbench -R: a fixed schedule): the latency floor.
-  pgbench_ceiling create_lead_half_peak create_lead.sql "$(((half_target * 20 + 999) / 1000))" \
+  pgbench_ceiling create_lead_half_peak create_lead.sql "$paced_conns" \
     "$duration" "$ceiling_url" -R "$half_target"
   cat_ids "$seq_no" >>"$work/leads.txt"
 fi
@@ -367,6 +371,7 @@ if want lead_status; then
   # On leadgate's own database: the same leads; it only refreshes status_refreshed_at, as leadgate.
   pgbench_ceiling lead_status lead_status.sql 64 "$duration" "$pg_url" -D "leads=$(wc -l <"$work/leads.txt")"
   status_ceiling=$last_tps
+  pgbench_ceiling round_trip select1.sql 64 "$duration" "$pg_url"
 fi
 
 if want otp; then
@@ -393,7 +398,7 @@ idle_rss_end="$(rss_kb VmRSS)"
 # Start-up to ready on the embedded default (SQLite, fresh directory, sandboxed partners).
 startup_rows=""
 if want startup; then
-  startup_rows="$(python3 "$bench/startup.py" "$bin" "$root/data" 5)"
+  startup_rows="$(python3 "$bench/startup.py" "$bin" "$root/data" 10)"
   log "startup: $startup_rows"
 fi
 
