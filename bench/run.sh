@@ -334,6 +334,10 @@ FROM (SELECT * FROM leads WHERE basic_application_id IS NOT NULL ORDER BY id LIM
   generate_series($have + 1, $target) g;
 SQL
   q -c "VACUUM ANALYZE leads" >/dev/null
+  # Write the seed out now, not during the next measurement (a million rows are ~1 GB of WAL and
+  # dirty pages; the checkpoint they trigger would otherwise land in the lead_status run).
+  runuser -u postgres -- "$pg_bin/psql" -X -q -h "$pg_base/sock" -p "$(sed -E 's#.*:([0-9]+)/[^/]*$#\1#' <<<"$pg_url")" -U postgres \
+    -d postgres -c CHECKPOINT >/dev/null 2>&1 || log "CHECKPOINT failed"
   log "leads now: $(q -c "SELECT COUNT(*) FROM leads")"
 }
 
