@@ -21,6 +21,7 @@ root="$LEADGATE_BENCH_ROOT"
 unset LEADGATE_BENCH_ROOT
 rm -f "$0"
 bench="$root/bench"
+command_line="bash bench/run.sh $*"
 duration=20
 quick=0
 big_leads=1000000
@@ -425,7 +426,7 @@ meta="$work/meta.txt"
   echo "startup=$startup_rows"
   echo "half_target=$half_target"
   echo "leadgate_env=$(env | grep -E '^LEADGATE_(DB_)?THREADS=' | tr '\n' ' ')"
-  echo "command=bash bench/run.sh $*"
+  echo "command=$command_line"
 } >"$meta"
 mkdir -p "$(dirname "$out")"
 python3 "$bench/report.py" "$meta" "$results" "$work/ceilings.tsv" >"$out"
