@@ -537,7 +537,7 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
   if (c.public_base_url.empty()) {
     c.public_base_url = "http://" + c.listen_host + ":" + std::to_string(c.listen_port);
   }
-  if (c.db_threads == 0) c.db_threads = c.embedded_store() ? 2 : 8;
+  if (c.db_threads == 0) c.db_threads = c.embedded_store() ? 2 : 16;
   if (c.sandbox() && c.webhook_verify_token.empty())
     c.webhook_verify_token = "leadgate-sandbox-verify-token";
   return c;

@@ -63,7 +63,7 @@ struct Config {
   std::string data_dir;  // pincode directory etc.; empty: auto-detect
   std::string log_level = "info";
   int threads = 2;      // I/O threads
-  int db_threads = 0;   // threads (= PostgreSQL connections) for store calls; 0: SQLite 2, PG 8
+  int db_threads = 0;   // threads (= PostgreSQL connections) for store calls; 0: SQLite 2, PG 16
   std::string ca_file;  // extra CA bundle for partner HTTPS
   std::chrono::milliseconds basic_app_timeout{30000};
   int basic_app_attempts = 3;

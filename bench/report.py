@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Turns one bench/run.sh run (meta KEY=VALUE lines, results.tsv, ceilings.tsv) into markdown."""
+import json
+import sys
+
+meta = {}
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        if "=" in line:
+            k, v = line.rstrip("\n").split("=", 1)
+            meta[k] = v
+
+COLS = ["scenario", "conns", "rate", "p50", "p99", "p999", "non2xx", "sock_err", "rss_mb",
+        "cpu", "load", "valid"]
+rows = []
+with open(sys.argv[2], encoding="utf-8") as f:
+    for line in f:
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) == len(COLS):
+            rows.append(dict(zip(COLS, parts)))
+ceilings = {}
+with open(sys.argv[3], encoding="utf-8") as f:
+    for line in f:
+        p = line.rstrip("\n").split("\t")
+        if len(p) >= 6:
+            ceilings[p[0]] = {"clients": p[1], "tps": p[2], "lat": p[3], "failed": p[4], "load": p[5],
+                              "p50": p[6] if len(p) > 6 else "", "p99": p[7] if len(p) > 7 else ""}
+
+by = {r["scenario"]: r for r in rows}
+
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+out = []
+w = out.append
+w(f"# leadgate benchmark — {meta.get('date', '')}")
+w("")
+w(f"- commit: `{meta.get('commit', '')}`; command: `{meta.get('command', '').strip()}`"
+  + (" (quick mode: short runs, fewer seeded leads — not for the record)"
+     if meta.get("quick") == "1" else ""))
+w(f"- machine: {meta.get('cpu', '')}, {meta.get('cores', '')} cores, {meta.get('ram', '')} RAM, "
+  f"Linux {meta.get('kernel', '')}; load generator, PostgreSQL, nginx and leadgate share it")
+w(f"- PostgreSQL: {meta.get('pg', '')}; pg_test_fsync fdatasync: {meta.get('fsync_rate', '?')} ops/s")
+w(f"- leadgate: release build, PostgreSQL store, real HTTP partner clients against nginx fakes; "
+  f"{meta.get('leadgate_env', '').strip() or 'default LEADGATE_THREADS / LEADGATE_DB_THREADS'}; "
+  f"{meta.get('duration', '')} s per run")
+w("")
+w("## Scenarios")
+w("")
+w("Latencies in ms (wrk, closed loop unless *paced*); RSS = leadgate's peak (VmHWM, reset before "
+  "each run); CPU = leadgate's utime+stime ÷ wall time (200 % = both cores); load = 1-min load "
+  "average at the start.")
+w("")
+w("| scenario | conns | req/s | p50 | p99 | p99.9 | non-2xx | socket errors | peak RSS MB | CPU % | load | run |")
+w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+for r in rows:
+    w(f"| {r['scenario']} | {r['conns']} | {r['rate']} | {r['p50']} | {r['p99']} | {r['p999']} | "
+      f"{r['non2xx']} | {r['sock_err']} | {r['rss_mb']} | {r['cpu']} | {r['load']} | {r['valid']} |")
+w("")
+if ceilings:
+    w("## Ceiling: pgbench running leadgate's own SQL")
+    w("")
+    w("| SQL of | clients | pgbench tx/s | p50 ms | p99 ms | failed | load | leadgate req/s | leadgate ÷ ceiling |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    pairs = {"create_lead": "create_lead", "lead_status": None}
+    for name, c in ceilings.items():
+        lg = by.get(name)
+        if name == "lead_status":
+            big = [r for r in rows if r["scenario"].startswith("lead_status_") and r["scenario"] != "lead_status_10k"]
+            lg = big[0] if big else by.get("lead_status_10k")
+        ratio = ""
+        if lg and num(lg["rate"]) and num(c["tps"]):
+            ratio = f"{num(lg['rate']) / num(c['tps']):.0%}"
+        if name == "create_lead_half_peak":
+            ratio = "(latency floor at the same rate, pgbench -R)"
+        if name == "round_trip":
+            lg, ratio = None, "(SELECT 1: the machine's round-trip ceiling)"
+        w(f"| {name} | {c['clients']} | {c['tps']} | {c['p50']} | {c['p99']} | {c['failed']} | {c['load']} | "
+          f"{lg['rate'] if lg else ''} | {ratio} |")
+    w("")
+
+w("## Targets")
+w("")
+w("| target | measured | result |")
+w("|---|---|---|")
+
+
+def verdict(ok, *runs):
+    if any(r is not None and r.get("valid") != "valid" for r in runs):
+        return "INVALID run: re-run"
+    return "—" if ok is None else ("PASS" if ok else "MISS")
+
+
+cl, clc = by.get("create_lead"), ceilings.get("create_lead")
+if cl and clc and num(clc["tps"]):
+    ratio = num(cl["rate"]) / num(clc["tps"])
+    w(f"| create_lead ≥ 60 % of pgbench ceiling | {cl['rate']} ÷ {clc['tps']} = {ratio:.0%} | {verdict(ratio >= 0.6, cl)} |")
+half = by.get("create_lead_half_peak")
+if half:
+    ok = num(half["p99"]) is not None and num(half["p99"]) <= 10
+    floor = ceilings.get("create_lead_half_peak")
+    fl = f"; its SQL alone at that rate: p99 {floor['p99']} ms" if floor else ""
+    w(f"| create_lead p99 ≤ 10 ms at half of peak (target {meta.get('half_target')} req/s, paced) | "
+      f"p99 {half['p99']} ms at {half['rate']} req/s{fl} | {verdict(ok, half)} |")
+st = [r for r in rows if r["scenario"].startswith("lead_status_")]
+if st:
+    worst = min(num(r["rate"]) or 0 for r in st)
+    ev = ""
+    if ceilings.get("lead_status"):
+        ev += f"; its SQL alone (pgbench): {ceilings['lead_status']['tps']} tx/s"
+    if ceilings.get("round_trip"):
+        ev += f"; bare SELECT 1 round trips: {ceilings['round_trip']['tps']}/s (lead_status needs 7)"
+    w(f"| lead_status ≥ 20,000 req/s | {', '.join(r['scenario'] + ': ' + r['rate'] for r in st)}{ev} | {verdict(worst >= 20000, *st)} |")
+    small = by.get("lead_status_10k")
+    big = [r for r in st if r is not small]
+    if small and big and num(small["p50"]):
+        d = num(big[0]["p50"]) / num(small["p50"]) - 1
+        w(f"| lead_status p50 at {big[0]['scenario'][12:]} leads within 20 % of p50 at 10k | "
+          f"{big[0]['p50']} vs {small['p50']} ms ({d:+.0%}) | {verdict(d <= 0.2, small, big[0])} |")
+wh = by.get("webhook_at_5000")
+if wh:
+    ok = num(wh["p99"]) is not None and num(wh["p99"]) <= 5 and (num(wh["rate"]) or 0) >= 4750
+    w(f"| webhook ack p99 ≤ 5 ms at 5,000 req/s (paced) | p99 {wh['p99']} ms at {wh['rate']} req/s | {verdict(ok, wh)} |")
+idle = int(meta.get("idle_rss_start_kb") or 0) / 1024
+idle_end = int(meta.get("idle_rss_end_kb") or 0) / 1024
+w(f"| idle RSS ≤ 64 MB | {idle:.0f} MB after start, {idle_end:.0f} MB idle after the suite | {verdict(max(idle, idle_end) <= 64)} |")
+mc = by.get("healthz_1000_conns")
+if mc:
+    w(f"| RSS ≤ 256 MB under 1,000 keep-alive connections | peak {mc['rss_mb']} MB ({mc['rate']} req/s on /healthz) | {verdict(num(mc['rss_mb']) <= 256, mc)} |")
+if meta.get("startup"):
+    s = json.loads(meta["startup"])
+    w(f"| start-up to ready ≤ 300 ms (SQLite, fresh dir) | exec → /readyz 200: median {s['ready_median_ms']} ms, "
+      f"max {s['ready_max_ms']} ms; logged startup_ms median {s['logged_median_ms']} ({s['runs']} runs) | "
+      f"{verdict(s['ready_median_ms'] <= 300)} (median) |")
+w("")
+w("A run with non-2xx answers or socket errors is marked INVALID above and its figures do not count.")
+print("\n".join(out))
