@@ -70,6 +70,25 @@ std::string exe_dir() {
   return ec ? std::string() : p.parent_path().string();
 }
 
+// Runs `work` now and then every `period` until the io_context stops. A failure is logged as
+// `failure_event` and the work is tried again at the next period.
+asio::awaitable<void> repeat_every(std::chrono::steady_clock::duration period,
+                                   std::function<asio::awaitable<void>()> work,
+                                   std::string failure_event) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  for (;;) {
+    try {
+      co_await work();
+    } catch (const std::exception& e) {
+      log_warn(failure_event, {{"error", e.what()}});
+    }
+    timer.expires_after(period);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+  }
+}
+
 }  // namespace
 
 std::string find_data_dir(const Config& config) {
@@ -406,29 +425,20 @@ int run_server(const Config& config) {
   recorder.start(ioc.get_executor());
 
   // Idempotency records are kept 24 hours; purge older ones hourly.
-  asio::co_spawn(
-      ioc,
-      [&]() -> asio::awaitable<void> {
-        asio::steady_timer timer(co_await asio::this_coro::executor);
-        for (;;) {
-          try {
-            co_await pool.run([&] {
-              store->purge_rate_events(now_ms() - 24LL * 3600 * 1000);
-              store->purge_idempotent(
-                  now_ms() -
-                  std::chrono::duration_cast<std::chrono::milliseconds>(kIdempotencyRetention)
-                      .count());
-            });
-          } catch (const std::exception& e) {
-            log_warn("idempotency_purge_failed", {{"error", e.what()}});
-          }
-          timer.expires_after(std::chrono::hours(1));
-          boost::system::error_code ec;
-          co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-          if (ec) co_return;
-        }
-      },
-      asio::detached);
+  asio::co_spawn(ioc,
+                 repeat_every(
+                     std::chrono::hours(1),
+                     [&]() -> asio::awaitable<void> {
+                       co_await pool.run([&] {
+                         store->purge_rate_events(now_ms() - 24LL * 3600 * 1000);
+                         store->purge_idempotent(
+                             now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            kIdempotencyRetention)
+                                            .count());
+                       });
+                     },
+                     "idempotency_purge_failed"),
+                 asio::detached);
 
   // Backlog gauges for monitoring: outbox rows by status (pending = backlog, dead, suppressed),
   // inbox events by state (failed = needs an operator), database size. Every instance reports
@@ -440,40 +450,38 @@ int run_server(const Config& config) {
                    "1 when the last backlog refresh reached the database, 0 when it failed");
   asio::co_spawn(
       ioc,
-      [&]() -> asio::awaitable<void> {
-        asio::steady_timer timer(co_await asio::this_coro::executor);
-        for (;;) {
-          try {
+      repeat_every(
+          std::chrono::seconds(15),
+          [&]() -> asio::awaitable<void> {
             struct Counts {
               std::map<std::string, std::int64_t> outbox, inbox;
               std::int64_t size = 0;
             };
-            const auto counts = co_await pool.run([&] {
-              return Counts{store->outbox_counts(), store->inbox_counts(),
-                            store->database_size_bytes()};
-            });
+            std::optional<Counts> counts;
+            try {
+              counts = co_await pool.run([&] {
+                return Counts{store->outbox_counts(), store->inbox_counts(),
+                              store->database_size_bytes()};
+              });
+            } catch (const std::exception&) {
+              metrics.set_gauge("leadgate_database_up", {}, 0);
+              throw;
+            }
             for (const char* status : {"pending", "sent", "dead", "suppressed"}) {
-              const auto it = counts.outbox.find(status);
+              const auto it = counts->outbox.find(status);
               metrics.set_gauge("leadgate_outbox_messages", {{"status", status}},
-                                it == counts.outbox.end() ? 0.0 : static_cast<double>(it->second));
+                                it == counts->outbox.end() ? 0.0 : static_cast<double>(it->second));
             }
             for (const char* state : {"pending", "done", "failed"}) {
-              const auto it = counts.inbox.find(state);
+              const auto it = counts->inbox.find(state);
               metrics.set_gauge("leadgate_inbox_events", {{"state", state}},
-                                it == counts.inbox.end() ? 0.0 : static_cast<double>(it->second));
+                                it == counts->inbox.end() ? 0.0 : static_cast<double>(it->second));
             }
-            metrics.set_gauge("leadgate_database_size_bytes", {}, static_cast<double>(counts.size));
+            metrics.set_gauge("leadgate_database_size_bytes", {},
+                              static_cast<double>(counts->size));
             metrics.set_gauge("leadgate_database_up", {}, 1);
-          } catch (const std::exception& e) {
-            metrics.set_gauge("leadgate_database_up", {}, 0);
-            log_warn("gauge_refresh_failed", {{"error", e.what()}});
-          }
-          timer.expires_after(std::chrono::seconds(15));
-          boost::system::error_code ec;
-          co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-          if (ec) co_return;
-        }
-      },
+          },
+          "gauge_refresh_failed"),
       asio::detached);
 
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
