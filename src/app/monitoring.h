@@ -73,7 +73,6 @@ class MinuteRecorder {
   void start(const boost::asio::any_io_executor& executor);
   void stop();
   void flush_final();
-  const std::string& instance() const { return instance_; }
 
  private:
   boost::asio::awaitable<void> loop();
