@@ -29,8 +29,11 @@ class DatabaseOutageTest(unittest.TestCase):
 
     def setUp(self):
         self.dir_file = tempfile.mktemp(prefix="leadgate-outage-pg.")
-        self.url = subprocess.run(["bash", str(ROOT / "tests/pg/start_pg.sh"), "", self.dir_file],
-                                  check=True, capture_output=True, text=True).stdout.strip()
+        started = subprocess.run(["bash", str(ROOT / "tests/pg/start_pg.sh"), "", self.dir_file],
+                                 capture_output=True, text=True)
+        if started.returncode != 0:
+            self.fail(f"start_pg.sh failed ({started.returncode}):\n{started.stderr}")
+        self.url = started.stdout.strip()
         self.base = Path(self.dir_file).read_text().strip()
         self.lg = Leadgate(database_url=self.url).start()
         self.key = self.lg.create_api_key("outage", ("orbit",))

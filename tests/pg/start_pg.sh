@@ -40,17 +40,25 @@ else
 fi
 
 port_is_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && ! ss -ltnH "sport = :$1" 2>/dev/null | grep -q .
 }
-if [[ -z "$port" ]]; then
+# A free port below the kernel's ephemeral range (32768+ here), so that no outgoing connection of a
+# test running in parallel can take it between this check and the server's bind.
+pick_port() {
+  local candidate
   for _ in $(seq 1 50); do
-    candidate=$((20000 + RANDOM % 40000))
-    if port_is_free "$candidate" && ! ss -ltnH "sport = :$candidate" 2>/dev/null | grep -q .; then
-      port="$candidate"
-      break
+    candidate=$((20000 + RANDOM % 12000))
+    if port_is_free "$candidate"; then
+      echo "$candidate"
+      return 0
     fi
   done
-  [[ -n "$port" ]] || { log "no free port found"; exit 1; }
+  return 1
+}
+auto_port=0
+if [[ -z "$port" ]]; then
+  auto_port=1
+  port="$(pick_port)" || { log "no free port found"; exit 1; }
 fi
 [[ "$port" =~ ^[0-9]+$ ]] || { log "bad port: $port"; exit 1; }
 
@@ -87,8 +95,18 @@ password_encryption = 'scram-sha-256'
 log_min_messages = warning
 CONF
 
-run_pg "$bindir/pg_ctl" -D "$base/data" -l "$base/postgres.log" -w -t 60 start >&2 ||
-  fail "pg_ctl start failed"
+# A port picked here can still be taken by another process before the server binds it: then try
+# another one (a port given by the caller is used as is).
+for attempt in 1 2 3 4 5; do
+  if run_pg "$bindir/pg_ctl" -D "$base/data" -l "$base/postgres.log" -w -t 60 start >&2; then
+    break
+  fi
+  [[ "$auto_port" -eq 1 && "$attempt" -lt 5 ]] || fail "pg_ctl start failed"
+  log "could not start on port $port (attempt $attempt), trying another"
+  tail -n 5 "$base/postgres.log" >&2 || true
+  port="$(pick_port)" || fail "no free port found"
+  sed -i "s/^port = .*/port = $port/" "$base/data/postgresql.conf"
+done
 
 psql_admin() {
   run_pg "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$base/sock" -p "$port" -U postgres -d postgres "$@"
