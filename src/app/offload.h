@@ -54,6 +54,7 @@ class BlockingPool {
 
   void stop() { pool_.join(); }
   int waiting() const { return waiting_.load(); }
+  int max_waiting() const { return max_waiting_; }
 
  private:
   template <class R, class F>

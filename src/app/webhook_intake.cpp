@@ -1,8 +1,18 @@
 #include "app/webhook_intake.h"
 
+#include <algorithm>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/network_v4.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <memory>
+#include <utility>
 
 #include "app/log.h"
 #include "http/problem.h"
@@ -149,6 +159,82 @@ std::vector<InboxEvent> inbox_events(const WebhookBatch& batch, const Config& co
   return out;
 }
 
+InboxWriter::InboxWriter(Store& store, BlockingPool& pool, int max_waiting)
+    : store_(store), pool_(pool), max_waiting_(static_cast<std::size_t>(max_waiting)) {}
+
+boost::asio::awaitable<std::vector<char>> InboxWriter::write(
+    const std::vector<InboxEvent>& events) {
+  if (events.empty()) co_return std::vector<char>{};
+  const auto executor = co_await boost::asio::this_coro::executor;
+  // The initiation captures references only (see BlockingPool::run on g++ 12 and temporaries in
+  // a co_await expression); `events` lives in the awaiting frame until completion.
+  co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                                 void(std::exception_ptr, std::vector<char>)>(
+      [this, &events, &executor](auto handler) {
+        // The handler is move-only; std::function needs a copyable target.
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto target = boost::asio::get_associated_executor(*shared, executor);
+        start(Waiter{&events,
+                     [shared, target](std::exception_ptr error, std::vector<char> fresh) {
+                       boost::asio::post(target,
+                                         [shared, error, fresh = std::move(fresh)]() mutable {
+                                           (*shared)(error, std::move(fresh));
+                                         });
+                     }},
+              executor);
+      },
+      boost::asio::use_awaitable);
+}
+
+void InboxWriter::start(Waiter waiter, const boost::asio::any_io_executor& executor) {
+  bool spawn = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() >= max_waiting_) {
+      waiter.complete(std::make_exception_ptr(ServiceUnavailable("webhook inbox queue is full", 1)),
+                      {});
+      return;
+    }
+    queue_.push_back(std::move(waiter));
+    spawn = !std::exchange(writing_, true);
+  }
+  if (spawn) boost::asio::co_spawn(executor, flush(), boost::asio::detached);
+}
+
+boost::asio::awaitable<void> InboxWriter::flush() {
+  for (;;) {
+    std::vector<Waiter> batch;
+    {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) {
+        writing_ = false;
+        co_return;
+      }
+      batch.swap(queue_);
+    }
+    std::vector<InboxEvent> merged;
+    for (const auto& w : batch) merged.insert(merged.end(), w.events->begin(), w.events->end());
+    std::vector<char> fresh;
+    std::exception_ptr error;
+    try {
+      co_await pool_.run([&] { store_.insert_inbox(merged, &fresh); });
+      if (fresh.size() != merged.size()) throw std::logic_error("insert_inbox: no flag per event");
+    } catch (...) {
+      error = std::current_exception();
+    }
+    auto next = fresh.begin();
+    for (auto& w : batch) {
+      if (error) {
+        w.complete(error, {});
+        continue;
+      }
+      const auto n = static_cast<std::ptrdiff_t>(w.events->size());
+      w.complete(nullptr, std::vector<char>(next, next + n));
+      next += n;
+    }
+  }
+}
+
 WebhookIntake::WebhookIntake(Store& store, BlockingPool& pool, const PiiCipher& cipher,
                              const Config& config, Metrics& metrics,
                              std::function<void()> on_stored)
@@ -157,7 +243,8 @@ WebhookIntake::WebhookIntake(Store& store, BlockingPool& pool, const PiiCipher& 
       cipher_(cipher),
       config_(config),
       metrics_(metrics),
-      on_stored_(std::move(on_stored)) {
+      on_stored_(std::move(on_stored)),
+      writer_(store, pool, pool.max_waiting()) {
   metrics_.describe("leadgate_webhook_events_total", "counter",
                     "Inbound webhook items received (new and redelivered), by provider and kind");
   metrics_.describe("leadgate_webhook_duplicates_total", "counter",
@@ -205,7 +292,8 @@ boost::asio::awaitable<int> WebhookIntake::accept(const std::string& body,
     }
   }
   const auto events = inbox_events(batch, config_, cipher_, now_ms());
-  const int fresh = co_await pool_.run([&] { return store_.insert_inbox(events); });
+  const auto stored = co_await writer_.write(events);
+  const auto fresh = static_cast<int>(std::count(stored.begin(), stored.end(), 1));
   const std::string provider(provider_name(batch.provider));
   for (const auto& e : events) {
     metrics_.count("leadgate_webhook_events_total", {{"provider", provider}, {"kind", e.kind}});

@@ -2,11 +2,15 @@
 // The WhatsApp webhook's front door (issue 7): the verification handshake, authentication of
 // both providers' callbacks, and the durable, de-duplicated inbox write that happens before the
 // provider is answered. Processing the stored events happens later, in the background.
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <exception>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "app/config.h"
 #include "app/offload.h"
@@ -47,6 +51,35 @@ struct WebhookCredentials {
   std::string client_ip;
 };
 
+// Group commit for inbox writes. A callback's events are stored before it is acknowledged, and
+// one durable commit per callback made the commit rate the webhook's ceiling. Callbacks that
+// arrive while a write is in flight wait for the next one, which stores all of them in one
+// insert_inbox call (one statement, one commit); an idle writer starts a write at once, so a lone
+// callback waits for nothing but its own commit. Each caller learns which of its own events were
+// new; if the write fails, every caller of that write gets the error (nothing was stored, the
+// provider retries). At most `max_waiting` callbacks queue; more get ServiceUnavailable (503).
+class InboxWriter {
+ public:
+  InboxWriter(Store& store, BlockingPool& pool, int max_waiting);
+  // Per event of `events`: 1 if it was stored now, 0 if it was stored before (a redelivery).
+  boost::asio::awaitable<std::vector<char>> write(const std::vector<InboxEvent>& events);
+
+ private:
+  struct Waiter {
+    const std::vector<InboxEvent>* events;
+    std::function<void(std::exception_ptr, std::vector<char>)> complete;
+  };
+  boost::asio::awaitable<void> flush();
+  void start(Waiter waiter, const boost::asio::any_io_executor& executor);
+
+  Store& store_;
+  BlockingPool& pool_;
+  const std::size_t max_waiting_;
+  std::mutex mutex_;
+  std::vector<Waiter> queue_;  // guarded by mutex_
+  bool writing_ = false;       // guarded by mutex_: a flush() is running
+};
+
 class WebhookIntake {
  public:
   WebhookIntake(Store& store, BlockingPool& pool, const PiiCipher& cipher, const Config& config,
@@ -62,6 +95,7 @@ class WebhookIntake {
   const Config& config_;
   Metrics& metrics_;
   std::function<void()> on_stored_;  // wakes the inbox processor
+  InboxWriter writer_;
 };
 
 }  // namespace leadgate

@@ -372,12 +372,14 @@ class Store {
 
   // Webhook inbox. insert_inbox stores, in one transaction, every event whose (provider,
   // event_id) is not stored yet (state pending, next_attempt_at = received_at) and returns how
-  // many were new; a redelivered event is skipped, never an error. claim_inbox leases up to
-  // `limit` pending events with next_attempt_at <= now whose lease is free or expired (oldest
-  // received first; FOR UPDATE SKIP LOCKED on PostgreSQL), like claim_outbox.
+  // many were new; a redelivered event is skipped, never an error. With `fresh`, it also sets
+  // one flag per event (1: stored now; 0: stored before, or repeated earlier in `events`).
+  // claim_inbox leases up to `limit` pending events with next_attempt_at <= now whose lease is free
+  // or expired (oldest received first; FOR UPDATE SKIP LOCKED on PostgreSQL), like claim_outbox.
   // finish_inbox sets state (done | failed | pending to retry at next_attempt_at), attempts + 1,
   // processed_at = now (done/failed), last_error, and releases the lease.
-  virtual int insert_inbox(const std::vector<InboxEvent>& events) = 0;
+  virtual int insert_inbox(const std::vector<InboxEvent>& events,
+                           std::vector<char>* fresh = nullptr) = 0;
   virtual std::vector<InboxEvent> claim_inbox(std::int64_t now, int limit, const std::string& owner,
                                               std::int64_t lease_until) = 0;
   // Releases every lease `owner` holds on inbox events (claimed but not processed at shutdown).

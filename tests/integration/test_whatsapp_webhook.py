@@ -39,6 +39,7 @@ import string
 import time
 import unittest
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 from harness import (
@@ -598,6 +599,29 @@ class AssistantRepliesTest(WebhookTestCase):
         self.assertEqual(self.lg.db_query(
             "SELECT count(*) FROM whatsapp_inbox WHERE event_id = ?",
             ("gupshup:message:" + body["payload"]["id"],))[0][0], 1)
+
+    def test_concurrent_callbacks_and_redeliveries_are_each_stored_once(self):
+        """Callbacks arriving together are stored by one group commit: every callback still
+        learns which of its own items were new, a message delivered three times at once is
+        stored and answered once, and nothing is lost."""
+        bodies = [gupshup_message(random_mobile(), "zxqv") for _ in range(24)]
+        posts = [b for b in bodies for _ in range(3)]
+        random.shuffle(posts)
+        with ThreadPoolExecutor(max_workers=24) as pool:
+            results = list(pool.map(lambda b: (b["payload"]["id"], self.post_gupshup(b)), posts))
+        stored: dict[str, list[int]] = {}
+        for message_id, (status, _, body) in results:
+            self.assertEqual(status, 200, body)
+            stored.setdefault(message_id, []).append(body["stored"])
+        for message_id, counts in stored.items():
+            self.assertEqual(sorted(counts), [0, 0, 1], message_id)
+        ids = ["gupshup:message:" + b["payload"]["id"] for b in bodies]
+        rows = self.lg.db_query(
+            "SELECT count(*) FROM whatsapp_inbox WHERE event_id IN (%s)" % ",".join("?" * len(ids)),
+            tuple(ids))
+        self.assertEqual(rows[0][0], len(bodies))
+        for b in bodies:
+            self.exactly_replies(b["payload"]["source"][2:], 1)
 
     def test_meta_signed_message_is_answered(self):
         lead, created = self.create(first_name="Farhan")

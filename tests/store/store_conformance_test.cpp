@@ -2456,6 +2456,29 @@ TEST_P(StoreConformanceTest, InboxInsertStoresPendingEventsAndFindsThem) {
   EXPECT_FALSE(store_->find_inbox("GUPSHUP", "gs-1").has_value());
 }
 
+// The per-event flags the webhook's group commit hands back to each callback: which events of
+// the (merged) batch were stored now; of an event repeated within the batch, the first.
+TEST_P(StoreConformanceTest, InboxInsertFlagsEachEventStoredNow) {
+  ASSERT_EQ(store_->insert_inbox({make_inbox("gupshup", "old", 500)}), 1);
+  std::vector<char> fresh{9};
+  EXPECT_EQ(
+      store_->insert_inbox({make_inbox("gupshup", "a", 1'000), make_inbox("gupshup", "old", 1'000),
+                            make_inbox("meta", "a", 1'000), make_inbox("gupshup", "a", 1'000),
+                            make_inbox("gupshup", "b", 1'000)},
+                           &fresh),
+      3);
+  EXPECT_EQ(fresh, (std::vector<char>{1, 0, 1, 0, 1}));
+  EXPECT_EQ(store_->insert_inbox({}, &fresh), 0);
+  EXPECT_TRUE(fresh.empty());
+  // More rows than one statement takes (1,000) still get one flag each, in order.
+  std::vector<InboxEvent> many;
+  for (int i = 0; i < 1'203; ++i)
+    many.push_back(make_inbox("meta", "m-" + std::to_string(i % 1'100), 2'000));
+  EXPECT_EQ(store_->insert_inbox(many, &fresh), 1'100);
+  ASSERT_EQ(fresh.size(), many.size());
+  for (std::size_t i = 0; i < many.size(); ++i) EXPECT_EQ(fresh[i], i < 1'100 ? 1 : 0) << i;
+}
+
 // A redelivered event (same provider and event_id) is skipped, never an error, and leaves the
 // stored row as it was; the same event_id from another provider is a different event.
 TEST_P(StoreConformanceTest, InboxInsertSkipsRedeliveriesAndCountsOnlyNewEvents) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -1168,7 +1169,8 @@ InboxEvent read_inbox(const Result& r, int row) {
 // One multi-row INSERT in autocommit: atomic like the transaction it replaces, in one round trip
 // instead of BEGIN + one per event + COMMIT (the webhook acknowledgement waits for it). A
 // redelivered event (or one repeated inside the body) is skipped by ON CONFLICT DO NOTHING.
-int PostgresStore::insert_inbox(const std::vector<InboxEvent>& events) {
+int PostgresStore::insert_inbox(const std::vector<InboxEvent>& events, std::vector<char>* fresh) {
+  if (fresh) fresh->assign(events.size(), 0);
   if (events.empty()) return 0;
   auto lease = borrow();
   Connection& c = *lease;
@@ -1194,12 +1196,28 @@ int PostgresStore::insert_inbox(const std::vector<InboxEvent>& events) {
       values += (i == 0 ? "(" : ", (") + arg(1) + ", " + arg(2) + ", " + arg(3) + ", " + arg(4) +
                 ", " + arg(5) + ", " + arg(6) + "::bigint, 'pending', 0, " + arg(6) + "::bigint)";
     }
-    inserted += exec(c,
-                     "INSERT INTO whatsapp_inbox (provider, event_id, environment, kind, "
-                     "payload_enc, received_at, state, attempts, next_attempt_at) VALUES " +
-                         values + " ON CONFLICT (provider, event_id) DO NOTHING",
-                     p)
-                    .affected();
+    // RETURNING names the rows inserted; rows are inserted in VALUES order, so of an event
+    // repeated within `events` the first occurrence is the one stored.
+    const Result r = exec(c,
+                          "INSERT INTO whatsapp_inbox (provider, event_id, environment, kind, "
+                          "payload_enc, received_at, state, attempts, next_attempt_at) VALUES " +
+                              values +
+                              " ON CONFLICT (provider, event_id) DO NOTHING RETURNING provider, "
+                              "event_id",
+                          p);
+    inserted += r.rows();
+    if (fresh) {
+      std::map<std::pair<std::string, std::string>, int> stored;
+      for (int i = 0; i < r.rows(); ++i) ++stored[{r.text(i, 0), r.text(i, 1)}];
+      for (std::size_t i = 0; i < rows; ++i) {
+        const auto& e = events[first + i];
+        auto it = stored.find({e.provider, e.event_id});
+        if (it != stored.end() && it->second > 0) {
+          --it->second;
+          (*fresh)[first + i] = 1;
+        }
+      }
+    }
   }
   if (tx) tx->commit();
   return static_cast<int>(inserted);

@@ -93,7 +93,8 @@ class PostgresStore final : public Store {
   std::vector<OutboxMessage> list_outbox(const std::string& status, int limit) override;
   std::int64_t requeue_outbox(std::int64_t id, std::int64_t now) override;
 
-  int insert_inbox(const std::vector<InboxEvent>& events) override;
+  int insert_inbox(const std::vector<InboxEvent>& events,
+                   std::vector<char>* fresh = nullptr) override;
   void release_inbox_leases(const std::string& owner) override;
   std::vector<InboxEvent> claim_inbox(std::int64_t now, int limit, const std::string& owner,
                                       std::int64_t lease_until) override;

@@ -862,7 +862,8 @@ InboxEvent read_inbox(const Stmt& s) {
 // ON CONFLICT DO NOTHING skips a stored (provider, event_id), also one stored by another
 // instance meanwhile (BEGIN IMMEDIATE serialises writers on the file); sqlite3_changes counts
 // only rows really inserted.
-int SqliteStore::insert_inbox(const std::vector<InboxEvent>& events) {
+int SqliteStore::insert_inbox(const std::vector<InboxEvent>& events, std::vector<char>* fresh) {
+  if (fresh) fresh->assign(events.size(), 0);
   if (events.empty()) return 0;
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
@@ -874,7 +875,9 @@ int SqliteStore::insert_inbox(const std::vector<InboxEvent>& events) {
            "0, ?) ON CONFLICT (provider, event_id) DO NOTHING");
     s.bind(e.provider).bind(e.event_id).bind(e.environment).bind(e.kind).bind(e.payload_enc);
     s.bind(e.received_at).bind(e.received_at).run();
-    inserted += sqlite3_changes(db_);
+    const int changed = sqlite3_changes(db_);
+    if (fresh) (*fresh)[static_cast<std::size_t>(&e - events.data())] = changed > 0 ? 1 : 0;
+    inserted += changed;
   }
   tx.commit();
   return inserted;
