@@ -73,36 +73,50 @@ boost::asio::awaitable<StatusView> ApplicationTracker::refresh(LeadRow& row, Req
   }
   if (!report) co_return stored_status_view(row);
 
-  PartnerStatusWrite w;
-  w.lead_id = row.id;
-  w.expected_status = row.partner_status;
-  w.status = report->status;
-  w.stage = report->stage;
-  w.partner_updated_at = report->updated_at;
-  w.refreshed_at = now_ms();
   const StoredPartnerStatus stored{row.partner_status, row.partner_stage, row.partner_updated_at};
   const bool changed = partner_status_changed(stored, *report);
-  if (changed && report->status != row.partner_status) {
-    AuditEntry a = status_audit(row.environment, row.partner_status, report->status);
-    a.operation = "partner_status_changed";
-    a.field = "partner_status";
-    w.audit = stamp_audit({a}, ctx, row.reference_id);
+  const std::int64_t refreshed_at = now_ms();
+  if (!changed) {
+    // The usual poll: nothing but the refresh time to write, in one statement.
+    co_await pool_.run([&] { store_.record_status_refresh(row.id, refreshed_at); });
+  } else {
+    co_await record_change(row, *report, refreshed_at, ctx);
   }
-  co_await pool_.run([&] { return store_.record_partner_status(w); });
-  row.status_refreshed_at = std::max(row.status_refreshed_at, w.refreshed_at);
-  if (changed) {
-    row.partner_status = report->status;
-    row.partner_stage = report->stage;
-    row.partner_updated_at = report->updated_at;
-  }
+  row.status_refreshed_at = std::max(row.status_refreshed_at, refreshed_at);
   StatusView v;
   // The status shown is what the LOS says now, even when an out-of-order older answer was not
   // stored; only then does it differ from the stored one.
   v.status = changed ? report->status : row.partner_status;
   v.source = "live";
   v.stage = derive_stage(row.status, v.status);
-  v.refreshed_at = w.refreshed_at;
+  v.refreshed_at = refreshed_at;
+  if (changed) {
+    row.partner_status = report->status;
+    row.partner_stage = report->stage;
+    row.partner_updated_at = report->updated_at;
+  }
   co_return v;
+}
+
+// A changed status: compare-and-set against the status this request read, with its audit row.
+boost::asio::awaitable<void> ApplicationTracker::record_change(const LeadRow& row,
+                                                               const PartnerStatusReport& report,
+                                                               std::int64_t refreshed_at,
+                                                               RequestContext& ctx) {
+  PartnerStatusWrite w;
+  w.lead_id = row.id;
+  w.expected_status = row.partner_status;
+  w.status = report.status;
+  w.stage = report.stage;
+  w.partner_updated_at = report.updated_at;
+  w.refreshed_at = refreshed_at;
+  if (report.status != row.partner_status) {
+    AuditEntry a = status_audit(row.environment, row.partner_status, report.status);
+    a.operation = "partner_status_changed";
+    a.field = "partner_status";
+    w.audit = stamp_audit({a}, ctx, row.reference_id);
+  }
+  co_await pool_.run([&] { return store_.record_partner_status(w); });
 }
 
 boost::json::object ApplicationTracker::application_summary(const LeadRow& row,
@@ -119,21 +133,30 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
     const LeadStatusRequest& req, const std::string& environment, RequestContext& ctx) {
   std::string mobile_bidx;
   if (req.mobile) mobile_bidx = mobile_blind_index(cipher_, *req.mobile);
-  std::vector<LeadRow> leads = co_await pool_.run([&] {
-    std::vector<LeadRow> out;
+  // The customer's applications and the first one's appointment in one trip to the store (the
+  // appointment does not depend on the status refreshed below).
+  struct Found {
+    std::vector<LeadRow> leads;
+    std::optional<ActiveAppointment> appointment;
+  };
+  Found found = co_await pool_.run([&] {
+    Found f;
     if (req.basic_application_id) {
       auto lead = store_.find_lead_by_basic_id(environment, *req.basic_application_id);
-      if (lead && (!req.mobile || lead->mobile_bidx == mobile_bidx)) out.push_back(*lead);
+      if (lead && (!req.mobile || lead->mobile_bidx == mobile_bidx)) f.leads.push_back(*lead);
     } else {
-      out = store_.find_leads_by_mobile(environment, mobile_bidx);
+      f.leads = store_.find_leads_by_mobile(environment, mobile_bidx);
     }
-    return out;
+    if (!f.leads.empty()) {
+      f.appointment = active_appointment(store_, environment, f.leads.front().reference_id);
+    }
+    return f;
   });
+  std::vector<LeadRow>& leads = found.leads;
   if (leads.empty()) not_found(environment);
   LeadRow& lead = leads.front();
   const StatusView view = co_await refresh(lead, ctx);
-  auto appointment = co_await pool_.run(
-      [&] { return active_appointment(store_, environment, lead.reference_id); });
+  const auto& appointment = found.appointment;
 
   const LeadInput customer = open_lead(lead, cipher_);
   boost::json::object details{

@@ -50,6 +50,8 @@ class ApplicationTracker {
   boost::asio::awaitable<StatusView> refresh(LeadRow& row, RequestContext& ctx);
 
  private:
+  boost::asio::awaitable<void> record_change(const LeadRow& row, const PartnerStatusReport& report,
+                                             std::int64_t refreshed_at, RequestContext& ctx);
   boost::json::object application_summary(const LeadRow& row, const StatusView& view) const;
   boost::json::value appointment_json(const std::string& environment,
                                       const std::vector<AppointmentRow>& appointments,

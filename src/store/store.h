@@ -322,6 +322,10 @@ class Store {
   // w.audit and w.outbox, and returns true. In every case status_refreshed_at becomes
   // max(stored, w.refreshed_at). Returns false when nothing but the refresh time was written.
   virtual bool record_partner_status(const PartnerStatusWrite& w) = 0;
+  // A poll whose answer equals the stored status: only status_refreshed_at = max(stored,
+  // refreshed_at), in one statement. PostgreSQL commits it without waiting for the WAL flush (a
+  // crash can lose the last few hundred ms of refresh times, never a status).
+  virtual void record_status_refresh(std::int64_t lead_id, std::int64_t refreshed_at) = 0;
   // Appends audit entries and outbox messages in one transaction (events not tied to a row
   // change, e.g. a status notification the customer asked for).
   virtual void append_events(const std::vector<AuditEntry>& audit,

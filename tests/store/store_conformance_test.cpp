@@ -1964,6 +1964,22 @@ TEST_P(StoreConformanceTest, RecordPartnerStatusWithoutAChangeOnlyRefreshes) {
   expect_partner(store_->find_lead_by_reference("orbit", "LG-2"), "", "", 0, 50);
 }
 
+TEST_P(StoreConformanceTest, RecordStatusRefreshMovesOnlyTheRefreshTimeForward) {
+  LeadWrite w;
+  w.lead = make_lead("orbit", "LG-1", "bidx");
+  w.lead.id = store_->insert_lead(w);
+  ASSERT_TRUE(store_->record_partner_status(
+      make_partner_write(w.lead.id, "", "Under Review", "Login", 1'000, 2'000)));
+  store_->record_status_refresh(w.lead.id, 5'000);
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-1"), "Under Review", "Login", 1'000,
+                 5'000);
+  store_->record_status_refresh(w.lead.id, 4'000);  // a slower poll finishing late
+  expect_partner(store_->find_lead_by_reference("orbit", "LG-1"), "Under Review", "Login", 1'000,
+                 5'000);
+  store_->record_status_refresh(w.lead.id + 1'000, 9'000);  // no such lead: nothing happens
+  EXPECT_TRUE(store_->audit_for("orbit", "LG-1").empty());
+}
+
 TEST_P(StoreConformanceTest, StatusRefreshTimeNeverGoesBackwards) {
   LeadWrite w;
   w.lead = make_lead("orbit", "LG-1", "bidx");

@@ -820,6 +820,17 @@ bool PostgresStore::record_partner_status(const PartnerStatusWrite& w) {
   return applied;
 }
 
+// One round trip in autocommit: set_config(..., true) lasts for the statement's implicit
+// transaction, whose commit then does not wait for the WAL flush (the CTE is joined so that it
+// runs). An fsync per status poll would cap lead_status at the disk's flush rate.
+void PostgresStore::record_status_refresh(std::int64_t lead_id, std::int64_t refreshed_at) {
+  auto lease = borrow();
+  exec(*lease,
+       "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) UPDATE leads SET "
+       "status_refreshed_at = $1 FROM async WHERE id = $2 AND status_refreshed_at < $1",
+       Params().add(refreshed_at).add(lead_id));
+}
+
 void PostgresStore::append_events(const std::vector<AuditEntry>& audit,
                                   const std::vector<OutboxMessage>& outbox) {
   auto lease = borrow();

@@ -64,6 +64,7 @@ class PostgresStore final : public Store {
   std::optional<LeadRow> find_lead_by_basic_id(const std::string& environment,
                                                const std::string& basic_application_id) override;
   bool record_partner_status(const PartnerStatusWrite& w) override;
+  void record_status_refresh(std::int64_t lead_id, std::int64_t refreshed_at) override;
   void append_events(const std::vector<AuditEntry>& audit,
                      const std::vector<OutboxMessage>& outbox) override;
 

@@ -525,6 +525,12 @@ std::optional<LeadRow> SqliteStore::find_lead_by_basic_id(const std::string& env
 }
 
 // The compare-and-set is the UPDATE's WHERE clause; the refresh time is raised either way.
+void SqliteStore::record_status_refresh(std::int64_t lead_id, std::int64_t refreshed_at) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "UPDATE leads SET status_refreshed_at = ? WHERE id = ? AND status_refreshed_at < ?");
+  s.bind(refreshed_at).bind(lead_id).bind(refreshed_at).run();
+}
+
 bool SqliteStore::record_partner_status(const PartnerStatusWrite& w) {
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
