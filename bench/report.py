@@ -114,7 +114,15 @@ if st:
     if ceilings.get("lead_status"):
         ev += f"; its SQL alone (pgbench): {ceilings['lead_status']['tps']} tx/s"
     if ceilings.get("round_trip"):
-        ev += f"; bare SELECT 1 round trips: {ceilings['round_trip']['tps']}/s (lead_status needs 7)"
+        ev += f"; bare SELECT 1 round trips: {ceilings['round_trip']['tps']}/s (lead_status needs 3)"
+    parts = [by.get("floor_healthz"), by.get("floor_los_status_direct"), ceilings.get("lead_status")]
+    rates = [num(p.get("rate") or p.get("tps")) if p else None for p in parts]
+    if all(rates):
+        # Each part alone saturates the machine at its rate, so one lead_status (one of each) costs
+        # at least the sum of their per-request machine times.
+        bound = 1 / sum(1 / r for r in rates)
+        ev += (f"; floor from its parts alone — /healthz {rates[0]:.0f}/s, fake LOS status "
+               f"{rates[1]:.0f}/s, its SQL {rates[2]:.0f} tx/s — bounds it at ≤ {bound:,.0f} req/s")
     w(f"| lead_status ≥ 20,000 req/s | {', '.join(r['scenario'] + ': ' + r['rate'] for r in st)}{ev} | {verdict(worst >= 20000, *st)} |")
     small = by.get("lead_status_10k")
     big = [r for r in st if r is not small]

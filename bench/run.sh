@@ -199,7 +199,7 @@ run_wrk() {
   local raw="$work/wrk-$seq_no-$name.txt"
   env BENCH_DIR="$bench" BENCH_OUT="$work/ids" BENCH_SEQ="$seq_no" BENCH_KEY="$api_key" \
     BENCH_DATA_DIR="$root/data" BENCH_THREADS="$threads" BENCH_WEBHOOK_TOKEN="$webhook_token" "$@" \
-    wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s -s "$bench/wrk/$script" "$url" >"$raw" 2>&1 || true
+    wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s -s "$bench/wrk/$script" "${wrk_url:-$url}" >"$raw" 2>&1 || true
   t1="$(date +%s.%N)"
   c1="$(cpu_ticks)"
   local hwm
@@ -377,6 +377,14 @@ if want lead_status; then
   pgbench_ceiling lead_status lead_status.sql 64 "$duration" "$pg_url" -D "leads=$(wc -l <"$work/leads.txt")"
   status_ceiling=$last_tps
   pgbench_ceiling round_trip select1.sql 64 "$duration" "$pg_url"
+  # The floor of one lead_status from its parts, each alone at the same concurrency: leadgate's
+  # cheapest request (/healthz: HTTP in and out, no store, no partner) and the fake LOS answering
+  # the status call directly (the partner side of leadgate's live call). A lead_status costs at
+  # least one of each plus its SQL, so 1 / (1/healthz + 1/los + 1/SQL ceiling) bounds it.
+  run_wrk floor_healthz healthz.lua 64 "$duration"
+  floor_healthz=$last_rate
+  wrk_url="http://127.0.0.1:$ngx_port" run_wrk floor_los_status_direct los_status.lua 64 "$duration"
+  floor_los=$last_rate
 fi
 
 if want otp; then
