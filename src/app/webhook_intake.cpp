@@ -196,7 +196,8 @@ void InboxWriter::start(Waiter waiter, const boost::asio::any_io_executor& execu
       return;
     }
     queue_.push_back(std::move(waiter));
-    spawn = !std::exchange(writing_, true);
+    spawn = writers_ < kMaxWriters;
+    if (spawn) ++writers_;
   }
   if (spawn) boost::asio::co_spawn(executor, flush(), boost::asio::detached);
 }
@@ -207,7 +208,7 @@ boost::asio::awaitable<void> InboxWriter::flush() {
     {
       std::lock_guard lock(mutex_);
       if (queue_.empty()) {
-        writing_ = false;
+        --writers_;
         co_return;
       }
       batch.swap(queue_);

