@@ -379,7 +379,8 @@ class Store {
   // many were new; a redelivered event is skipped, never an error. With `fresh`, it also sets
   // one flag per event (1: stored now; 0: stored before, or repeated earlier in `events`).
   // claim_inbox leases up to `limit` pending events with next_attempt_at <= now whose lease is free
-  // or expired (oldest received first; FOR UPDATE SKIP LOCKED on PostgreSQL), like claim_outbox.
+  // or expired (earliest due first, then id: fresh events in the order they were stored, a retried
+  // one when its retry falls due; FOR UPDATE SKIP LOCKED on PostgreSQL), like claim_outbox.
   // finish_inbox sets state (done | failed | pending to retry at next_attempt_at), attempts + 1,
   // processed_at = now (done/failed), last_error, and releases the lease.
   virtual int insert_inbox(const std::vector<InboxEvent>& events,

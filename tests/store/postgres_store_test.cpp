@@ -518,7 +518,7 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
        "created_at, id",
        "appointments_lead"},
       {"SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND next_attempt_at <= 5 AND "
-       "(lease_until IS NULL OR lease_until < 5) ORDER BY received_at, id LIMIT 5 FOR UPDATE "
+       "(lease_until IS NULL OR lease_until < 5) ORDER BY next_attempt_at, id LIMIT 5 FOR UPDATE "
        "SKIP LOCKED",
        "whatsapp_inbox_due"},
       {"SELECT * FROM whatsapp_inbox WHERE provider = 'meta' AND event_id = 'e'",
@@ -547,6 +547,35 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
     std::string plan;
     for (const auto& line : admin_->run("EXPLAIN " + sql)) plan += line + "\n";
     EXPECT_NE(plan.find(index), std::string::npos) << sql << "\n" << plan;
+  }
+}
+
+// A claim of a few inbox events reads only those, however long the backlog: the rows come out of
+// the (state, next_attempt_at) index in order, instead of every due row being fetched and sorted
+// (ordering by received_at did that: 190 ms per claim at 100,000 pending events).
+TEST_F(PostgresStoreTest, InboxClaimDoesNotSortTheBacklog) {
+  store_->migrate();
+  admin_->run("SET search_path TO " + schema_);
+  admin_->run(
+      "INSERT INTO whatsapp_inbox (provider, event_id, environment, kind, payload_enc, "
+      "received_at, state, next_attempt_at) SELECT 'gupshup', 'e' || i, '', 'status', "
+      "repeat('p', 200), i, 'pending', i FROM generate_series(1, 30000) i");
+  admin_->run("ANALYZE whatsapp_inbox");
+  std::string plan;
+  for (const auto& line :
+       admin_->run("EXPLAIN SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND "
+                   "next_attempt_at <= 99999 AND (lease_until IS NULL OR lease_until < 99999) "
+                   "ORDER BY next_attempt_at, id LIMIT 8 FOR UPDATE SKIP LOCKED")) {
+    plan += line + "\n";
+  }
+  EXPECT_NE(plan.find("Index Scan using whatsapp_inbox_due"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("Bitmap"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("Seq Scan"), std::string::npos) << plan;
+  // And the store's own claim takes the first due events in that order.
+  const auto claimed = store_->claim_inbox(99'999, 8, "w", 200'000);
+  ASSERT_EQ(claimed.size(), 8u);
+  for (std::size_t i = 0; i < claimed.size(); ++i) {
+    EXPECT_EQ(claimed[i].event_id, "e" + std::to_string(i + 1));
   }
 }
 

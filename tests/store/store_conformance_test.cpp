@@ -2579,6 +2579,17 @@ TEST_P(StoreConformanceTest, InboxClaimOldestReceivedFirstHonouringLimitAndDueTi
             (std::vector<std::string>{"late"}));
 }
 
+TEST_P(StoreConformanceTest, InboxClaimTakesARetriedEventWhenItsRetryFallsDue) {
+  ASSERT_EQ(store_->insert_inbox({make_inbox("gupshup", "a", 100), make_inbox("gupshup", "b", 200),
+                                  make_inbox("gupshup", "c", 300)}),
+            3);
+  const auto first = store_->claim_inbox(400, 1, "w", 5'000);
+  ASSERT_EQ(event_ids_of(first), (std::vector<std::string>{"a"}));
+  store_->finish_inbox(first[0].id, "pending", 400, 250, "try again");
+  EXPECT_EQ(event_ids_of(store_->claim_inbox(400, 10, "w", 5'000)),
+            (std::vector<std::string>{"b", "a", "c"}));
+}
+
 TEST_P(StoreConformanceTest, InboxClaimLeasesUntilTheLeaseEnds) {
   ASSERT_EQ(store_->insert_inbox({make_inbox("gupshup", "e-1", 1'000)}), 1);
   const auto id = store_->find_inbox("gupshup", "e-1")->id;

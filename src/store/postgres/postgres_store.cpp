@@ -1239,15 +1239,17 @@ std::vector<InboxEvent> PostgresStore::claim_inbox(std::int64_t now, int limit,
                                                    std::int64_t lease_until) {
   auto lease = borrow();
   // As claim_outbox: SKIP LOCKED lets concurrent claimers take different rows without waiting;
-  // MATERIALIZED runs the locking subquery exactly once.
+  // MATERIALIZED runs the locking subquery exactly once. The order is the index's
+  // (state, next_attempt_at), so a claim reads only the rows it takes however long the backlog;
+  // ordering by received_at made each claim sort every due row (190 ms at 100,000 pending).
   const std::string sql =
       std::string(
           "WITH due AS MATERIALIZED (SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND "
           "next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) "
-          "ORDER BY received_at, id LIMIT $4 FOR UPDATE SKIP LOCKED), "
+          "ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED), "
           "claimed AS (UPDATE whatsapp_inbox i SET lease_owner = $1, lease_until = $2 "
           "FROM due WHERE i.id = due.id RETURNING i.*) SELECT ") +
-      kInboxColumns + " FROM claimed ORDER BY received_at, id";
+      kInboxColumns + " FROM claimed ORDER BY next_attempt_at, id";
   const Result r = exec(*lease, sql, Params().add(owner).add(lease_until).add(now).add(limit));
   std::vector<InboxEvent> out;
   out.reserve(static_cast<std::size_t>(r.rows()));

@@ -898,7 +898,7 @@ std::vector<InboxEvent> SqliteStore::claim_inbox(std::int64_t now, int limit,
       std::string(
           "UPDATE whatsapp_inbox SET lease_owner = ?, lease_until = ? WHERE id IN "
           "(SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND next_attempt_at <= ? AND "
-          "(lease_until IS NULL OR lease_until < ?) ORDER BY received_at, id LIMIT ?) "
+          "(lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at, id LIMIT ?) "
           "RETURNING ") +
       kInboxColumns;
   Stmt s(db_, sql.c_str());
@@ -908,7 +908,8 @@ std::vector<InboxEvent> SqliteStore::claim_inbox(std::int64_t now, int limit,
   tx.commit();
   // RETURNING yields rows in no defined order.
   std::sort(out.begin(), out.end(), [](const InboxEvent& a, const InboxEvent& b) {
-    return a.received_at != b.received_at ? a.received_at < b.received_at : a.id < b.id;
+    return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at
+                                                  : a.id < b.id;
   });
   return out;
 }
