@@ -136,30 +136,28 @@ boost::asio::awaitable<void> InboxProcessor::process(const InboxEvent& event) {
     const auto item = boost::json::parse(cipher_.open("inbox", event.payload_enc)).as_object();
     if (event.kind == "message") {
       co_await process_message(event, item);  // marks the event done itself
+    } else if (event.kind == "status") {
+      DeliveryReceipt r;
+      r.provider_message_id = text_of(item, "provider_message_id");
+      r.status = text_of(item, "status");
+      r.at = int_of(item, "timestamp_ms");
+      if (r.at == 0) r.at = event.received_at;
+      r.error_code = text_of(item, "error_code");
+      r.error_message = scrub_pii(text_of(item, "error_message")).substr(0, 300);
+      r.received_at = event.received_at;
+      // The receipt and the end of its event in one transaction. A receipt can overtake the
+      // record of the send it is about (the provider answered, the outbox has not stored the
+      // message id yet): unmatched, it is looked at again shortly, and kept unmatched only after
+      // the last look.
+      r.inbox_id = event.id;
+      r.processed_at = now_ms();
+      if (event.attempts < kUnmatchedReceiptRetries) r.retry_unmatched_at = r.processed_at + 2000;
+      const auto matched = co_await pool_.run([&] { return store_.record_delivery(r); });
+      if (!matched && r.retry_unmatched_at != 0) co_return;
+      metrics_.count("leadgate_whatsapp_receipts_total",
+                     {{"status", r.status}, {"matched", matched ? "true" : "false"}});
     } else {
-      if (event.kind == "status") {
-        DeliveryReceipt r;
-        r.provider_message_id = text_of(item, "provider_message_id");
-        r.status = text_of(item, "status");
-        r.at = int_of(item, "timestamp_ms");
-        if (r.at == 0) r.at = event.received_at;
-        r.error_code = text_of(item, "error_code");
-        r.error_message = scrub_pii(text_of(item, "error_message")).substr(0, 300);
-        r.received_at = event.received_at;
-        const auto matched = co_await pool_.run([&] { return store_.record_delivery(r); });
-        metrics_.count("leadgate_whatsapp_receipts_total",
-                       {{"status", r.status}, {"matched", matched ? "true" : "false"}});
-        if (!matched && event.attempts < kUnmatchedReceiptRetries) {
-          // A receipt can overtake the record of the send it is about (the provider answered,
-          // the outbox has not stored the message id yet): look again shortly.
-          const auto now = now_ms();
-          const auto next = now + 2000;
-          co_await pool_.run([&] {
-            store_.finish_inbox(event.id, "pending", now, next, "no message with this id yet");
-          });
-          co_return;
-        }
-      } else if (event.kind == "user_event") {
+      if (event.kind == "user_event") {
         const std::string kind = text_of(item, "kind");
         const auto mobile = normalize_mobile(text_of(item, "phone"));
         if ((kind == "opted-out" || kind == "opted-in") && mobile && !event.environment.empty()) {

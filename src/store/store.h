@@ -230,7 +230,15 @@ struct DeliveryReceipt {
   std::string error_message;
   std::int64_t received_at = 0;
   std::int64_t outbox_id = 0;  // filled on reads
+  // Write side only. inbox_id: the webhook inbox event the receipt came from, finished in the
+  // same transaction (done at processed_at, attempts + 1). retry_unmatched_at > 0: when no outbox
+  // row has the id (yet), nothing is stored and that event is set pending again for this time
+  // instead, with last_error kReceiptNotMatchedYet.
+  std::int64_t inbox_id = 0;
+  std::int64_t processed_at = 0;
+  std::int64_t retry_unmatched_at = 0;
 };
+inline constexpr const char* kReceiptNotMatchedYet = "no message with this id yet";
 
 // One instance's monitoring counters for one minute (issue 8's dashboard): the deltas of its
 // metrics registry during that minute, as JSON (app/monitoring.h defines the payload).
@@ -407,8 +415,9 @@ class Store {
   // that provider_message_id, moves its delivery state forward: the receipt wins when its `at` is
   // later than delivery_status_at, or equal with a higher rank (enqueued < sent < delivered <
   // read; failed ranks above sent and below delivered). Returns the outbox id (0: no such
-  // message, the receipt is still kept). receipts_for: the receipts of one lead's outbox
-  // messages (outbox_id filled), by `at` then insertion.
+  // message, the receipt is still kept unless retry_unmatched_at asks to look again later).
+  // receipts_for: the receipts of one lead's outbox messages (outbox_id filled), by `at` then
+  // insertion.
   virtual std::int64_t record_delivery(const DeliveryReceipt& r) = 0;
   virtual std::vector<DeliveryReceipt> receipts_for(const std::string& environment,
                                                     const std::string& lead_ref) = 0;

@@ -785,6 +785,23 @@ class ReceiptsAndOptOutTest(WebhookTestCase):
                 self.assertEqual(e["details"].get("purpose"), "lead_confirmation", e)
                 self.assertEqual(e["details"].get("message_id"), outbox_id, e)
 
+    def test_receipt_for_unknown_message_is_kept_once_after_its_retries(self):
+        """A receipt may overtake the record of its send, so an unmatched one is looked at again
+        (twice, 2 s apart) before it is kept without an outbox row: kept once, not per look."""
+        message_id = "gs-unknown-" + uuid.uuid4().hex
+        _, _, resp = self.post_gupshup(gupshup_message_event(message_id, "delivered",
+                                                             random_mobile(), int(time.time())))
+        self.assertEqual(resp.get("stored"), 1, resp)
+        event_id = f"gupshup:status:{message_id}:delivered"
+        self.wait_inbox_done("gupshup", event_id)
+        rows = self.lg.db_query(
+            "SELECT attempts, last_error FROM whatsapp_inbox WHERE provider = 'gupshup' AND "
+            "event_id = ?", (event_id,))
+        self.assertEqual(rows, [(3, "")], rows)
+        self.assertEqual(self.lg.db_query(
+            "SELECT count(*), min(outbox_id) FROM delivery_receipts WHERE provider_message_id = ?",
+            (message_id,)), [(1, 0)])
+
     def test_failed_receipt(self):
         lead, created = self.create()
         mobile = lead["mobile"]

@@ -3004,6 +3004,55 @@ TEST_P(StoreConformanceTest, ReceiptForAnUnknownMessageIsKeptWithoutAnOutboxRow)
   EXPECT_TRUE(store_->receipts_for("orbit", "LG-1").empty());
 }
 
+// A receipt from the webhook inbox finishes its event in the same transaction; unmatched with a
+// retry time, it stores nothing and only puts the event back for that time.
+TEST_P(StoreConformanceTest, ReceiptFinishesItsInboxEventOrPutsItBackWhenUnmatched) {
+  ASSERT_EQ(
+      store_->insert_inbox({make_inbox("gupshup", "r1", 100), make_inbox("gupshup", "r2", 100),
+                            make_inbox("gupshup", "r3", 100)}),
+      3);
+  const auto events = store_->claim_inbox(100, 10, "w", 50'000);
+  ASSERT_EQ(events.size(), 3u);
+
+  const auto id = insert_with_outbox("LG-1", "b1", 0);
+  OutboxAttempt ok = make_attempt(id, 1, "accepted");
+  ok.provider_message_id = "gs-1";
+  store_->finish_outbox_attempt(ok, "sent", 0);
+
+  DeliveryReceipt early = make_receipt("gs-later", "delivered", 10);
+  early.inbox_id = events[0].id;
+  early.processed_at = 200;
+  early.retry_unmatched_at = 2'200;
+  EXPECT_EQ(store_->record_delivery(early), 0);
+  EXPECT_EQ(count_rows("delivery_receipts"), 0) << "not kept before the last look";
+  auto e = store_->find_inbox("gupshup", "r1");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->state, "pending");
+  EXPECT_EQ(e->attempts, 1);
+  EXPECT_EQ(e->next_attempt_at, 2'200);
+  EXPECT_EQ(e->last_error, kReceiptNotMatchedYet);
+  EXPECT_TRUE(store_->claim_inbox(2'199, 10, "w2", 50'000).empty()) << "lease released, not due";
+
+  DeliveryReceipt matched = make_receipt("gs-1", "delivered", 20);
+  matched.inbox_id = events[1].id;
+  matched.processed_at = 300;
+  matched.retry_unmatched_at = 2'300;  // matched: the retry time does not apply
+  EXPECT_EQ(store_->record_delivery(matched), id);
+  e = store_->find_inbox("gupshup", "r2");
+  EXPECT_EQ(e->state, "done");
+  EXPECT_EQ(e->processed_at, 300);
+  EXPECT_EQ(row_of("LG-1").delivery_status, "delivered");
+
+  DeliveryReceipt last_look = make_receipt("gs-never", "read", 30);
+  last_look.inbox_id = events[2].id;
+  last_look.processed_at = 400;
+  EXPECT_EQ(store_->record_delivery(last_look), 0);
+  e = store_->find_inbox("gupshup", "r3");
+  EXPECT_EQ(e->state, "done");
+  EXPECT_EQ(e->attempts, 1);
+  EXPECT_EQ(count_rows("delivery_receipts"), 2) << "the matched one and the one kept unmatched";
+}
+
 TEST_P(StoreConformanceTest, ReceiptsForOneLeadOrderedAndIsolated) {
   const auto a = insert_with_outbox("LG-1", "b1", 0);
   const auto other_lead = insert_with_outbox("LG-2", "b2", 0);

@@ -1390,6 +1390,14 @@ std::int64_t PostgresStore::record_delivery(const DeliveryReceipt& r) {
              Params().add(r.provider_message_id));
     if (found.rows() > 0) outbox_id = found.i64(0, 0);
   }
+  if (outbox_id == 0 && r.retry_unmatched_at > 0) {
+    if (r.inbox_id != 0) {
+      update_inbox_state(c, r.inbox_id, "pending", r.processed_at, r.retry_unmatched_at,
+                         kReceiptNotMatchedYet);
+    }
+    tx.commit();
+    return 0;
+  }
   exec(c,
        "INSERT INTO delivery_receipts (provider_message_id, status, at, error_code, "
        "error_message, received_at, outbox_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -1411,6 +1419,7 @@ std::int64_t PostgresStore::record_delivery(const DeliveryReceipt& r) {
              delivery_rank("$1::text") + " > " + delivery_rank("delivery_status") + "))",
          Params().add(r.status).add(r.at).add(r.error_code).add(outbox_id));
   }
+  if (r.inbox_id != 0) update_inbox_state(c, r.inbox_id, "done", r.processed_at, 0, "");
   tx.commit();
   return outbox_id;
 }

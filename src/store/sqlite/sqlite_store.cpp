@@ -1033,6 +1033,14 @@ std::int64_t SqliteStore::record_delivery(const DeliveryReceipt& r) {
     s.bind(r.provider_message_id);
     if (s.step()) outbox_id = s.i64(0);
   }
+  if (outbox_id == 0 && r.retry_unmatched_at > 0) {
+    if (r.inbox_id != 0) {
+      update_inbox_state(db_, r.inbox_id, "pending", r.processed_at, r.retry_unmatched_at,
+                         kReceiptNotMatchedYet);
+    }
+    tx.commit();
+    return 0;
+  }
   {
     Stmt s(db_,
            "INSERT INTO delivery_receipts (provider_message_id, status, at, error_code, "
@@ -1050,6 +1058,7 @@ std::int64_t SqliteStore::record_delivery(const DeliveryReceipt& r) {
     s.bind(r.status).bind(r.at).bind(r.error_code).bind(outbox_id).bind(r.status).bind(r.at);
     s.bind(r.at).bind(r.status).run();
   }
+  if (r.inbox_id != 0) update_inbox_state(db_, r.inbox_id, "done", r.processed_at, 0, "");
   tx.commit();
   return outbox_id;
 }
