@@ -11,7 +11,7 @@ with open(sys.argv[1], encoding="utf-8") as f:
             meta[k] = v
 
 COLS = ["scenario", "conns", "rate", "p50", "p99", "p999", "non2xx", "sock_err", "rss_mb",
-        "cpu", "load", "valid"]
+        "cpu", "mcpu", "load", "valid"]
 rows = []
 with open(sys.argv[2], encoding="utf-8") as f:
     for line in f:
@@ -53,14 +53,16 @@ w("")
 w("## Scenarios")
 w("")
 w("Latencies in ms (wrk, closed loop unless *paced*); RSS = leadgate's peak (VmHWM, reset before "
-  "each run); CPU = leadgate's utime+stime ÷ wall time (200 % = both cores); load = 1-min load "
-  "average at the start.")
+  "each run); CPU = leadgate's utime+stime ÷ wall time (200 % = both cores); machine = the whole "
+  "machine's busy CPU meanwhile (leadgate, PostgreSQL, wrk, nginx; 200 % = saturated); load = "
+  "1-min load average at the start.")
 w("")
-w("| scenario | conns | req/s | p50 | p99 | p99.9 | non-2xx | socket errors | peak RSS MB | CPU % | load | run |")
-w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+w("| scenario | conns | req/s | p50 | p99 | p99.9 | non-2xx | socket errors | peak RSS MB | CPU % | machine CPU % | load | run |")
+w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 for r in rows:
     w(f"| {r['scenario']} | {r['conns']} | {r['rate']} | {r['p50']} | {r['p99']} | {r['p999']} | "
-      f"{r['non2xx']} | {r['sock_err']} | {r['rss_mb']} | {r['cpu']} | {r['load']} | {r['valid']} |")
+      f"{r['non2xx']} | {r['sock_err']} | {r['rss_mb']} | {r['cpu']} | {r['mcpu']} | {r['load']} | "
+      f"{r['valid']} |")
 w("")
 if ceilings:
     w("## Ceiling: pgbench running leadgate's own SQL")
@@ -138,7 +140,13 @@ if st:
 wh = by.get("webhook_at_5000")
 if wh:
     ok = num(wh["p99"]) is not None and num(wh["p99"]) <= 5 and (num(wh["rate"]) or 0) >= 4750
-    w(f"| webhook ack p99 ≤ 5 ms at 5,000 req/s (paced) | p99 {wh['p99']} ms at {wh['rate']} req/s | {verdict(ok, wh)} |")
+    ev = f"; machine CPU {wh['mcpu']} %"
+    fl = by.get("floor_healthz_at_5000")
+    if fl:
+        ev += (f"; /healthz (no database) paced the same way: p99 {fl['p99']} ms at {fl['rate']} "
+               f"req/s")
+    w(f"| webhook ack p99 ≤ 5 ms at 5,000 req/s (paced) | p99 {wh['p99']} ms at {wh['rate']} "
+      f"req/s{ev} | {verdict(ok, wh)} |")
 idle = int(meta.get("idle_rss_start_kb") or 0) / 1024
 idle_end = int(meta.get("idle_rss_end_kb") or 0) / 1024
 w(f"| idle RSS ≤ 64 MB | {idle:.0f} MB after start, {idle_end:.0f} MB idle after the suite | {verdict(max(idle, idle_end) <= 64)} |")

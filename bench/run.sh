@@ -181,6 +181,8 @@ results="$work/results.tsv"
 clk="$(getconf CLK_TCK)"
 seq_no=0
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$lg_pid/stat"; }
+# The whole machine's busy and total ticks (every process: leadgate, PostgreSQL, wrk, nginx).
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 
 # run_wrk NAME SCRIPT CONNECTIONS SECONDS [VAR=VALUE...]: one wrk run; appends a row to results.
 # Sets last_rate, last_p50_us, last_non2xx.
@@ -195,6 +197,8 @@ run_wrk() {
   echo 5 >"/proc/$lg_pid/clear_refs"  # resets VmHWM: the peak below is this scenario's
   local c0 t0 t1 c1
   c0="$(cpu_ticks)"
+  local m0 m1
+  m0="$(machine_ticks)"
   t0="$(date +%s.%N)"
   local raw="$work/wrk-$seq_no-$name.txt"
   env BENCH_DIR="$bench" BENCH_OUT="$work/ids" BENCH_SEQ="$seq_no" BENCH_KEY="$api_key" \
@@ -202,13 +206,14 @@ run_wrk() {
     wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 10s -s "$bench/wrk/$script" "${wrk_url:-$url}" >"$raw" 2>&1 || true
   t1="$(date +%s.%N)"
   c1="$(cpu_ticks)"
+  m1="$(machine_ticks)"
   local hwm
   hwm="$(rss_kb VmHWM)"
   local line
   line="$(grep '^BENCH_RESULT' "$raw" || true)"
   if [[ -z "$line" ]]; then
     log "$name: wrk produced no result"; cat "$raw" >&2
-    printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t%s\tINVALID (no result)\n' "$name" "$conns" "$load" >>"$results"
+    printf '%s\t%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\t%s\tINVALID (no result)\n' "$name" "$conns" "$load" >>"$results"
     last_rate=0; last_p50_us=0; last_non2xx=1
     return
   fi
@@ -229,21 +234,23 @@ run_wrk() {
     duration_us="$active_us"
     t1="$(awk -v a="$t0" -v d="$active_us" 'BEGIN {printf "%.6f", a + d / 1e6}')"
   fi
-  local rate cpu valid
+  local rate cpu mcpu valid
   rate="$(awk -v r="$requests" -v d="$duration_us" 'BEGIN {printf "%.0f", r / (d / 1e6)}')"
   cpu="$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$clk" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / (t1 - t0)}')"
+  # Busy share of both cores while wrk ran (200 % = the machine saturated).
+  mcpu="$(awk -v a="$m0" -v b="$m1" -v n="$(nproc)" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * n * (y[1] - x[1]) / (y[2] - x[2])}')"
   valid="valid"
   [[ "$non2xx" != 0 || "$errs" != 0 ]] && valid="INVALID (errors)"
   ((requests == 0)) && valid="INVALID (no requests)"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$conns" "$rate" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$conns" "$rate" \
     "$(awk -v v="$p50" 'BEGIN {printf "%.2f", v / 1000}')" \
     "$(awk -v v="$p99" 'BEGIN {printf "%.2f", v / 1000}')" \
     "$(awk -v v="$p999" 'BEGIN {printf "%.2f", v / 1000}')" \
-    "$non2xx" "$errs" "$((hwm / 1024))" "$cpu" "$load" "$valid" >>"$results"
-  log "$(printf '%-28s c=%-4s %6s req/s  p50 %6.2f ms  p99 %7.2f ms  p99.9 %7.2f ms  non-2xx %s  err %s  RSS %s MB  CPU %s%%  [%s]' \
+    "$non2xx" "$errs" "$((hwm / 1024))" "$cpu" "$mcpu" "$load" "$valid" >>"$results"
+  log "$(printf '%-28s c=%-4s %6s req/s  p50 %6.2f ms  p99 %7.2f ms  p99.9 %7.2f ms  non-2xx %s  err %s  RSS %s MB  CPU %s%% (machine %s%%)  [%s]' \
     "$name" "$conns" "$rate" "$(awk -v v="$p50" 'BEGIN {print v / 1000}')" \
     "$(awk -v v="$p99" 'BEGIN {print v / 1000}')" "$(awk -v v="$p999" 'BEGIN {print v / 1000}')" \
-    "$non2xx" "$errs" "$((hwm / 1024))" "$cpu" "$valid")"
+    "$non2xx" "$errs" "$((hwm / 1024))" "$cpu" "$mcpu" "$valid")"
   if [[ "$non2xx" != 0 ]]; then
     grep -o '"code":"[A-Z_]*"' "$work/leadgate.log" 2>/dev/null | sort | uniq -c | sort -rn | head -n 5 >&2 || true
   fi
@@ -395,10 +402,53 @@ if want otp; then
   run_wrk otp_verify otp_verify.lua 16 "$duration" BENCH_CODES="$work/otp_codes.txt"
 fi
 
+# inbox_drain NAME: waits until the inbox processor has finished every stored callback (so the next
+# run does not share the machine with the previous run's backlog); logs how long that took.
+inbox_drain() {
+  local t0 pending
+  t0="$(date +%s.%N)"
+  for _ in $(seq 1 1200); do
+    pending="$(q -c "SELECT count(*) FROM whatsapp_inbox WHERE state = 'pending'")"
+    ((pending == 0)) && break
+    sleep 0.5
+  done
+  log "inbox drained after $1 in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s (pending $pending; receipts kept so far: $(q -c "SELECT count(*) FILTER (WHERE outbox_id <> 0) || ' matched, ' || count(*) FILTER (WHERE outbox_id = 0) || ' unmatched' FROM delivery_receipts"))"
+}
+
+# seed_receipt_messages SEQ PER_THREAD: the sent WhatsApp messages that webhook.lua's receipts in
+# wrk run SEQ are about (gsId bench-<C.unique(tid, n)> for tid 0-1, n 1..PER_THREAD), so a receipt
+# finds its message at the first look, as a provider's receipts do. (One that finds none is looked
+# at three times, 2 s apart, before it is kept unmatched: the rare case, not the common one.)
+seed_receipt_messages() {
+  q -c "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, attempts,
+          next_attempt_at, provider_message_id, created_at, updated_at)
+        SELECT 'orbit', 'BENCH-RECEIPTS', 'whatsapp_text', 'bench', 'sent', 1, 0,
+          'bench-' || lpad(($(($1 % 100)) * 10000000 + t * 1000000 + i)::text, 9, '0'), 0, 0
+        FROM generate_series(0, 1) t, generate_series(1, $2) i" >/dev/null
+}
+
+# paced_webhook NAME RATE: run_paced of webhook.lua with the messages of its two wrk runs seeded.
+paced_webhook() {
+  seed_receipt_messages $((seq_no + 1)) $(($2 * 3))
+  seed_receipt_messages $((seq_no + 2)) $(($2 * duration))
+  q -c "ANALYZE outbox" >/dev/null
+  run_paced "$1" webhook.lua "$2" "$duration"
+}
+
 if want webhook; then
+  seed_receipt_messages $((seq_no + 1)) $((6000 * duration))
+  q -c "ANALYZE outbox" >/dev/null
   run_wrk webhook webhook.lua 64 "$duration"
   webhook_peak=$last_rate
-  run_paced webhook_at_5000 webhook.lua 5000 "$duration"
+  inbox_drain webhook
+  paced_webhook webhook_at_5000 5000
+  # The same offered load on an endpoint that touches no database: the latency floor of the HTTP
+  # path and the shared machine at that rate.
+  run_paced floor_healthz_at_5000 healthz.lua 5000 "$duration"
+  for rate in ${BENCH_WEBHOOK_RATES:-}; do
+    inbox_drain "webhook_at_$rate"
+    paced_webhook "webhook_at_$rate" "$rate"
+  done
 fi
 
 if want memory; then

@@ -1,5 +1,6 @@
 -- POST /api_v1/whatsapp/webhook/<token>: a Gupshup v2 message-event (delivery receipt) with a new
--- id on every request, i.e. every request is stored in the inbox (no redelivery short-cut).
+-- id on every request, i.e. every request is stored in the inbox (no redelivery short-cut). The
+-- message it is about (gsId) is one bench/run.sh seeded as sent (seed_receipt_messages).
 local C = dofile(os.getenv("BENCH_DIR") .. "/wrk/common.lua")
 local counter = 0
 

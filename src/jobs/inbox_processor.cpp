@@ -35,6 +35,25 @@ std::int64_t int_of(const boost::json::object& o, const char* key) {
   return v && v->is_int64() ? v->get_int64() : 0;
 }
 
+// The receipt of a status event, to be applied together with the end of the event. A receipt
+// can overtake the record of the send it is about (the provider answered, the outbox has not
+// stored the message id yet): unmatched, it is looked at again shortly, and kept unmatched only
+// after the last look.
+DeliveryReceipt receipt_of(const InboxEvent& event, const boost::json::object& item) {
+  DeliveryReceipt r;
+  r.provider_message_id = text_of(item, "provider_message_id");
+  r.status = text_of(item, "status");
+  r.at = int_of(item, "timestamp_ms");
+  if (r.at == 0) r.at = event.received_at;
+  r.error_code = text_of(item, "error_code");
+  r.error_message = scrub_pii(text_of(item, "error_message")).substr(0, 300);
+  r.received_at = event.received_at;
+  r.inbox_id = event.id;
+  r.processed_at = now_ms();
+  if (event.attempts < kUnmatchedReceiptRetries) r.retry_unmatched_at = r.processed_at + 2000;
+  return r;
+}
+
 }  // namespace
 
 std::string outbox_text_payload(const std::string& destination, const std::string& text,
@@ -107,11 +126,13 @@ boost::asio::awaitable<void> InboxProcessor::run() {
     } catch (const std::exception& e) {
       log_warn("inbox_claim_failed", {{"error", e.what()}});
     }
-    std::size_t processed = 0;
-    for (const auto& event : batch) {
+    std::vector<const InboxEvent*> rest;
+    co_await process_receipts(batch, rest);
+    std::size_t processed = batch.size() - rest.size();
+    for (const auto* event : rest) {
       // Unprocessed claims are released (or taken again when their lease expires).
       if (stopping_ || now_ms() + per_event > lease_until) break;
-      co_await process(event);
+      co_await process(*event);
       ++processed;
     }
     if (processed < batch.size()) {
@@ -137,25 +158,10 @@ boost::asio::awaitable<void> InboxProcessor::process(const InboxEvent& event) {
     if (event.kind == "message") {
       co_await process_message(event, item);  // marks the event done itself
     } else if (event.kind == "status") {
-      DeliveryReceipt r;
-      r.provider_message_id = text_of(item, "provider_message_id");
-      r.status = text_of(item, "status");
-      r.at = int_of(item, "timestamp_ms");
-      if (r.at == 0) r.at = event.received_at;
-      r.error_code = text_of(item, "error_code");
-      r.error_message = scrub_pii(text_of(item, "error_message")).substr(0, 300);
-      r.received_at = event.received_at;
-      // The receipt and the end of its event in one transaction. A receipt can overtake the
-      // record of the send it is about (the provider answered, the outbox has not stored the
-      // message id yet): unmatched, it is looked at again shortly, and kept unmatched only after
-      // the last look.
-      r.inbox_id = event.id;
-      r.processed_at = now_ms();
-      if (event.attempts < kUnmatchedReceiptRetries) r.retry_unmatched_at = r.processed_at + 2000;
+      const DeliveryReceipt r = receipt_of(event, item);
       const auto matched = co_await pool_.run([&] { return store_.record_delivery(r); });
-      if (!matched && r.retry_unmatched_at != 0) co_return;
-      metrics_.count("leadgate_whatsapp_receipts_total",
-                     {{"status", r.status}, {"matched", matched ? "true" : "false"}});
+      receipt_finished(event, r, matched);  // counts and times it, or it is looked at again
+      co_return;
     } else {
       if (event.kind == "user_event") {
         const std::string kind = text_of(item, "kind");
@@ -193,6 +199,48 @@ boost::asio::awaitable<void> InboxProcessor::process(const InboxEvent& event) {
   } catch (const std::exception& e) {
     log_warn("inbox_finish_failed", {{"inbox_id", event.id}, {"error", e.what()}});
   }
+}
+
+boost::asio::awaitable<void> InboxProcessor::process_receipts(
+    const std::vector<InboxEvent>& batch, std::vector<const InboxEvent*>& rest) {
+  std::vector<const InboxEvent*> events;
+  std::vector<DeliveryReceipt> receipts;
+  for (const auto& event : batch) {
+    if (event.kind == "status") {
+      try {
+        const auto item = boost::json::parse(cipher_.open("inbox", event.payload_enc)).as_object();
+        receipts.push_back(receipt_of(event, item));
+        events.push_back(&event);
+        continue;
+      } catch (const std::exception&) {
+        // process() records why, with its retries.
+      }
+    }
+    rest.push_back(&event);
+  }
+  if (receipts.empty()) co_return;
+  std::vector<std::int64_t> matched;
+  try {
+    matched = co_await pool_.run([&] { return store_.record_deliveries(receipts); });
+  } catch (const std::exception& e) {
+    // Nothing of the batch was stored: each receipt is tried on its own, with its own retries.
+    log_warn("inbox_receipts_batch_failed",
+             {{"receipts", receipts.size()}, {"error", scrub_pii(e.what())}});
+    rest.insert(rest.begin(), events.begin(), events.end());
+    co_return;
+  }
+  for (std::size_t i = 0; i < receipts.size(); ++i)
+    receipt_finished(*events[i], receipts[i], matched[i]);
+}
+
+bool InboxProcessor::receipt_finished(const InboxEvent& event, const DeliveryReceipt& r,
+                                      std::int64_t matched) {
+  if (!matched && r.retry_unmatched_at != 0) return false;
+  metrics_.count("leadgate_whatsapp_receipts_total",
+                 {{"status", r.status}, {"matched", matched ? "true" : "false"}});
+  metrics_.observe("leadgate_inbox_processing_seconds", {{"kind", event.kind}},
+                   static_cast<double>(now_ms() - event.received_at) / 1000.0);
+  return true;
 }
 
 boost::asio::awaitable<void> InboxProcessor::process_message(const InboxEvent& event,

@@ -40,6 +40,12 @@ class InboxProcessor {
  private:
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> process(const InboxEvent& event);
+  // The delivery receipts of a claim in one store call (one commit); the events it did not handle
+  // (other kinds, unreadable payloads, or all of them when the batch failed) go to `rest`.
+  boost::asio::awaitable<void> process_receipts(const std::vector<InboxEvent>& batch,
+                                                std::vector<const InboxEvent*>& rest);
+  // Counts an applied receipt; false when it was put back for another look instead.
+  bool receipt_finished(const InboxEvent& event, const DeliveryReceipt& r, std::int64_t matched);
   boost::asio::awaitable<void> process_message(const InboxEvent& event,
                                                const boost::json::object& item);
 

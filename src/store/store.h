@@ -411,14 +411,18 @@ class Store {
                                                         const std::string& phone_bidx,
                                                         int limit) = 0;
 
-  // Delivery receipts. record_delivery keeps every receipt (history) and, when an outbox row has
+  // Delivery receipts. record_deliveries applies each receipt in order, all in one transaction
+  // (one commit for a batch from the inbox), and returns each one's outbox id; record_delivery is
+  // one of them. Each receipt is kept (history) and, when an outbox row has
   // that provider_message_id, moves its delivery state forward: the receipt wins when its `at` is
   // later than delivery_status_at, or equal with a higher rank (enqueued < sent < delivered <
   // read; failed ranks above sent and below delivered). Returns the outbox id (0: no such
   // message, the receipt is still kept unless retry_unmatched_at asks to look again later).
   // receipts_for: the receipts of one lead's outbox messages (outbox_id filled), by `at` then
   // insertion.
-  virtual std::int64_t record_delivery(const DeliveryReceipt& r) = 0;
+  virtual std::vector<std::int64_t> record_deliveries(
+      const std::vector<DeliveryReceipt>& receipts) = 0;
+  std::int64_t record_delivery(const DeliveryReceipt& r) { return record_deliveries({r}).at(0); }
   virtual std::vector<DeliveryReceipt> receipts_for(const std::string& environment,
                                                     const std::string& lead_ref) = 0;
 

@@ -3053,6 +3053,24 @@ TEST_P(StoreConformanceTest, ReceiptFinishesItsInboxEventOrPutsItBackWhenUnmatch
   EXPECT_EQ(count_rows("delivery_receipts"), 2) << "the matched one and the one kept unmatched";
 }
 
+// A batch applies its receipts in order in one call: the same rules as one at a time.
+TEST_P(StoreConformanceTest, ReceiptBatchAppliesEachInOrder) {
+  const auto id = insert_with_outbox("LG-1", "b1", 0);
+  OutboxAttempt ok = make_attempt(id, 1, "accepted");
+  ok.provider_message_id = "gs-1";
+  store_->finish_outbox_attempt(ok, "sent", 0);
+  DeliveryReceipt later = make_receipt("gs-unknown", "read", 40);
+  later.retry_unmatched_at = 9'000;  // put back: not kept
+  EXPECT_EQ(store_->record_deliveries(
+                {make_receipt("gs-1", "delivered", 20), make_receipt("gs-1", "read", 30), later,
+                 make_receipt("gs-1", "sent", 10), make_receipt("gs-never", "failed", 50)}),
+            (std::vector<std::int64_t>{id, id, 0, id, 0}));
+  EXPECT_EQ(row_of("LG-1").delivery_status, "read");
+  EXPECT_EQ(row_of("LG-1").delivery_status_at, 30);
+  EXPECT_EQ(count_rows("delivery_receipts"), 4);
+  EXPECT_TRUE(store_->record_deliveries({}).empty());
+}
+
 TEST_P(StoreConformanceTest, ReceiptsForOneLeadOrderedAndIsolated) {
   const auto a = insert_with_outbox("LG-1", "b1", 0);
   const auto other_lead = insert_with_outbox("LG-2", "b2", 0);

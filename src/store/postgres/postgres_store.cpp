@@ -1376,13 +1376,13 @@ std::vector<ConversationMessage> PostgresStore::conversation(const std::string& 
   return out;
 }
 
+namespace {
+
 // The receipt is kept whatever happens to the outbox row. The forward-only rule is the UPDATE's
 // WHERE clause: a concurrent receipt for the same row waits for the row lock, and the clause is
-// re-checked against the row it committed.
-std::int64_t PostgresStore::record_delivery(const DeliveryReceipt& r) {
-  auto lease = borrow();
-  Connection& c = *lease;
-  Transaction tx(c);
+// re-checked against the row it committed. (Two instances' batches locking the same rows in
+// opposite orders deadlock; PostgreSQL aborts one, and its caller retries receipt by receipt.)
+std::int64_t apply_delivery(Connection& c, const DeliveryReceipt& r) {
   std::int64_t outbox_id = 0;
   if (!r.provider_message_id.empty()) {  // unsent rows have an empty provider id
     const Result found =
@@ -1395,7 +1395,6 @@ std::int64_t PostgresStore::record_delivery(const DeliveryReceipt& r) {
       update_inbox_state(c, r.inbox_id, "pending", r.processed_at, r.retry_unmatched_at,
                          kReceiptNotMatchedYet);
     }
-    tx.commit();
     return 0;
   }
   exec(c,
@@ -1420,8 +1419,21 @@ std::int64_t PostgresStore::record_delivery(const DeliveryReceipt& r) {
          Params().add(r.status).add(r.at).add(r.error_code).add(outbox_id));
   }
   if (r.inbox_id != 0) update_inbox_state(c, r.inbox_id, "done", r.processed_at, 0, "");
-  tx.commit();
   return outbox_id;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> PostgresStore::record_deliveries(
+    const std::vector<DeliveryReceipt>& receipts) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  std::vector<std::int64_t> out;
+  out.reserve(receipts.size());
+  for (const auto& r : receipts) out.push_back(apply_delivery(c, r));
+  tx.commit();
+  return out;
 }
 
 std::vector<DeliveryReceipt> PostgresStore::receipts_for(const std::string& environment,

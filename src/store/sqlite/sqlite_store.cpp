@@ -1022,27 +1022,26 @@ std::vector<ConversationMessage> SqliteStore::conversation(const std::string& en
   return out;
 }
 
+namespace {
+
 // The receipt is kept whatever happens to the outbox row. The forward-only rule is the UPDATE's
 // WHERE clause, evaluated against the row under the database's write lock.
-std::int64_t SqliteStore::record_delivery(const DeliveryReceipt& r) {
-  std::lock_guard lock(mutex_);
-  Transaction tx(db_);
+std::int64_t apply_delivery(sqlite3* db, const DeliveryReceipt& r) {
   std::int64_t outbox_id = 0;
   if (!r.provider_message_id.empty()) {  // unsent rows have an empty provider id
-    Stmt s(db_, "SELECT id FROM outbox WHERE provider_message_id = ? ORDER BY id LIMIT 1");
+    Stmt s(db, "SELECT id FROM outbox WHERE provider_message_id = ? ORDER BY id LIMIT 1");
     s.bind(r.provider_message_id);
     if (s.step()) outbox_id = s.i64(0);
   }
   if (outbox_id == 0 && r.retry_unmatched_at > 0) {
     if (r.inbox_id != 0) {
-      update_inbox_state(db_, r.inbox_id, "pending", r.processed_at, r.retry_unmatched_at,
+      update_inbox_state(db, r.inbox_id, "pending", r.processed_at, r.retry_unmatched_at,
                          kReceiptNotMatchedYet);
     }
-    tx.commit();
     return 0;
   }
   {
-    Stmt s(db_,
+    Stmt s(db,
            "INSERT INTO delivery_receipts (provider_message_id, status, at, error_code, "
            "error_message, received_at, outbox_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
     s.bind(r.provider_message_id).bind(r.status).bind(r.at).bind(r.error_code);
@@ -1054,13 +1053,25 @@ std::int64_t SqliteStore::record_delivery(const DeliveryReceipt& r) {
         "WHERE id = ? AND " +
         delivery_rank("?") + " > 0 AND (delivery_status_at < ? OR (delivery_status_at = ? AND " +
         delivery_rank("?") + " > " + delivery_rank("delivery_status") + "))";
-    Stmt s(db_, sql.c_str());
+    Stmt s(db, sql.c_str());
     s.bind(r.status).bind(r.at).bind(r.error_code).bind(outbox_id).bind(r.status).bind(r.at);
     s.bind(r.at).bind(r.status).run();
   }
-  if (r.inbox_id != 0) update_inbox_state(db_, r.inbox_id, "done", r.processed_at, 0, "");
-  tx.commit();
+  if (r.inbox_id != 0) update_inbox_state(db, r.inbox_id, "done", r.processed_at, 0, "");
   return outbox_id;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> SqliteStore::record_deliveries(
+    const std::vector<DeliveryReceipt>& receipts) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  std::vector<std::int64_t> out;
+  out.reserve(receipts.size());
+  for (const auto& r : receipts) out.push_back(apply_delivery(db_, r));
+  tx.commit();
+  return out;
 }
 
 std::vector<DeliveryReceipt> SqliteStore::receipts_for(const std::string& environment,

@@ -94,7 +94,8 @@ class SqliteStore final : public Store {
   void record_conversation(const ConversationWrite& w) override;
   std::vector<ConversationMessage> conversation(const std::string& environment,
                                                 const std::string& phone_bidx, int limit) override;
-  std::int64_t record_delivery(const DeliveryReceipt& r) override;
+  std::vector<std::int64_t> record_deliveries(
+      const std::vector<DeliveryReceipt>& receipts) override;
   std::vector<DeliveryReceipt> receipts_for(const std::string& environment,
                                             const std::string& lead_ref) override;
   void set_opt_out(const std::string& environment, const std::string& phone_bidx, bool opted_out,
