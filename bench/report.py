@@ -145,6 +145,8 @@ if wh:
     if fl:
         ev += (f"; /healthz (no database) paced the same way: p99 {fl['p99']} ms at {fl['rate']} "
                f"req/s")
+    if meta.get("inbox_drains"):
+        ev += f"; inbox processing after the runs: {meta['inbox_drains'].strip().rstrip(';')}"
     w(f"| webhook ack p99 ≤ 5 ms at 5,000 req/s (paced) | p99 {wh['p99']} ms at {wh['rate']} "
       f"req/s{ev} | {verdict(ok, wh)} |")
 idle = int(meta.get("idle_rss_start_kb") or 0) / 1024

@@ -405,14 +405,18 @@ fi
 # inbox_drain NAME: waits until the inbox processor has finished every stored callback (so the next
 # run does not share the machine with the previous run's backlog); logs how long that took.
 inbox_drain() {
-  local t0 pending
+  local t0 pending backlog secs
   t0="$(date +%s.%N)"
+  backlog="$(q -c "SELECT count(*) FROM whatsapp_inbox WHERE state = 'pending'")"
   for _ in $(seq 1 1200); do
     pending="$(q -c "SELECT count(*) FROM whatsapp_inbox WHERE state = 'pending'")"
     ((pending == 0)) && break
     sleep 0.5
   done
-  log "inbox drained after $1 in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s (pending $pending; receipts kept so far: $(q -c "SELECT count(*) FILTER (WHERE outbox_id <> 0) || ' matched, ' || count(*) FILTER (WHERE outbox_id = 0) || ' unmatched' FROM delivery_receipts"))"
+  secs="$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')"
+  printf '%s: %s pending events processed in %s s%s; ' "$1" "$backlog" "$secs" \
+    "$( ((pending == 0)) && awk -v n="$backlog" -v s="$secs" 'BEGIN {if (s > 0) printf " (%.0f/s)", n / s}' || echo " (not drained: $pending left)")" >>"$work/drains.txt"
+  log "inbox drained after $1 in $secs s (pending $pending; receipts kept so far: $(q -c "SELECT count(*) FILTER (WHERE outbox_id <> 0) || ' matched, ' || count(*) FILTER (WHERE outbox_id = 0) || ' unmatched' FROM delivery_receipts"))"
 }
 
 # seed_receipt_messages SEQ PER_THREAD: the sent WhatsApp messages that webhook.lua's receipts in
@@ -483,6 +487,7 @@ meta="$work/meta.txt"
   echo "idle_rss_end_kb=$idle_rss_end"
   echo "startup=$startup_rows"
   echo "half_target=$half_target"
+  echo "inbox_drains=$(cat "$work/drains.txt" 2>/dev/null)"
   echo "leadgate_env=$(env | grep -E '^LEADGATE_(DB_)?THREADS=' | tr '\n' ' ')"
   echo "command=$command_line"
 } >"$meta"
