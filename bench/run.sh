@@ -405,8 +405,10 @@ fi
 # inbox_drain NAME: waits until the inbox processor has finished every stored callback (so the next
 # run does not share the machine with the previous run's backlog); logs how long that took.
 inbox_drain() {
-  local t0 pending backlog secs
+  local t0 pending backlog secs m0 m1 c0 c1 busy
   t0="$(date +%s.%N)"
+  m0="$(machine_ticks)"
+  c0="$(cpu_ticks)"
   backlog="$(q -c "SELECT count(*) FROM whatsapp_inbox WHERE state = 'pending'")"
   for _ in $(seq 1 1200); do
     pending="$(q -c "SELECT count(*) FROM whatsapp_inbox WHERE state = 'pending'")"
@@ -414,9 +416,14 @@ inbox_drain() {
     sleep 0.5
   done
   secs="$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')"
-  printf '%s: %s pending events processed in %s s%s; ' "$1" "$backlog" "$secs" \
-    "$( ((pending == 0)) && awk -v n="$backlog" -v s="$secs" 'BEGIN {if (s > 0) printf " (%.0f/s)", n / s}' || echo " (not drained: $pending left)")" >>"$work/drains.txt"
-  log "inbox drained after $1 in $secs s (pending $pending; receipts kept so far: $(q -c "SELECT count(*) FILTER (WHERE outbox_id <> 0) || ' matched, ' || count(*) FILTER (WHERE outbox_id = 0) || ' unmatched' FROM delivery_receipts"))"
+  m1="$(machine_ticks)"
+  c1="$(cpu_ticks)"
+  # CPU of the processing alone (no load meanwhile): the machine's and leadgate's share of it.
+  busy="$(awk -v a="$m0" -v b="$m1" -v n="$(nproc)" -v c0="$c0" -v c1="$c1" -v hz="$clk" -v s="$secs" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "machine CPU %.0f %%, leadgate %.0f %%", 100 * n * (y[1] - x[1]) / (y[2] - x[2]), 100 * (c1 - c0) / hz / s}')"
+  printf '%s: %s pending events processed in %s s%s, %s; ' "$1" "$backlog" "$secs" \
+    "$( ((pending == 0)) && awk -v n="$backlog" -v s="$secs" 'BEGIN {if (s > 0) printf " (%.0f/s)", n / s}' || echo " (not drained: $pending left)")" \
+    "$busy" >>"$work/drains.txt"
+  log "inbox drained after $1 in $secs s, $busy (pending $pending; receipts kept so far: $(q -c "SELECT count(*) FILTER (WHERE outbox_id <> 0) || ' matched, ' || count(*) FILTER (WHERE outbox_id = 0) || ' unmatched' FROM delivery_receipts"))"
 }
 
 # seed_receipt_messages SEQ PER_THREAD: the sent WhatsApp messages that webhook.lua's receipts in

@@ -160,7 +160,7 @@ boost::asio::awaitable<void> InboxProcessor::process(const InboxEvent& event) {
     } else if (event.kind == "status") {
       const DeliveryReceipt r = receipt_of(event, item);
       const auto matched = co_await pool_.run([&] { return store_.record_delivery(r); });
-      receipt_finished(event, r, matched);  // counts and times it, or it is looked at again
+      receipt_finished(event, r, matched);
       co_return;
     } else {
       if (event.kind == "user_event") {
@@ -233,14 +233,13 @@ boost::asio::awaitable<void> InboxProcessor::process_receipts(
     receipt_finished(*events[i], receipts[i], matched[i]);
 }
 
-bool InboxProcessor::receipt_finished(const InboxEvent& event, const DeliveryReceipt& r,
+void InboxProcessor::receipt_finished(const InboxEvent& event, const DeliveryReceipt& r,
                                       std::int64_t matched) {
-  if (!matched && r.retry_unmatched_at != 0) return false;
+  if (!matched && r.retry_unmatched_at != 0) return;
   metrics_.count("leadgate_whatsapp_receipts_total",
                  {{"status", r.status}, {"matched", matched ? "true" : "false"}});
   metrics_.observe("leadgate_inbox_processing_seconds", {{"kind", event.kind}},
                    static_cast<double>(now_ms() - event.received_at) / 1000.0);
-  return true;
 }
 
 boost::asio::awaitable<void> InboxProcessor::process_message(const InboxEvent& event,

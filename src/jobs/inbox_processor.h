@@ -44,8 +44,8 @@ class InboxProcessor {
   // (other kinds, unreadable payloads, or all of them when the batch failed) go to `rest`.
   boost::asio::awaitable<void> process_receipts(const std::vector<InboxEvent>& batch,
                                                 std::vector<const InboxEvent*>& rest);
-  // Counts an applied receipt; false when it was put back for another look instead.
-  bool receipt_finished(const InboxEvent& event, const DeliveryReceipt& r, std::int64_t matched);
+  // Counts and times a receipt that was applied (not one put back for another look).
+  void receipt_finished(const InboxEvent& event, const DeliveryReceipt& r, std::int64_t matched);
   boost::asio::awaitable<void> process_message(const InboxEvent& event,
                                                const boost::json::object& item);
 

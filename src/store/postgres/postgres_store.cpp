@@ -1144,15 +1144,40 @@ constexpr const char* kInboxColumns =
     "id, provider, event_id, environment, kind, payload_enc, received_at, state, attempts, "
     "next_attempt_at, processed_at, last_error";
 
-// Sets an inbox event's state after an attempt (see Store::finish_inbox); inside the caller's
-// transaction when there is one.
+// The state an inbox event is given after an attempt (see Store::finish_inbox).
+struct InboxEnd {
+  std::int64_t id = 0;
+  std::string state;
+  std::int64_t now = 0;
+  std::int64_t next_attempt_at = 0;
+  std::string error;
+};
+
+// Sets inbox events' states after an attempt, in one statement; inside the caller's transaction
+// when there is one.
+void update_inbox_states(Connection& c, const std::vector<InboxEnd>& ends) {
+  if (ends.empty()) return;
+  Params p;
+  std::string values;
+  for (std::size_t i = 0; i < ends.size(); ++i) {
+    const auto& e = ends[i];
+    p.add(e.id).add(e.state).add(e.now).add(e.next_attempt_at).add(e.error);
+    const auto arg = [&](int k) { return "$" + std::to_string(static_cast<int>(i) * 5 + k); };
+    values += (i == 0 ? "(" : ", (") + arg(1) + "::bigint, " + arg(2) + "::text, " + arg(3) +
+              "::bigint, " + arg(4) + "::bigint, " + arg(5) + "::text)";
+  }
+  exec(c,
+       "UPDATE whatsapp_inbox i SET state = v.state, attempts = i.attempts + 1, next_attempt_at = "
+       "v.next_attempt_at, processed_at = CASE WHEN v.state IN ('done', 'failed') THEN v.now "
+       "ELSE i.processed_at END, last_error = v.error, lease_owner = NULL, lease_until = NULL "
+       "FROM (VALUES " +
+           values + ") AS v (id, state, now, next_attempt_at, error) WHERE i.id = v.id",
+       p);
+}
+
 void update_inbox_state(Connection& c, std::int64_t id, const std::string& state, std::int64_t now,
                         std::int64_t next_attempt_at, const std::string& error) {
-  exec(c,
-       "UPDATE whatsapp_inbox SET state = $1, attempts = attempts + 1, next_attempt_at = $2, "
-       "processed_at = CASE WHEN $1 IN ('done', 'failed') THEN $3 ELSE processed_at END, "
-       "last_error = $4, lease_owner = NULL, lease_until = NULL WHERE id = $5",
-       Params().add(state).add(next_attempt_at).add(now).add(error).add(id));
+  update_inbox_states(c, {InboxEnd{id, state, now, next_attempt_at, error}});
 }
 
 InboxEvent read_inbox(const Result& r, int row) {
@@ -1378,37 +1403,69 @@ std::vector<ConversationMessage> PostgresStore::conversation(const std::string& 
 
 namespace {
 
-// The receipt is kept whatever happens to the outbox row. The forward-only rule is the UPDATE's
-// WHERE clause: a concurrent receipt for the same row waits for the row lock, and the clause is
-// re-checked against the row it committed. (Two instances' batches locking the same rows in
-// opposite orders deadlock; PostgreSQL aborts one, and its caller retries receipt by receipt.)
-std::int64_t apply_delivery(Connection& c, const DeliveryReceipt& r) {
-  std::int64_t outbox_id = 0;
-  if (!r.provider_message_id.empty()) {  // unsent rows have an empty provider id
-    const Result found =
-        exec(c, "SELECT id FROM outbox WHERE provider_message_id = $1 ORDER BY id LIMIT 1",
-             Params().add(r.provider_message_id));
-    if (found.rows() > 0) outbox_id = found.i64(0, 0);
-  }
-  if (outbox_id == 0 && r.retry_unmatched_at > 0) {
-    if (r.inbox_id != 0) {
-      update_inbox_state(c, r.inbox_id, "pending", r.processed_at, r.retry_unmatched_at,
-                         kReceiptNotMatchedYet);
+// Applies up to 1,000 receipts (see Store::record_deliveries) inside the caller's transaction in
+// a fixed number of statements plus one per matched receipt: the outbox ids of all their provider
+// ids, the receipts kept in one multi-row INSERT (in order, so receipts_for's ties keep it), each
+// matched receipt's forward-only UPDATE in order, and the inbox events' ends in one UPDATE. The
+// forward-only rule is the UPDATE's WHERE clause: a concurrent receipt for the same row waits for
+// the row lock, and the clause is re-checked against the row it committed. (Two instances'
+// batches locking the same rows in opposite orders deadlock; PostgreSQL aborts one, and its
+// caller retries receipt by receipt.)
+void apply_deliveries(Connection& c, const DeliveryReceipt* receipts, std::size_t n,
+                      std::int64_t* outbox_ids) {
+  std::map<std::string, std::int64_t> ids;  // provider id -> its first outbox row
+  {
+    Params p;
+    std::string list;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& id = receipts[i].provider_message_id;
+      if (id.empty() || !ids.emplace(id, 0).second) continue;  // unsent rows have an empty id
+      p.add(id);
+      list += (list.empty() ? "$" : ", $") + std::to_string(ids.size());
     }
-    return 0;
+    if (!list.empty()) {
+      const Result found = exec(c,
+                                "SELECT provider_message_id, min(id) FROM outbox WHERE "
+                                "provider_message_id IN (" +
+                                    list + ") GROUP BY provider_message_id",
+                                p);
+      for (int i = 0; i < found.rows(); ++i) ids[found.text(i, 0)] = found.i64(i, 1);
+    }
   }
-  exec(c,
-       "INSERT INTO delivery_receipts (provider_message_id, status, at, error_code, "
-       "error_message, received_at, outbox_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-       Params()
-           .add(r.provider_message_id)
-           .add(r.status)
-           .add(r.at)
-           .add(r.error_code)
-           .add(r.error_message)
-           .add(r.received_at)
-           .add(outbox_id));
-  if (outbox_id != 0) {
+  Params kept;
+  std::size_t kept_rows = 0;
+  std::vector<InboxEnd> ends;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& r = receipts[i];
+    const auto it = ids.find(r.provider_message_id);
+    outbox_ids[i] = it == ids.end() ? 0 : it->second;
+    if (outbox_ids[i] == 0 && r.retry_unmatched_at > 0) {
+      if (r.inbox_id != 0) {
+        ends.push_back(
+            {r.inbox_id, "pending", r.processed_at, r.retry_unmatched_at, kReceiptNotMatchedYet});
+      }
+      continue;
+    }
+    kept.add(r.provider_message_id)
+        .add(r.status)
+        .add(r.at)
+        .add(r.error_code)
+        .add(r.error_message)
+        .add(r.received_at)
+        .add(outbox_ids[i]);
+    ++kept_rows;
+    if (r.inbox_id != 0) ends.push_back({r.inbox_id, "done", r.processed_at, 0, ""});
+  }
+  if (kept_rows > 0) {
+    exec(c,
+         "INSERT INTO delivery_receipts (provider_message_id, status, at, error_code, "
+         "error_message, received_at, outbox_id) VALUES " +
+             values_groups(kept_rows, 7),
+         kept);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (outbox_ids[i] == 0) continue;
+    const auto& r = receipts[i];
     exec(c,
          "UPDATE outbox SET delivery_status = $1, delivery_status_at = $2, delivery_error = $3 "
          "WHERE id = $4 AND " +
@@ -1416,22 +1473,25 @@ std::int64_t apply_delivery(Connection& c, const DeliveryReceipt& r) {
              " > 0 AND (delivery_status_at < $2 OR "
              "(delivery_status_at = $2 AND " +
              delivery_rank("$1::text") + " > " + delivery_rank("delivery_status") + "))",
-         Params().add(r.status).add(r.at).add(r.error_code).add(outbox_id));
+         Params().add(r.status).add(r.at).add(r.error_code).add(outbox_ids[i]));
   }
-  if (r.inbox_id != 0) update_inbox_state(c, r.inbox_id, "done", r.processed_at, 0, "");
-  return outbox_id;
+  update_inbox_states(c, ends);
 }
 
 }  // namespace
 
 std::vector<std::int64_t> PostgresStore::record_deliveries(
     const std::vector<DeliveryReceipt>& receipts) {
+  std::vector<std::int64_t> out(receipts.size(), 0);
+  if (receipts.empty()) return out;
   auto lease = borrow();
   Connection& c = *lease;
   Transaction tx(c);
-  std::vector<std::int64_t> out;
-  out.reserve(receipts.size());
-  for (const auto& r : receipts) out.push_back(apply_delivery(c, r));
+  constexpr std::size_t kPerRound = 1000;  // 7,000 parameters, far below libpq's 65,535
+  for (std::size_t first = 0; first < receipts.size(); first += kPerRound) {
+    apply_deliveries(c, receipts.data() + first, std::min(kPerRound, receipts.size() - first),
+                     out.data() + first);
+  }
   tx.commit();
   return out;
 }
