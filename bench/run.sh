@@ -97,6 +97,7 @@ dirty=""
 git -C "$root" diff --quiet HEAD -- src CMakeLists.txt || dirty="+uncommitted"
 today="$(date -u +%Y-%m-%d)"
 [[ -n "$out" ]] || out="$bench/results/$today-$commit.md"
+out="$(realpath -m "$out")"  # so that a relative --out under bench/results/ also updates LATEST.md
 
 # ---------------------------------------------------------------- PostgreSQL
 log "starting PostgreSQL"
@@ -501,7 +502,7 @@ meta="$work/meta.txt"
 mkdir -p "$(dirname "$out")"
 python3 "$bench/report.py" "$meta" "$results" "$work/ceilings.tsv" >"$out"
 log "results: $out"
-if [[ "$out" == "$bench/results/"* && $quick -eq 0 && "$only" == all ]]; then
+if [[ "$out" == "$(realpath "$bench")/results/"* && $quick -eq 0 && "$only" == all ]]; then
   cp "$out" "$bench/results/LATEST.md"  # what the READMEs link
 fi
 cat "$out"

@@ -529,8 +529,12 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       {"SELECT * FROM whatsapp_conversation WHERE environment = 'orbit' AND "
        "provider_message_id = 'w' AND direction = 'in' AND provider_message_id <> ''",
        "whatsapp_conversation_inbound"},
-      {"SELECT id FROM outbox WHERE provider_message_id = 'gs5' ORDER BY id LIMIT 1",
+      {"SELECT provider_message_id, min(id) FROM outbox WHERE provider_message_id IN ('gs5', "
+       "'gs6', 'gs7') GROUP BY provider_message_id",
        "outbox_provider_message_id"},
+      {"UPDATE whatsapp_inbox i SET state = v.state FROM (VALUES (5::bigint, 'done'::text), "
+       "(6::bigint, 'done'::text)) AS v (id, state) WHERE i.id = v.id",
+       "whatsapp_inbox_pkey"},
       {"SELECT * FROM delivery_receipts WHERE provider_message_id = 'gs5'",
        "delivery_receipts_provider_message_id"},
       {"SELECT d.* FROM delivery_receipts d JOIN outbox o ON o.id = d.outbox_id WHERE "
