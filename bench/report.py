@@ -11,7 +11,7 @@ with open(sys.argv[1], encoding="utf-8") as f:
             meta[k] = v
 
 COLS = ["scenario", "conns", "rate", "p50", "p99", "p999", "non2xx", "sock_err", "rss_mb",
-        "cpu", "mcpu", "load", "valid"]
+        "cpu", "mcpu", "wcpu", "load", "valid"]
 rows = []
 with open(sys.argv[2], encoding="utf-8") as f:
     for line in f:
@@ -54,14 +54,15 @@ w("## Scenarios")
 w("")
 w("Latencies in ms (wrk, closed loop unless *paced*); RSS = leadgate's peak (VmHWM, reset before "
   "each run); CPU = leadgate's utime+stime ÷ wall time (200 % = both cores); machine = the whole "
-  "machine's busy CPU meanwhile (leadgate, PostgreSQL, wrk, nginx; 200 % = saturated); load = "
-  "1-min load average at the start.")
+  "machine's busy CPU meanwhile (leadgate, PostgreSQL, wrk, nginx; 200 % = saturated); wrk = the "
+  "load generator's own share of it; load = 1-min load average at the start.")
 w("")
-w("| scenario | conns | req/s | p50 | p99 | p99.9 | non-2xx | socket errors | peak RSS MB | CPU % | machine CPU % | load | run |")
-w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+w("| scenario | conns | req/s | p50 | p99 | p99.9 | non-2xx | socket errors | peak RSS MB | CPU % | machine CPU % | wrk CPU % | load | run |")
+w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 for r in rows:
     w(f"| {r['scenario']} | {r['conns']} | {r['rate']} | {r['p50']} | {r['p99']} | {r['p999']} | "
-      f"{r['non2xx']} | {r['sock_err']} | {r['rss_mb']} | {r['cpu']} | {r['mcpu']} | {r['load']} | "
+      f"{r['non2xx']} | {r['sock_err']} | {r['rss_mb']} | {r['cpu']} | {r['mcpu']} | {r['wcpu']} | "
+      f"{r['load']} | "
       f"{r['valid']} |")
 w("")
 if ceilings:
@@ -140,7 +141,7 @@ if st:
 wh = by.get("webhook_at_5000")
 if wh:
     ok = num(wh["p99"]) is not None and num(wh["p99"]) <= 5 and (num(wh["rate"]) or 0) >= 4750
-    ev = f"; machine CPU {wh['mcpu']} %"
+    ev = f"; machine CPU {wh['mcpu']} % (wrk alone {wh['wcpu']} %, leadgate {wh['cpu']} %)"
     fl = by.get("floor_healthz_at_5000")
     if fl:
         ev += (f"; /healthz (no database) paced the same way: p99 {fl['p99']} ms at {fl['rate']} "
