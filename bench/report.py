@@ -62,8 +62,7 @@ w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 for r in rows:
     w(f"| {r['scenario']} | {r['conns']} | {r['rate']} | {r['p50']} | {r['p99']} | {r['p999']} | "
       f"{r['non2xx']} | {r['sock_err']} | {r['rss_mb']} | {r['cpu']} | {r['mcpu']} | {r['wcpu']} | "
-      f"{r['load']} | "
-      f"{r['valid']} |")
+      f"{r['load']} | {r['valid']} |")
 w("")
 if ceilings:
     w("## Ceiling: pgbench running leadgate's own SQL")

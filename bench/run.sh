@@ -184,6 +184,8 @@ seq_no=0
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$lg_pid/stat"; }
 # The whole machine's busy and total ticks (every process: leadgate, PostgreSQL, wrk, nginx).
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+# machine_busy "BEFORE" "AFTER": busy share of both cores between two machine_ticks (200 % = saturated).
+machine_busy() { awk -v a="$1" -v b="$2" -v n="$(nproc)" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * n * (y[1] - x[1]) / (y[2] - x[2])}'; }
 
 # run_wrk NAME SCRIPT CONNECTIONS SECONDS [VAR=VALUE...]: one wrk run; appends a row to results.
 # Sets last_rate, last_p50_us, last_non2xx.
@@ -196,9 +198,8 @@ run_wrk() {
   local load
   load="$(cut -d' ' -f1 /proc/loadavg)"
   echo 5 >"/proc/$lg_pid/clear_refs"  # resets VmHWM: the peak below is this scenario's
-  local c0 t0 t1 c1
+  local c0 t0 t1 c1 m0 m1
   c0="$(cpu_ticks)"
-  local m0 m1
   m0="$(machine_ticks)"
   t0="$(date +%s.%N)"
   local raw="$work/wrk-$seq_no-$name.txt"
@@ -247,8 +248,7 @@ run_wrk() {
   local rate cpu mcpu valid
   rate="$(awk -v r="$requests" -v d="$duration_us" 'BEGIN {printf "%.0f", r / (d / 1e6)}')"
   cpu="$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$clk" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / (t1 - t0)}')"
-  # Busy share of both cores while wrk ran (200 % = the machine saturated).
-  mcpu="$(awk -v a="$m0" -v b="$m1" -v n="$(nproc)" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * n * (y[1] - x[1]) / (y[2] - x[2])}')"
+  mcpu="$(machine_busy "$m0" "$m1")"
   valid="valid"
   [[ "$non2xx" != 0 || "$errs" != 0 ]] && valid="INVALID (errors)"
   ((requests == 0)) && valid="INVALID (no requests)"
@@ -420,16 +420,17 @@ inbox_drain() {
   m0="$(machine_ticks)"
   c0="$(cpu_ticks)"
   backlog="$(q -c "SELECT count(*) FROM whatsapp_inbox WHERE state = 'pending'")"
+  pending="$backlog"
   for _ in $(seq 1 1200); do
-    pending="$(q -c "SELECT count(*) FROM whatsapp_inbox WHERE state = 'pending'")"
     ((pending == 0)) && break
     sleep 0.5
+    pending="$(q -c "SELECT count(*) FROM whatsapp_inbox WHERE state = 'pending'")"
   done
   secs="$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')"
   m1="$(machine_ticks)"
   c1="$(cpu_ticks)"
   # CPU of the processing alone (no load meanwhile): the machine's and leadgate's share of it.
-  busy="$(awk -v a="$m0" -v b="$m1" -v n="$(nproc)" -v c0="$c0" -v c1="$c1" -v hz="$clk" -v s="$secs" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "machine CPU %.0f %%, leadgate %.0f %%", 100 * n * (y[1] - x[1]) / (y[2] - x[2]), 100 * (c1 - c0) / hz / s}')"
+  busy="machine CPU $(machine_busy "$m0" "$m1") %, leadgate $(awk -v c0="$c0" -v c1="$c1" -v hz="$clk" -v s="$secs" 'BEGIN {printf "%.0f", 100 * (c1 - c0) / hz / s}') %"
   printf '%s: %s pending events processed in %s s%s, %s; ' "$1" "$backlog" "$secs" \
     "$( ((pending == 0)) && awk -v n="$backlog" -v s="$secs" 'BEGIN {if (s > 0) printf " (%.0f/s)", n / s}' || echo " (not drained: $pending left)")" \
     "$busy" >>"$work/drains.txt"

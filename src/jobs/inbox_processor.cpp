@@ -154,7 +154,7 @@ boost::asio::awaitable<void> InboxProcessor::run() {
 boost::asio::awaitable<void> InboxProcessor::process(const InboxEvent& event) {
   std::string error;
   try {
-    const auto item = boost::json::parse(cipher_.open("inbox", event.payload_enc)).as_object();
+    const auto item = open_item(event);
     if (event.kind == "message") {
       co_await process_message(event, item);  // marks the event done itself
     } else if (event.kind == "status") {
@@ -201,6 +201,10 @@ boost::asio::awaitable<void> InboxProcessor::process(const InboxEvent& event) {
   }
 }
 
+boost::json::object InboxProcessor::open_item(const InboxEvent& event) const {
+  return boost::json::parse(cipher_.open("inbox", event.payload_enc)).as_object();
+}
+
 boost::asio::awaitable<void> InboxProcessor::process_receipts(
     const std::vector<InboxEvent>& batch, std::vector<const InboxEvent*>& rest) {
   std::vector<const InboxEvent*> events;
@@ -208,8 +212,7 @@ boost::asio::awaitable<void> InboxProcessor::process_receipts(
   for (const auto& event : batch) {
     if (event.kind == "status") {
       try {
-        const auto item = boost::json::parse(cipher_.open("inbox", event.payload_enc)).as_object();
-        receipts.push_back(receipt_of(event, item));
+        receipts.push_back(receipt_of(event, open_item(event)));
         events.push_back(&event);
         continue;
       } catch (const std::exception&) {

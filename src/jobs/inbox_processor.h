@@ -40,6 +40,8 @@ class InboxProcessor {
  private:
   boost::asio::awaitable<void> run();
   boost::asio::awaitable<void> process(const InboxEvent& event);
+  // The event's item: its sealed payload opened and parsed (throws when unreadable).
+  boost::json::object open_item(const InboxEvent& event) const;
   // The delivery receipts of a claim in one store call (one commit); the events it did not handle
   // (other kinds, unreadable payloads, or all of them when the batch failed) go to `rest`.
   boost::asio::awaitable<void> process_receipts(const std::vector<InboxEvent>& batch,
