@@ -18,7 +18,13 @@
 namespace leadgate {
 namespace {
 
-constexpr int kBatch = 8;
+// A claim takes up to kClaim due events. Its delivery receipts are applied together (a few
+// statements whatever their number); of the other events, which may each need a live status
+// lookup, at most kEventsPerClaim are processed and the rest released at once for the next claim
+// (this instance's or another's), so a lease never holds more of them than it was sized for.
+constexpr int kClaim = 64;
+constexpr int kEventsPerClaim = 8;
+constexpr std::int64_t kReceiptsLeaseMs = 30 * 1000;
 constexpr std::int64_t kReplyWindowMs = 10 * 60 * 1000;
 constexpr std::int64_t kContextMs = 24 * 60 * 60 * 1000;  // how far back "that application" reaches
 constexpr int kContextMessages = 10;
@@ -112,27 +118,27 @@ boost::asio::awaitable<void> InboxProcessor::run() {
   log_info("inbox_processor_started", {{"owner", owner_}});
   while (!stopping_) {
     std::vector<InboxEvent> batch;
-    // Long enough for a live status lookup per event; an event is only started while its worst
-    // case still fits, so a lease never expires under work in progress (and if it did, the
-    // unique inbound message id still prevents a second answer).
+    // Long enough to apply the receipts and for a live status lookup per other event; an event is
+    // only started while its worst case still fits, so a lease never expires under work in
+    // progress (and if it did, the unique inbound message id still prevents a second answer).
     const auto per_event =
         (config_.status_timeout + config_.status_retry_delay).count() * config_.status_attempts +
         2000;
-    const auto lease_until = now_ms() + kBatch * per_event;
+    const auto lease_until = now_ms() + kReceiptsLeaseMs + kEventsPerClaim * per_event;
     try {
       const auto now = now_ms();
       batch =
-          co_await pool_.run([&] { return store_.claim_inbox(now, kBatch, owner_, lease_until); });
+          co_await pool_.run([&] { return store_.claim_inbox(now, kClaim, owner_, lease_until); });
     } catch (const std::exception& e) {
       log_warn("inbox_claim_failed", {{"error", e.what()}});
     }
     std::vector<const InboxEvent*> rest;
     co_await process_receipts(batch, rest);
     std::size_t processed = batch.size() - rest.size();
-    for (const auto* event : rest) {
+    for (std::size_t i = 0; i < rest.size() && static_cast<int>(i) < kEventsPerClaim; ++i) {
       // Unprocessed claims are released (or taken again when their lease expires).
       if (stopping_ || now_ms() + per_event > lease_until) break;
-      co_await process(*event);
+      co_await process(*rest[i]);
       ++processed;
     }
     if (processed < batch.size()) {
@@ -143,7 +149,7 @@ boost::asio::awaitable<void> InboxProcessor::run() {
       }
     }
     if (stopping_) break;
-    if (static_cast<int>(batch.size()) == kBatch) continue;
+    if (static_cast<int>(batch.size()) == kClaim || rest.size() > kEventsPerClaim) continue;
     timer_.expires_after(config_.inbox_poll);
     boost::system::error_code ec;
     co_await timer_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));

@@ -3071,6 +3071,38 @@ TEST_P(StoreConformanceTest, ReceiptBatchAppliesEachInOrder) {
   EXPECT_TRUE(store_->record_deliveries({}).empty());
 }
 
+// Several receipts for one message in one batch leave the state applying them one by one would:
+// the latest `at`, then the higher rank, and of equals (same status and time) the first; an
+// unknown status never applies.
+TEST_P(StoreConformanceTest, ReceiptBatchSettlesARowAsOneByOneWould) {
+  const auto batched = insert_with_outbox("LG-1", "b1", 0);
+  const auto single = insert_with_outbox("LG-2", "b2", 0);
+  for (const auto& [oid, pid] :
+       std::vector<std::pair<std::int64_t, std::string>>{{batched, "gs-1"}, {single, "gs-2"}}) {
+    OutboxAttempt ok = make_attempt(oid, 1, "accepted");
+    ok.provider_message_id = pid;
+    store_->finish_outbox_attempt(ok, "sent", 0);
+  }
+  auto receipts_about = [&](const std::string& pid) {
+    DeliveryReceipt first = make_receipt(pid, "failed", 20);
+    first.error_code = "E1";
+    DeliveryReceipt second = make_receipt(pid, "failed", 20);
+    second.error_code = "E2";
+    return std::vector<DeliveryReceipt>{make_receipt(pid, "sent", 10), first, second,
+                                        make_receipt(pid, "sent", 20),
+                                        make_receipt(pid, "bounced", 99)};
+  };
+  EXPECT_EQ(store_->record_deliveries(receipts_about("gs-1")),
+            std::vector<std::int64_t>(5, batched));
+  for (const auto& r : receipts_about("gs-2")) EXPECT_EQ(store_->record_delivery(r), single);
+  for (const auto* ref : {"LG-1", "LG-2"}) {
+    const auto row = row_of(ref);
+    EXPECT_EQ(row.delivery_status, "failed") << ref;
+    EXPECT_EQ(row.delivery_status_at, 20) << ref;
+    EXPECT_EQ(row.delivery_error, "E1") << ref;
+  }
+}
+
 TEST_P(StoreConformanceTest, ReceiptsForOneLeadOrderedAndIsolated) {
   const auto a = insert_with_outbox("LG-1", "b1", 0);
   const auto other_lead = insert_with_outbox("LG-2", "b2", 0);
