@@ -98,6 +98,20 @@ def verdict(ok, *runs):
     return "—" if ok is None else ("PASS" if ok else "MISS")
 
 
+def disk_floor(ft, threshold, commits):
+    """The disk's share of requests that wait longer than `threshold` ms for `commits` durable
+    commits (bench/fsync_tail.py): each commit waits that long in wait_share of the arrivals."""
+    share = min(1.0, commits * ft["wait_share"][threshold])
+    text = (f"the disk alone (fdatasync back to back on the idle machine, bench/fsync_tail.py): p99 "
+            f"{ft['p99_ms']} ms, max {ft['max_ms']} ms; a commit waits > {threshold} ms for it in "
+            f"{ft['wait_share'][threshold]:.2%} of arrivals")
+    if commits > 1:
+        text += f", so about {share:.2%} of requests with {commits} commits do"
+    if share > 0.01:
+        text += f" — over the 1 % a p99 allows: no durable answer reaches this p99 on this disk"
+    return text
+
+
 cl, clc = by.get("create_lead"), ceilings.get("create_lead")
 if cl and clc and num(clc["tps"]):
     ratio = num(cl["rate"]) / num(clc["tps"])
@@ -107,6 +121,8 @@ if half:
     ok = num(half["p99"]) is not None and num(half["p99"]) <= 10
     floor = ceilings.get("create_lead_half_peak")
     fl = f"; its SQL alone at that rate: p99 {floor['p99']} ms" if floor else ""
+    if meta.get("fsync_tail"):
+        fl += "; " + disk_floor(json.loads(meta["fsync_tail"]), "10", 2)
     w(f"| create_lead p99 ≤ 10 ms at half of peak (target {meta.get('half_target')} req/s, paced) | "
       f"p99 {half['p99']} ms at {half['rate']} req/s{fl} | {verdict(ok, half)} |")
 st = [r for r in rows if r["scenario"].startswith("lead_status_")]
@@ -145,6 +161,8 @@ if wh:
     if fl:
         ev += (f"; /healthz (no database) paced the same way: p99 {fl['p99']} ms at {fl['rate']} "
                f"req/s")
+    if meta.get("fsync_tail"):
+        ev += "; " + disk_floor(json.loads(meta["fsync_tail"]), "5", 1)
     if meta.get("inbox_drains"):
         ev += f"; inbox processing after the runs: {meta['inbox_drains'].strip().rstrip(';')}"
     w(f"| webhook ack p99 ≤ 5 ms at 5,000 req/s (paced) | p99 {wh['p99']} ms at {wh['rate']} "

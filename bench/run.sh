@@ -122,6 +122,12 @@ fsync_rate="$("$pg_bin/pg_test_fsync" -s 1 -f "$pg_base/data/fsync.test" 2>/dev/
   awk '/^ +fdatasync/ {print $2; exit}')"
 rm -f "$pg_base/data/fsync.test"
 log "pg_test_fsync: fdatasync ${fsync_rate} ops/s"
+# The disk's tail on the idle machine: how often a commit must wait > 5 ms whatever runs above it.
+fsync_tail=""
+if want webhook || want create_lead; then
+  fsync_tail="$(python3 "$bench/fsync_tail.py" "$pg_base/data" 15 5,10)"
+  log "fdatasync tail: $fsync_tail"
+fi
 
 # ---------------------------------------------------------------- fake partners (nginx)
 ngx_port="$(free_port)"
@@ -498,6 +504,7 @@ meta="$work/meta.txt"
   echo "kernel=$(uname -r)"
   echo "pg=$pg_settings"
   echo "fsync_rate=$fsync_rate"
+  echo "fsync_tail=$fsync_tail"
   echo "duration=$duration"
   echo "quick=$quick"
   echo "big_leads=$big_leads"
