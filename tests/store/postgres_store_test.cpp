@@ -517,6 +517,10 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       {"SELECT * FROM appointments WHERE environment = 'orbit' AND lead_ref = 'r' ORDER BY "
        "created_at, id",
        "appointments_lead"},
+      {"UPDATE whatsapp_inbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = 'w'",
+       "whatsapp_inbox_lease_owner"},
+      {"UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = 'w'",
+       "outbox_lease_owner"},
       {"SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND next_attempt_at <= 5 AND "
        "(lease_until IS NULL OR lease_until < 5) ORDER BY next_attempt_at, id LIMIT 5 FOR UPDATE "
        "SKIP LOCKED",

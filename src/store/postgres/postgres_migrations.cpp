@@ -285,6 +285,13 @@ ALTER TABLE metric_minutes ADD COLUMN resolution INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE metric_minutes DROP CONSTRAINT metric_minutes_pkey,
   ADD CONSTRAINT metric_minutes_pkey PRIMARY KEY (minute, resolution, instance);
 )sql",
+      // 9: an inbox processor releases the events of a claim it did not process (more than it
+      // takes per claim, or shutting down) by its owner id; without an index that was a scan of
+      // the whole inbox. Only leased rows are indexed, as for the outbox.
+      R"sql(
+CREATE INDEX whatsapp_inbox_lease_owner ON whatsapp_inbox (lease_owner)
+  WHERE lease_owner IS NOT NULL;
+)sql",
   };
   return kMigrations;
 }

@@ -288,6 +288,13 @@ INSERT INTO metric_minutes (minute, resolution, instance, payload, updated_at)
   SELECT minute, 1, instance, payload, updated_at FROM metric_minutes_v7;
 DROP TABLE metric_minutes_v7;
 )sql",
+      // 9: releasing a processor's or dispatcher's leases finds them by owner without a scan of
+      // the whole table (only leased rows are indexed).
+      R"sql(
+CREATE INDEX whatsapp_inbox_lease_owner ON whatsapp_inbox (lease_owner)
+  WHERE lease_owner IS NOT NULL;
+CREATE INDEX outbox_lease_owner ON outbox (lease_owner) WHERE lease_owner IS NOT NULL;
+)sql",
   };
   return kMigrations;
 }
