@@ -6,6 +6,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libpq-dev libsqlite3-dev libgtest-dev libgmock-dev libbenchmark-dev
   postgresql nginx wrk
+  pgbouncer  # tests/integration/test_pg_pooler.py: the transaction-mode pooler case
   prometheus  # for promtool: checks and unit-tests docs/prometheus/*.yml
   chromium  # headless browser for the dashboard check (tests/browser, driven by playwright-core)
 )

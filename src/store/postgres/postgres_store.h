@@ -5,12 +5,19 @@
 // StoreUnavailable (503) instead of queueing without bound. A connection that breaks is discarded
 // and reopened by the next call, so the service recovers by itself when the database returns.
 //
-// Every query is a parameterised PQexecParams with unnamed statements, never a named server-side
-// prepared statement: PgBouncer in transaction mode (Supabase's pooled port 6543) hands each
-// transaction to any server connection, where a named statement prepared earlier may not exist.
+// Statements are parameterised. Outside a transaction each runs as a named prepared statement,
+// prepared once per connection (PostgreSQL then skips parsing and mostly planning); inside
+// BEGIN … COMMIT, unnamed. Behind a transaction-mode pooler that cannot carry named statements
+// from one server connection to another (PgBouncer before 1.21; 1.21+ with
+// max_prepared_statements, and Supavisor, can), the first execution landing where its statement
+// was not prepared fails before running (26000): it is run again unnamed and the store stops
+// naming statements. So a failure of a named statement never aborts a transaction. Connections
+// set plan_cache_mode = force_custom_plan: named statements save the parse, not the planning for
+// their parameters (see connect()).
 // The URL is a libpq connection URI (sslmode=require etc. work as documented). Unless the URL sets
 // them: connect_timeout=3 (s), TCP keepalives after 30 s idle, tcp_user_timeout=30000 (ms), so a
 // vanished server is noticed in bounded time; application_name=leadgate.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -169,7 +176,8 @@ class PostgresStore final : public Store {
   std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<Connection>> idle_;
-  int open_ = 0;  // connections in idle_, lent out, or being opened
+  int open_ = 0;                              // connections in idle_, lent out, or being opened
+  std::atomic<bool> named_statements_{true};  // off for good after a pooler lost one (see exec)
 };
 
 }  // namespace leadgate
