@@ -71,6 +71,12 @@ class Admin {
     auto rows = run(sql);
     return rows.empty() ? std::string() : rows.front();
   }
+  // EXPLAIN's lines of a statement, joined.
+  std::string plan(const std::string& sql) {
+    std::string out;
+    for (const auto& line : run("EXPLAIN " + sql)) out += line + "\n";
+    return out;
+  }
 
  private:
   PGconn* pg_;
@@ -167,6 +173,15 @@ class PostgresStoreTest : public ::testing::Test {
   }
   std::unique_ptr<PostgresStore> open(int pool_size) {
     return std::make_unique<PostgresStore>(store_url(), pool_size);
+  }
+
+  // The store's inbox claim of `n` takes events e1 .. en (inserted due in that order), in order.
+  void expect_inbox_claim_takes_first(std::size_t n) {
+    const auto claimed = store_->claim_inbox(99'999, static_cast<int>(n), "w", 200'000);
+    ASSERT_EQ(claimed.size(), n);
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(claimed[i].event_id, "e" + std::to_string(i + 1));
+    }
   }
 
   // Backends the stores under test hold open. Asked on a connection that is never inside a
@@ -552,8 +567,7 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       {"DELETE FROM metric_minutes WHERE minute < 28000005", "metric_minutes_pkey"},
   };
   for (const auto& [sql, index] : lookups) {
-    std::string plan;
-    for (const auto& line : admin_->run("EXPLAIN " + sql)) plan += line + "\n";
+    const std::string plan = admin_->plan(sql);
     EXPECT_NE(plan.find(index), std::string::npos) << sql << "\n" << plan;
   }
 }
@@ -569,22 +583,15 @@ TEST_F(PostgresStoreTest, InboxClaimDoesNotSortTheBacklog) {
       "received_at, state, next_attempt_at) SELECT 'gupshup', 'e' || i, '', 'status', "
       "repeat('p', 200), i, 'pending', i FROM generate_series(1, 30000) i");
   admin_->run("ANALYZE whatsapp_inbox");
-  std::string plan;
-  for (const auto& line :
-       admin_->run("EXPLAIN SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND "
-                   "next_attempt_at <= 99999 AND (lease_until IS NULL OR lease_until < 99999) "
-                   "ORDER BY next_attempt_at, id LIMIT 8 FOR UPDATE SKIP LOCKED")) {
-    plan += line + "\n";
-  }
+  const std::string plan = admin_->plan(
+      "SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND next_attempt_at <= "
+      "99999 AND (lease_until IS NULL OR lease_until < 99999) ORDER BY "
+      "next_attempt_at, id LIMIT 8 FOR UPDATE SKIP LOCKED");
   EXPECT_NE(plan.find("Index Scan using whatsapp_inbox_due"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("Bitmap"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("Seq Scan"), std::string::npos) << plan;
   // And the store's own claim takes the first due events in that order.
-  const auto claimed = store_->claim_inbox(99'999, 8, "w", 200'000);
-  ASSERT_EQ(claimed.size(), 8u);
-  for (std::size_t i = 0; i < claimed.size(); ++i) {
-    EXPECT_EQ(claimed[i].event_id, "e" + std::to_string(i + 1));
-  }
+  expect_inbox_claim_takes_first(8);
 }
 
 // The same holds before the tables' first ANALYZE (a new deployment's first burst, autovacuum not
@@ -616,8 +623,7 @@ TEST_F(PostgresStoreTest, ClaimsReadTheDueIndexInOrderBeforeTheFirstAnalyze) {
   for (const auto& [sql, scan] : claims) {
     admin_->run("BEGIN");
     admin_->run("SET LOCAL enable_sort = off; SET LOCAL jit = off");
-    std::string plan;
-    for (const auto& line : admin_->run("EXPLAIN " + sql)) plan += line + "\n";
+    const std::string plan = admin_->plan(sql);
     admin_->run("ROLLBACK");
     EXPECT_NE(plan.find(scan), std::string::npos) << plan;
     EXPECT_EQ(plan.find("Bitmap"), std::string::npos) << plan;
@@ -625,11 +631,7 @@ TEST_F(PostgresStoreTest, ClaimsReadTheDueIndexInOrderBeforeTheFirstAnalyze) {
     EXPECT_EQ(plan.find("JIT"), std::string::npos) << plan;
   }
   // The store's claims take the first due rows in that order.
-  const auto events = store_->claim_inbox(99'999, 3, "w", 200'000);
-  ASSERT_EQ(events.size(), 3u);
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    EXPECT_EQ(events[i].event_id, "e" + std::to_string(i + 1));
-  }
+  expect_inbox_claim_takes_first(3);
   const auto messages = store_->claim_outbox(99'999, 2, "w", 200'000);
   ASSERT_EQ(messages.size(), 2u);
   EXPECT_EQ(messages[0].next_attempt_at, 1);

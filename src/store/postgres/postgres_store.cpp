@@ -10,8 +10,10 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 namespace leadgate {
 
@@ -471,17 +473,24 @@ std::int64_t insert_outbox(Connection& c, const OutboxMessage& m) {
       .i64(0, 0);
 }
 
-// "($1, $2, ...), ($k, ...)": `rows` groups of `columns` numbered parameters, for multi-row
-// INSERTs.
-std::string values_groups(std::size_t rows, int columns) {
+// "($1::t1, $2::t2, ...), ($k::t1, ...)": `rows` groups of numbered parameters, one per entry of
+// `types`, each cast to its type (an empty type: no cast). Multi-row INSERTs need no casts; a
+// VALUES list joined in an UPDATE does (its columns would otherwise be text).
+std::string values_groups(std::size_t rows, const std::vector<std::string_view>& types) {
   std::string out;
   int n = 0;
   for (std::size_t r = 0; r < rows; ++r) {
     out += r == 0 ? "(" : ", (";
-    for (int k = 0; k < columns; ++k) out += (k == 0 ? "$" : ", $") + std::to_string(++n);
+    for (std::size_t k = 0; k < types.size(); ++k) {
+      out += (k == 0 ? "$" : ", $") + std::to_string(++n);
+      if (!types[k].empty()) out.append("::").append(types[k]);
+    }
     out += ')';
   }
   return out;
+}
+std::string values_groups(std::size_t rows, int columns) {
+  return values_groups(rows, std::vector<std::string_view>(static_cast<std::size_t>(columns)));
 }
 
 // Inserts audit entries and outbox messages (inside the caller's transaction). The audit rows go
@@ -1254,20 +1263,15 @@ struct InboxEnd {
 void update_inbox_states(Connection& c, const std::vector<InboxEnd>& ends) {
   if (ends.empty()) return;
   Params p;
-  std::string values;
-  for (std::size_t i = 0; i < ends.size(); ++i) {
-    const auto& e = ends[i];
+  for (const auto& e : ends)
     p.add(e.id).add(e.state).add(e.now).add(e.next_attempt_at).add(e.error);
-    const auto arg = [&](int k) { return "$" + std::to_string(static_cast<int>(i) * 5 + k); };
-    values += (i == 0 ? "(" : ", (") + arg(1) + "::bigint, " + arg(2) + "::text, " + arg(3) +
-              "::bigint, " + arg(4) + "::bigint, " + arg(5) + "::text)";
-  }
   exec(c,
        "UPDATE whatsapp_inbox i SET state = v.state, attempts = i.attempts + 1, next_attempt_at = "
        "v.next_attempt_at, processed_at = CASE WHEN v.state IN ('done', 'failed') THEN v.now "
        "ELSE i.processed_at END, last_error = v.error, lease_owner = NULL, lease_until = NULL "
        "FROM (VALUES " +
-           values + ") AS v (id, state, now, next_attempt_at, error) WHERE i.id = v.id",
+           values_groups(ends.size(), {"bigint", "text", "bigint", "bigint", "text"}) +
+           ") AS v (id, state, now, next_attempt_at, error) WHERE i.id = v.id",
        p);
 }
 
@@ -1564,8 +1568,7 @@ void apply_deliveries(Connection& c, const DeliveryReceipt* receipts, std::size_
   // them one by one would leave (the latest `at`, then the highest rank, then the first of equals)
   // is compared with the row as committed.
   Params moves;
-  std::string values;
-  int moved = 0;
+  std::size_t moved = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (outbox_ids[i] == 0) continue;
     const auto& r = receipts[i];
@@ -1574,9 +1577,6 @@ void apply_deliveries(Connection& c, const DeliveryReceipt* receipts, std::size_
         .add(r.status)
         .add(r.at)
         .add(r.error_code);
-    const auto arg = [&](int k) { return "$" + std::to_string(moved * 5 + k); };
-    values += (moved == 0 ? "(" : ", (") + arg(1) + "::bigint, " + arg(2) + "::bigint, " + arg(3) +
-              "::text, " + arg(4) + "::bigint, " + arg(5) + "::text)";
     ++moved;
   }
   if (moved > 0) {
@@ -1584,7 +1584,8 @@ void apply_deliveries(Connection& c, const DeliveryReceipt* receipts, std::size_
          "UPDATE outbox o SET delivery_status = w.status, delivery_status_at = w.at, "
          "delivery_error = w.error FROM (SELECT DISTINCT ON (id) id, status, at, error FROM "
          "(VALUES " +
-             values + ") AS v (ord, id, status, at, error) WHERE " + delivery_rank("status") +
+             values_groups(moved, {"bigint", "bigint", "text", "bigint", "text"}) +
+             ") AS v (ord, id, status, at, error) WHERE " + delivery_rank("status") +
              " > 0 ORDER BY id, at DESC, " + delivery_rank("status") +
              " DESC, ord) AS w WHERE o.id = w.id AND (o.delivery_status_at < w.at OR "
              "(o.delivery_status_at = w.at AND " +
