@@ -63,14 +63,20 @@ def metrics(lg: Leadgate, key: str) -> dict[str, float]:
     return out
 
 
+_NOT_IN_A_TOKEN = r"(?<![0-9A-Za-z]){}(?![0-9A-Za-z])"
+
+
 def _json_leaks(value, code: str) -> bool:
-    """True when a parsed log value carries the code (as text anywhere, or as the number)."""
+    """True when a parsed log value carries the code (as a token of text, or as the number).
+
+    A code inside a longer run of letters and digits is not a leak: random identifiers such as
+    the hexadecimal request_id contain any six-digit run now and then (a4554306d)."""
     if isinstance(value, dict):
         return any(_json_leaks(k, code) or _json_leaks(v, code) for k, v in value.items())
     if isinstance(value, list):
         return any(_json_leaks(v, code) for v in value)
     if isinstance(value, str):
-        return code in value
+        return re.search(_NOT_IN_A_TOKEN.format(code), value) is not None
     if isinstance(value, bool) or value is None:
         return False
     if isinstance(value, (int, float)):
@@ -84,7 +90,8 @@ def leaked_codes(log_text: str, codes) -> list[tuple[str, str]]:
     JSON log lines are parsed so that numbers which merely contain six digits (durations,
     counters) are not mistaken for a code: a string value containing the code, or a number
     equal to it, is a leak. Any other line is a leak when the code appears in it as a
-    standalone run of six digits.
+    standalone run of six digits. A code inside a longer token of letters and digits (a random
+    hexadecimal id) is not a leak.
     """
     found = []
     for line in log_text.splitlines():
@@ -96,7 +103,7 @@ def leaked_codes(log_text: str, codes) -> list[tuple[str, str]]:
             if parsed is not None and not isinstance(parsed, (int, float, str)):
                 hit = _json_leaks(parsed, code)
             else:
-                hit = re.search(rf"(?<![0-9]){code}(?![0-9])", line) is not None
+                hit = re.search(_NOT_IN_A_TOKEN.format(code), line) is not None
             if hit:
                 found.append((code, line))
     return found

@@ -148,8 +148,10 @@ class DeadLetterTest(LeadgateTestCase):
         self.assertIn("requeued 1", requeue.stdout)
         wait_until(lambda: accepted(template_calls_for(fake, lead["mobile"])), 10,
                    message="the requeued message was not delivered")
-        self.assertEqual(lg.db_query("SELECT status FROM outbox WHERE lead_ref = ?",
-                                     (body["reference_id"],)), [("sent",)])
+        # Gupshup has answered; the worker records `sent` just after, so wait for the row too.
+        wait_until(lambda: lg.db_query("SELECT status FROM outbox WHERE lead_ref = ?",
+                                       (body["reference_id"],)) == [("sent",)],
+                   timeout=10, message="the delivered message was not marked sent")
         nothing = lg.run_cli("outbox", "requeue", "--all-dead")
         self.assertEqual(nothing.returncode, 1)
         self.assertIn("requeued 0", nothing.stdout)

@@ -166,8 +166,13 @@ class ScaleOutTest(unittest.TestCase):
         sent = wait_until(delivered, timeout=40, message="not every confirmation was delivered")
 
         # Where the acceptance was recorded, nothing was sent after it.
-        recorded = dict(self.b.db_query(
-            "SELECT lead_ref, provider_message_id FROM outbox WHERE status = 'sent'"))
+        # (Gupshup answers before the worker records `sent`, so wait for the rows as well.)
+        def all_recorded():
+            rows = self.b.db_query(
+                "SELECT lead_ref, provider_message_id FROM outbox WHERE status = 'sent'")
+            return rows if len(rows) >= CUSTOMERS else None
+        recorded = dict(wait_until(all_recorded, timeout=10,
+                                   message="not every delivered confirmation was recorded sent"))
         refs = {r["reference_id"]: "91" + m for m, r in results.items()}
         self.assertEqual(len(recorded), CUSTOMERS)
         duplicates = 0
