@@ -15,7 +15,7 @@ import threading
 import time
 import unittest
 
-from harness import FakePartners, Leadgate, LeadgateTestCase, valid_lead
+from harness import FakePartners, Leadgate, LeadgateTestCase, valid_lead, wait_until
 
 CREATE_FBB = "CreateFBBByBasicUser"
 DEV_KEY_BANNER = "Development API key"
@@ -203,7 +203,7 @@ class GracefulShutdownTest(CliTestCase):
         lg.start()
         started = time.monotonic()
         self.assertEqual(lg.stop(timeout=10), 0, lg.log_tail(20))
-        self.assertLess(time.monotonic() - started, 3.0)
+        self.assertLess(time.monotonic() - started, 5.0)  # well under the 10 s grace a drain may take
 
     def test_repeated_start_stop_always_exits_0(self):
         # SIGTERM right after a request (here the harness's /healthz probe) must still be a
@@ -228,20 +228,23 @@ class GracefulShutdownTest(CliTestCase):
         lg = self.new_instance()
         lg.start()
         key = lg.create_api_key()
-        lg.fake.script(CREATE_FBB, [{"delay_ms": 1500}])
+        lg.fake.script(CREATE_FBB, [{"delay_ms": 4000}])  # the drain outlasts the checks
         result = {}
         thread = threading.Thread(
             target=lambda: result.setdefault("r", self.post_lead(lg, valid_lead(), key)))
         thread.start()
         lg.fake.wait_for_calls(CREATE_FBB, 1, timeout=5)
         lg.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-        try:
-            status = lg.request("GET", "/healthz", timeout=2)[0]
-        except (OSError, http.client.HTTPException):
-            status = None  # refused: not accepting any more
-        self.assertNotEqual(status, 200, "still accepting new requests after SIGTERM")
-        thread.join(10)
+
+        def refusing():
+            try:
+                return lg.request("GET", "/healthz", timeout=2)[0] != 200
+            except (OSError, http.client.HTTPException):
+                return True  # refused: not accepting any more
+
+        wait_until(refusing, timeout=3, message="still accepting new requests after SIGTERM")
+        self.assertIsNone(lg.proc.poll(), "exited before the request in flight was answered")
+        thread.join(15)
         self.assertEqual(result["r"][0], 200, result["r"])
         self.assertEqual(lg.stop(), 0)
 

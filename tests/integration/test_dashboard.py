@@ -173,10 +173,13 @@ class DashboardTest(LeadgateTestCase):
     @classmethod
     def call(cls, method, route, body=None, env=None, headers=None, raw=None, key="default"):
         key = cls.key if key == "default" else key
+        started = time.monotonic()
         status, resp_headers, resp = cls.lg.request(method, route, body, headers=headers,
                                                      raw_body=raw, api_key=key)
+        elapsed = time.monotonic() - started
         code = resp.get("code") if status >= 400 and isinstance(resp, dict) else None
-        cls.ledger.append({"route": route, "env": env, "status": status, "code": code})
+        cls.ledger.append({"route": route, "env": env, "status": status, "code": code,
+                           "elapsed": elapsed})
         return status, resp_headers, resp
 
     @classmethod
@@ -283,6 +286,14 @@ class DashboardTest(LeadgateTestCase):
 
     def ledger_for(self, env):
         return [r for r in self.ledger if env == "all" or r["env"] == env]
+
+    def slo_counts(self, slo, env) -> tuple[int, int]:
+        """(requests of the SLO's routes, of which the client saw one take its threshold or more).
+
+        The service times a request from inside, so one the client saw finish in time was good;
+        one the client saw slow (a disk stall on a loaded machine) may have been either."""
+        mine = [r for r in self.ledger_for(env) if r["route"] in slo["routes"]]
+        return len(mine), sum(1 for r in mine if r["elapsed"] >= slo["threshold_seconds"])
 
     def expected(self, env: str) -> dict:
         """Flat {"what": value} of everything known exactly for a view."""
@@ -451,14 +462,18 @@ class DashboardTest(LeadgateTestCase):
                     self.assertLess(s["avg_lead_processing_seconds"], elapsed + 1)
                 else:
                     self.assertIsNone(s["avg_lead_processing_seconds"])
-                # SLOs: every request of the burst was fast and not a 5xx.
-                rows = self.ledger_for(env)
+                # SLOs: every request of the burst was fast (as the client saw it) and not a 5xx.
                 self.assertTrue(data["slos"])
                 for slo in data["slos"]:
-                    total = sum(1 for r in rows if r["route"] in slo["routes"])
+                    total, slow = self.slo_counts(slo, env)
                     with self.subTest(slo=slo["name"]):
                         self.assertEqual(slo["total"], total, slo)
-                        self.assertEqual(slo["good"], total, slo)
+                        self.assertGreaterEqual(slo["good"], total - slow, slo)
+                        self.assertLessEqual(slo["good"], total, slo)
+                        if slow:
+                            print(f"\n[dashboard test] {slow} request(s) of {slo['name']} took "
+                                  "their threshold or more at the client", flush=True)
+                            continue
                         if total:
                             self.assertEqual(slo["attainment"], 1.0, slo)
                         else:  # a rate without denominator is null (the backend says 1.0)
@@ -603,13 +618,18 @@ class DashboardTest(LeadgateTestCase):
                 partners[f"basic_app|{call}"] = {"calls": f_count(n), "failures": "0",
                                                  "retries": "0"}
         slos = {}
-        rows = self.ledger_for(env)
         for slo in data["slos"]:
-            total = sum(1 for r in rows if r["route"] in slo["routes"])
-            slos[slo["name"]] = {"total": f_count(total), "good": f_count(total),
-                                 # no traffic: null per the contract's rule, 1.0 accepted
-                                 "attainment": f_rate(1.0 if total else slo["attainment"]),
-                                 "error_budget_remaining": "100.0%", "met": "met",
+            total, slow = self.slo_counts(slo, env)
+            if slow:  # the API check bounded these; the page must show what the API served
+                good, attainment = slo["good"], slo["attainment"]
+                budget, met = slo["error_budget_remaining"], slo["met"]
+            else:  # no traffic: null per the contract's rule, 1.0 accepted
+                good, attainment = total, 1.0 if total else slo["attainment"]
+                budget, met = 1.0, True
+            slos[slo["name"]] = {"total": f_count(total), "good": f_count(good),
+                                 "attainment": f_rate(attainment),
+                                 "error_budget_remaining": f_rate(budget),
+                                 "met": {True: "met", False: "breached"}.get(met, DASH),
                                  "objective": f_objective(slo["objective"]),
                                  "threshold_seconds": f_seconds(slo["threshold_seconds"])}
         return {"environment": env, "range": range_, "screenshot": shot, "metrics": metrics,

@@ -422,6 +422,9 @@ class LeadFlashLookupTest(FlashTestCase):
 
 
 class LeadFlashStateTest(FlashTestCase):
+    # Long enough that a held or hung LOS call is still in its first attempt when the test acts
+    # on it (a second flash, a kill), however slow the machine.
+    service_env = {"LEADGATE_SELF_FULFILMENT_TIMEOUT_MS": "10000"}
 
     def test_second_flash_of_a_completed_application_is_409(self):
         _, created = self.create()
@@ -434,7 +437,7 @@ class LeadFlashStateTest(FlashTestCase):
         self.assertEqual(len(flash_calls_for(self.fake, created["applicationId"])), 1)
 
     def test_concurrent_flash_is_409_and_the_los_is_called_once(self):
-        self.fake.script(SELF_FULFILMENT, [{"delay_ms": 800}])
+        self.fake.script(SELF_FULFILMENT, [{"delay_ms": 3000}])
         _, created = self.create()
         body = flash_body(created["applicationId"])
         first = {}
@@ -451,7 +454,7 @@ class LeadFlashStateTest(FlashTestCase):
         self.assertEqual(len(flash_calls_for(self.fake, created["applicationId"])), 1)
 
     def test_instance_killed_during_the_los_call_is_retried_once_stale(self):
-        self.fake.script(SELF_FULFILMENT, [{"hang": True, "max_s": 2}])
+        self.fake.script(SELF_FULFILMENT, [{"hang": True, "max_s": 12}])
         lead, created = self.create()
         body = flash_body(created["applicationId"])
 
@@ -494,10 +497,11 @@ class LeadFlashStateTest(FlashTestCase):
 
 
 class LeadFlashSlowPartnerTest(FlashTestCase):
-    # The create_lead LOS timings make the longest create exchange ~5.1 s; the self-fulfilment
-    # call may take up to 20 s. A flash still waiting on the LOS must not be taken over.
+    # The create_lead LOS timings make the longest create exchange ~6.0 s (1 s + 5 s); the
+    # self-fulfilment call may take up to 20 s. A flash still waiting on the LOS must not be
+    # taken over once it is older than the create exchange.
     service_env = {
-        "LEADGATE_BASIC_APP_TIMEOUT_MS": "100",
+        "LEADGATE_BASIC_APP_TIMEOUT_MS": "1000",
         "LEADGATE_BASIC_APP_ATTEMPTS": "1",
         "LEADGATE_BASIC_APP_BACKOFF_MS": "0",
         "LEADGATE_SELF_FULFILMENT_TIMEOUT_MS": "20000",
@@ -505,7 +509,7 @@ class LeadFlashSlowPartnerTest(FlashTestCase):
     }
 
     def test_pending_flash_is_not_taken_over_while_the_self_fulfilment_call_may_run(self):
-        self.fake.script(SELF_FULFILMENT, [{"delay_ms": 6500}])
+        self.fake.script(SELF_FULFILMENT, [{"delay_ms": 10000}])
         _, created = self.create()
         body = flash_body(created["applicationId"])
         first = {}
@@ -513,10 +517,11 @@ class LeadFlashSlowPartnerTest(FlashTestCase):
         thread.start()
         try:
             self.fake.wait_for_calls(SELF_FULFILMENT, 1, timeout=5)
-            time.sleep(5.6)
-            self.assertProblem(self.flash(body), 409, "INVALID_STATE")
+            time.sleep(6.5)
+            problem = self.assertProblem(self.flash(body), 409, "INVALID_STATE")
+            self.assertIn("being processed", problem.get("detail", ""), problem)
         finally:
-            thread.join(15)
+            thread.join(20)
         status, _, resp = first["r"]
         self.assertEqual(status, 200, resp)
         self.assertEqual(len(flash_calls_for(self.fake, created["applicationId"])), 1)

@@ -45,7 +45,7 @@ SUPPORT = {
     "homfinity": {"phone": "1800-200-4000", "email": "care@homfinity.example.in",
                   "hours": "Mon-Fri 10:00 AM - 6:00 PM IST"},
 }
-STATUS_TIMEOUT_MS = 800  # per GetApplicationStatus attempt (default 3000)
+STATUS_TIMEOUT_MS = 1500  # per GetApplicationStatus attempt (default 3000)
 
 SERVICE_ENV = {
     "LEADGATE_STATUS_TIMEOUT_MS": str(STATUS_TIMEOUT_MS),
