@@ -165,7 +165,7 @@ Handler dashboard_data_handler(const DashboardDeps& deps) {
                      "Authorization: Bearer <key>");
     }
     if (access == Access::denied) {
-      throw ApiError(403, "SCOPE_FORBIDDEN", "This API key has no ops scope");
+      throw ApiError(403, "SCOPE_FORBIDDEN", kNoOpsScopeDetail);
     }
     const auto query = query_object(req);
     std::vector<FieldProblem> problems;

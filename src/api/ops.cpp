@@ -2,7 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include "app/auth.h"
 #include "app/log.h"
+#include "http/problem.h"
 
 namespace leadgate {
 
@@ -41,7 +43,11 @@ Handler readyz_handler(ReadinessInputs in) {
 }
 
 Handler metrics_handler(Metrics& metrics) {
-  return [&metrics](const Request& req, RequestContext&) -> boost::asio::awaitable<Response> {
+  return [&metrics](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    // The counters are labelled by environment: one brand's key must not read the other's.
+    if (!ctx.caller || !ctx.caller->allows(kOpsScope)) {
+      throw ApiError(403, "SCOPE_FORBIDDEN", kNoOpsScopeDetail);
+    }
     co_return text_response(req, http::status::ok, metrics.render(),
                             "text/plain; version=0.0.4; charset=utf-8");
   };

@@ -18,8 +18,10 @@ struct NewApiKey {
   ApiKeyRow row;
 };
 
-// The scope of operations keys: the monitoring dashboard, no customer data (docs/dashboard.md).
+// The scope of operations keys: the monitoring dashboard and /metrics, no customer data
+// (docs/dashboard.md). Brand keys may not read them: their numbers cover both environments.
 inline constexpr const char* kOpsScope = "ops";
+inline constexpr const char* kNoOpsScopeDetail = "This API key has no ops scope";
 
 // Makes a key and its row (not yet stored). Scopes are environments and/or "ops". Throws
 // std::invalid_argument on bad scopes.

@@ -577,6 +577,15 @@ class Leadgate:
                                 f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
         return lines[-1]
 
+    def metrics_text(self) -> str:
+        """GET /metrics with an ops-scoped key (made once per instance); asserts a 200."""
+        if not getattr(self, "_ops_key", None):
+            self._ops_key = self.create_api_key("metrics-scrape", "ops")
+        status, headers, text = self.request("GET", "/metrics", api_key=self._ops_key)
+        if status != 200 or "text/plain" not in headers.get("content-type", ""):
+            raise LeadgateError(f"GET /metrics answered {status} {headers}: {text!r}")
+        return text
+
 
 # --------------------------------------------------------------------------- test helpers
 

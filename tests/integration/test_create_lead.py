@@ -345,9 +345,7 @@ class OpsEndpointsTest(LeadgateTestCase):
     def test_metrics_have_requests_by_route_and_partner_latency(self):
         status, _, body = self.post_lead(self.lg, valid_lead(), self.key)
         self.assertEqual(status, 200, body)
-        status, headers, text = self.lg.request("GET", "/metrics", api_key=self.key)
-        self.assertEqual(status, 200, text)
-        self.assertIn("text/plain", headers.get("content-type", ""))
+        text = self.lg.metrics_text()  # an ops key; 200 text/plain
         self.assertRegex(text, r'(?m)^leadgate_http_requests_total\{[^}]*'
                                r'route="/api_v1/create_lead"[^}]*\} [0-9.e+]+$')
         self.assertRegex(text, r'(?m)^leadgate_http_requests_total\{[^}]*status="200"')
@@ -355,6 +353,17 @@ class OpsEndpointsTest(LeadgateTestCase):
                                r'\{[^}]*\}')
         self.assertRegex(text, r'(?m)^leadgate_http_request_duration_seconds_bucket\{[^}]*'
                                r'route="/api_v1/create_lead"')
+
+    def test_metrics_need_an_ops_key(self):
+        # Its counters are labelled by environment: a brand's key reads neither brand's numbers.
+        for label, key in (("orbit key", self.lg.create_api_key("orbit-app", "orbit")),
+                           ("both brands", self.key)):
+            with self.subTest(label):
+                problem = self.assertProblem(self.lg.request("GET", "/metrics", api_key=key),
+                                             403, "SCOPE_FORBIDDEN")
+                self.assertIn("ops scope", problem["detail"])
+        self.assertProblem(self.lg.request("GET", "/metrics"), 401)
+        self.assertIn("leadgate_http_requests_total", self.lg.metrics_text())
 
     def test_wrong_method_is_405_with_allow(self):
         status, headers, body = self.lg.request("GET", "/api_v1/create_lead", api_key=self.key)

@@ -343,9 +343,7 @@ class WebhookTestCase(LeadgateTestCase):
                                 (outbox_id,))[0][0]
 
     def metrics(self) -> dict[str, float]:
-        status, _, text = self.lg.request("GET", "/metrics", api_key=self.key)
-        self.assertEqual(status, 200, text)
-        return metric_samples(text)
+        return metric_samples(self.lg.metrics_text())
 
 
 # --------------------------------------------------------------------------- handshake + auth
@@ -436,8 +434,7 @@ class WebhookFrontDoorTest(WebhookTestCase):
         self.say(mobile, "hello there")
         self.post_gupshup(gupshup_message(mobile), token=GUPSHUP_TOKEN[:-2] + "zz", expect=401)
         self.wait_replies(mobile, 1)
-        status, _, text = self.lg.request("GET", "/metrics", api_key=self.key)
-        self.assertEqual(status, 200)
+        text = self.lg.metrics_text()
         self.assertNotIn(GUPSHUP_TOKEN[:-2], text)
         self.assertRegex(text, r'(?m)^leadgate_http_request_duration_seconds_count\{route="/api_v1/'
                                r'whatsapp/webhook"[,}]')
