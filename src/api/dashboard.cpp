@@ -32,19 +32,10 @@ std::string cookie_value(const Request& req, std::string_view name) {
 }
 
 // Browsers get pages that load nothing from elsewhere and cannot be framed.
-void secure_page_headers(Response& res) {
-  res.set("Content-Security-Policy",
-          "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'");
-  res.set("X-Frame-Options", "DENY");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set("Referrer-Policy", "no-referrer");
-  res.set(http::field::cache_control, "no-store");
-}
-
 Response html_page(const Request& req, http::status status, std::string body) {
-  auto res = text_response(req, status, std::move(body), "text/html; charset=utf-8");
-  secure_page_headers(res);
-  return res;
+  return html_response(
+      req, status, std::move(body),
+      "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'");
 }
 
 Response redirect(const Request& req, const std::string& location) {

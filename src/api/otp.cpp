@@ -36,13 +36,57 @@ std::string ist_time(std::int64_t ms) {
   return buf;
 }
 
-std::string page(const std::string& title, const std::string& text) {
-  return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-         "content=\"width=device-width, initial-scale=1\"><title>" +
-         title +
-         "</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem "
-         "auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}</style></head><body><h1>" +
-         title + "</h1><p>" + text + "</p></body></html>";
+std::string escape_html(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// The consent pages: no script, nothing loaded from elsewhere, the form posts back to itself.
+constexpr const char* kConsentPagePolicy =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'";
+
+// `title` and `text` are plain text; `extra_html` is markup appended after the text.
+Response consent_page(const Request& req, http::status status, const std::string& title,
+                      const std::string& text, const std::string& extra_html = "") {
+  return html_response(
+      req, status,
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width, initial-scale=1\"><title>" +
+          escape_html(title) +
+          "</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem "
+          "auto;padding:0 1rem;color:#222}h1{font-size:1.4rem}button{font-size:1.1rem;padding:"
+          ".6rem 1.4rem}</style></head><body><h1>" +
+          escape_html(title) + "</h1><p>" + escape_html(text) + "</p>" + extra_html +
+          "</body></html>",
+      kConsentPagePolicy);
+}
+
+Response link_not_valid(const Request& req) {
+  return consent_page(req, http::status::not_found, "Link not valid",
+                      "This consent link is invalid, has expired or was already used. Please "
+                      "request a new one.");
 }
 
 bool valid_token(const std::string& token) {
@@ -111,24 +155,37 @@ Handler otp_verify_handler(OtpService& otp) {
   };
 }
 
-Handler consent_page_handler(OtpService& otp) {
+Handler consent_page_handler(OtpService& otp, const Config& config) {
+  return [&otp, &config](const Request& req,
+                         RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const std::string token = ctx.path_params["token"];
+    std::optional<ConsentRecord> pending;
+    if (valid_token(token)) pending = co_await otp.pending_consent(token);
+    if (!pending) co_return link_not_valid(req);
+    ctx.environment = pending->environment;
+    // Nothing is recorded here: link previews and mail scanners open links as well.
+    co_return consent_page(
+        req, http::status::ok, "Your consent",
+        config.env(pending->environment).brand_name +
+            " asks for your consent to contact you on WhatsApp about your loan application "
+            "(one-time passwords, application updates and answers to your questions) and to use "
+            "the details you share for it. Nothing is recorded unless you press \"I agree\". "
+            "This link works until " +
+            ist_time(pending->expires_at) + ".",
+        "<form method=\"post\"><button type=\"submit\">I agree</button></form>");
+  };
+}
+
+Handler consent_grant_handler(OtpService& otp) {
   return [&otp](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
     const std::string token = ctx.path_params["token"];
     std::optional<ConsentRecord> granted;
     if (valid_token(token)) granted = co_await otp.grant_consent(token);
-    if (!granted) {
-      co_return text_response(req, http::status::not_found,
-                              page("Link not valid",
-                                   "This consent link is invalid, has expired or was already "
-                                   "used. Please request a new one."),
-                              "text/html; charset=utf-8");
-    }
+    if (!granted) co_return link_not_valid(req);
     ctx.environment = granted->environment;
-    co_return text_response(
-        req, http::status::ok,
-        page("Thank you", "Your consent was recorded on " + ist_time(granted->granted_at) +
-                              ". You can close this page."),
-        "text/html; charset=utf-8");
+    co_return consent_page(req, http::status::ok, "Thank you",
+                           "Your consent was recorded on " + ist_time(granted->granted_at) +
+                               ". You can close this page.");
   };
 }
 

@@ -343,7 +343,9 @@ int run_server(const Config& config) {
   router.add({http::verb::post, "/api_v1/otp_send", otp_send_handler(otp), true});
   router.add({http::verb::post, "/api_v1/otp_resend", otp_resend_handler(otp), true});
   router.add({http::verb::post, "/api_v1/otp_verify", otp_verify_handler(otp), true});
-  router.add({http::verb::get, "/api_v1/consent/{token}", consent_page_handler(otp), false});
+  router.add(
+      {http::verb::get, "/api_v1/consent/{token}", consent_page_handler(otp, config), false});
+  router.add({http::verb::post, "/api_v1/consent/{token}", consent_grant_handler(otp), false});
   router.add({http::verb::post, "/api_v1/lead_flash",
               lead_flash_handler(flash, pincodes, professions), true, true});
   router.add({http::verb::post, "/api_v1/lead_status", lead_status_handler(tracker), true, true});

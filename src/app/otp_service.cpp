@@ -7,6 +7,14 @@
 #include "http/types.h"
 
 namespace leadgate {
+namespace {
+
+// Consent links are stored by the hash of their token only.
+std::string consent_token_hash(const std::string& token) {
+  return hex_encode(sha256(token));
+}
+
+}  // namespace
 
 OtpService::OtpService(Store& store, BlockingPool& pool, WhatsAppSender& sender,
                        const PiiCipher& cipher, const Config& config, Metrics& metrics)
@@ -23,7 +31,7 @@ OtpService::OtpService(Store& store, BlockingPool& pool, WhatsAppSender& sender,
   metrics_.describe("leadgate_consent_requested_total", "counter",
                     "Consent requests sent, by environment");
   metrics_.describe("leadgate_consent_granted_total", "counter",
-                    "Consent links opened, by environment");
+                    "Consents granted (\"I agree\" on the link's page), by environment");
 }
 
 std::string OtpService::code_hash(const std::string& environment, const std::string& phone,
@@ -107,7 +115,7 @@ boost::asio::awaitable<boost::json::object> OtpService::issue(const std::string&
       ConsentRecord consent{environment,
                             bidx,
                             cipher_.seal("mobile", phone),
-                            hex_encode(sha256(token)),
+                            consent_token_hash(token),
                             now,
                             now + 1000LL * config_.consent_ttl_seconds,
                             0};
@@ -203,9 +211,16 @@ boost::asio::awaitable<boost::json::object> OtpService::verify(const std::string
                                 {"data", {{"phone_number", phone}, {"verified", true}}}};
 }
 
+boost::asio::awaitable<std::optional<ConsentRecord>> OtpService::pending_consent(
+    const std::string& token) {
+  const std::string hash = consent_token_hash(token);
+  const auto now = now_ms();
+  co_return co_await pool_.run([&] { return store_.pending_consent(hash, now); });
+}
+
 boost::asio::awaitable<std::optional<ConsentRecord>> OtpService::grant_consent(
     const std::string& token) {
-  const std::string hash = hex_encode(sha256(token));
+  const std::string hash = consent_token_hash(token);
   const auto now = now_ms();
   auto granted = co_await pool_.run([&] { return store_.grant_consent(hash, now); });
   if (granted)

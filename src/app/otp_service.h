@@ -32,8 +32,11 @@ class OtpService {
   boost::asio::awaitable<boost::json::object> verify(const std::string& environment,
                                                      const std::string& phone,
                                                      const std::string& code, RequestContext& ctx);
-  // GET /api_v1/consent/{token}: the granted consent, or nullopt for an unknown, used or expired
-  // link.
+  // GET /api_v1/consent/{token}: the consent request of a link that can still be granted (nothing
+  // is recorded: link previews and prefetchers open links too), or nullopt.
+  boost::asio::awaitable<std::optional<ConsentRecord>> pending_consent(const std::string& token);
+  // POST /api_v1/consent/{token} (the customer's "I agree"): the granted consent, or nullopt for
+  // an unknown, used or expired link.
   boost::asio::awaitable<std::optional<ConsentRecord>> grant_consent(const std::string& token);
 
  private:

@@ -31,6 +31,17 @@ Response text_response(const Request& req, http::status status, std::string body
   return res;
 }
 
+Response html_response(const Request& req, http::status status, std::string body,
+                       std::string_view csp) {
+  auto res = text_response(req, status, std::move(body), "text/html; charset=utf-8");
+  res.set("Content-Security-Policy", csp);
+  res.set("X-Frame-Options", "DENY");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set(http::field::cache_control, "no-store");
+  return res;
+}
+
 Response json_response(const Request& req, http::status status, const boost::json::value& body) {
   return text_response(req, status, boost::json::serialize(body), "application/json");
 }

@@ -43,5 +43,9 @@ using Handler = std::function<boost::asio::awaitable<Response>(const Request&, R
 Response json_response(const Request& req, http::status status, const boost::json::value& body);
 Response text_response(const Request& req, http::status status, std::string body,
                        std::string content_type);
+// An HTML page for browsers: it may load only what `csp` allows, cannot be framed, is not cached
+// and sends no Referer (its URL may carry a token).
+Response html_response(const Request& req, http::status status, std::string body,
+                       std::string_view csp);
 
 }  // namespace leadgate

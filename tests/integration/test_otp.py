@@ -51,6 +51,12 @@ def consent_calls(fake: FakePartners, phone: str, env: str = "orbit") -> list[di
             if (c.get("template") or {}).get("id") == f"{env}_consent_request"]
 
 
+def agree(lg: Leadgate, path: str):
+    """The consent page's "I agree": its form POSTed to the link (no fields, no API key)."""
+    return lg.request("POST", path, raw_body=b"",
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
 def metrics(lg: Leadgate) -> dict[str, float]:
     """GET /metrics as {'name{labels}': value} (samples only)."""
     out = {}
@@ -403,14 +409,29 @@ class OtpConsentTest(OtpTestCase):
         self.assertGreater(int(expires_at), int(requested_at))
         self.assertNotIn(phone, str(phone_enc), "the phone is stored in clear")
 
-        # The link needs no API key, opens once with a small HTML page, then 404.
-        status, headers, page = self.lg.request("GET", path)
+        # The link needs no API key. Opening it (as a link preview would, twice) shows the
+        # request and an "I agree" form posting back to the link, and records nothing.
+        for _ in range(2):
+            status, headers, page = self.lg.request("GET", path)
+            self.assertEqual(status, 200, page)
+            self.assertTrue(headers.get("content-type", "").startswith("text/html"), headers)
+            self.assertIn("Orbit", page)
+            self.assertRegex(page, r'<form method="post"><button type="submit">I agree</button>')
+            self.assertNotIn("<script", page.lower())
+            self.assertEqual(headers.get("referrer-policy"), "no-referrer", headers)
+            self.assertEqual(headers.get("cache-control"), "no-store", headers)
+            self.assertIn("form-action 'self'", headers.get("content-security-policy", ""))
+            self.assertEqual(int(self.lg.db_query("SELECT granted_at FROM consents WHERE id > ?",
+                                                  (before,))[0][0]), 0)
+        # "I agree" records it once, with a small HTML page; then the link is spent.
+        status, headers, page = agree(self.lg, path)
         self.assertEqual(status, 200, page)
         self.assertTrue(headers.get("content-type", "").startswith("text/html"), headers)
-        self.assertIn("<html", page.lower())
-        status, headers, page = self.lg.request("GET", path)
-        self.assertEqual(status, 404, page)
-        self.assertTrue(headers.get("content-type", "").startswith("text/html"), headers)
+        self.assertIn("Your consent was recorded", page)
+        for again in (lambda: agree(self.lg, path), lambda: self.lg.request("GET", path)):
+            status, headers, page = again()
+            self.assertEqual(status, 404, page)
+            self.assertTrue(headers.get("content-type", "").startswith("text/html"), headers)
 
         rows = self.lg.db_query("SELECT environment, requested_at, granted_at FROM consents "
                                 "WHERE id > ?", (before,))
@@ -447,15 +468,16 @@ class OtpConsentTest(OtpTestCase):
         path = self._link_path(consent_calls(self.fake, phone)[0]["template"]["params"][0])
         self.assertEqual(self.lg.db_execute("UPDATE consents SET expires_at = 1 WHERE id > ?",
                                             (before,)), 1)
-        status, _, page = self.lg.request("GET", path)
-        self.assertEqual(status, 404, page)
+        for status, _, page in (self.lg.request("GET", path), agree(self.lg, path)):
+            self.assertEqual(status, 404, page)
         rows = self.lg.db_query("SELECT granted_at FROM consents WHERE id > ?", (before,))
         self.assertEqual(int(rows[0][0]), 0)
 
     def test_unknown_and_malformed_tokens_are_404(self):
         for token in ("AAAAAAAAAAAA", "short", "abc!defghijk", "A" * 40):
-            status, _, page = self.lg.request("GET", "/api_v1/consent/" + token)
-            self.assertEqual(status, 404, (token, page))
+            for status, _, page in (self.lg.request("GET", "/api_v1/consent/" + token),
+                                    agree(self.lg, "/api_v1/consent/" + token)):
+                self.assertEqual(status, 404, (token, page))
 
 
 class OtpValidationTest(OtpTestCase):
@@ -549,7 +571,8 @@ class OtpMetricsTest(OtpTestCase):
         self.assertVerified(self.verify(phone, code), phone)
         self.verify(phone, code)
         path = consent_calls(self.fake, phone)[0]["template"]["params"][0][len(self.lg.url):]
-        self.assertEqual(self.lg.request("GET", path)[0], 200)
+        self.assertEqual(self.lg.request("GET", path)[0], 200)  # shown: not counted
+        self.assertEqual(agree(self.lg, path)[0], 200)
         self.fake.script(GUPSHUP, [{"status": 500}, {"status": 500}])
         self.assertProblem(self.send(random_mobile()), 503, "WHATSAPP_UNAVAILABLE")
         after = metrics(self.lg)

@@ -14,8 +14,8 @@ import unittest
 
 from harness import (FakePartners, Leadgate, binary_available, create_pg_database,
                      drop_pg_database, leadgate_bin, random_mobile, template_calls_for)
-from test_otp import (FLOW_ENV, GUPSHUP, OtpTestCase, consent_calls, leaked_codes, otp_calls,
-                      wrong)
+from test_otp import (FLOW_ENV, GUPSHUP, OtpTestCase, agree, consent_calls, leaked_codes,
+                      otp_calls, wrong)
 
 
 @unittest.skipUnless(os.environ.get("LEADGATE_TEST_PG_URL"),
@@ -108,11 +108,13 @@ class OtpAcrossInstancesTest(TwoInstancesTestCase):
         self.code_for(phone)
         link = consent_calls(self.fake, phone)[0]["template"]["params"][0]
         token = link.rsplit("/", 1)[1]
-        status, _, page = self.b.request("GET", "/api_v1/consent/" + token)
+        path = "/api_v1/consent/" + token
+        self.assertEqual(self.a.request("GET", path)[0], 200)  # shown on either, not granted
+        status, _, page = agree(self.b, path)
         self.assertEqual(status, 200, page)
-        status, _, page = self.a.request("GET", "/api_v1/consent/" + token)
+        status, _, page = agree(self.a, path)
         self.assertEqual(status, 404, page)
-        status, _, page = self.b.request("GET", "/api_v1/consent/" + token)
+        status, _, page = agree(self.b, path)
         self.assertEqual(status, 404, page)
         audit = self.b.run_cli("consent", "list", "--env", "orbit", "--phone", phone)
         self.assertEqual(audit.returncode, 0, audit.stderr)

@@ -1666,6 +1666,23 @@ TEST_P(StoreConformanceTest, ConsentIsGrantedOnce) {
   EXPECT_EQ(after[0].granted_at, 5'000) << "the second open did not move the time";
 }
 
+TEST_P(StoreConformanceTest, PendingConsentIsWhatGrantWouldGrantAndChangesNothing) {
+  store_->insert_consent(make_consent("homfinity", "b2", "tok-p", 1'000, 5'000));
+  for (int i = 0; i < 2; ++i) {  // looking twice changes nothing
+    const auto pending = store_->pending_consent("tok-p", 4'999);
+    ASSERT_TRUE(pending.has_value());
+    EXPECT_EQ(pending->environment, "homfinity");
+    EXPECT_EQ(pending->phone_bidx, "b2");
+    EXPECT_EQ(pending->expires_at, 5'000);
+    EXPECT_EQ(pending->granted_at, 0);
+  }
+  EXPECT_EQ(store_->consents_for("homfinity", "b2").at(0).granted_at, 0);
+  EXPECT_FALSE(store_->pending_consent("tok-p", 5'000).has_value()) << "expires_at > now";
+  EXPECT_FALSE(store_->pending_consent("tok-unknown", 2'000).has_value());
+  ASSERT_TRUE(store_->grant_consent("tok-p", 3'000).has_value());
+  EXPECT_FALSE(store_->pending_consent("tok-p", 3'001).has_value()) << "granted: not pending";
+}
+
 TEST_P(StoreConformanceTest, ExpiredOrUnknownConsentIsNotGranted) {
   store_->insert_consent(make_consent("orbit", "b1", "tok-expired", 1'000, 5'000));
   store_->insert_consent(make_consent("orbit", "b1", "tok-last-ms", 1'000, 5'000));

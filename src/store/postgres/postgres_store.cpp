@@ -1924,6 +1924,18 @@ std::optional<ConsentRecord> PostgresStore::grant_consent(const std::string& tok
   return read_consent(r, 0);
 }
 
+std::optional<ConsentRecord> PostgresStore::pending_consent(const std::string& token_hash,
+                                                            std::int64_t now) {
+  auto lease = borrow();
+  const Result r = exec(*lease,
+                        std::string("SELECT ") + kConsentColumns +
+                            " FROM consents WHERE token_hash = $1 AND granted_at = 0 AND "
+                            "expires_at > $2",
+                        Params().add(token_hash).add(now));
+  if (r.rows() == 0) return std::nullopt;
+  return read_consent(r, 0);
+}
+
 std::vector<ConsentRecord> PostgresStore::consents_for(const std::string& environment,
                                                        const std::string& phone_bidx) {
   auto lease = borrow();

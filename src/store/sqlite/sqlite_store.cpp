@@ -1367,6 +1367,18 @@ std::optional<ConsentRecord> SqliteStore::grant_consent(const std::string& token
   return c;
 }
 
+std::optional<ConsentRecord> SqliteStore::pending_consent(const std::string& token_hash,
+                                                          std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  const std::string sql = std::string("SELECT ") + kConsentColumns +
+                          " FROM consents WHERE token_hash = ? AND granted_at = 0 AND "
+                          "expires_at > ?";
+  Stmt s(db_, sql.c_str());
+  s.bind(token_hash).bind(now);
+  if (!s.step()) return std::nullopt;
+  return read_consent(s);
+}
+
 std::vector<ConsentRecord> SqliteStore::consents_for(const std::string& environment,
                                                      const std::string& phone_bidx) {
   std::lock_guard lock(mutex_);
