@@ -1,6 +1,6 @@
 #pragma once
 // GET /healthz (the process is alive), GET /readyz (database reachable, migrations applied;
-// which partners are sandboxed), GET /metrics (Prometheus text format).
+// which partners are sandboxed), GET /metrics (Prometheus text format; an `ops`-scoped key).
 #include "app/offload.h"
 #include "http/metrics.h"
 #include "http/types.h"

@@ -83,10 +83,15 @@ Response consent_page(const Request& req, http::status status, const std::string
       kConsentPagePolicy);
 }
 
+Response already_recorded(const Request& req, const ConsentRecord& consent) {
+  return consent_page(req, http::status::ok, "Thank you",
+                      "Your consent was already recorded on " + ist_time(consent.granted_at) +
+                          ". You can close this page.");
+}
+
 Response link_not_valid(const Request& req) {
   return consent_page(req, http::status::not_found, "Link not valid",
-                      "This consent link is invalid, has expired or was already used. Please "
-                      "request a new one.");
+                      "This consent link is invalid or has expired. Please request a new one.");
 }
 
 bool valid_token(const std::string& token) {
@@ -159,19 +164,22 @@ Handler consent_page_handler(OtpService& otp, const Config& config) {
   return [&otp, &config](const Request& req,
                          RequestContext& ctx) -> boost::asio::awaitable<Response> {
     const std::string token = ctx.path_params["token"];
-    std::optional<ConsentRecord> pending;
-    if (valid_token(token)) pending = co_await otp.pending_consent(token);
-    if (!pending) co_return link_not_valid(req);
-    ctx.environment = pending->environment;
+    OtpService::ConsentLink link;
+    if (valid_token(token)) link = co_await otp.consent_link(token);
+    if (link.state == OtpService::ConsentLink::State::invalid) co_return link_not_valid(req);
+    ctx.environment = link.record.environment;
+    if (link.state == OtpService::ConsentLink::State::granted) {
+      co_return already_recorded(req, link.record);
+    }
     // Nothing is recorded here: link previews and mail scanners open links as well.
     co_return consent_page(
         req, http::status::ok, "Your consent",
-        config.env(pending->environment).brand_name +
+        config.env(link.record.environment).brand_name +
             " asks for your consent to contact you on WhatsApp about your loan application "
             "(one-time passwords, application updates and answers to your questions) and to use "
             "the details you share for it. Nothing is recorded unless you press \"I agree\". "
             "This link works until " +
-            ist_time(pending->expires_at) + ".",
+            ist_time(link.record.expires_at) + ".",
         "<form method=\"post\"><button type=\"submit\">I agree</button></form>");
   };
 }
@@ -179,13 +187,18 @@ Handler consent_page_handler(OtpService& otp, const Config& config) {
 Handler consent_grant_handler(OtpService& otp) {
   return [&otp](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
     const std::string token = ctx.path_params["token"];
-    std::optional<ConsentRecord> granted;
-    if (valid_token(token)) granted = co_await otp.grant_consent(token);
-    if (!granted) co_return link_not_valid(req);
-    ctx.environment = granted->environment;
-    co_return consent_page(req, http::status::ok, "Thank you",
-                           "Your consent was recorded on " + ist_time(granted->granted_at) +
-                               ". You can close this page.");
+    if (!valid_token(token)) co_return link_not_valid(req);
+    if (auto granted = co_await otp.grant_consent(token)) {
+      ctx.environment = granted->environment;
+      co_return consent_page(req, http::status::ok, "Thank you",
+                             "Your consent was recorded on " + ist_time(granted->granted_at) +
+                                 ". You can close this page.");
+    }
+    // A second tap or a reload of the "Thank you" page: say so rather than "not valid".
+    const auto link = co_await otp.consent_link(token);
+    if (link.state != OtpService::ConsentLink::State::granted) co_return link_not_valid(req);
+    ctx.environment = link.record.environment;
+    co_return already_recorded(req, link.record);
   };
 }
 

@@ -211,11 +211,20 @@ boost::asio::awaitable<boost::json::object> OtpService::verify(const std::string
                                 {"data", {{"phone_number", phone}, {"verified", true}}}};
 }
 
-boost::asio::awaitable<std::optional<ConsentRecord>> OtpService::pending_consent(
-    const std::string& token) {
+boost::asio::awaitable<OtpService::ConsentLink> OtpService::consent_link(const std::string& token) {
   const std::string hash = consent_token_hash(token);
-  const auto now = now_ms();
-  co_return co_await pool_.run([&] { return store_.pending_consent(hash, now); });
+  auto found = co_await pool_.run([&] { return store_.find_consent(hash); });
+  ConsentLink link;
+  if (!found) co_return link;
+  if (found->granted_at != 0) {
+    link.state = ConsentLink::State::granted;
+  } else if (found->expires_at > now_ms()) {
+    link.state = ConsentLink::State::pending;
+  } else {
+    co_return link;  // expired
+  }
+  link.record = std::move(*found);
+  co_return link;
 }
 
 boost::asio::awaitable<std::optional<ConsentRecord>> OtpService::grant_consent(

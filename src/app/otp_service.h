@@ -32,9 +32,15 @@ class OtpService {
   boost::asio::awaitable<boost::json::object> verify(const std::string& environment,
                                                      const std::string& phone,
                                                      const std::string& code, RequestContext& ctx);
-  // GET /api_v1/consent/{token}: the consent request of a link that can still be granted (nothing
-  // is recorded: link previews and prefetchers open links too), or nullopt.
-  boost::asio::awaitable<std::optional<ConsentRecord>> pending_consent(const std::string& token);
+  // The consent request behind a link, as its page shows it: `pending` (it can still be granted),
+  // `granted` (already recorded) or `invalid` (unknown or expired; `record` is then empty). Nothing
+  // is recorded: link previews and prefetchers open links too.
+  struct ConsentLink {
+    enum class State { pending, granted, invalid };
+    State state = State::invalid;
+    ConsentRecord record;
+  };
+  boost::asio::awaitable<ConsentLink> consent_link(const std::string& token);
   // POST /api_v1/consent/{token} (the customer's "I agree"): the granted consent, or nullopt for
   // an unknown, used or expired link.
   boost::asio::awaitable<std::optional<ConsentRecord>> grant_consent(const std::string& token);

@@ -494,14 +494,14 @@ class Store {
   // grant_consent, in one statement, sets granted_at = now on the request whose token_hash
   // matches, that was not granted before (granted_at = 0) and has not expired (expires_at > now),
   // and returns the updated record; nullopt otherwise, so a link works once even when opened
-  // concurrently. pending_consent: the request grant_consent would grant at `now`, unchanged
-  // (the consent page shows it before the customer agrees). consents_for: every request of one
-  // phone in one environment, oldest first (requested_at, then insertion order).
+  // concurrently. find_consent: the request of a token hash whatever its state, unchanged (the
+  // consent page shows it before the customer agrees, or says it is already recorded).
+  // consents_for: every request of one phone in one environment, oldest first (requested_at, then
+  // insertion order).
   virtual void insert_consent(const ConsentRecord& consent) = 0;
   virtual std::optional<ConsentRecord> grant_consent(const std::string& token_hash,
                                                      std::int64_t now) = 0;
-  virtual std::optional<ConsentRecord> pending_consent(const std::string& token_hash,
-                                                       std::int64_t now) = 0;
+  virtual std::optional<ConsentRecord> find_consent(const std::string& token_hash) = 0;
   virtual std::vector<ConsentRecord> consents_for(const std::string& environment,
                                                   const std::string& phone_bidx) = 0;
 

@@ -57,6 +57,13 @@ def agree(lg: Leadgate, path: str):
                       headers={"Content-Type": "application/x-www-form-urlencoded"})
 
 
+CONSENT_PAGE_HEADERS = {
+    "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "x-frame-options": "DENY", "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer", "cache-control": "no-store"}
+
+
 def metrics(lg: Leadgate) -> dict[str, float]:
     """GET /metrics as {'name{labels}': value} (samples only)."""
     out = {}
@@ -414,24 +421,27 @@ class OtpConsentTest(OtpTestCase):
         for _ in range(2):
             status, headers, page = self.lg.request("GET", path)
             self.assertEqual(status, 200, page)
-            self.assertTrue(headers.get("content-type", "").startswith("text/html"), headers)
-            self.assertIn("Orbit", page)
+            self.assertConsentPage(headers, page)
+            self.assertIn("Orbit asks for your consent", page)
             self.assertRegex(page, r'<form method="post"><button type="submit">I agree</button>')
-            self.assertNotIn("<script", page.lower())
-            self.assertEqual(headers.get("referrer-policy"), "no-referrer", headers)
-            self.assertEqual(headers.get("cache-control"), "no-store", headers)
-            self.assertIn("form-action 'self'", headers.get("content-security-policy", ""))
             self.assertEqual(int(self.lg.db_query("SELECT granted_at FROM consents WHERE id > ?",
                                                   (before,))[0][0]), 0)
-        # "I agree" records it once, with a small HTML page; then the link is spent.
+        # "I agree" records it once, with a small HTML page. A second tap or a reload (POST) and
+        # opening the link again say it is already recorded; nothing changes.
         status, headers, page = agree(self.lg, path)
         self.assertEqual(status, 200, page)
-        self.assertTrue(headers.get("content-type", "").startswith("text/html"), headers)
-        self.assertIn("Your consent was recorded", page)
+        self.assertConsentPage(headers, page)
+        self.assertIn("Your consent was recorded on", page)
+        granted_first = self.lg.db_query("SELECT granted_at FROM consents WHERE id > ?",
+                                         (before,))
         for again in (lambda: agree(self.lg, path), lambda: self.lg.request("GET", path)):
             status, headers, page = again()
-            self.assertEqual(status, 404, page)
-            self.assertTrue(headers.get("content-type", "").startswith("text/html"), headers)
+            self.assertEqual(status, 200, page)
+            self.assertConsentPage(headers, page)
+            self.assertIn("Your consent was already recorded on", page)
+            self.assertNotIn("<form", page)
+        self.assertEqual(self.lg.db_query("SELECT granted_at FROM consents WHERE id > ?",
+                                          (before,)), granted_first)
 
         rows = self.lg.db_query("SELECT environment, requested_at, granted_at FROM consents "
                                 "WHERE id > ?", (before,))
@@ -449,6 +459,11 @@ class OtpConsentTest(OtpTestCase):
 
         # The OTP of a consent send verifies like any other.
         self.assertVerified(self.verify(phone, code), phone)
+
+    def assertConsentPage(self, headers, page):
+        self.assertTrue(headers.get("content-type", "").startswith("text/html"), headers)
+        self.assertEqual({k: headers.get(k) for k in CONSENT_PAGE_HEADERS}, CONSENT_PAGE_HEADERS)
+        self.assertNotIn("<script", page.lower())
 
     def test_user_check_true_sends_only_the_otp(self):
         phone = random_mobile()
@@ -468,8 +483,10 @@ class OtpConsentTest(OtpTestCase):
         path = self._link_path(consent_calls(self.fake, phone)[0]["template"]["params"][0])
         self.assertEqual(self.lg.db_execute("UPDATE consents SET expires_at = 1 WHERE id > ?",
                                             (before,)), 1)
-        for status, _, page in (self.lg.request("GET", path), agree(self.lg, path)):
+        for status, headers, page in (self.lg.request("GET", path), agree(self.lg, path)):
             self.assertEqual(status, 404, page)
+            self.assertConsentPage(headers, page)
+            self.assertIn("Link not valid", page)
         rows = self.lg.db_query("SELECT granted_at FROM consents WHERE id > ?", (before,))
         self.assertEqual(int(rows[0][0]), 0)
 
@@ -478,6 +495,19 @@ class OtpConsentTest(OtpTestCase):
             for status, _, page in (self.lg.request("GET", "/api_v1/consent/" + token),
                                     agree(self.lg, "/api_v1/consent/" + token)):
                 self.assertEqual(status, 404, (token, page))
+
+
+class OtpConsentPageEscapingTest(OtpTestCase):
+    ENV = dict(FLOW_ENV, LEADGATE_ORBIT_BRAND_NAME='A&B <i>"Loans"</i>')
+
+    def test_the_brand_name_is_escaped_on_the_consent_page(self):
+        phone = random_mobile()
+        self.sent_code(phone, user_check=False)
+        link = consent_calls(self.fake, phone)[0]["template"]["params"][0]
+        status, _, page = self.lg.request("GET", link[len(self.lg.url):])
+        self.assertEqual(status, 200, page)
+        self.assertIn("A&amp;B &lt;i&gt;&quot;Loans&quot;&lt;/i&gt; asks for your consent", page)
+        self.assertNotIn("<i>", page)
 
 
 class OtpValidationTest(OtpTestCase):

@@ -517,6 +517,7 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       {"UPDATE consents SET granted_at = 5 WHERE token_hash = 't' AND granted_at = 0 AND "
        "expires_at > 5",
        "consents_token_hash_key"},
+      {"SELECT * FROM consents WHERE token_hash = 't'", "consents_token_hash_key"},
       {"SELECT * FROM consents WHERE environment = 'orbit' AND phone_bidx = 'b' ORDER BY "
        "requested_at, id",
        "consents_phone"},

@@ -1666,21 +1666,24 @@ TEST_P(StoreConformanceTest, ConsentIsGrantedOnce) {
   EXPECT_EQ(after[0].granted_at, 5'000) << "the second open did not move the time";
 }
 
-TEST_P(StoreConformanceTest, PendingConsentIsWhatGrantWouldGrantAndChangesNothing) {
+TEST_P(StoreConformanceTest, FindConsentReadsAnyStateAndChangesNothing) {
   store_->insert_consent(make_consent("homfinity", "b2", "tok-p", 1'000, 5'000));
   for (int i = 0; i < 2; ++i) {  // looking twice changes nothing
-    const auto pending = store_->pending_consent("tok-p", 4'999);
-    ASSERT_TRUE(pending.has_value());
-    EXPECT_EQ(pending->environment, "homfinity");
-    EXPECT_EQ(pending->phone_bidx, "b2");
-    EXPECT_EQ(pending->expires_at, 5'000);
-    EXPECT_EQ(pending->granted_at, 0);
+    const auto found = store_->find_consent("tok-p");
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->environment, "homfinity");
+    EXPECT_EQ(found->phone_bidx, "b2");
+    EXPECT_EQ(found->phone_enc, "v1:phone-b2");
+    EXPECT_EQ(found->requested_at, 1'000);
+    EXPECT_EQ(found->expires_at, 5'000);
+    EXPECT_EQ(found->granted_at, 0);
   }
   EXPECT_EQ(store_->consents_for("homfinity", "b2").at(0).granted_at, 0);
-  EXPECT_FALSE(store_->pending_consent("tok-p", 5'000).has_value()) << "expires_at > now";
-  EXPECT_FALSE(store_->pending_consent("tok-unknown", 2'000).has_value());
+  EXPECT_FALSE(store_->find_consent("tok-unknown").has_value());
   ASSERT_TRUE(store_->grant_consent("tok-p", 3'000).has_value());
-  EXPECT_FALSE(store_->pending_consent("tok-p", 3'001).has_value()) << "granted: not pending";
+  const auto granted = store_->find_consent("tok-p");
+  ASSERT_TRUE(granted.has_value());
+  EXPECT_EQ(granted->granted_at, 3'000);
 }
 
 TEST_P(StoreConformanceTest, ExpiredOrUnknownConsentIsNotGranted) {

@@ -1924,14 +1924,11 @@ std::optional<ConsentRecord> PostgresStore::grant_consent(const std::string& tok
   return read_consent(r, 0);
 }
 
-std::optional<ConsentRecord> PostgresStore::pending_consent(const std::string& token_hash,
-                                                            std::int64_t now) {
+std::optional<ConsentRecord> PostgresStore::find_consent(const std::string& token_hash) {
   auto lease = borrow();
-  const Result r = exec(*lease,
-                        std::string("SELECT ") + kConsentColumns +
-                            " FROM consents WHERE token_hash = $1 AND granted_at = 0 AND "
-                            "expires_at > $2",
-                        Params().add(token_hash).add(now));
+  const Result r = exec(
+      *lease, std::string("SELECT ") + kConsentColumns + " FROM consents WHERE token_hash = $1",
+      Params().add(token_hash));
   if (r.rows() == 0) return std::nullopt;
   return read_consent(r, 0);
 }

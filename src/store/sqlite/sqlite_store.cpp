@@ -1367,14 +1367,12 @@ std::optional<ConsentRecord> SqliteStore::grant_consent(const std::string& token
   return c;
 }
 
-std::optional<ConsentRecord> SqliteStore::pending_consent(const std::string& token_hash,
-                                                          std::int64_t now) {
+std::optional<ConsentRecord> SqliteStore::find_consent(const std::string& token_hash) {
   std::lock_guard lock(mutex_);
-  const std::string sql = std::string("SELECT ") + kConsentColumns +
-                          " FROM consents WHERE token_hash = ? AND granted_at = 0 AND "
-                          "expires_at > ?";
+  const std::string sql =
+      std::string("SELECT ") + kConsentColumns + " FROM consents WHERE token_hash = ?";
   Stmt s(db_, sql.c_str());
-  s.bind(token_hash).bind(now);
+  s.bind(token_hash);
   if (!s.step()) return std::nullopt;
   return read_consent(s);
 }

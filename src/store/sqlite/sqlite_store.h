@@ -126,8 +126,7 @@ class SqliteStore final : public Store {
   void insert_consent(const ConsentRecord& consent) override;
   std::optional<ConsentRecord> grant_consent(const std::string& token_hash,
                                              std::int64_t now) override;
-  std::optional<ConsentRecord> pending_consent(const std::string& token_hash,
-                                               std::int64_t now) override;
+  std::optional<ConsentRecord> find_consent(const std::string& token_hash) override;
   std::vector<ConsentRecord> consents_for(const std::string& environment,
                                           const std::string& phone_bidx) override;
 
