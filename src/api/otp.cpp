@@ -83,9 +83,11 @@ Response consent_page(const Request& req, http::status status, const std::string
       kConsentPagePolicy);
 }
 
-Response already_recorded(const Request& req, const ConsentRecord& consent) {
+// The answer to "I agree", now (`before` false) or to a repeat of it.
+Response consent_recorded(const Request& req, const ConsentRecord& consent, bool before) {
   return consent_page(req, http::status::ok, "Thank you",
-                      "Your consent was already recorded on " + ist_time(consent.granted_at) +
+                      std::string("Your consent was ") + (before ? "already " : "") +
+                          "recorded on " + ist_time(consent.granted_at) +
                           ". You can close this page.");
 }
 
@@ -169,7 +171,7 @@ Handler consent_page_handler(OtpService& otp, const Config& config) {
     if (link.state == OtpService::ConsentLink::State::invalid) co_return link_not_valid(req);
     ctx.environment = link.record.environment;
     if (link.state == OtpService::ConsentLink::State::granted) {
-      co_return already_recorded(req, link.record);
+      co_return consent_recorded(req, link.record, true);
     }
     // Nothing is recorded here: link previews and mail scanners open links as well.
     co_return consent_page(
@@ -190,15 +192,13 @@ Handler consent_grant_handler(OtpService& otp) {
     if (!valid_token(token)) co_return link_not_valid(req);
     if (auto granted = co_await otp.grant_consent(token)) {
       ctx.environment = granted->environment;
-      co_return consent_page(req, http::status::ok, "Thank you",
-                             "Your consent was recorded on " + ist_time(granted->granted_at) +
-                                 ". You can close this page.");
+      co_return consent_recorded(req, *granted, false);
     }
     // A second tap or a reload of the "Thank you" page: say so rather than "not valid".
     const auto link = co_await otp.consent_link(token);
     if (link.state != OtpService::ConsentLink::State::granted) co_return link_not_valid(req);
     ctx.environment = link.record.environment;
-    co_return already_recorded(req, link.record);
+    co_return consent_recorded(req, link.record, true);
   };
 }
 

@@ -175,6 +175,16 @@ class PostgresStoreTest : public ::testing::Test {
     return std::make_unique<PostgresStore>(store_url(), pool_size);
   }
 
+  // 30,000 pending inbox events e1 .. e30000, due in that order (after migrate); leaves the admin
+  // connection in the schema.
+  void fill_inbox_backlog() {
+    admin_->run("SET search_path TO " + schema_);
+    admin_->run(
+        "INSERT INTO whatsapp_inbox (provider, event_id, environment, kind, payload_enc, "
+        "received_at, state, next_attempt_at) SELECT 'gupshup', 'e' || i, '', 'status', "
+        "repeat('p', 200), i, 'pending', i FROM generate_series(1, 30000) i");
+  }
+
   // The store's inbox claim of `n` takes events e1 .. en (inserted due in that order), in order.
   void expect_inbox_claim_takes_first(std::size_t n) {
     const auto claimed = store_->claim_inbox(99'999, static_cast<int>(n), "w", 200'000);
@@ -578,11 +588,7 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
 // (ordering by received_at did that: 190 ms per claim at 100,000 pending events).
 TEST_F(PostgresStoreTest, InboxClaimDoesNotSortTheBacklog) {
   store_->migrate();
-  admin_->run("SET search_path TO " + schema_);
-  admin_->run(
-      "INSERT INTO whatsapp_inbox (provider, event_id, environment, kind, payload_enc, "
-      "received_at, state, next_attempt_at) SELECT 'gupshup', 'e' || i, '', 'status', "
-      "repeat('p', 200), i, 'pending', i FROM generate_series(1, 30000) i");
+  fill_inbox_backlog();  // (and the admin connection's search_path)
   admin_->run("ANALYZE whatsapp_inbox");
   const std::string plan = admin_->plan(
       "SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND next_attempt_at <= "
@@ -602,11 +608,7 @@ TEST_F(PostgresStoreTest, InboxClaimDoesNotSortTheBacklog) {
 // order.
 TEST_F(PostgresStoreTest, ClaimsReadTheDueIndexInOrderBeforeTheFirstAnalyze) {
   store_->migrate();
-  admin_->run("SET search_path TO " + schema_);
-  admin_->run(
-      "INSERT INTO whatsapp_inbox (provider, event_id, environment, kind, payload_enc, "
-      "received_at, state, next_attempt_at) SELECT 'gupshup', 'e' || i, '', 'status', "
-      "repeat('p', 200), i, 'pending', i FROM generate_series(1, 30000) i");
+  fill_inbox_backlog();  // (and the admin connection's search_path)
   admin_->run(
       "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, attempts, "
       "next_attempt_at, created_at, updated_at) SELECT 'orbit', 'r', 'whatsapp_text', 'p', "
