@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "app/app.h"
-#include "app/config.h"
-#include "app/log.h"
+#include "core/config.h"
+#include "core/log.h"
 
 namespace {
 

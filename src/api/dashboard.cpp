@@ -1,10 +1,10 @@
 #include "api/dashboard.h"
 
-#include "app/config.h"
-#include "app/log.h"
-#include "app/monitoring.h"
+#include "core/config.h"
+#include "core/log.h"
 #include "http/middleware.h"
 #include "http/problem.h"
+#include "services/monitoring.h"
 
 namespace leadgate {
 namespace {

@@ -6,9 +6,9 @@
 #include <string>
 
 #include "api/docs.h"
-#include "app/auth.h"
-#include "app/offload.h"
+#include "core/offload.h"
 #include "http/types.h"
+#include "services/auth.h"
 #include "store/store.h"
 
 namespace leadgate {

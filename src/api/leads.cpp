@@ -1,9 +1,9 @@
 #include "api/leads.h"
 
-#include "app/config.h"
-#include "app/lead_records.h"
+#include "core/config.h"
 #include "http/middleware.h"
 #include "http/problem.h"
+#include "services/lead_records.h"
 
 namespace leadgate {
 

@@ -1,10 +1,10 @@
 #pragma once
 // POST /api_v1/create_lead (api-wireframes 1A): parse, authorise the environment, validate, hand
 // over to LeadIntake.
-#include "app/lead_flash.h"
-#include "app/lead_intake.h"
 #include "domain/pincode_directory.h"
 #include "http/types.h"
+#include "services/lead_flash.h"
+#include "services/lead_intake.h"
 
 namespace leadgate {
 

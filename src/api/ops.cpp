@@ -2,9 +2,9 @@
 
 #include <boost/json.hpp>
 
-#include "app/auth.h"
-#include "app/log.h"
+#include "core/log.h"
 #include "http/problem.h"
+#include "services/auth.h"
 
 namespace leadgate {
 

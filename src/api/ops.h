@@ -1,8 +1,8 @@
 #pragma once
 // GET /healthz (the process is alive), GET /readyz (database reachable, migrations applied;
 // which partners are sandboxed), GET /metrics (Prometheus text format; an `ops`-scoped key).
-#include "app/offload.h"
-#include "http/metrics.h"
+#include "core/metrics.h"
+#include "core/offload.h"
 #include "http/types.h"
 #include "store/store.h"
 

@@ -4,10 +4,10 @@
 #include <ctime>
 
 #include "api/leads.h"
-#include "app/lead_records.h"
 #include "domain/mobile.h"
 #include "domain/otp_policy.h"
 #include "http/middleware.h"
+#include "services/lead_records.h"
 
 namespace leadgate {
 namespace {

@@ -2,9 +2,9 @@
 // POST /api_v1/otp_send, /api_v1/otp_resend, /api_v1/otp_verify (api-wireframes 2) and the
 // consent link of the consent message (no API key): GET /api_v1/consent/{token} shows the request
 // with an "I agree" button, which POSTs to the same URL and records the consent.
-#include "app/config.h"
-#include "app/otp_service.h"
+#include "core/config.h"
 #include "http/types.h"
+#include "services/otp_service.h"
 
 namespace leadgate {
 

@@ -2,9 +2,9 @@
 // Section 3 of the wireframes: POST /api_v1/lead_status, /api_v1/track_application,
 // /api_v1/book_appointment, /api_v1/cancel_appointment, GET /api_v1/appointment_slots and
 // GET /api_v1/appointments/{file} ({id}.ics). Parse, resolve the environment, hand over.
-#include "app/appointments.h"
-#include "app/tracking.h"
 #include "http/types.h"
+#include "services/appointments.h"
+#include "services/tracking.h"
 
 namespace leadgate {
 

@@ -24,13 +24,7 @@
 #include "api/otp.h"
 #include "api/tracking.h"
 #include "api/webhook.h"
-#include "app/auth.h"
-#include "app/idempotency.h"
-#include "app/lead_flash.h"
-#include "app/lead_intake.h"
-#include "app/log.h"
-#include "app/monitoring.h"
-#include "app/otp_service.h"
+#include "core/log.h"
 #include "crypto/crypto.h"
 #include "domain/mobile.h"
 #include "domain/pincode_directory.h"
@@ -42,6 +36,12 @@
 #include "jobs/outbox_dispatcher.h"
 #include "partners/basic_app.h"
 #include "partners/whatsapp.h"
+#include "services/auth.h"
+#include "services/idempotency.h"
+#include "services/lead_flash.h"
+#include "services/lead_intake.h"
+#include "services/monitoring.h"
+#include "services/otp_service.h"
 
 namespace leadgate {
 

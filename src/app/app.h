@@ -3,7 +3,7 @@
 // then runs the server until SIGTERM/SIGINT.
 #include <string>
 
-#include "app/config.h"
+#include "core/config.h"
 
 namespace leadgate {
 

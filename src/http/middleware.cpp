@@ -5,10 +5,10 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
-#include "app/log.h"
+#include "core/errors.h"
+#include "core/log.h"
 #include "crypto/crypto.h"
 #include "http/problem.h"
-#include "store/store.h"
 
 namespace leadgate {
 namespace {

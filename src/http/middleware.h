@@ -9,7 +9,7 @@
 // A middleware is `co_await next(req, ctx)` with work before and after.
 #include <vector>
 
-#include "http/metrics.h"
+#include "core/metrics.h"
 #include "http/types.h"
 
 namespace leadgate {

@@ -9,7 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 
-#include "app/log.h"
+#include "core/log.h"
 #include "http/middleware.h"
 
 namespace leadgate {

@@ -8,12 +8,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "app/lead_records.h"
-#include "app/log.h"
+#include "core/log.h"
 #include "domain/assistant_replies.h"
 #include "domain/mobile.h"
 #include "domain/whatsapp_classifier.h"
 #include "http/types.h"
+#include "services/lead_records.h"
 
 namespace leadgate {
 namespace {

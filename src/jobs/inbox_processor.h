@@ -11,12 +11,12 @@
 #include <boost/asio/strand.hpp>
 #include <boost/json/object.hpp>
 
-#include "app/config.h"
-#include "app/offload.h"
-#include "app/tracking.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "core/offload.h"
 #include "crypto/crypto.h"
-#include "http/metrics.h"
 #include "jobs/outbox_dispatcher.h"
+#include "services/tracking.h"
 #include "store/store.h"
 
 namespace leadgate {

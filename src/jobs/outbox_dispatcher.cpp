@@ -8,7 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "app/log.h"
+#include "core/log.h"
 
 namespace leadgate {
 namespace {
@@ -26,8 +26,12 @@ std::string outbox_template_payload(const std::string& destination, const std::s
 OutboxDispatcher::OutboxDispatcher(boost::asio::any_io_executor executor, Store& store,
                                    BlockingPool& pool, WhatsAppSender& sender,
                                    const PiiCipher& cipher, const Config& config, Metrics& metrics)
-    : strand_(boost::asio::make_strand(executor)),
-      timer_(strand_),
+    : loop_(
+          executor, {"outbox_dispatcher", config.outbox_poll}, [this] { return step(); },
+          [this]() -> boost::asio::awaitable<void> {
+            co_await release_leases();
+            log_info("outbox_dispatcher_stopped", {{"owner", owner_}});
+          }),
       store_(store),
       pool_(pool),
       sender_(sender),
@@ -40,68 +44,40 @@ OutboxDispatcher::OutboxDispatcher(boost::asio::any_io_executor executor, Store&
 }
 
 void OutboxDispatcher::start() {
-  boost::asio::co_spawn(strand_, run(), [this](std::exception_ptr e) {
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        log_error("outbox_dispatcher_crashed", {{"error", ex.what()}});
-      }
-    }
-    stopped_ = true;
-  });
-}
-
-void OutboxDispatcher::notify() {
-  boost::asio::post(strand_, [this] { timer_.cancel(); });
-}
-
-void OutboxDispatcher::stop() {
-  stopping_ = true;
-  notify();
-}
-
-boost::asio::awaitable<void> OutboxDispatcher::run() {
   log_info("outbox_dispatcher_started", {{"owner", owner_}, {"sandbox", sender_.sandboxed()}});
-  while (!stopping_) {
-    std::vector<OutboxMessage> batch;
-    const auto timeout = config_.gupshup_timeout.count();
-    // Short, so that rows held by an instance that died are picked up again soon.
-    const auto lease_until = now_ms() + 2 * timeout + 5000;
-    try {
-      const auto now = now_ms();
-      batch =
-          co_await pool_.run([&] { return store_.claim_outbox(now, kBatch, owner_, lease_until); });
-    } catch (const std::exception& e) {
-      log_warn("outbox_claim_failed", {{"error", e.what()}});
-    }
-    std::size_t delivered = 0;
-    for (const auto& message : batch) {
-      // Never start a send that could outlast the lease: another instance may claim the row
-      // once it expires, and the provider would then see the message twice.
-      if (stopping_ || now_ms() + timeout + 2000 > lease_until) break;
-      co_await deliver(message);
-      ++delivered;
-    }
-    if (delivered < batch.size()) {
-      try {
-        co_await pool_.run([&] { store_.release_outbox_leases(owner_); });
-      } catch (const std::exception& e) {
-        log_warn("outbox_release_failed", {{"error", e.what()}});
-      }
-    }
-    if (stopping_) break;
-    if (static_cast<int>(batch.size()) == kBatch) continue;
-    timer_.expires_after(config_.outbox_poll);
-    boost::system::error_code ec;
-    co_await timer_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  loop_.start();
+}
+
+boost::asio::awaitable<bool> OutboxDispatcher::step() {
+  std::vector<OutboxMessage> batch;
+  const auto timeout = config_.gupshup_timeout.count();
+  // Short, so that rows held by an instance that died are picked up again soon.
+  const auto lease_until = now_ms() + 2 * timeout + 5000;
+  try {
+    const auto now = now_ms();
+    batch =
+        co_await pool_.run([&] { return store_.claim_outbox(now, kBatch, owner_, lease_until); });
+  } catch (const std::exception& e) {
+    log_warn("outbox_claim_failed", {{"error", e.what()}});
   }
+  std::size_t delivered = 0;
+  for (const auto& message : batch) {
+    // Never start a send that could outlast the lease: another instance may claim the row
+    // once it expires, and the provider would then see the message twice.
+    if (loop_.stopping() || now_ms() + timeout + 2000 > lease_until) break;
+    co_await deliver(message);
+    ++delivered;
+  }
+  if (delivered < batch.size()) co_await release_leases();
+  co_return static_cast<int>(batch.size()) == kBatch;
+}
+
+boost::asio::awaitable<void> OutboxDispatcher::release_leases() {
   try {
     co_await pool_.run([&] { store_.release_outbox_leases(owner_); });
   } catch (const std::exception& e) {
     log_warn("outbox_release_failed", {{"error", e.what()}});
   }
-  log_info("outbox_dispatcher_stopped", {{"owner", owner_}});
 }
 
 boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {

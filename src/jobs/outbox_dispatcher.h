@@ -5,16 +5,15 @@
 // row `dead` after the configured number of attempts. A row the provider accepted is `sent` and
 // never claimed again; a crash between acceptance and that record can repeat one send
 // (at-least-once), never lose it.
-#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <string>
 
-#include "app/config.h"
-#include "app/offload.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "core/offload.h"
 #include "crypto/crypto.h"
-#include "http/metrics.h"
+#include "jobs/polling_loop.h"
 #include "partners/whatsapp.h"
 #include "store/store.h"
 
@@ -30,17 +29,17 @@ class OutboxDispatcher {
                    WhatsAppSender& sender, const PiiCipher& cipher, const Config& config,
                    Metrics& metrics);
   void start();
-  void notify();  // a row was just written: look now instead of at the next poll
-  void stop();    // finishes the message in flight, then the loop ends
-  bool stopped() const { return stopped_.load(); }
+  void notify() { loop_.notify(); }  // a row was just written: look now, not at the next poll
+  void stop() { loop_.stop(); }      // finishes the message in flight, then the loop ends
+  bool stopped() const { return loop_.stopped(); }
   const std::string& owner() const { return owner_; }
 
  private:
-  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<bool> step();  // one claim: true when it was full
   boost::asio::awaitable<void> deliver(const OutboxMessage& message);
+  boost::asio::awaitable<void> release_leases();
 
-  boost::asio::strand<boost::asio::any_io_executor> strand_;
-  boost::asio::steady_timer timer_;
+  PollingLoop loop_;
   Store& store_;
   BlockingPool& pool_;
   WhatsAppSender& sender_;
@@ -48,8 +47,6 @@ class OutboxDispatcher {
   const Config& config_;
   Metrics& metrics_;
   std::string owner_;
-  std::atomic<bool> stopping_{false};
-  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace leadgate

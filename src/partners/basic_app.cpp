@@ -5,7 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
-#include "app/log.h"
+#include "core/log.h"
 #include "crypto/crypto.h"
 
 namespace leadgate {

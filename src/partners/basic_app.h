@@ -7,11 +7,11 @@
 #include <memory>
 #include <string>
 
-#include "app/config.h"
+#include "core/config.h"
+#include "core/metrics.h"
 #include "domain/application_progress.h"
 #include "domain/lead_validation.h"
 #include "http/client.h"
-#include "http/metrics.h"
 #include "partners/partner_call.h"
 
 namespace leadgate {

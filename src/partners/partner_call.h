@@ -5,9 +5,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/metrics.h"
 #include "crypto/crypto.h"
 #include "http/client.h"
-#include "http/metrics.h"
 
 namespace leadgate {
 

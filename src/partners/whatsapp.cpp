@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include "app/log.h"
+#include "core/log.h"
 #include "crypto/crypto.h"
 
 namespace leadgate {

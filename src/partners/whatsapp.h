@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "app/config.h"
+#include "core/config.h"
+#include "core/metrics.h"
 #include "http/client.h"
-#include "http/metrics.h"
 #include "partners/partner_call.h"
 
 namespace leadgate {

@@ -11,16 +11,9 @@
 #include <string>
 #include <vector>
 
-namespace leadgate {
+#include "core/errors.h"
 
-// The database is unreachable or the connection pool is exhausted: surfaces as 503.
-struct StoreUnavailable : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-// A uniqueness rule was violated (e.g. a concurrent insert of the same customer's lead).
-struct StoreConflict : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+namespace leadgate {
 
 struct ApiKeyRow {
   std::string id;  // public, non-secret identifier (key prefix)
@@ -287,20 +280,14 @@ struct IdempotencyRecord {
   std::string content_type;
 };
 
-class Store {
+// The store is split by role: each service takes only the roles it uses (and a unit test fakes
+// only those). Methods are grouped by the tables they touch; `Store` is the aggregate that
+// open_store returns and that the implementations (sqlite/, postgres/) derive from.
+
+// Leads, their audit trail and the events a lead change causes (outbox rows).
+class LeadStore {
  public:
-  virtual ~Store() = default;
-
-  virtual void migrate() = 0;
-  virtual int schema_version() = 0;
-  virtual int expected_schema_version() const = 0;
-  virtual void ping() = 0;  // throws StoreUnavailable
-  virtual std::string kind() const = 0;
-
-  // API keys
-  virtual void insert_api_key(const ApiKeyRow& row) = 0;
-  virtual std::optional<ApiKeyRow> find_api_key(const std::string& key_hash) = 0;
-  virtual std::int64_t count_api_keys() = 0;
+  virtual ~LeadStore() = default;
 
   // Leads
   virtual std::optional<LeadRow> find_lead_for_customer(const std::string& environment,
@@ -338,6 +325,12 @@ class Store {
   // change, e.g. a status notification the customer asked for).
   virtual void append_events(const std::vector<AuditEntry>& audit,
                              const std::vector<OutboxMessage>& outbox) = 0;
+};
+
+// Relationship managers and their appointments.
+class AppointmentStore {
+ public:
+  virtual ~AppointmentStore() = default;
 
   // Relationship managers. insert_rm returns the id; StoreConflict when the environment already
   // has an RM with that name_key. list_rms: the environment's active RMs by name_key.
@@ -362,6 +355,12 @@ class Store {
   virtual bool cancel_appointment(const std::string& id, std::int64_t now,
                                   const std::string& reason, const std::vector<AuditEntry>& audit,
                                   const std::vector<OutboxMessage>& outbox) = 0;
+};
+
+// The outbox of WhatsApp messages: the dispatcher's claims and the operators' views.
+class OutboxStore {
+ public:
+  virtual ~OutboxStore() = default;
 
   // Outbox: claim due rows under a lease; a crashed holder's lease expires.
   virtual std::vector<OutboxMessage> claim_outbox(std::int64_t now, int limit,
@@ -381,6 +380,12 @@ class Store {
   // rows (id 0) for immediate delivery with a fresh attempt budget. Returns rows requeued.
   virtual std::vector<OutboxMessage> list_outbox(const std::string& status, int limit) = 0;
   virtual std::int64_t requeue_outbox(std::int64_t id, std::int64_t now) = 0;
+};
+
+// Inbound WhatsApp: the webhook inbox, conversations, delivery receipts and opt-outs.
+class WhatsAppStore {
+ public:
+  virtual ~WhatsAppStore() = default;
 
   // Webhook inbox. insert_inbox stores, in one transaction, every event whose (provider,
   // event_id) is not stored yet (state pending, next_attempt_at = received_at) and returns how
@@ -431,21 +436,12 @@ class Store {
   virtual void set_opt_out(const std::string& environment, const std::string& phone_bidx,
                            bool opted_out, std::int64_t at) = 0;
   virtual bool is_opted_out(const std::string& environment, const std::string& phone_bidx) = 0;
+};
 
-  // Monitoring (issue 8). put_metric_minute upserts by (minute, resolution, instance), replacing
-  // the payload (an instance re-writes its current period as it goes). metric_minutes: the rows
-  // of one resolution with from <= minute < to, by minute then instance. purge_metric_minutes
-  // deletes rows (any resolution) with minute < before and returns how many. outbox_counts: rows
-  // per outbox status; inbox_counts: rows per whatsapp_inbox state (statuses with no rows are
-  // absent). database_size_bytes: the database's size on disk (SQLite: page_count * page_size;
-  // PostgreSQL: pg_database_size(current_database())).
-  virtual void put_metric_minute(const MetricMinute& m) = 0;
-  virtual std::vector<MetricMinute> metric_minutes(int resolution, std::int64_t from_minute,
-                                                   std::int64_t to_minute) = 0;
-  virtual std::int64_t purge_metric_minutes(std::int64_t before_minute) = 0;
-  virtual std::map<std::string, std::int64_t> outbox_counts() = 0;
-  virtual std::map<std::string, std::int64_t> inbox_counts() = 0;
-  virtual std::int64_t database_size_bytes() = 0;
+// Verifying customers: OTP codes, rate-limit events and consents.
+class VerificationStore {
+ public:
+  virtual ~VerificationStore() = default;
 
   // OTPs, one current code per (environment, phone_bidx).
   // put_otp inserts the phone's code or replaces every column of the existing one (a new send:
@@ -504,6 +500,17 @@ class Store {
   virtual std::optional<ConsentRecord> find_consent(const std::string& token_hash) = 0;
   virtual std::vector<ConsentRecord> consents_for(const std::string& environment,
                                                   const std::string& phone_bidx) = 0;
+};
+
+// Who may call: API keys and Idempotency-Key records.
+class AccessStore {
+ public:
+  virtual ~AccessStore() = default;
+
+  // API keys
+  virtual void insert_api_key(const ApiKeyRow& row) = 0;
+  virtual std::optional<ApiKeyRow> find_api_key(const std::string& key_hash) = 0;
+  virtual std::int64_t count_api_keys() = 0;
 
   // Idempotency-Key records (scope = API key id + route).
   virtual IdempotencyRecord begin_idempotent(const std::string& scope, const std::string& key,
@@ -515,6 +522,42 @@ class Store {
   virtual void abandon_idempotent(const std::string& scope, const std::string& key) = 0;
   virtual std::int64_t purge_idempotent(std::int64_t older_than) = 0;
 };
+
+// Operating the database: schema, health and the monitoring aggregates.
+class OpsStore {
+ public:
+  virtual ~OpsStore() = default;
+
+  virtual void migrate() = 0;
+  virtual int schema_version() = 0;
+  virtual int expected_schema_version() const = 0;
+  virtual void ping() = 0;  // throws StoreUnavailable
+  virtual std::string kind() const = 0;
+
+  // Monitoring (issue 8). put_metric_minute upserts by (minute, resolution, instance), replacing
+  // the payload (an instance re-writes its current period as it goes). metric_minutes: the rows
+  // of one resolution with from <= minute < to, by minute then instance. purge_metric_minutes
+  // deletes rows (any resolution) with minute < before and returns how many. outbox_counts: rows
+  // per outbox status; inbox_counts: rows per whatsapp_inbox state (statuses with no rows are
+  // absent). database_size_bytes: the database's size on disk (SQLite: page_count * page_size;
+  // PostgreSQL: pg_database_size(current_database())).
+  virtual void put_metric_minute(const MetricMinute& m) = 0;
+  virtual std::vector<MetricMinute> metric_minutes(int resolution, std::int64_t from_minute,
+                                                   std::int64_t to_minute) = 0;
+  virtual std::int64_t purge_metric_minutes(std::int64_t before_minute) = 0;
+  virtual std::map<std::string, std::int64_t> outbox_counts() = 0;
+  virtual std::map<std::string, std::int64_t> inbox_counts() = 0;
+  virtual std::int64_t database_size_bytes() = 0;
+};
+
+// Every role in one object: what open_store returns and the implementations derive from.
+class Store : public LeadStore,
+              public AppointmentStore,
+              public OutboxStore,
+              public WhatsAppStore,
+              public VerificationStore,
+              public AccessStore,
+              public OpsStore {};
 
 std::unique_ptr<Store> open_store(const std::string& database_url, int pool_size);
 std::int64_t now_ms();

@@ -9,7 +9,7 @@
 #include <chrono>
 #include <type_traits>
 
-#include "http/metrics.h"
+#include "core/metrics.h"
 #include "http/problem.h"
 
 namespace leadgate {

@@ -5,10 +5,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
-#include "app/config.h"
-#include "app/offload.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "core/offload.h"
 #include "crypto/crypto.h"
-#include "http/metrics.h"
 #include "partners/whatsapp.h"
 #include "store/store.h"
 

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "app/offload.h"
+#include "core/offload.h"
 #include "http/middleware.h"
 #include "store/store.h"
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "app/offload.h"
-#include "http/metrics.h"
+#include "core/metrics.h"
+#include "core/offload.h"
 #include "store/store.h"
 
 namespace leadgate {

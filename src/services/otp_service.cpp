@@ -1,8 +1,8 @@
-#include "app/otp_service.h"
+#include "services/otp_service.h"
 
 #include <boost/json.hpp>
 
-#include "app/log.h"
+#include "core/log.h"
 #include "http/problem.h"
 #include "http/types.h"
 

@@ -1,11 +1,11 @@
-#include "app/lead_intake.h"
+#include "services/lead_intake.h"
 
 #include <ctime>
 
-#include "app/lead_records.h"
-#include "app/log.h"
+#include "core/log.h"
 #include "http/problem.h"
 #include "http/types.h"
+#include "services/lead_records.h"
 
 namespace leadgate {
 namespace {

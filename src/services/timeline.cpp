@@ -1,4 +1,4 @@
-#include "app/timeline.h"
+#include "services/timeline.h"
 
 #include <algorithm>
 #include <boost/json.hpp>

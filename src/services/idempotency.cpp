@@ -1,6 +1,6 @@
-#include "app/idempotency.h"
+#include "services/idempotency.h"
 
-#include "app/log.h"
+#include "core/log.h"
 #include "crypto/crypto.h"
 
 namespace leadgate {

@@ -6,8 +6,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
-#include "app/config.h"
-#include "app/offload.h"
+#include "core/config.h"
+#include "core/offload.h"
 #include "crypto/crypto.h"
 #include "domain/application_progress.h"
 #include "domain/tracking_requests.h"

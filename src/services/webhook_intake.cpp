@@ -1,4 +1,4 @@
-#include "app/webhook_intake.h"
+#include "services/webhook_intake.h"
 
 #include <algorithm>
 #include <boost/asio/associated_executor.hpp>
@@ -14,7 +14,7 @@
 #include <memory>
 #include <utility>
 
-#include "app/log.h"
+#include "core/log.h"
 #include "http/problem.h"
 
 namespace leadgate {

@@ -1,13 +1,13 @@
-#include "app/lead_flash.h"
+#include "services/lead_flash.h"
 
 #include <boost/json.hpp>
 
-#include "app/lead_intake.h"
-#include "app/lead_records.h"
-#include "app/log.h"
+#include "core/log.h"
 #include "domain/application_progress.h"
 #include "http/problem.h"
 #include "http/types.h"
+#include "services/lead_intake.h"
+#include "services/lead_records.h"
 
 namespace leadgate {
 namespace {

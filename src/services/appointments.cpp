@@ -1,15 +1,15 @@
-#include "app/appointments.h"
+#include "services/appointments.h"
 
 #include <algorithm>
 #include <boost/json.hpp>
 #include <map>
 #include <set>
 
-#include "app/lead_records.h"
-#include "app/log.h"
+#include "core/log.h"
 #include "domain/application_progress.h"
 #include "http/problem.h"
 #include "http/types.h"
+#include "services/lead_records.h"
 
 namespace leadgate {
 namespace {

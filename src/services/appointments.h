@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "app/config.h"
-#include "app/offload.h"
+#include "core/config.h"
+#include "core/offload.h"
 #include "crypto/crypto.h"
 #include "domain/tracking_requests.h"
 #include "jobs/outbox_dispatcher.h"

@@ -1,4 +1,4 @@
-#include "app/config.h"
+#include "core/config.h"
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/network_v4.hpp>
@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "app/log.h"
+#include "core/log.h"
 #include "crypto/crypto.h"
 #include "domain/assistant_replies.h"
 

@@ -1,13 +1,13 @@
-#include "app/tracking.h"
+#include "services/tracking.h"
 
 #include <boost/json.hpp>
 
-#include "app/appointments.h"
-#include "app/lead_records.h"
-#include "app/log.h"
-#include "app/timeline.h"
+#include "core/log.h"
 #include "http/problem.h"
 #include "http/types.h"
+#include "services/appointments.h"
+#include "services/lead_records.h"
+#include "services/timeline.h"
 
 namespace leadgate {
 namespace {

@@ -1,4 +1,4 @@
-#include "app/monitoring.h"
+#include "services/monitoring.h"
 
 #include <unistd.h>
 
@@ -13,7 +13,7 @@
 #include <set>
 #include <sstream>
 
-#include "app/log.h"
+#include "core/log.h"
 #include "crypto/crypto.h"
 
 namespace leadgate {

@@ -9,12 +9,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
-#include "app/config.h"
-#include "app/offload.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "core/offload.h"
 #include "crypto/crypto.h"
 #include "domain/flash_validation.h"
 #include "domain/pincode_directory.h"
-#include "http/metrics.h"
 #include "jobs/outbox_dispatcher.h"
 #include "partners/basic_app.h"
 #include "store/store.h"

@@ -1,6 +1,6 @@
-#include "app/auth.h"
+#include "services/auth.h"
 
-#include "app/config.h"
+#include "core/config.h"
 #include "crypto/crypto.h"
 
 namespace leadgate {

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "app/config.h"
-#include "app/offload.h"
+#include "core/config.h"
+#include "core/metrics.h"
+#include "core/offload.h"
 #include "crypto/crypto.h"
 #include "domain/webhook_payloads.h"
-#include "http/metrics.h"
 #include "store/store.h"
 
 namespace leadgate {

@@ -5,7 +5,7 @@
 // stored; after an error the key is released so the client can retry. Records are kept 24 hours.
 #include <chrono>
 
-#include "app/offload.h"
+#include "core/offload.h"
 #include "http/middleware.h"
 #include "store/store.h"
 
