@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/trace.h"
+
 namespace leadgate {
 
 namespace http = boost::beast::http;
@@ -24,16 +26,14 @@ struct Caller {
   bool allows(const std::string& environment) const;
 };
 
-struct RequestContext {
-  std::string request_id;
-  std::string route;        // the route's pattern, e.g. /api_v1/create_lead (bounded metric label)
-  std::string environment;  // set by handlers once known, for the access log
+// One HTTP request's context. Its Trace part (request id, environment once a handler knows it,
+// start time) is all a use case is given: services take `const Trace&`, never this.
+struct RequestContext : Trace {
+  std::string route;  // the route's pattern, e.g. /api_v1/create_lead (bounded metric label)
   std::string client_ip;
   std::string error_code;  // the problem's code when the answer is an error (metrics label)
   std::map<std::string, std::string> path_params;
   std::optional<Caller> caller;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-
   // 403 unless the caller's key is scoped for `environment`.
   void require_environment(const std::string& environment);
 };

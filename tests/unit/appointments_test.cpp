@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
-#include "app/appointments.h"
-#include "app/timeline.h"
+#include "services/appointments.h"
+#include "services/timeline.h"
 
 namespace leadgate {
 namespace {

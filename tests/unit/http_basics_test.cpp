@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "http/metrics.h"
+#include "core/metrics.h"
 #include "http/problem.h"
 #include "http/router.h"
 

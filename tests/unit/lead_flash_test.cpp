@@ -1,4 +1,4 @@
-#include "app/lead_flash.h"
+#include "services/lead_flash.h"
 
 #include <gtest/gtest.h>
 

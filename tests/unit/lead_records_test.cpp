@@ -1,4 +1,4 @@
-#include "app/lead_records.h"
+#include "services/lead_records.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

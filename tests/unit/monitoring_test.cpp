@@ -1,12 +1,12 @@
 // The dashboard's numbers: per-minute deltas of the metrics registry, their aggregation over
 // instances and windows, percentiles from buckets, SLO attainment, and the ops session cookie.
-#include "app/monitoring.h"
+#include "services/monitoring.h"
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
-#include "app/auth.h"
+#include "services/auth.h"
 
 namespace leadgate {
 namespace {

@@ -1,4 +1,4 @@
-#include "app/offload.h"
+#include "core/offload.h"
 
 #include <gtest/gtest.h>
 

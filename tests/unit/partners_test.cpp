@@ -10,8 +10,8 @@
 #include <set>
 #include <string>
 
+#include "core/metrics.h"
 #include "http/client.h"
-#include "http/metrics.h"
 #include "partners/basic_app.h"
 #include "partners/partner_call.h"
 #include "partners/whatsapp.h"

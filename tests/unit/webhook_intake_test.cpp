@@ -1,11 +1,11 @@
 // Pure parts of the webhook front door and the assistant's replies.
-#include "app/webhook_intake.h"
+#include "services/webhook_intake.h"
 
 #include <gtest/gtest.h>
 #include <boost/json.hpp>
 
-#include "app/timeline.h"
 #include "domain/assistant_replies.h"
+#include "services/timeline.h"
 
 namespace leadgate {
 namespace {
