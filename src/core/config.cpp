@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "domain/assistant_replies.h"
+#include "domain/text.h"
 
 extern char** environ;
 
@@ -76,11 +77,6 @@ const std::set<std::string>& env_keys() {
       "MAX_AGE_AT_MATURITY", "FOIR_LIMIT",        "REFERENCE_RATES",   "COMFORT_CREDIT_SCORES",
       "BUSINESS_HOURS",      "HOLIDAYS",          "USUAL_MAX_TENURES"};
   return kKeys;
-}
-
-std::string upper(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
 }
 
 [[noreturn]] void bad(const std::string& name, const std::string& why) {
@@ -293,13 +289,6 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 }  // namespace
-
-bool is_environment(std::string_view name) {
-  for (const auto& e : environments()) {
-    if (e == name) return true;
-  }
-  return false;
-}
 
 Config load_config() {
   std::map<std::string, std::string> vars;

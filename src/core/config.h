@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/environments.h"
 #include "domain/loan_rules.h"
 #include "domain/otp_policy.h"
 #include "domain/slot_calendar.h"
@@ -20,12 +21,6 @@ namespace leadgate {
 struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-inline const std::vector<std::string>& environments() {
-  static const std::vector<std::string> kEnvs{"orbit", "homfinity"};
-  return kEnvs;
-}
-bool is_environment(std::string_view name);
 
 // Per-brand settings: partner credentials, WhatsApp templates, customer-facing texts.
 struct EnvironmentConfig {

@@ -10,7 +10,7 @@
 #include <type_traits>
 
 #include "core/metrics.h"
-#include "http/problem.h"
+#include "core/errors.h"
 
 namespace leadgate {
 

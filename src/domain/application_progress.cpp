@@ -5,15 +5,10 @@
 #include <cstdio>
 
 #include "domain/slot_calendar.h"
+#include "domain/text.h"
 
 namespace leadgate {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool has_any(const std::string& text, std::initializer_list<std::string_view> words) {
   return std::any_of(words.begin(), words.end(),

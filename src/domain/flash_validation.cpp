@@ -7,19 +7,13 @@
 #include <boost/json/value.hpp>
 
 #include "domain/mobile.h"
+#include "domain/text.h"
 
 namespace leadgate {
 
 namespace {
 
 using detail::FieldReader;
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-char to_lower(char c) {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
 
 // Comparison key for list values: lower-cased ASCII, runs of whitespace as one space (the input is
 // already trimmed).

@@ -6,7 +6,9 @@
 
 #include <boost/json/value.hpp>
 
+#include "domain/environments.h"
 #include "domain/mobile.h"
+#include "domain/text.h"
 
 namespace leadgate {
 
@@ -29,43 +31,6 @@ constexpr std::size_t kMaxEmailLength = 254;
 constexpr std::size_t kMaxEmailLocalLength = 64;
 constexpr std::size_t kMaxDomainLength = 253;
 constexpr std::size_t kMaxLabelLength = 63;
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_upper(char c) {
-  return c >= 'A' && c <= 'Z';
-}
-bool is_lower(char c) {
-  return c >= 'a' && c <= 'z';
-}
-bool is_letter(char c) {
-  return is_upper(c) || is_lower(c);
-}
-bool is_alnum(char c) {
-  return is_letter(c) || is_digit(c);
-}
-char to_upper(char c) {
-  return is_lower(c) ? static_cast<char>(c - 'a' + 'A') : c;
-}
-char to_lower(char c) {
-  return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = to_upper(c);
-  return out;
-}
 
 // Characters as a person counts them: UTF-8 code points (every byte that is not a continuation).
 std::size_t char_count(std::string_view s) {
@@ -411,7 +376,7 @@ std::variant<LeadInput, std::vector<FieldError>> parse_lead(const boost::json::o
   LeadInput lead;
 
   if (auto s = r.required_string("environment")) {
-    if (*s == "orbit" || *s == "homfinity") {
+    if (is_environment(*s)) {
       lead.environment = std::string(*s);
     } else {
       r.fail("environment", std::string(kMsgEnvironment));

@@ -1,4 +1,5 @@
 #include "domain/mobile.h"
+#include "domain/text.h"
 
 namespace leadgate {
 
@@ -22,10 +23,6 @@ bool is_layout(char c) {
     default:
       return false;
   }
-}
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "domain/pincode_directory.h"
+#include "domain/text.h"
 
 #include <algorithm>
 #include <array>
@@ -26,16 +27,6 @@ std::optional<std::uint32_t> parse_pincode(std::string_view text) {
     value = value * 10 + static_cast<std::uint32_t>(c - '0');
   }
   return value;
-}
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
 }
 
 // Comparison key for a state name: ASCII letters and digits only, lower-cased, with '&' spelled

@@ -1,4 +1,5 @@
 #include "domain/profession_catalogue.h"
+#include "domain/text.h"
 
 #include <algorithm>
 #include <array>
@@ -22,16 +23,6 @@ constexpr std::array<std::pair<EmploymentType, std::string_view>, 3> kTypeNames 
     {EmploymentType::self_employed_professional, "self_employed_professional"},
     {EmploymentType::self_employed_business, "self_employed_business"},
 }};
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // The form names are compared in: ASCII letters lower-cased, surrounding whitespace dropped and
 // each inner run of whitespace reduced to one space. Other bytes (punctuation, UTF-8) stay as

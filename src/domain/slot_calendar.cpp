@@ -1,4 +1,5 @@
 #include "domain/slot_calendar.h"
+#include "domain/text.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -26,9 +27,6 @@ std::int64_t floor_mod(std::int64_t a, std::int64_t b) {
   return a - floor_div(a, b) * b;
 }
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
 int digit(char c) {
   return c - '0';
 }

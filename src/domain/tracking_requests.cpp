@@ -1,15 +1,12 @@
 #include "domain/tracking_requests.h"
 
 #include "domain/mobile.h"
+#include "domain/text.h"
 
 namespace leadgate {
 namespace {
 
 using detail::FieldReader;
-
-bool is_alnum(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 
 std::optional<std::string> read_mobile(FieldReader& r, bool required) {
   const auto s = required ? r.required_string("mobile_number") : r.optional_string("mobile_number");

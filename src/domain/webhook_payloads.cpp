@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "domain/mobile.h"
+#include "domain/text.h"
 
 namespace leadgate {
 
@@ -18,14 +19,6 @@ namespace json = boost::json;
 
 constexpr std::int64_t kSecondsBelow = 100'000'000'000;  // 10^11: smaller times are seconds
 constexpr std::size_t kMaxQuoted = 64;                   // of a value echoed in an error
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // A value from the body, shortened for an error message.
 std::string quoted(std::string_view s) {

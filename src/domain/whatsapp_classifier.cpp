@@ -1,4 +1,5 @@
 #include "domain/whatsapp_classifier.h"
+#include "domain/text.h"
 
 #include <algorithm>
 #include <array>
@@ -10,25 +11,6 @@ namespace {
 constexpr std::size_t kFuzzyMinLength = 5;
 constexpr std::size_t kBasicIdLength = 7;  // "B" + 6
 constexpr std::size_t kUuidLength = 36;
-
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-bool is_alpha(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_alnum(char c) {
-  return is_digit(c) || is_alpha(c);
-}
-bool is_hex(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-char to_lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-char to_upper(char c) {
-  return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-}
 
 // Lower-cased runs of ASCII letters and digits.
 std::vector<std::string> words_of(std::string_view text) {
