@@ -1,10 +1,8 @@
 #include "domain/pincode_directory.h"
-#include "domain/text.h"
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <fstream>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -12,6 +10,9 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include "domain/line_file.h"
+#include "domain/text.h"
 
 namespace leadgate {
 namespace {
@@ -159,41 +160,23 @@ std::optional<std::string_view> parse_state_field(std::string_view field, std::s
 }  // namespace
 
 PincodeDirectory PincodeDirectory::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open pincode directory");
-
   Builder builder(path);
-  std::string line;
   std::string storage;
-  std::size_t line_no = 0;
-  bool saw_header = false;
-  while (std::getline(in, line)) {
-    ++line_no;
-    std::string_view view = line;
-    if (line_no == 1 && view.substr(0, 3) == "\xEF\xBB\xBF") view.remove_prefix(3);  // UTF-8 BOM
-    view = trim(view);
-    if (view.empty()) continue;
-    if (!saw_header) {
-      if (view != kHeader) {
-        builder.fail(line_no, "expected header \"" + std::string(kHeader) + "\"");
-      }
-      saw_header = true;
-      continue;
-    }
-
-    const std::size_t comma = view.find(',');
-    if (comma == std::string_view::npos) builder.fail(line_no, "missing state");
-    const std::string_view pincode = trim(view.substr(0, comma));
-    const std::optional<std::string_view> state =
-        parse_state_field(trim(view.substr(comma + 1)), storage);
-    if (!state) builder.fail(line_no, "malformed state field (expected pincode,state)");
-    builder.add(line_no, pincode, *state);
-  }
-  if (in.bad()) throw std::runtime_error(path + ": read error");
-  if (!saw_header) {
-    builder.fail(std::max<std::size_t>(line_no, 1),
-                 "no header, expected \"" + std::string(kHeader) + "\"");
-  }
+  const auto fail = [&](std::size_t line_no, const std::string& what) {
+    builder.fail(line_no, what);
+  };
+  read_line_file(
+      path, "pincode directory", kHeader,
+      [&](std::size_t line_no, std::string_view view) {
+        const std::size_t comma = view.find(',');
+        if (comma == std::string_view::npos) builder.fail(line_no, "missing state");
+        const std::string_view pincode = trim(view.substr(0, comma));
+        const std::optional<std::string_view> state =
+            parse_state_field(trim(view.substr(comma + 1)), storage);
+        if (!state) builder.fail(line_no, "malformed state field (expected pincode,state)");
+        builder.add(line_no, pincode, *state);
+      },
+      fail);
 
   PincodeDirectory dir;
   builder.finish(dir.states_, dir.entries_);

@@ -1,16 +1,17 @@
 #include "domain/profession_catalogue.h"
-#include "domain/text.h"
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <fstream>
 #include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "domain/line_file.h"
+#include "domain/text.h"
 
 namespace leadgate {
 namespace {
@@ -176,58 +177,42 @@ std::string_view employment_type_name(EmploymentType t) {
 }
 
 ProfessionCatalogue ProfessionCatalogue::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open profession catalogue");
-
   Builder builder(path);
-  std::string line;
-  std::size_t line_no = 0;
-  bool saw_header = false;
-  while (std::getline(in, line)) {
-    ++line_no;
-    std::string_view view = line;
-    if (line_no == 1 && view.substr(0, 3) == "\xEF\xBB\xBF") view.remove_prefix(3);  // UTF-8 BOM
-    view = trim(view);
-    if (view.empty()) continue;
-    if (!saw_header) {
-      if (view != kHeader) {
-        builder.fail(line_no, "expected header \"" + std::string(kHeader) + "\"");
-      }
-      saw_header = true;
-      continue;
-    }
+  const auto fail = [&](std::size_t line_no, const std::string& what) {
+    builder.fail(line_no, what);
+  };
+  read_line_file(
+      path, "profession catalogue", kHeader,
+      [&](std::size_t line_no, std::string_view view) {
+        std::string error;
+        const std::vector<std::string> fields = split_csv_line(view, error);
+        if (!error.empty()) builder.fail(line_no, error);
+        if (fields.size() != kColumns) {
+          builder.fail(line_no, "expected " + std::to_string(kColumns) + " fields (" +
+                                    std::string(kHeader) + "), found " +
+                                    std::to_string(fields.size()));
+        }
 
-    std::string error;
-    const std::vector<std::string> fields = split_csv_line(view, error);
-    if (!error.empty()) builder.fail(line_no, error);
-    if (fields.size() != kColumns) {
-      builder.fail(line_no, "expected " + std::to_string(kColumns) + " fields (" +
-                                std::string(kHeader) + "), found " + std::to_string(fields.size()));
-    }
-
-    Profession p;
-    p.id = parse_id(fields[0]);
-    if (p.id < 0) {
-      builder.fail(line_no,
-                   "invalid profession id \"" + fields[0] + "\" (expected a positive integer)");
-    }
-    p.name = fields[1];
-    const auto type = std::find_if(kTypeNames.begin(), kTypeNames.end(),
-                                   [&](const auto& entry) { return entry.second == fields[2]; });
-    if (type == kTypeNames.end()) {
-      builder.fail(line_no, "unknown employment type \"" + fields[2] +
-                                "\" (expected salaried, self_employed_professional or "
-                                "self_employed_business)");
-    }
-    p.type = type->first;
-    p.aliases = split_aliases(fields[3]);
-    builder.add(line_no, std::move(p));
-  }
-  if (in.bad()) throw std::runtime_error(path + ": read error");
-  if (!saw_header) {
-    builder.fail(std::max<std::size_t>(line_no, 1),
-                 "no header, expected \"" + std::string(kHeader) + "\"");
-  }
+        Profession p;
+        p.id = parse_id(fields[0]);
+        if (p.id < 0) {
+          builder.fail(line_no,
+                       "invalid profession id \"" + fields[0] + "\" (expected a positive integer)");
+        }
+        p.name = fields[1];
+        const auto type =
+            std::find_if(kTypeNames.begin(), kTypeNames.end(),
+                         [&](const auto& entry) { return entry.second == fields[2]; });
+        if (type == kTypeNames.end()) {
+          builder.fail(line_no, "unknown employment type \"" + fields[2] +
+                                    "\" (expected salaried, self_employed_professional or "
+                                    "self_employed_business)");
+        }
+        p.type = type->first;
+        p.aliases = split_aliases(fields[3]);
+        builder.add(line_no, std::move(p));
+      },
+      fail);
 
   ProfessionCatalogue catalogue;
   catalogue.professions_ = builder.finish();

@@ -145,13 +145,7 @@ class SandboxBasicAppClient final : public BasicAppClient {
   boost::asio::awaitable<SelfFulfilment> create_self_fulfilment(
       const EnvironmentConfig& env, boost::json::object /*payload*/,
       const std::string& request_id) override {
-    record_partner_call(metrics_, kPartner, "CreateSelfFullfilmentLead", "ok", 0);
-    log_info("partner_call", {{"partner", kPartner},
-                              {"call", "CreateSelfFullfilmentLead"},
-                              {"sandbox", true},
-                              {"request_id", request_id},
-                              {"environment", env.name},
-                              {"outcome", "ok"}});
+    record_sandbox_call(metrics_, kPartner, "CreateSelfFullfilmentLead", request_id, env.name);
     co_return SelfFulfilment{"completed", "SANDBOX-SF-" + random_token(8)};
   }
 
@@ -159,13 +153,7 @@ class SandboxBasicAppClient final : public BasicAppClient {
   boost::asio::awaitable<PartnerStatusReport> application_status(
       const EnvironmentConfig& env, const std::string& /*basic_application_id*/,
       const std::string& request_id) override {
-    record_partner_call(metrics_, kPartner, "GetApplicationStatus", "ok", 0);
-    log_info("partner_call", {{"partner", kPartner},
-                              {"call", "GetApplicationStatus"},
-                              {"sandbox", true},
-                              {"request_id", request_id},
-                              {"environment", env.name},
-                              {"outcome", "ok"}});
+    record_sandbox_call(metrics_, kPartner, "GetApplicationStatus", request_id, env.name);
     co_return PartnerStatusReport{"Under Review", "Credit assessment", 0};
   }
 
@@ -175,13 +163,7 @@ class SandboxBasicAppClient final : public BasicAppClient {
     std::string id = random_token(6);
     for (auto& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     FbbCreated out{"B" + id, uuid_v4()};
-    record_partner_call(metrics_, kPartner, "CreateFBBByBasicUser", "ok", 0);
-    log_info("partner_call", {{"partner", kPartner},
-                              {"call", "CreateFBBByBasicUser"},
-                              {"sandbox", true},
-                              {"request_id", request_id},
-                              {"environment", env.name},
-                              {"outcome", "ok"}});
+    record_sandbox_call(metrics_, kPartner, "CreateFBBByBasicUser", request_id, env.name);
     co_return out;
   }
 

@@ -4,6 +4,8 @@
 #include <boost/json.hpp>
 #include <random>
 
+#include "core/log.h"
+
 namespace leadgate {
 
 std::chrono::milliseconds backoff_delay(std::chrono::milliseconds base, int attempt) {
@@ -43,6 +45,17 @@ void record_partner_call(Metrics& metrics, const std::string& partner, const std
     metrics.count("leadgate_partner_call_failures_total",
                   {{"partner", partner}, {"call", call}, {"outcome", outcome}});
   }
+}
+
+void record_sandbox_call(Metrics& metrics, const std::string& partner, const std::string& call,
+                         const std::string& request_id, const std::string& environment) {
+  record_partner_call(metrics, partner, call, "ok", 0);
+  log_info("partner_call", {{"partner", partner},
+                            {"call", call},
+                            {"sandbox", true},
+                            {"request_id", request_id},
+                            {"environment", environment},
+                            {"outcome", "ok"}});
 }
 
 }  // namespace leadgate

@@ -36,5 +36,8 @@ void check_http_status(const ClientResponse& res, const std::string& what);
 
 void record_partner_call(Metrics& metrics, const std::string& partner, const std::string& call,
                          const std::string& outcome, double seconds);
+// A sandbox simulator's answer: counted and logged like a real call, marked "sandbox".
+void record_sandbox_call(Metrics& metrics, const std::string& partner, const std::string& call,
+                         const std::string& request_id, const std::string& environment);
 
 }  // namespace leadgate
