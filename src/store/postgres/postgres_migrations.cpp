@@ -1,15 +1,20 @@
 #include "store/postgres/postgres_store.h"
 
+#include <iterator>
+#include <string_view>
+
 namespace leadgate {
 
 // Append-only: a released migration is never edited; a change is a new entry. Entry N has the same
 // tables, columns and meaning as SQLite's entry N (sqlite_migrations.cpp), in PostgreSQL types:
 // ids BIGSERIAL, unix-millisecond timestamps BIGINT, flags BOOLEAN. Every lookup the store makes
 // has an index; the outbox's due-time index is partial, covering only rows still to deliver.
-const std::vector<std::string>& postgres_migrations() {
-  static const std::vector<std::string> kMigrations{
-      // 1: API keys, leads, audit trail, outbox, idempotency records.
-      R"sql(
+namespace {
+
+// One entry per schema version, as data (the function below only copies it).
+constexpr std::string_view kMigrationSql[] = {
+    // 1: API keys, leads, audit trail, outbox, idempotency records.
+    R"sql(
 CREATE TABLE api_keys (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -117,16 +122,16 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 )sql",
-      // 2: lead flash details, completion reference, soft-rule warnings.
-      R"sql(
+    // 2: lead flash details, completion reference, soft-rule warnings.
+    R"sql(
 ALTER TABLE leads ADD COLUMN flash_details_enc TEXT NOT NULL DEFAULT '';
 ALTER TABLE leads ADD COLUMN completion_reference TEXT NOT NULL DEFAULT '';
 ALTER TABLE leads ADD COLUMN flashed_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE leads ADD COLUMN warnings_json TEXT NOT NULL DEFAULT '[]';
 )sql",
-      // 3: WhatsApp OTPs (one current code per phone and environment, hashed), rate-limit
-      // events shared by all instances, consent requests and grants.
-      R"sql(
+    // 3: WhatsApp OTPs (one current code per phone and environment, hashed), rate-limit
+    // events shared by all instances, consent requests and grants.
+    R"sql(
 CREATE TABLE otp_codes (
   environment TEXT NOT NULL,
   phone_bidx TEXT NOT NULL,
@@ -156,10 +161,10 @@ CREATE TABLE consents (
 );
 CREATE INDEX consents_phone ON consents (environment, phone_bidx);
 )sql",
-      // 4: the LOS's view of a lead (partner status), relationship managers, appointments. A
-      // booked slot of one RM and a lead's booked appointment are unique over booked rows only;
-      // book_appointment tells the two apart by the index name a violation reports.
-      R"sql(
+    // 4: the LOS's view of a lead (partner status), relationship managers, appointments. A
+    // booked slot of one RM and a lead's booked appointment are unique over booked rows only;
+    // book_appointment tells the two apart by the index name a violation reports.
+    R"sql(
 ALTER TABLE leads ADD COLUMN partner_status TEXT NOT NULL DEFAULT '';
 ALTER TABLE leads ADD COLUMN partner_stage TEXT NOT NULL DEFAULT '';
 ALTER TABLE leads ADD COLUMN partner_updated_at BIGINT NOT NULL DEFAULT 0;
@@ -195,10 +200,10 @@ CREATE UNIQUE INDEX appointments_booked_lead ON appointments (environment, lead_
 CREATE INDEX appointments_slot ON appointments (environment, slot_start);
 CREATE INDEX appointments_lead ON appointments (environment, lead_ref, created_at);
 )sql",
-      // 5: the WhatsApp webhook inbox: callback items stored raw before the provider is answered,
-      // processed in the background under leases like the outbox. (provider, event_id) is unique:
-      // a redelivered item is skipped.
-      R"sql(
+    // 5: the WhatsApp webhook inbox: callback items stored raw before the provider is answered,
+    // processed in the background under leases like the outbox. (provider, event_id) is unique:
+    // a redelivered item is skipped.
+    R"sql(
 CREATE TABLE whatsapp_inbox (
   id BIGSERIAL PRIMARY KEY,
   provider TEXT NOT NULL,
@@ -218,11 +223,11 @@ CREATE TABLE whatsapp_inbox (
 );
 CREATE INDEX whatsapp_inbox_due ON whatsapp_inbox (state, next_attempt_at);
 )sql",
-      // 6: WhatsApp conversations, delivery receipts, opt-outs. The outbox keeps the latest
-      // delivery state the provider reported (receipts find their row by provider_message_id);
-      // every receipt is kept in delivery_receipts (outbox_id 0: no outbox row had that id). An
-      // inbound message is stored once per environment and provider id (partial unique index).
-      R"sql(
+    // 6: WhatsApp conversations, delivery receipts, opt-outs. The outbox keeps the latest
+    // delivery state the provider reported (receipts find their row by provider_message_id);
+    // every receipt is kept in delivery_receipts (outbox_id 0: no outbox row had that id). An
+    // inbound message is stored once per environment and provider id (partial unique index).
+    R"sql(
 ALTER TABLE outbox ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN delivery_status_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN delivery_error TEXT NOT NULL DEFAULT '';
@@ -265,10 +270,10 @@ CREATE TABLE whatsapp_opt_outs (
   PRIMARY KEY (environment, phone_bidx)
 );
 )sql",
-      // 7: monitoring (issue 8): one row per instance and minute holding the deltas of its metrics
-      // registry during that minute, as JSON. The instance re-writes its current minute as it
-      // goes (upsert on the primary key), which also serves range reads and purges by minute.
-      R"sql(
+    // 7: monitoring (issue 8): one row per instance and minute holding the deltas of its metrics
+    // registry during that minute, as JSON. The instance re-writes its current minute as it
+    // goes (upsert on the primary key), which also serves range reads and purges by minute.
+    R"sql(
 CREATE TABLE metric_minutes (
   minute BIGINT NOT NULL,
   instance TEXT NOT NULL,
@@ -277,22 +282,28 @@ CREATE TABLE metric_minutes (
   PRIMARY KEY (minute, instance)
 );
 )sql",
-      // 8: monitoring rollups: besides the per-minute rows (resolution 1), each instance keeps
-      // 15-minute and hourly rows (resolution 15, 60; minute = the period's first minute), so a
-      // day or week view reads 96 or 168 rows per instance instead of thousands.
-      R"sql(
+    // 8: monitoring rollups: besides the per-minute rows (resolution 1), each instance keeps
+    // 15-minute and hourly rows (resolution 15, 60; minute = the period's first minute), so a
+    // day or week view reads 96 or 168 rows per instance instead of thousands.
+    R"sql(
 ALTER TABLE metric_minutes ADD COLUMN resolution INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE metric_minutes DROP CONSTRAINT metric_minutes_pkey,
   ADD CONSTRAINT metric_minutes_pkey PRIMARY KEY (minute, resolution, instance);
 )sql",
-      // 9: an inbox processor releases the events of a claim it did not process (more than it
-      // takes per claim, or shutting down) by its owner id; without an index that was a scan of
-      // the whole inbox. Only leased rows are indexed, as for the outbox.
-      R"sql(
+    // 9: an inbox processor releases the events of a claim it did not process (more than it
+    // takes per claim, or shutting down) by its owner id; without an index that was a scan of
+    // the whole inbox. Only leased rows are indexed, as for the outbox.
+    R"sql(
 CREATE INDEX whatsapp_inbox_lease_owner ON whatsapp_inbox (lease_owner)
   WHERE lease_owner IS NOT NULL;
 )sql",
-  };
+};
+
+}  // namespace
+
+const std::vector<std::string>& postgres_migrations() {
+  static const std::vector<std::string> kMigrations(std::begin(kMigrationSql),
+                                                    std::end(kMigrationSql));
   return kMigrations;
 }
 

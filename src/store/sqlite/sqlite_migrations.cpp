@@ -1,12 +1,17 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <iterator>
+#include <string_view>
+
 namespace leadgate {
 
 // Append-only: a released migration is never edited; a change is a new entry.
-const std::vector<std::string>& sqlite_migrations() {
-  static const std::vector<std::string> kMigrations{
-      // 1: API keys, leads, audit trail, outbox, idempotency records.
-      R"sql(
+namespace {
+
+// One entry per schema version, as data (the function below only copies it).
+constexpr std::string_view kMigrationSql[] = {
+    // 1: API keys, leads, audit trail, outbox, idempotency records.
+    R"sql(
 CREATE TABLE api_keys (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -112,16 +117,16 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 )sql",
-      // 2: lead flash details, completion reference, soft-rule warnings.
-      R"sql(
+    // 2: lead flash details, completion reference, soft-rule warnings.
+    R"sql(
 ALTER TABLE leads ADD COLUMN flash_details_enc TEXT NOT NULL DEFAULT '';
 ALTER TABLE leads ADD COLUMN completion_reference TEXT NOT NULL DEFAULT '';
 ALTER TABLE leads ADD COLUMN flashed_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE leads ADD COLUMN warnings_json TEXT NOT NULL DEFAULT '[]';
 )sql",
-      // 3: WhatsApp OTPs (one current code per phone and environment, hashed), rate-limit
-      // events shared by all instances, consent requests and grants.
-      R"sql(
+    // 3: WhatsApp OTPs (one current code per phone and environment, hashed), rate-limit
+    // events shared by all instances, consent requests and grants.
+    R"sql(
 CREATE TABLE otp_codes (
   environment TEXT NOT NULL,
   phone_bidx TEXT NOT NULL,
@@ -151,9 +156,9 @@ CREATE TABLE consents (
 );
 CREATE INDEX consents_phone ON consents (environment, phone_bidx);
 )sql",
-      // 4: the LOS's view of a lead (partner status), relationship managers, appointments. A
-      // booked slot of one RM and a lead's booked appointment are unique over booked rows only.
-      R"sql(
+    // 4: the LOS's view of a lead (partner status), relationship managers, appointments. A
+    // booked slot of one RM and a lead's booked appointment are unique over booked rows only.
+    R"sql(
 ALTER TABLE leads ADD COLUMN partner_status TEXT NOT NULL DEFAULT '';
 ALTER TABLE leads ADD COLUMN partner_stage TEXT NOT NULL DEFAULT '';
 ALTER TABLE leads ADD COLUMN partner_updated_at INTEGER NOT NULL DEFAULT 0;
@@ -189,10 +194,10 @@ CREATE UNIQUE INDEX appointments_booked_lead ON appointments (environment, lead_
 CREATE INDEX appointments_slot ON appointments (environment, slot_start);
 CREATE INDEX appointments_lead ON appointments (environment, lead_ref, created_at);
 )sql",
-      // 5: the WhatsApp webhook inbox: callback items stored raw before the provider is answered,
-      // processed in the background under leases like the outbox. (provider, event_id) is unique:
-      // a redelivered item is skipped.
-      R"sql(
+    // 5: the WhatsApp webhook inbox: callback items stored raw before the provider is answered,
+    // processed in the background under leases like the outbox. (provider, event_id) is unique:
+    // a redelivered item is skipped.
+    R"sql(
 CREATE TABLE whatsapp_inbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   provider TEXT NOT NULL,
@@ -212,11 +217,11 @@ CREATE TABLE whatsapp_inbox (
 );
 CREATE INDEX whatsapp_inbox_due ON whatsapp_inbox (state, next_attempt_at);
 )sql",
-      // 6: WhatsApp conversations, delivery receipts, opt-outs. The outbox keeps the latest
-      // delivery state the provider reported (receipts find their row by provider_message_id);
-      // every receipt is kept in delivery_receipts (outbox_id 0: no outbox row had that id). An
-      // inbound message is stored once per environment and provider id (partial unique index).
-      R"sql(
+    // 6: WhatsApp conversations, delivery receipts, opt-outs. The outbox keeps the latest
+    // delivery state the provider reported (receipts find their row by provider_message_id);
+    // every receipt is kept in delivery_receipts (outbox_id 0: no outbox row had that id). An
+    // inbound message is stored once per environment and provider id (partial unique index).
+    R"sql(
 ALTER TABLE outbox ADD COLUMN delivery_status TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN delivery_status_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN delivery_error TEXT NOT NULL DEFAULT '';
@@ -259,10 +264,10 @@ CREATE TABLE whatsapp_opt_outs (
   PRIMARY KEY (environment, phone_bidx)
 );
 )sql",
-      // 7: monitoring (issue 8): one row per instance and minute holding the deltas of its metrics
-      // registry during that minute, as JSON. The instance re-writes its current minute as it
-      // goes (upsert on the primary key), which also serves range reads and purges by minute.
-      R"sql(
+    // 7: monitoring (issue 8): one row per instance and minute holding the deltas of its metrics
+    // registry during that minute, as JSON. The instance re-writes its current minute as it
+    // goes (upsert on the primary key), which also serves range reads and purges by minute.
+    R"sql(
 CREATE TABLE metric_minutes (
   minute INTEGER NOT NULL,
   instance TEXT NOT NULL,
@@ -271,10 +276,10 @@ CREATE TABLE metric_minutes (
   PRIMARY KEY (minute, instance)
 );
 )sql",
-      // 8: monitoring rollups: besides the per-minute rows (resolution 1), each instance keeps
-      // 15-minute and hourly rows (resolution 15, 60; minute = the period's first minute), so a
-      // day or week view reads 96 or 168 rows per instance instead of thousands.
-      R"sql(
+    // 8: monitoring rollups: besides the per-minute rows (resolution 1), each instance keeps
+    // 15-minute and hourly rows (resolution 15, 60; minute = the period's first minute), so a
+    // day or week view reads 96 or 168 rows per instance instead of thousands.
+    R"sql(
 ALTER TABLE metric_minutes RENAME TO metric_minutes_v7;
 CREATE TABLE metric_minutes (
   minute INTEGER NOT NULL,
@@ -288,14 +293,20 @@ INSERT INTO metric_minutes (minute, resolution, instance, payload, updated_at)
   SELECT minute, 1, instance, payload, updated_at FROM metric_minutes_v7;
 DROP TABLE metric_minutes_v7;
 )sql",
-      // 9: releasing a processor's or dispatcher's leases finds them by owner without a scan of
-      // the whole table (only leased rows are indexed).
-      R"sql(
+    // 9: releasing a processor's or dispatcher's leases finds them by owner without a scan of
+    // the whole table (only leased rows are indexed).
+    R"sql(
 CREATE INDEX whatsapp_inbox_lease_owner ON whatsapp_inbox (lease_owner)
   WHERE lease_owner IS NOT NULL;
 CREATE INDEX outbox_lease_owner ON outbox (lease_owner) WHERE lease_owner IS NOT NULL;
 )sql",
-  };
+};
+
+}  // namespace
+
+const std::vector<std::string>& sqlite_migrations() {
+  static const std::vector<std::string> kMigrations(std::begin(kMigrationSql),
+                                                    std::end(kMigrationSql));
   return kMigrations;
 }
 
