@@ -1,6 +1,6 @@
 // PostgreSQL-only behaviour of PostgresStore: the connection pool, lost connections, concurrent
 // callers, query plans, migrations shared by several instances and URL handling. What every Store
-// does is tested for both stores by store_conformance_test.cpp.
+// does is tested for both stores by the conformance suite (conformance.h).
 //
 // Start a server with tests/pg/start_pg.sh and export the URL it prints as LEADGATE_TEST_PG_URL;
 // without it these tests are skipped (the URL-handling tests that need no server still run).

@@ -1,5 +1,6 @@
 // SQLite-only behaviour of SqliteStore: the database file, its migration table and the
-// sqlite: URL. What every Store does is tested for both stores by store_conformance_test.cpp.
+// sqlite: URL. What every Store does is tested for both stores by the conformance suite
+// (conformance.h).
 #include "store/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
