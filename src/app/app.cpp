@@ -42,6 +42,7 @@
 #include "services/lead_intake.h"
 #include "services/monitoring.h"
 #include "services/otp_service.h"
+#include "services/whatsapp_assistant.h"
 
 namespace leadgate {
 
@@ -308,8 +309,15 @@ int run_server(const Config& config) {
   OutboxDispatcher outbox(ioc.get_executor(), *store, pool, *whatsapp, cipher, config, metrics);
   LeadIntake intake(*store, pool, *los, cipher, config, outbox, metrics);
   LeadFlash flash(*store, pool, *los, cipher, config, outbox, pincodes, professions, metrics);
-  ApplicationTracker tracker(*store, pool, *los, cipher, config, outbox);
-  InboxProcessor inbox(ioc.get_executor(), *store, pool, tracker, outbox, cipher, config, metrics);
+  ApplicationTracker tracker(*store, pool, *los, cipher, config, [&outbox] { outbox.notify(); });
+  WhatsAppAssistant assistant(*store, *store, *store, pool, tracker, cipher, config, metrics,
+                              [&outbox] { outbox.notify(); });
+  InboxProcessor inbox(ioc.get_executor(), *store, pool,
+                       {[&assistant](const std::vector<InboxEvent>& batch) {
+                          return assistant.apply_receipts(batch);
+                        },
+                        [&assistant](const InboxEvent& event) { return assistant.handle(event); }},
+                       config);
   WebhookIntake webhook(*store, pool, cipher, config, metrics, [&inbox] { inbox.notify(); });
   AppointmentBook appointments(*store, pool, cipher, config, outbox);
   // OTPs are sent synchronously, so their sender has its own short timeout.

@@ -1,7 +1,7 @@
 #pragma once
 // The status assistant's reply texts (issue 7; api-wireframes 4 STATUS / ERROR / FALLBACK
-// responses): per-environment templates with {placeholders}, filled from what the processor
-// found. Pure.
+// responses): per-environment templates with {placeholders}, filled from what the assistant
+// found (services/whatsapp_assistant.cpp). Pure.
 #include <map>
 #include <optional>
 #include <string>

@@ -7,6 +7,7 @@
 #include <exception>
 #include <limits>
 #include <optional>
+#include <stdexcept>
 
 #include "domain/mobile.h"
 #include "domain/text.h"
@@ -345,7 +346,100 @@ std::variant<WebhookBatch, PayloadError> parse_meta(const json::object& root,
   return batch;
 }
 
+// Inbox items: one list of (JSON key, member) per item type serves writing and reading, in the
+// stored order.
+template <class T>
+struct ItemField {
+  std::string_view key;
+  std::variant<std::string T::*, std::int64_t T::*, bool T::*> member;
+};
+
+const auto kMessageFields = std::to_array<ItemField<InboundMessage>>({
+    {"provider_message_id", &InboundMessage::provider_message_id},
+    {"from", &InboundMessage::from},
+    {"from_valid", &InboundMessage::from_valid},
+    {"to", &InboundMessage::to_business_number},
+    {"type", &InboundMessage::type},
+    {"text", &InboundMessage::text},
+    {"timestamp_ms", &InboundMessage::timestamp_ms},
+    {"sender_name", &InboundMessage::sender_name},
+});
+
+const auto kStatusFields = std::to_array<ItemField<StatusEvent>>({
+    {"provider_message_id", &StatusEvent::provider_message_id},
+    {"status", &StatusEvent::status},
+    {"timestamp_ms", &StatusEvent::timestamp_ms},
+    {"error_code", &StatusEvent::error_code},
+    {"error_message", &StatusEvent::error_message},
+    {"recipient", &StatusEvent::recipient},
+});
+
+const auto kUserEventFields = std::to_array<ItemField<UserEvent>>({
+    {"kind", &UserEvent::kind},
+    {"phone", &UserEvent::phone},
+    {"timestamp_ms", &UserEvent::timestamp_ms},
+});
+
+const auto& fields_of(const InboundMessage&) {
+  return kMessageFields;
+}
+const auto& fields_of(const StatusEvent&) {
+  return kStatusFields;
+}
+const auto& fields_of(const UserEvent&) {
+  return kUserEventFields;
+}
+
+// A stored field as the writer put it; absent or of another JSON type, it stays empty / 0 / false.
+void read_into(const json::value* v, std::string& out) {
+  if (v != nullptr && v->is_string()) out = v->get_string();
+}
+void read_into(const json::value* v, std::int64_t& out) {
+  if (v != nullptr && v->is_int64()) out = v->get_int64();
+}
+void read_into(const json::value* v, bool& out) {
+  if (v != nullptr && v->is_bool()) out = v->get_bool();
+}
+
+template <class T>
+json::object item_object(const T& item) {
+  json::object o;
+  for (const auto& f : fields_of(item)) {
+    std::visit([&](auto member) { o[f.key] = item.*member; }, f.member);
+  }
+  return o;
+}
+
+template <class T>
+T item_of(const json::object& o) {
+  T item;
+  for (const auto& f : fields_of(item)) {
+    std::visit([&](auto member) { read_into(field(&o, f.key), item.*member); }, f.member);
+  }
+  return item;
+}
+
 }  // namespace
+
+std::string_view inbox_kind(const InboxItem& item) {
+  constexpr std::array<std::string_view, 3> kKinds{"message", "status", "user_event"};
+  return kKinds.at(item.index());
+}
+
+std::string to_json(const InboxItem& item) {
+  return json::serialize(std::visit([](const auto& i) { return item_object(i); }, item));
+}
+
+InboxItem inbox_item_from_json(std::string_view kind, std::string_view text) {
+  boost::system::error_code ec;
+  const json::value root = json::parse(json::string_view(text.data(), text.size()), ec);
+  const json::object* o = ec ? nullptr : root.if_object();
+  if (o == nullptr) throw std::invalid_argument("inbox item is not a JSON object");
+  if (kind == "message") return item_of<InboundMessage>(*o);
+  if (kind == "status") return item_of<StatusEvent>(*o);
+  if (kind == "user_event") return item_of<UserEvent>(*o);
+  throw std::invalid_argument("unknown inbox item kind " + quoted(kind));
+}
 
 std::string_view provider_name(Provider provider) {
   switch (provider) {

@@ -65,6 +65,8 @@ struct InboundMessage {
   std::string text;  // text body or button / list title; empty for media
   std::int64_t timestamp_ms = 0;
   std::string sender_name;
+
+  bool operator==(const InboundMessage&) const = default;
 };
 
 struct StatusEvent {
@@ -75,6 +77,8 @@ struct StatusEvent {
   std::string error_message;
   std::string recipient;  // 10-digit mobile, or as given
   std::string event_id;   // "<provider>:status:<provider_message_id>:<status>"
+
+  bool operator==(const StatusEvent&) const = default;
 };
 
 struct UserEvent {
@@ -83,6 +87,8 @@ struct UserEvent {
   std::int64_t timestamp_ms = 0;
   std::string event_id;
   std::string to_business_number;  // Gupshup's top-level "app", as for messages
+
+  bool operator==(const UserEvent&) const = default;
 };
 
 struct WebhookBatch {
@@ -101,5 +107,22 @@ std::variant<WebhookBatch, PayloadError> parse_webhook(std::string_view body);
 
 // A provider's delivery status spelled our way (see above); "" for "".
 std::string normalize_delivery_status(std::string_view provider_status);
+
+// One item of a batch as the webhook inbox stores it (sealed), one row each, read back by the
+// inbox processing. The JSON is the row's payload and rows outlive upgrades: its shape is fixed.
+//   message     {"provider_message_id", "from", "from_valid", "to" (to_business_number), "type",
+//                "text", "timestamp_ms", "sender_name"}
+//   status      {"provider_message_id", "status", "timestamp_ms", "error_code", "error_message",
+//                "recipient"}  (event_id is the row's, not stored again)
+//   user_event  {"kind", "phone", "timestamp_ms"}  (event_id and to_business_number are the row's)
+// Reading is lenient as the writers always were: an absent field, or one of another JSON type, is
+// empty / 0 / false. Only a payload that is not a JSON object is refused.
+using InboxItem = std::variant<InboundMessage, StatusEvent, UserEvent>;
+
+std::string_view inbox_kind(const InboxItem& item);  // "message" | "status" | "user_event"
+std::string to_json(const InboxItem& item);
+// `kind` is the row's (inbox_kind of what was stored). Throws std::invalid_argument for an
+// unknown kind or a payload that is not a JSON object.
+InboxItem inbox_item_from_json(std::string_view kind, std::string_view json);
 
 }  // namespace leadgate

@@ -13,7 +13,7 @@ std::optional<std::string> opt_open(const PiiCipher& c, const char* purpose,
 }
 }  // namespace
 
-std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const RequestContext& ctx,
+std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const Trace& ctx,
                                     const std::string& entity_ref) {
   const auto now = now_ms();
   const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(

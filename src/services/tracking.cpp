@@ -4,7 +4,6 @@
 
 #include "core/log.h"
 #include "http/problem.h"
-#include "http/types.h"
 #include "services/appointments.h"
 #include "services/lead_records.h"
 #include "services/timeline.h"
@@ -59,14 +58,14 @@ StatusView stored_status_view(const LeadRow& row) {
   return v;
 }
 
-boost::asio::awaitable<StatusView> ApplicationTracker::refresh(LeadRow& row, RequestContext& ctx) {
+boost::asio::awaitable<StatusView> ApplicationTracker::refresh(LeadRow& row, const Trace& trace) {
   if (row.basic_application_id.empty()) co_return stored_status_view(row);
   const auto& env = config_.env(row.environment);
   std::optional<PartnerStatusReport> report;
   try {
-    report = co_await los_.application_status(env, row.basic_application_id, ctx.request_id);
+    report = co_await los_.application_status(env, row.basic_application_id, trace.request_id);
   } catch (const PartnerError& e) {
-    log_warn("status_fallback_to_cached", {{"request_id", ctx.request_id},
+    log_warn("status_fallback_to_cached", {{"request_id", trace.request_id},
                                            {"environment", row.environment},
                                            {"reference_id", row.reference_id},
                                            {"error", e.what()}});
@@ -80,7 +79,7 @@ boost::asio::awaitable<StatusView> ApplicationTracker::refresh(LeadRow& row, Req
     // The usual poll: nothing but the refresh time to write, in one statement.
     co_await pool_.run([&] { store_.record_status_refresh(row.id, refreshed_at); });
   } else {
-    co_await record_change(row, *report, refreshed_at, ctx);
+    co_await record_change(row, *report, refreshed_at, trace);
   }
   row.status_refreshed_at = std::max(row.status_refreshed_at, refreshed_at);
   StatusView v;
@@ -102,7 +101,7 @@ boost::asio::awaitable<StatusView> ApplicationTracker::refresh(LeadRow& row, Req
 boost::asio::awaitable<void> ApplicationTracker::record_change(const LeadRow& row,
                                                                const PartnerStatusReport& report,
                                                                std::int64_t refreshed_at,
-                                                               RequestContext& ctx) {
+                                                               const Trace& trace) {
   PartnerStatusWrite w;
   w.lead_id = row.id;
   w.expected_status = row.partner_status;
@@ -114,7 +113,7 @@ boost::asio::awaitable<void> ApplicationTracker::record_change(const LeadRow& ro
     AuditEntry a = status_audit(row.environment, row.partner_status, report.status);
     a.operation = "partner_status_changed";
     a.field = "partner_status";
-    w.audit = stamp_audit({a}, ctx, row.reference_id);
+    w.audit = stamp_audit({a}, trace, row.reference_id);
   }
   co_await pool_.run([&] { return store_.record_partner_status(w); });
 }
@@ -130,7 +129,7 @@ boost::json::object ApplicationTracker::application_summary(const LeadRow& row,
 }
 
 boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
-    const LeadStatusRequest& req, const std::string& environment, RequestContext& ctx) {
+    const LeadStatusRequest& req, const std::string& environment, const Trace& trace) {
   std::string mobile_bidx;
   if (req.mobile) mobile_bidx = mobile_blind_index(cipher_, *req.mobile);
   // The customer's applications and the first one's appointment in one trip to the store (the
@@ -155,7 +154,7 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
   std::vector<LeadRow>& leads = found.leads;
   if (leads.empty()) not_found(environment);
   LeadRow& lead = leads.front();
-  const StatusView view = co_await refresh(lead, ctx);
+  const StatusView view = co_await refresh(lead, trace);
   const auto& appointment = found.appointment;
 
   const LeadInput customer = open_lead(lead, cipher_);
@@ -184,7 +183,7 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
         now_ms())};
     const std::vector<AuditEntry> no_audit;
     co_await pool_.run([&] { return store_.append_events(no_audit, messages); });
-    outbox_.notify();
+    if (wake_outbox_) wake_outbox_();
     details["notification"] = "queued";
   }
   boost::json::array applications;
@@ -207,7 +206,7 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
 }
 
 boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
-    const TrackRequest& req, const std::string& environment, RequestContext& ctx) {
+    const TrackRequest& req, const std::string& environment, const Trace& trace) {
   const std::string mobile_bidx = mobile_blind_index(cipher_, req.mobile);
   std::vector<LeadRow> leads =
       co_await pool_.run([&] { return store_.find_leads_by_mobile(environment, mobile_bidx); });
@@ -224,7 +223,7 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
   }
   if (chosen >= leads.size()) not_found(environment);
   LeadRow& lead = leads[chosen];
-  const StatusView view = co_await refresh(lead, ctx);
+  const StatusView view = co_await refresh(lead, trace);
 
   struct History {
     std::vector<AuditEntry> audit;

@@ -2,22 +2,22 @@
 // lead_status and track_application (api-wireframes 3): find the customer's applications, ask
 // the LOS for the live status (stored, with a timeline entry when it changed; the stored status
 // when the LOS is down), and assemble the answers. refresh() is shared with the WhatsApp
-// assistant.
+// assistant (services/whatsapp_assistant.h).
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
+#include <functional>
+#include <utility>
 
 #include "core/config.h"
 #include "core/offload.h"
+#include "core/trace.h"
 #include "crypto/crypto.h"
 #include "domain/application_progress.h"
 #include "domain/tracking_requests.h"
-#include "jobs/outbox_dispatcher.h"
 #include "partners/basic_app.h"
 #include "store/store.h"
 
 namespace leadgate {
-
-struct RequestContext;
 
 // An application's status as shown to clients.
 struct StatusView {
@@ -33,25 +33,32 @@ StatusView stored_status_view(const LeadRow& row);
 
 class ApplicationTracker {
  public:
+  // wake_outbox: a notification was queued (the outbox dispatcher looks now, not at its next
+  // poll).
   ApplicationTracker(Store& store, BlockingPool& pool, BasicAppClient& los, const PiiCipher& cipher,
-                     const Config& config, OutboxDispatcher& outbox)
-      : store_(store), pool_(pool), los_(los), cipher_(cipher), config_(config), outbox_(outbox) {}
+                     const Config& config, std::function<void()> wake_outbox)
+      : store_(store),
+        pool_(pool),
+        los_(los),
+        cipher_(cipher),
+        config_(config),
+        wake_outbox_(std::move(wake_outbox)) {}
 
   boost::asio::awaitable<boost::json::object> lead_status(const LeadStatusRequest& req,
                                                           const std::string& environment,
-                                                          RequestContext& ctx);
+                                                          const Trace& trace);
   boost::asio::awaitable<boost::json::object> track(const TrackRequest& req,
                                                     const std::string& environment,
-                                                    RequestContext& ctx);
+                                                    const Trace& trace);
 
   // Asks the LOS about `row` (when it has a basic_application_id) and stores what it says; `row`
   // is updated in memory. Never throws for a partner failure (the stored status is the answer);
   // a database failure propagates.
-  boost::asio::awaitable<StatusView> refresh(LeadRow& row, RequestContext& ctx);
+  boost::asio::awaitable<StatusView> refresh(LeadRow& row, const Trace& trace);
 
  private:
   boost::asio::awaitable<void> record_change(const LeadRow& row, const PartnerStatusReport& report,
-                                             std::int64_t refreshed_at, RequestContext& ctx);
+                                             std::int64_t refreshed_at, const Trace& trace);
   boost::json::object application_summary(const LeadRow& row, const StatusView& view) const;
   boost::json::value appointment_json(const std::string& environment,
                                       const std::vector<AppointmentRow>& appointments,
@@ -62,7 +69,7 @@ class ApplicationTracker {
   BasicAppClient& los_;
   const PiiCipher& cipher_;
   const Config& config_;
-  OutboxDispatcher& outbox_;
+  std::function<void()> wake_outbox_;
 };
 
 }  // namespace leadgate

@@ -10,7 +10,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json.hpp>
 #include <memory>
 #include <utility>
 
@@ -116,50 +115,32 @@ std::vector<InboxEvent> inbox_events(const WebhookBatch& batch, const Config& co
                                      const PiiCipher& cipher, std::int64_t now) {
   const std::string provider(provider_name(batch.provider));
   std::vector<InboxEvent> out;
-  auto add = [&](std::string event_id, const char* kind, const std::string& environment,
-                 const boost::json::object& item) {
+  auto add = [&](std::string event_id, const std::string& environment, const InboxItem& item) {
     InboxEvent e;
     e.provider = provider;
     e.event_id = std::move(event_id);
     e.environment = environment;
-    e.kind = kind;
-    e.payload_enc = cipher.seal("inbox", boost::json::serialize(item));
+    e.kind = inbox_kind(item);
+    e.payload_enc = cipher.seal("inbox", to_json(item));
     e.received_at = now;
     e.next_attempt_at = now;
     out.push_back(std::move(e));
   };
   for (const auto& m : batch.messages) {
-    add(provider + ":message:" + m.provider_message_id, "message",
-        environment_for(config, batch.provider, m.to_business_number),
-        {{"provider_message_id", m.provider_message_id},
-         {"from", m.from},
-         {"from_valid", m.from_valid},
-         {"to", m.to_business_number},
-         {"type", m.type},
-         {"text", m.text},
-         {"timestamp_ms", m.timestamp_ms},
-         {"sender_name", m.sender_name}});
+    add(provider + ":message:" + m.provider_message_id,
+        environment_for(config, batch.provider, m.to_business_number), m);
   }
-  for (const auto& s : batch.statuses) {
-    add(s.event_id, "status", "",
-        {{"provider_message_id", s.provider_message_id},
-         {"status", s.status},
-         {"timestamp_ms", s.timestamp_ms},
-         {"error_code", s.error_code},
-         {"error_message", s.error_message},
-         {"recipient", s.recipient}});
-  }
+  for (const auto& s : batch.statuses) add(s.event_id, "", s);
   for (const auto& u : batch.user_events) {
     // The event's natural id contains the phone number: keyed-hashed so it is not stored in
     // clear (it only has to be unique and stable across redeliveries).
-    add(provider + ":user-event:" + cipher.blind_index("inbox_event", u.event_id), "user_event",
-        environment_for(config, batch.provider, u.to_business_number),
-        {{"kind", u.kind}, {"phone", u.phone}, {"timestamp_ms", u.timestamp_ms}});
+    add(provider + ":user-event:" + cipher.blind_index("inbox_event", u.event_id),
+        environment_for(config, batch.provider, u.to_business_number), u);
   }
   return out;
 }
 
-InboxWriter::InboxWriter(Store& store, BlockingPool& pool, int max_waiting)
+InboxWriter::InboxWriter(WhatsAppStore& store, BlockingPool& pool, int max_waiting)
     : store_(store), pool_(pool), max_waiting_(static_cast<std::size_t>(max_waiting)) {}
 
 boost::asio::awaitable<std::vector<char>> InboxWriter::write(
@@ -236,7 +217,7 @@ boost::asio::awaitable<void> InboxWriter::flush() {
   }
 }
 
-WebhookIntake::WebhookIntake(Store& store, BlockingPool& pool, const PiiCipher& cipher,
+WebhookIntake::WebhookIntake(WhatsAppStore& store, BlockingPool& pool, const PiiCipher& cipher,
                              const Config& config, Metrics& metrics,
                              std::function<void()> on_stored)
     : store_(store),

@@ -40,7 +40,8 @@ bool ip_allowed(const std::string& allow_list, const std::string& ip);
 std::string environment_for(const Config& config, Provider provider,
                             const std::string& to_business_number);
 
-// One inbox row per message, status and user event of the batch, the item sealed as JSON.
+// One inbox row per message, status and user event of the batch, the item sealed as JSON
+// (to_json of domain/webhook_payloads.h).
 std::vector<InboxEvent> inbox_events(const WebhookBatch& batch, const Config& config,
                                      const PiiCipher& cipher, std::int64_t now);
 
@@ -62,7 +63,7 @@ struct WebhookCredentials {
 // provider retries). At most `max_waiting` callbacks queue; more get ServiceUnavailable (503).
 class InboxWriter {
  public:
-  InboxWriter(Store& store, BlockingPool& pool, int max_waiting);
+  InboxWriter(WhatsAppStore& store, BlockingPool& pool, int max_waiting);
   // Per event of `events`: 1 if it was stored now, 0 if it was stored before (a redelivery).
   boost::asio::awaitable<std::vector<char>> write(const std::vector<InboxEvent>& events);
 
@@ -74,7 +75,7 @@ class InboxWriter {
   boost::asio::awaitable<void> flush();
   void start(Waiter waiter, const boost::asio::any_io_executor& executor);
 
-  Store& store_;
+  WhatsAppStore& store_;
   BlockingPool& pool_;
   const std::size_t max_waiting_;
   std::mutex mutex_;
@@ -85,14 +86,14 @@ class InboxWriter {
 
 class WebhookIntake {
  public:
-  WebhookIntake(Store& store, BlockingPool& pool, const PiiCipher& cipher, const Config& config,
-                Metrics& metrics, std::function<void()> on_stored);
+  WebhookIntake(WhatsAppStore& store, BlockingPool& pool, const PiiCipher& cipher,
+                const Config& config, Metrics& metrics, std::function<void()> on_stored);
   // Authenticates, parses and stores the callback; returns how many of its items were new.
   // Throws ApiError 400 (malformed / unknown shape), 401 (signature or token), 403 (source IP).
   boost::asio::awaitable<int> accept(const std::string& body, const WebhookCredentials& creds);
 
  private:
-  Store& store_;
+  WhatsAppStore& store_;
   BlockingPool& pool_;
   const PiiCipher& cipher_;
   const Config& config_;

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
+#include <variant>
 
 #include "domain/whatsapp_classifier.h"
 
@@ -737,6 +739,46 @@ TEST(PayloadErrors, NeverThrowsOnOddInput) {
   EXPECT_NE(error_of(bodies[3]).find("missing payload.id"), std::string::npos);
   EXPECT_EQ(parsed(bodies[4]).statuses.at(0).timestamp_ms, 0);
   EXPECT_EQ(parsed(bodies[5]).messages.at(0).text, "");
+}
+
+// Inbox rows written by earlier versions (before to_json existed) hold exactly these payloads;
+// they must still read back, and to_json writes them so.
+constexpr std::string_view kStoredMessage =
+    R"({"provider_message_id":"gs-1","from":"9876543210","from_valid":true,"to":"OrbitLoans",)"
+    R"("type":"button_reply","text":"Check status","timestamp_ms":1764000000000,)"
+    R"("sender_name":"Asha"})";
+constexpr std::string_view kStoredStatus =
+    R"({"provider_message_id":"out-1","status":"failed","timestamp_ms":5,"error_code":"1002",)"
+    R"("error_message":"Number does not exist","recipient":"9876543210"})";
+constexpr std::string_view kStoredUserEvent =
+    R"({"kind":"opted-out","phone":"9876543210","timestamp_ms":7})";
+
+TEST(InboxItem, TheStoredShapeBothWays) {
+  const InboundMessage message{"gs-1",         "9876543210",   true,          "OrbitLoans",
+                               "button_reply", "Check status", 1764000000000, "Asha"};
+  // The row keeps the event id (and a user event's business number): not in the payload.
+  const StatusEvent status{"out-1", "failed", 5, "1002", "Number does not exist", "9876543210", ""};
+  const UserEvent user{"opted-out", "9876543210", 7, "", ""};
+  EXPECT_TRUE(std::get<InboundMessage>(inbox_item_from_json("message", kStoredMessage)) == message);
+  EXPECT_TRUE(std::get<StatusEvent>(inbox_item_from_json("status", kStoredStatus)) == status);
+  EXPECT_TRUE(std::get<UserEvent>(inbox_item_from_json("user_event", kStoredUserEvent)) == user);
+  EXPECT_EQ(to_json(message), kStoredMessage);
+  EXPECT_EQ(to_json(status), kStoredStatus);
+  EXPECT_EQ(to_json(user), kStoredUserEvent);
+  EXPECT_EQ(inbox_kind(message), "message");
+  EXPECT_EQ(inbox_kind(status), "status");
+  EXPECT_EQ(inbox_kind(user), "user_event");
+}
+
+TEST(InboxItem, LenientFieldsStrictShape) {
+  // Absent fields and fields of another type read as empty / 0 / false.
+  const auto m = std::get<InboundMessage>(
+      inbox_item_from_json("message", R"({"from":5,"from_valid":"yes","timestamp_ms":"7"})"));
+  EXPECT_TRUE(m == InboundMessage{});
+  // Not an object, not JSON, or a kind nobody writes: refused.
+  EXPECT_THROW(inbox_item_from_json("message", "[1]"), std::invalid_argument);
+  EXPECT_THROW(inbox_item_from_json("status", "{"), std::invalid_argument);
+  EXPECT_THROW(inbox_item_from_json("reaction", "{}"), std::invalid_argument);
 }
 
 }  // namespace
