@@ -13,15 +13,13 @@ std::optional<std::string> opt_open(const PiiCipher& c, const char* purpose,
 }
 }  // namespace
 
-std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const RequestContext& ctx,
+std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const Trace& trace,
                                     const std::string& entity_ref) {
   const auto now = now_ms();
-  const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now() - ctx.started)
-                            .count();
+  const auto duration = trace.elapsed_ms();
   for (auto& a : audit) {
     a.entity_ref = entity_ref;
-    a.request_id = ctx.request_id;
+    a.request_id = trace.request_id;
     a.duration_ms = duration;
     a.created_at = now;
   }
