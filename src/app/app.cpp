@@ -311,7 +311,7 @@ int run_server(const Config& config) {
   ApplicationTracker tracker(*store, pool, *los, cipher, config, outbox);
   InboxProcessor inbox(ioc.get_executor(), *store, pool, tracker, outbox, cipher, config, metrics);
   WebhookIntake webhook(*store, pool, cipher, config, metrics, [&inbox] { inbox.notify(); });
-  AppointmentBook appointments(*store, pool, cipher, config, outbox);
+  AppointmentBook appointments(*store, *store, pool, cipher, config, outbox);
   // OTPs are sent synchronously, so their sender has its own short timeout.
   auto otp_sender =
       make_whatsapp_sender(config.gupshup_url, config.otp_send_timeout, http_client, metrics);

@@ -1,7 +1,5 @@
 #include "services/lead_records.h"
 
-#include "http/problem.h"
-#include "http/types.h"
 #include "jobs/outbox_dispatcher.h"
 #include "partners/partner_call.h"
 
