@@ -196,7 +196,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingReque
       const BookOutcome outcome =
           co_await pool_.run([&] { return appointments_.book_appointment(w); });
       if (outcome == BookOutcome::booked) {
-        outbox_.notify();
+        notify_outbox_();
         log_info("appointment_booked", {{"request_id", trace.request_id},
                                         {"environment", environment},
                                         {"reference_id", b.lead.reference_id},
@@ -408,7 +408,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequ
     e.extra = {{"appointment", details}};
     throw e;
   }
-  outbox_.notify();
+  notify_outbox_();
   log_info(
       "appointment_cancelled",
       {{"request_id", trace.request_id}, {"environment", environment}, {"appointment_id", a.id}});

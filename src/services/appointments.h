@@ -4,6 +4,7 @@
 // prevents double booking; this layer picks the RM and explains refusals.
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,7 +15,6 @@
 #include "crypto/crypto.h"
 #include "domain/tracking_requests.h"
 #include "http/types.h"
-#include "jobs/outbox_dispatcher.h"
 #include "store/store.h"
 
 namespace leadgate {
@@ -72,13 +72,14 @@ struct AppointmentCalendar {
 class AppointmentBook {
  public:
   AppointmentBook(LeadStore& leads, AppointmentStore& appointments, BlockingPool& pool,
-                  const PiiCipher& cipher, const Config& config, OutboxDispatcher& outbox)
+                  const PiiCipher& cipher, const Config& config,
+                  std::function<void()> notify_outbox)
       : leads_(leads),
         appointments_(appointments),
         pool_(pool),
         cipher_(cipher),
         config_(config),
-        outbox_(outbox) {}
+        notify_outbox_(std::move(notify_outbox)) {}
 
   // Throw ApiError (404/409/422) unless booked / cancelled.
   boost::asio::awaitable<LeadAppointment> book(const BookingRequest& req,
@@ -104,7 +105,7 @@ class AppointmentBook {
   BlockingPool& pool_;
   const PiiCipher& cipher_;
   const Config& config_;
-  OutboxDispatcher& outbox_;
+  std::function<void()> notify_outbox_;  // wakes the outbox dispatcher: a message is due
 };
 
 }  // namespace leadgate

@@ -263,7 +263,7 @@ boost::asio::awaitable<void> LeadFlash::complete(LeadRow& row, const Merged& m,
   if (!co_await pool_.run([&] { return store_.update_lead(finish); })) {
     throw ApiError(409, "INVALID_STATE", "The application changed while this request ran; retry");
   }
-  outbox_.notify();
+  notify_outbox_();
   metrics_.count("leadgate_leads_completed_total", {{"environment", environment}});
   metrics_.observe("leadgate_lead_processing_seconds", {{"environment", environment}},
                    static_cast<double>(row.updated_at - row.created_at) / 1000.0);

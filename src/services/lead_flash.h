@@ -10,6 +10,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <functional>
 
 #include "core/config.h"
 #include "core/metrics.h"
@@ -19,7 +20,6 @@
 #include "domain/flash_validation.h"
 #include "domain/loan_rules.h"
 #include "domain/pincode_directory.h"
-#include "jobs/outbox_dispatcher.h"
 #include "partners/basic_app.h"
 #include "store/store.h"
 
@@ -42,14 +42,15 @@ struct FlashCompleted {
 class LeadFlash {
  public:
   LeadFlash(LeadStore& store, BlockingPool& pool, BasicAppClient& los, const PiiCipher& cipher,
-            const Config& config, OutboxDispatcher& outbox, const PincodeDirectory& pincodes,
-            const ProfessionCatalogue& professions, Metrics& metrics)
+            const Config& config, std::function<void()> notify_outbox,
+            const PincodeDirectory& pincodes, const ProfessionCatalogue& professions,
+            Metrics& metrics)
       : store_(store),
         pool_(pool),
         los_(los),
         cipher_(cipher),
         config_(config),
-        outbox_(outbox),
+        notify_outbox_(std::move(notify_outbox)),
         pincodes_(pincodes),
         professions_(professions),
         metrics_(metrics) {}
@@ -74,7 +75,7 @@ class LeadFlash {
   BasicAppClient& los_;
   const PiiCipher& cipher_;
   const Config& config_;
-  OutboxDispatcher& outbox_;
+  std::function<void()> notify_outbox_;  // wakes the outbox dispatcher: a message is due
   const PincodeDirectory& pincodes_;
   const ProfessionCatalogue& professions_;
   Metrics& metrics_;

@@ -153,7 +153,7 @@ boost::asio::awaitable<LeadSubmitted> LeadIntake::call_los(LeadRow row, const Le
   if (!co_await pool_.run([&] { return store_.update_lead(w); })) {
     throw ApiError(409, "LEAD_IN_PROGRESS", "The lead was changed concurrently; retry");
   }
-  outbox_.notify();
+  notify_outbox_();
   metrics_.count("leadgate_leads_created_total", {{"environment", in.environment}});
   log_info("lead_created", {{"request_id", trace.request_id},
                             {"environment", in.environment},

@@ -13,6 +13,7 @@
 //   anything else      -> 409 DUPLICATE_LEAD with the existing basic_application_id
 // (decide_lead_upsert in domain/lead_upsert.h; this class carries the decision out.)
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 
 #include "core/config.h"
 #include "core/metrics.h"
@@ -20,7 +21,6 @@
 #include "core/trace.h"
 #include "crypto/crypto.h"
 #include "domain/lead_validation.h"
-#include "jobs/outbox_dispatcher.h"
 #include "partners/basic_app.h"
 #include "store/store.h"
 
@@ -40,13 +40,13 @@ struct LeadSubmitted {
 class LeadIntake {
  public:
   LeadIntake(LeadStore& store, BlockingPool& pool, BasicAppClient& los, const PiiCipher& cipher,
-             const Config& config, OutboxDispatcher& outbox, Metrics& metrics)
+             const Config& config, std::function<void()> notify_outbox, Metrics& metrics)
       : store_(store),
         pool_(pool),
         los_(los),
         cipher_(cipher),
         config_(config),
-        outbox_(outbox),
+        notify_outbox_(std::move(notify_outbox)),
         metrics_(metrics) {}
 
   // Throws ApiError (400/409) unless the lead is stored and accepted.
@@ -69,7 +69,7 @@ class LeadIntake {
   BasicAppClient& los_;
   const PiiCipher& cipher_;
   const Config& config_;
-  OutboxDispatcher& outbox_;
+  std::function<void()> notify_outbox_;  // wakes the outbox dispatcher: a message is due
   Metrics& metrics_;
 };
 
