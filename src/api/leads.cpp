@@ -1,6 +1,7 @@
 #include "api/leads.h"
 
 #include "core/config.h"
+#include "domain/application_progress.h"
 #include "http/middleware.h"
 #include "http/problem.h"
 #include "services/lead_records.h"
@@ -39,8 +40,17 @@ Handler lead_flash_handler(LeadFlash& flash, const PincodeDirectory& pincodes,
     const std::string environment = resolve_environment(body, ctx);
     auto parsed = parse_flash(body, professions, pincodes, today_ist());
     if (auto* errors = std::get_if<std::vector<FieldError>>(&parsed)) throw_field_errors(*errors);
-    auto result = co_await flash.submit(std::get<FlashInput>(parsed), environment, ctx);
-    co_return json_response(req, http::status::ok, result);
+    const auto done = co_await flash.submit(std::get<FlashInput>(parsed), environment, ctx);
+    boost::json::array steps;
+    for (const auto& s : next_steps(Stage::completed)) steps.emplace_back(s);
+    boost::json::object answer{{"success", true},
+                               {"basic_application_id", done.basic_application_id},
+                               {"reference_id", done.reference_id},
+                               {"message", "Lead Flash processed successfully"},
+                               {"status", "completed"},
+                               {"next_steps", steps}};
+    if (!done.warnings.empty()) answer["warnings"] = warnings_json(done.warnings);
+    co_return json_response(req, http::status::ok, answer);
   };
 }
 
@@ -55,8 +65,15 @@ Handler create_lead_handler(LeadIntake& intake, const PincodeDirectory& pincodes
     }
     const auto& lead = std::get<LeadInput>(parsed);
     ctx.require_environment(lead.environment);  // the parsed (trimmed) value is what is used
-    auto result = co_await intake.submit(lead, ctx, std::string(req[http::field::user_agent]));
-    co_return json_response(req, http::status::ok, result);
+    const auto done = co_await intake.submit(lead, ctx, std::string(req[http::field::user_agent]));
+    co_return json_response(
+        req, http::status::ok,
+        boost::json::object{
+            {"success", true},
+            {"basic_application_id", done.basic_application_id},
+            {"applicationId", done.application_id},
+            {"reference_id", done.reference_id},
+            {"message", done.updated ? "Lead updated successfully" : "Lead created successfully"}});
   };
 }
 

@@ -96,6 +96,18 @@ Response link_not_valid(const Request& req) {
                       "This consent link is invalid or has expired. Please request a new one.");
 }
 
+// The caller's API key id: its own OTP send limit.
+std::string key_id(const RequestContext& ctx) {
+  return ctx.caller ? ctx.caller->key_id : std::string();
+}
+
+boost::json::object otp_sent(const OtpSent& sent) {
+  return {
+      {"success", true},
+      {"message", sent.consent_requested ? "OTP sent + consent message" : "OTP sent successfully"},
+      {"data", {{"phone_number", sent.phone}}}};
+}
+
 bool valid_token(const std::string& token) {
   if (token.size() != 12) return false;
   for (char c : token) {
@@ -122,8 +134,8 @@ Handler otp_send_handler(OtpService& otp) {
       user_check = check->get_bool();
     }
     if (!errors.empty()) throw_field_errors(errors);
-    auto result = co_await otp.send(environment, phone, user_check, ctx);
-    co_return json_response(req, http::status::ok, result);
+    const auto sent = co_await otp.send(environment, phone, user_check, key_id(ctx), ctx);
+    co_return json_response(req, http::status::ok, otp_sent(sent));
   };
 }
 
@@ -134,8 +146,8 @@ Handler otp_resend_handler(OtpService& otp) {
     std::vector<FieldError> errors;
     const std::string phone = read_phone(body, errors);
     if (!errors.empty()) throw_field_errors(errors);
-    auto result = co_await otp.resend(environment, phone, ctx);
-    co_return json_response(req, http::status::ok, result);
+    const auto sent = co_await otp.resend(environment, phone, key_id(ctx), ctx);
+    co_return json_response(req, http::status::ok, otp_sent(sent));
   };
 }
 
@@ -157,8 +169,12 @@ Handler otp_verify_handler(OtpService& otp) {
       errors.push_back({"otp", "otp must be 6 digits"});
     }
     if (!errors.empty()) throw_field_errors(errors);
-    auto result = co_await otp.verify(environment, phone, code, ctx);
-    co_return json_response(req, http::status::ok, result);
+    co_await otp.verify(environment, phone, code, ctx);
+    co_return json_response(
+        req, http::status::ok,
+        boost::json::object{{"success", true},
+                            {"message", std::string(verdict_message(OtpVerdict::verified))},
+                            {"data", {{"phone_number", phone}, {"verified", true}}}});
   };
 }
 

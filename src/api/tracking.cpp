@@ -43,8 +43,16 @@ Handler book_appointment_handler(AppointmentBook& book, const Config& config) {
     const std::string environment = resolve_environment(body, ctx);
     const auto request = parsed_or_422<BookingRequest>(
         parse_booking_request(body, now_ms(), config.env(environment).business_hours));
-    auto result = co_await book.book(request, environment, ctx);
-    co_return json_response(req, http::status::ok, result);
+    const auto done = co_await book.book(request, environment, ctx);
+    const std::string& id = done.appointment.id;
+    co_return json_response(
+        req, http::status::ok,
+        boost::json::object{{"success", true},
+                            {"message", "Appointment booked successfully"},
+                            {"basic_app_id", done.basic_application_id},
+                            {"appointment_id", id},
+                            {"appointment_details", appointment_details(done.appointment, done.rm)},
+                            {"calendar_url", "/api_v1/appointments/" + id + ".ics"}});
   };
 }
 
@@ -53,8 +61,15 @@ Handler cancel_appointment_handler(AppointmentBook& book) {
     const auto body = parse_json_object(req);
     const std::string environment = resolve_environment(body, ctx);
     const auto request = parsed_or_422<CancelRequest>(parse_cancel_request(body));
-    auto result = co_await book.cancel(request, environment, ctx);
-    co_return json_response(req, http::status::ok, result);
+    const auto done = co_await book.cancel(request, environment, ctx);
+    co_return json_response(req, http::status::ok,
+                            boost::json::object{{"success", true},
+                                                {"message", "Appointment cancelled successfully"},
+                                                {"appointment_id", done.appointment.id},
+                                                {"basic_app_id", done.basic_application_id},
+                                                {"status", "cancelled"},
+                                                {"appointment_details",
+                                                 appointment_details(done.appointment, done.rm)}});
   };
 }
 
@@ -76,8 +91,22 @@ Handler appointment_slots_handler(AppointmentBook& book) {
       if (!rm) errors.push_back({"rm_name", "rm_name must be at most 100 characters of text"});
     }
     if (!errors.empty()) throw_field_errors(errors);
-    auto result = co_await book.slots(*date, rm, environment, ctx);
-    co_return json_response(req, http::status::ok, result);
+    const auto day = co_await book.slots(*date, rm, environment);
+    boost::json::array slots;
+    for (const auto& slot : day.slots) {
+      boost::json::array free;
+      for (const auto& r : slot.rms) free.push_back(rm_json(r));
+      slots.push_back(
+          {{"time", format_clock_12h(slot.minute)}, {"available_rms", std::move(free)}});
+    }
+    boost::json::object body{{"success", true},
+                             {"environment", environment},
+                             {"date", format_dd_mm_yyyy(*date)},
+                             {"business_hours", day.business_hours},
+                             {"slot_minutes", day.slot_minutes},
+                             {"slots", slots}};
+    if (day.note) body["note"] = *day.note;
+    co_return json_response(req, http::status::ok, body);
   };
 }
 
@@ -90,9 +119,10 @@ Handler appointment_ics_handler(AppointmentBook& book) {
                      "No such appointment file; use /api_v1/appointments/<id>.ics");
     }
     const std::string id = file.substr(0, file.size() - kSuffix.size());
-    auto calendar = co_await book.ics(id, ctx);
-    auto res =
-        text_response(req, http::status::ok, std::move(calendar), "text/calendar; charset=utf-8");
+    auto calendar = co_await book.ics(id, ctx.caller);
+    ctx.environment = calendar.environment;  // for the access log
+    auto res = text_response(req, http::status::ok, std::move(calendar.ics),
+                             "text/calendar; charset=utf-8");
     res.set(http::field::content_disposition,
             "attachment; filename=\"appointment-" + id + ".ics\"");
     co_return res;

@@ -307,11 +307,13 @@ int run_server(const Config& config) {
                                   "messages are simulated, none is sent"}});
   }
   OutboxDispatcher outbox(ioc.get_executor(), *store, pool, *whatsapp, cipher, config, metrics);
-  LeadIntake intake(*store, pool, *los, cipher, config, outbox, metrics);
-  LeadFlash flash(*store, pool, *los, cipher, config, outbox, pincodes, professions, metrics);
-  ApplicationTracker tracker(*store, pool, *los, cipher, config, [&outbox] { outbox.notify(); });
+  const auto notify_outbox = [&outbox] { outbox.notify(); };
+  LeadIntake intake(*store, pool, *los, cipher, config, notify_outbox, metrics);
+  LeadFlash flash(*store, pool, *los, cipher, config, notify_outbox, pincodes, professions,
+                  metrics);
+  ApplicationTracker tracker(*store, pool, *los, cipher, config, notify_outbox);
   WhatsAppAssistant assistant(*store, *store, *store, pool, tracker, cipher, config, metrics,
-                              [&outbox] { outbox.notify(); });
+                              notify_outbox);
   InboxProcessor inbox(ioc.get_executor(), *store, pool,
                        {[&assistant](const std::vector<InboxEvent>& batch) {
                           return assistant.apply_receipts(batch);
@@ -319,7 +321,7 @@ int run_server(const Config& config) {
                         [&assistant](const InboxEvent& event) { return assistant.handle(event); }},
                        config);
   WebhookIntake webhook(*store, pool, cipher, config, metrics, [&inbox] { inbox.notify(); });
-  AppointmentBook appointments(*store, pool, cipher, config, outbox);
+  AppointmentBook appointments(*store, *store, pool, cipher, config, notify_outbox);
   // OTPs are sent synchronously, so their sender has its own short timeout.
   auto otp_sender =
       make_whatsapp_sender(config.gupshup_url, config.otp_send_timeout, http_client, metrics);

@@ -7,8 +7,6 @@
 
 #include "core/log.h"
 #include "domain/application_progress.h"
-#include "http/problem.h"
-#include "http/types.h"
 #include "services/lead_records.h"
 
 namespace leadgate {
@@ -38,11 +36,11 @@ bool rm_booked_at(const std::vector<AppointmentRow>& booked, std::int64_t rm_id,
   });
 }
 
+}  // namespace
+
 boost::json::object rm_json(const RmRow& rm) {
   return {{"name", rm.name}, {"location", rm.location}};
 }
-
-}  // namespace
 
 std::vector<const RmRow*> rank_free_rms(const std::vector<RmRow>& roster,
                                         const std::vector<AppointmentRow>& booked,
@@ -110,7 +108,8 @@ std::string appointment_ics(const AppointmentRow& a, const RmRow& rm, const std:
   return out;
 }
 
-std::optional<ActiveAppointment> active_appointment(Store& store, const std::string& environment,
+std::optional<ActiveAppointment> active_appointment(AppointmentStore& store,
+                                                    const std::string& environment,
                                                     const std::string& lead_ref) {
   for (const auto& a : store.appointments_for_lead(environment, lead_ref)) {
     if (a.status != "booked") continue;
@@ -119,14 +118,25 @@ std::optional<ActiveAppointment> active_appointment(Store& store, const std::str
   return std::nullopt;
 }
 
-boost::asio::awaitable<boost::json::object> AppointmentBook::book(const BookingRequest& req,
-                                                                  const std::string& environment,
-                                                                  RequestContext& ctx) {
+struct AppointmentBook::Booking {
+  const BookingRequest& req;
+  const std::string& environment;
+  const EnvironmentConfig& env;
+  LeadRow lead;
+  std::vector<RmRow> roster;
+  LeadInput customer;
+  const RmRow* named = nullptr;  // the RM asked for (in `roster`), if any
+  std::int64_t slot = 0;         // UTC ms
+};
+
+boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingRequest& req,
+                                                              const std::string& environment,
+                                                              const Trace& trace) {
   const auto& env = config_.env(environment);
-  const auto& hours = env.business_hours;
   const CivilDate today = ist_date(now_ms());
   const std::int64_t window_from = day_start_utc(today);
-  const std::int64_t window_to = day_start_utc(add_days(today, hours.max_days_ahead + 1));
+  const std::int64_t window_to =
+      day_start_utc(add_days(today, env.business_hours.max_days_ahead + 1));
   struct Loaded {
     std::optional<LeadRow> lead;
     std::vector<RmRow> roster;
@@ -134,163 +144,163 @@ boost::asio::awaitable<boost::json::object> AppointmentBook::book(const BookingR
   };
   auto loaded = co_await pool_.run([&] {
     Loaded l;
-    l.lead = store_.find_lead_by_reference(environment, req.reference_id);
+    l.lead = leads_.find_lead_by_reference(environment, req.reference_id);
     if (l.lead) {
-      l.roster = store_.list_rms(environment);
-      l.existing = active_appointment(store_, environment, req.reference_id);
+      l.roster = appointments_.list_rms(environment);
+      l.existing = active_appointment(appointments_, environment, req.reference_id);
     }
     return l;
   });
   if (!loaded.lead) {
     throw ApiError(404, "NOT_FOUND", "No lead " + req.reference_id + " in " + environment);
   }
-  const LeadRow& lead = *loaded.lead;
-  if (lead.basic_application_id.empty()) {
+  Booking b{req, environment, env, std::move(*loaded.lead), std::move(loaded.roster),
+            {},  nullptr,     0};
+  if (b.lead.basic_application_id.empty()) {
     ApiError e(409, "INVALID_STATE",
                "The application has not been accepted by the loan system yet (status '" +
-                   lead.status + "'); book once it has a basic_application_id");
-    e.extra = {{"application_status", lead.status}};
+                   b.lead.status + "'); book once it has a basic_application_id");
+    e.extra = {{"application_status", b.lead.status}};
     throw e;
   }
   auto exists = [&](const ActiveAppointment& a) {
     ApiError e(409, "APPOINTMENT_EXISTS",
                "This application already has a booked appointment; cancel it first to rebook");
     e.extra = {{"appointment", appointment_details(a.appointment, a.rm)},
-               {"basic_app_id", lead.basic_application_id}};
+               {"basic_app_id", b.lead.basic_application_id}};
     return e;
   };
   if (loaded.existing) throw exists(*loaded.existing);
-  const RmRow* named = nullptr;
   if (req.rm) {
-    named = find_rm_by_key(loaded.roster, req.rm->key);
-    if (!named) {
+    b.named = find_rm_by_key(b.roster, req.rm->key);
+    if (!b.named) {
       throw_field_errors({{"rm_name", "No relationship manager named '" + req.rm->display +
                                           "' in " + environment}});
     }
   }
-  const std::int64_t slot = slot_start_utc_ms(req.date, req.minute);
-
-  // 409 SLOT_UNAVAILABLE with what could be booked instead, from a fresh view of the calendar.
-  auto unavailable = [&](const std::vector<AppointmentRow>& booked) {
-    const auto now = now_ms();
-    boost::json::array next;
-    boost::json::array free_now;
-    if (named) {
-      const auto taken = [&](CivilDate d, int m) {
-        return rm_booked_at(booked, named->id, slot_start_utc_ms(d, m));
-      };
-      for (const auto& [d, m] :
-           next_free_slots(req.date, req.minute, now, hours, taken, kAlternatives)) {
-        next.push_back({{"date", format_dd_mm_yyyy(d)},
-                        {"time", format_clock_12h(m)},
-                        {"rm_name", named->name}});
-      }
-      for (const RmRow* rm : rank_free_rms(loaded.roster, booked, slot, req.date)) {
-        free_now.push_back(rm_json(*rm));
-      }
-    } else {
-      const auto taken = [&](CivilDate d, int m) {
-        return rank_free_rms(loaded.roster, booked, slot_start_utc_ms(d, m), d).empty();
-      };
-      for (const auto& [d, m] :
-           next_free_slots(req.date, req.minute, now, hours, taken, kAlternatives)) {
-        const auto best = rank_free_rms(loaded.roster, booked, slot_start_utc_ms(d, m), d);
-        next.push_back({{"date", format_dd_mm_yyyy(d)},
-                        {"time", format_clock_12h(m)},
-                        {"rm_name", best.front()->name}});
-      }
-    }
-    ApiError e(409, "SLOT_UNAVAILABLE",
-               loaded.roster.empty()
-                   ? "No relationship managers are on the " + environment + " roster"
-               : named ? named->name + " is not free on " + format_dd_mm_yyyy(req.date) + " at " +
-                             format_clock_12h(req.minute)
-                       : "No relationship manager is free on " + format_dd_mm_yyyy(req.date) +
-                             " at " + format_clock_12h(req.minute));
-    e.extra = {{"next_free_slots", next}, {"available_rms", free_now}};
-    return e;
-  };
-
-  const LeadInput customer = open_lead(lead, cipher_);
+  b.slot = slot_start_utc_ms(req.date, req.minute);
+  b.customer = open_lead(b.lead, cipher_);
   for (int round = 0; round < 3; ++round) {
     auto booked = co_await pool_.run(
-        [&] { return store_.booked_appointments(environment, window_from, window_to); });
+        [&] { return appointments_.booked_appointments(environment, window_from, window_to); });
     std::vector<const RmRow*> candidates;
-    if (named) {
-      if (!rm_booked_at(booked, named->id, slot)) candidates.push_back(named);
+    if (b.named) {
+      if (!rm_booked_at(booked, b.named->id, b.slot)) candidates.push_back(b.named);
     } else {
-      candidates = rank_free_rms(loaded.roster, booked, slot, req.date);
+      candidates = rank_free_rms(b.roster, booked, b.slot, req.date);
     }
-    if (candidates.empty()) throw unavailable(booked);
+    if (candidates.empty()) throw unavailable(b, booked);
     bool lost_race = false;
     for (const RmRow* rm : candidates) {
-      AppointmentWrite w;
-      auto& a = w.appointment;
-      a.id = uuid_v4();
-      a.environment = environment;
-      a.lead_ref = lead.reference_id;
-      a.rm_id = rm->id;
-      a.slot_start = slot;
-      a.slot_minutes = hours.slot_minutes;
-      a.request_id = ctx.request_id;
-      a.created_at = now_ms();
-      const auto details = appointment_details(a, *rm);
-      const std::string date = format_dd_mm_yyyy(req.date);
-      const std::string time = format_clock_12h(req.minute);
-      AuditEntry audit;
-      audit.environment = environment;
-      audit.operation = "appointment_booked";
-      audit.field = "appointment";
-      audit.new_value = boost::json::serialize(details);
-      w.audit = stamp_audit({audit}, ctx, lead.reference_id);
-      w.outbox.push_back(whatsapp_template_message(
-          cipher_, environment, lead.reference_id, customer.mobile,
-          env.templates.at("appointment_confirmation"),
-          {customer.first_name, date, time, rm->name, rm->location}, a.created_at));
-      w.outbox.push_back(
-          whatsapp_template_message(cipher_, environment, lead.reference_id, rm_phone(cipher_, *rm),
-                                    env.templates.at("rm_appointment"),
-                                    {rm->name, customer.first_name + " " + customer.last_name,
-                                     customer.mobile, lead.basic_application_id, date, time},
-                                    a.created_at));
-      const BookOutcome outcome = co_await pool_.run([&] { return store_.book_appointment(w); });
+      const AppointmentWrite w = booking_write(b, *rm, trace);
+      const BookOutcome outcome =
+          co_await pool_.run([&] { return appointments_.book_appointment(w); });
       if (outcome == BookOutcome::booked) {
-        outbox_.notify();
-        log_info("appointment_booked", {{"request_id", ctx.request_id},
+        notify_outbox_();
+        log_info("appointment_booked", {{"request_id", trace.request_id},
                                         {"environment", environment},
-                                        {"reference_id", lead.reference_id},
-                                        {"appointment_id", a.id},
+                                        {"reference_id", b.lead.reference_id},
+                                        {"appointment_id", w.appointment.id},
                                         {"rm_id", rm->id},
-                                        {"slot", iso_utc(slot)}});
-        boost::json::object body{{"success", true},
-                                 {"message", "Appointment booked successfully"},
-                                 {"basic_app_id", lead.basic_application_id},
-                                 {"appointment_id", a.id},
-                                 {"appointment_details", details},
-                                 {"calendar_url", "/api_v1/appointments/" + a.id + ".ics"}};
-        co_return body;
+                                        {"slot", iso_utc(b.slot)}});
+        co_return LeadAppointment{b.lead.basic_application_id, w.appointment, *rm};
       }
       if (outcome == BookOutcome::lead_has_appointment) {
         auto again = co_await pool_.run(
-            [&] { return active_appointment(store_, environment, lead.reference_id); });
+            [&] { return active_appointment(appointments_, environment, b.lead.reference_id); });
         if (again) throw exists(*again);
         lost_race = true;  // cancelled meanwhile: try again
         break;
       }
       lost_race = true;  // slot_taken: a concurrent booking won this RM; try the next one
-      if (named) break;
+      if (b.named) break;
     }
     if (!lost_race) break;
   }
   auto booked = co_await pool_.run(
-      [&] { return store_.booked_appointments(environment, window_from, window_to); });
-  throw unavailable(booked);
+      [&] { return appointments_.booked_appointments(environment, window_from, window_to); });
+  throw unavailable(b, booked);
 }
 
-boost::asio::awaitable<boost::json::object> AppointmentBook::slots(CivilDate date,
-                                                                   const std::optional<RmName>& rm,
-                                                                   const std::string& environment,
-                                                                   RequestContext&) {
+AppointmentWrite AppointmentBook::booking_write(const Booking& b, const RmRow& rm,
+                                                const Trace& trace) const {
+  AppointmentWrite w;
+  auto& a = w.appointment;
+  a.id = uuid_v4();
+  a.environment = b.environment;
+  a.lead_ref = b.lead.reference_id;
+  a.rm_id = rm.id;
+  a.slot_start = b.slot;
+  a.slot_minutes = b.env.business_hours.slot_minutes;
+  a.request_id = trace.request_id;
+  a.created_at = now_ms();
+  const std::string date = format_dd_mm_yyyy(b.req.date);
+  const std::string time = format_clock_12h(b.req.minute);
+  AuditEntry audit;
+  audit.environment = b.environment;
+  audit.operation = "appointment_booked";
+  audit.field = "appointment";
+  audit.new_value = boost::json::serialize(appointment_details(a, rm));
+  w.audit = stamp_audit({audit}, trace, b.lead.reference_id);
+  const LeadInput& customer = b.customer;
+  w.outbox.push_back(whatsapp_template_message(
+      cipher_, b.environment, b.lead.reference_id, customer.mobile,
+      b.env.templates.at("appointment_confirmation"),
+      {customer.first_name, date, time, rm.name, rm.location}, a.created_at));
+  w.outbox.push_back(
+      whatsapp_template_message(cipher_, b.environment, b.lead.reference_id, rm_phone(cipher_, rm),
+                                b.env.templates.at("rm_appointment"),
+                                {rm.name, customer.first_name + " " + customer.last_name,
+                                 customer.mobile, b.lead.basic_application_id, date, time},
+                                a.created_at));
+  return w;
+}
+
+ApiError AppointmentBook::unavailable(const Booking& b,
+                                      const std::vector<AppointmentRow>& booked) const {
+  const auto now = now_ms();
+  const auto& hours = b.env.business_hours;
+  const auto& req = b.req;
+  boost::json::array next;
+  boost::json::array free_now;
+  if (b.named) {
+    const auto taken = [&](CivilDate d, int m) {
+      return rm_booked_at(booked, b.named->id, slot_start_utc_ms(d, m));
+    };
+    for (const auto& [d, m] :
+         next_free_slots(req.date, req.minute, now, hours, taken, kAlternatives)) {
+      next.push_back({{"date", format_dd_mm_yyyy(d)},
+                      {"time", format_clock_12h(m)},
+                      {"rm_name", b.named->name}});
+    }
+    for (const RmRow* rm : rank_free_rms(b.roster, booked, b.slot, req.date)) {
+      free_now.push_back(rm_json(*rm));
+    }
+  } else {
+    const auto taken = [&](CivilDate d, int m) {
+      return rank_free_rms(b.roster, booked, slot_start_utc_ms(d, m), d).empty();
+    };
+    for (const auto& [d, m] :
+         next_free_slots(req.date, req.minute, now, hours, taken, kAlternatives)) {
+      const auto best = rank_free_rms(b.roster, booked, slot_start_utc_ms(d, m), d);
+      next.push_back({{"date", format_dd_mm_yyyy(d)},
+                      {"time", format_clock_12h(m)},
+                      {"rm_name", best.front()->name}});
+    }
+  }
+  ApiError e(409, "SLOT_UNAVAILABLE",
+             b.roster.empty() ? "No relationship managers are on the " + b.environment + " roster"
+             : b.named ? b.named->name + " is not free on " + format_dd_mm_yyyy(req.date) + " at " +
+                             format_clock_12h(req.minute)
+                       : "No relationship manager is free on " + format_dd_mm_yyyy(req.date) +
+                             " at " + format_clock_12h(req.minute));
+  e.extra = {{"next_free_slots", next}, {"available_rms", free_now}};
+  return e;
+}
+
+boost::asio::awaitable<DaySlots> AppointmentBook::slots(CivilDate date,
+                                                        const std::optional<RmName>& rm,
+                                                        const std::string& environment) {
   const auto& hours = config_.env(environment).business_hours;
   const auto from = day_start_utc(date);
   const auto to = day_start_utc(add_days(date, 1));
@@ -299,7 +309,8 @@ boost::asio::awaitable<boost::json::object> AppointmentBook::slots(CivilDate dat
     std::vector<AppointmentRow> booked;
   };
   auto loaded = co_await pool_.run([&] {
-    return Loaded{store_.list_rms(environment), store_.booked_appointments(environment, from, to)};
+    return Loaded{appointments_.list_rms(environment),
+                  appointments_.booked_appointments(environment, from, to)};
   });
   const RmRow* named = nullptr;
   if (rm) {
@@ -310,40 +321,32 @@ boost::asio::awaitable<boost::json::object> AppointmentBook::slots(CivilDate dat
     }
   }
   const auto now = now_ms();
-  boost::json::array slots;
+  DaySlots day{describe_business_hours(hours), hours.slot_minutes, {}, std::nullopt};
   for (int minute : slots_of_day(date, now, hours)) {
     const auto start = slot_start_utc_ms(date, minute);
-    boost::json::array free;
+    FreeSlot free{minute, {}};
     for (const RmRow* r : rank_free_rms(loaded.roster, loaded.booked, start, date)) {
-      if (!named || r == named) free.push_back(rm_json(*r));
+      if (!named || r == named) free.rms.push_back(*r);
     }
-    if (!free.empty()) {
-      slots.push_back({{"time", format_clock_12h(minute)}, {"available_rms", std::move(free)}});
-    }
+    if (!free.rms.empty()) day.slots.push_back(std::move(free));
   }
-  boost::json::object body{{"success", true},
-                           {"environment", environment},
-                           {"date", format_dd_mm_yyyy(date)},
-                           {"business_hours", describe_business_hours(hours)},
-                           {"slot_minutes", hours.slot_minutes},
-                           {"slots", slots}};
-  if (slots.empty()) {
+  if (day.slots.empty()) {
     const SlotProblem problem = check_slot(date, hours.open_minute, now, hours);
-    body["note"] = problem == SlotProblem::none || problem == SlotProblem::in_past
-                       ? (date == ist_date(now) || problem == SlotProblem::in_past
-                              ? std::string("No free slots are left on this day")
-                              : std::string("Every slot of this day is booked"))
-                       : slot_problem_message(problem, hours);
+    day.note = problem == SlotProblem::none || problem == SlotProblem::in_past
+                   ? (date == ist_date(now) || problem == SlotProblem::in_past
+                          ? std::string("No free slots are left on this day")
+                          : std::string("Every slot of this day is booked"))
+                   : slot_problem_message(problem, hours);
     if (loaded.roster.empty()) {
-      body["note"] = "No relationship managers are on the " + environment + " roster";
+      day.note = "No relationship managers are on the " + environment + " roster";
     }
   }
-  co_return body;
+  co_return day;
 }
 
-boost::asio::awaitable<boost::json::object> AppointmentBook::cancel(const CancelRequest& req,
-                                                                    const std::string& environment,
-                                                                    RequestContext& ctx) {
+boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequest& req,
+                                                                const std::string& environment,
+                                                                const Trace& trace) {
   struct Loaded {
     std::optional<AppointmentRow> appointment;
     std::optional<RmRow> rm;
@@ -351,10 +354,10 @@ boost::asio::awaitable<boost::json::object> AppointmentBook::cancel(const Cancel
   };
   auto loaded = co_await pool_.run([&] {
     Loaded l;
-    l.appointment = store_.find_appointment(req.appointment_id);
+    l.appointment = appointments_.find_appointment(req.appointment_id);
     if (l.appointment && l.appointment->environment == environment) {
-      l.rm = store_.find_rm(l.appointment->rm_id);
-      l.lead = store_.find_lead_by_reference(environment, l.appointment->lead_ref);
+      l.rm = appointments_.find_rm(l.appointment->rm_id);
+      l.lead = leads_.find_lead_by_reference(environment, l.appointment->lead_ref);
     }
     return l;
   });
@@ -366,7 +369,7 @@ boost::asio::awaitable<boost::json::object> AppointmentBook::cancel(const Cancel
   const auto& rm = *loaded.rm;
   const auto& lead = *loaded.lead;
   const auto now = now_ms();
-  auto details = appointment_details(a, rm);
+  const auto details = appointment_details(a, rm);
   if (a.status != "booked") {
     ApiError e(409, "APPOINTMENT_NOT_ACTIVE", "The appointment is already " + a.status);
     e.extra = {{"appointment", details}};
@@ -379,15 +382,15 @@ boost::asio::awaitable<boost::json::object> AppointmentBook::cancel(const Cancel
   }
   const auto& env = config_.env(environment);
   const LeadInput customer = open_lead(lead, cipher_);
-  const std::string date = details["date"].as_string().c_str();
-  const std::string time = details["time"].as_string().c_str();
+  const std::string date = details.at("date").as_string().c_str();
+  const std::string time = details.at("time").as_string().c_str();
   AuditEntry audit;
   audit.environment = environment;
   audit.operation = "appointment_cancelled";
   audit.field = "appointment";
   audit.old_value = boost::json::serialize(details);
   audit.new_value = "cancelled";
-  const auto audits = stamp_audit({audit}, ctx, lead.reference_id);
+  const auto audits = stamp_audit({audit}, trace, lead.reference_id);
   std::vector<OutboxMessage> messages{
       whatsapp_template_message(cipher_, environment, lead.reference_id, customer.mobile,
                                 env.templates.at("appointment_cancelled"),
@@ -399,26 +402,23 @@ boost::asio::awaitable<boost::json::object> AppointmentBook::cancel(const Cancel
                                 now)};
   const std::string reason = req.reason.value_or("");
   const bool cancelled = co_await pool_.run(
-      [&] { return store_.cancel_appointment(a.id, now, reason, audits, messages); });
+      [&] { return appointments_.cancel_appointment(a.id, now, reason, audits, messages); });
   if (!cancelled) {
     ApiError e(409, "APPOINTMENT_NOT_ACTIVE", "The appointment is no longer booked");
     e.extra = {{"appointment", details}};
     throw e;
   }
-  outbox_.notify();
+  notify_outbox_();
   log_info(
       "appointment_cancelled",
-      {{"request_id", ctx.request_id}, {"environment", environment}, {"appointment_id", a.id}});
-  details["status"] = "cancelled";
-  boost::json::object body{
-      {"success", true},        {"message", "Appointment cancelled successfully"},
-      {"appointment_id", a.id}, {"basic_app_id", lead.basic_application_id},
-      {"status", "cancelled"},  {"appointment_details", details}};
-  co_return body;
+      {{"request_id", trace.request_id}, {"environment", environment}, {"appointment_id", a.id}});
+  LeadAppointment done{lead.basic_application_id, a, rm};
+  done.appointment.status = "cancelled";
+  co_return done;
 }
 
-boost::asio::awaitable<std::string> AppointmentBook::ics(const std::string& appointment_id,
-                                                         RequestContext& ctx) {
+boost::asio::awaitable<AppointmentCalendar> AppointmentBook::ics(
+    const std::string& appointment_id, const std::optional<Caller>& caller) {
   struct Loaded {
     std::optional<AppointmentRow> appointment;
     std::optional<RmRow> rm;
@@ -429,10 +429,10 @@ boost::asio::awaitable<std::string> AppointmentBook::ics(const std::string& appo
   if (id) {
     loaded = co_await pool_.run([&] {
       Loaded l;
-      l.appointment = store_.find_appointment(*id);
-      if (l.appointment && ctx.caller && ctx.caller->allows(l.appointment->environment)) {
-        l.rm = store_.find_rm(l.appointment->rm_id);
-        l.lead = store_.find_lead_by_reference(l.appointment->environment, l.appointment->lead_ref);
+      l.appointment = appointments_.find_appointment(*id);
+      if (l.appointment && caller && caller->allows(l.appointment->environment)) {
+        l.rm = appointments_.find_rm(l.appointment->rm_id);
+        l.lead = leads_.find_lead_by_reference(l.appointment->environment, l.appointment->lead_ref);
       }
       return l;
     });
@@ -440,10 +440,11 @@ boost::asio::awaitable<std::string> AppointmentBook::ics(const std::string& appo
   if (!loaded.appointment || !loaded.rm || !loaded.lead) {
     throw ApiError(404, "NOT_FOUND", "No such appointment");
   }
-  ctx.environment = loaded.appointment->environment;
-  co_return appointment_ics(*loaded.appointment, *loaded.rm, rm_phone(cipher_, *loaded.rm),
-                            loaded.lead->basic_application_id, config_.env(ctx.environment),
-                            now_ms());
+  const std::string& environment = loaded.appointment->environment;
+  co_return AppointmentCalendar{
+      environment,
+      appointment_ics(*loaded.appointment, *loaded.rm, rm_phone(cipher_, *loaded.rm),
+                      loaded.lead->basic_application_id, config_.env(environment), now_ms())};
 }
 
 }  // namespace leadgate

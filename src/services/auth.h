@@ -39,7 +39,7 @@ std::optional<std::string> verify_ops_session(std::string_view secret, std::stri
 
 class ApiKeyAuth {
  public:
-  ApiKeyAuth(Store& store, BlockingPool& pool, std::chrono::seconds cache_ttl)
+  ApiKeyAuth(AccessStore& store, BlockingPool& pool, std::chrono::seconds cache_ttl)
       : store_(store), pool_(pool), ttl_(cache_ttl) {}
   // 401 unless the request carries a known, unrevoked key.
   Middleware middleware();
@@ -51,7 +51,7 @@ class ApiKeyAuth {
   static std::string key_of(const Request& req);
 
  private:
-  Store& store_;
+  AccessStore& store_;
   BlockingPool& pool_;
   std::chrono::seconds ttl_;
   std::mutex mutex_;

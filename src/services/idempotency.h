@@ -15,13 +15,13 @@ inline constexpr std::chrono::hours kIdempotencyRetention{24};
 
 class Idempotency {
  public:
-  Idempotency(Store& store, BlockingPool& pool) : store_(store), pool_(pool) {}
+  Idempotency(AccessStore& store, BlockingPool& pool) : store_(store), pool_(pool) {}
   // For one route: a first request older than `stale_after` (the route's slowest possible
   // partner exchange) is taken to have died with its instance.
   Middleware middleware(std::chrono::milliseconds stale_after);
 
  private:
-  Store& store_;
+  AccessStore& store_;
   BlockingPool& pool_;
 };
 

@@ -3,9 +3,7 @@
 #include <boost/json.hpp>
 
 #include "core/log.h"
-#include "domain/application_progress.h"
-#include "http/problem.h"
-#include "http/types.h"
+#include "domain/lead_upsert.h"
 #include "services/lead_intake.h"
 #include "services/lead_records.h"
 
@@ -95,9 +93,23 @@ void merge_core_fields(const FlashInput& f, LeadInput& l) {
   take(l.credit_score, f.credit_score);
 }
 
-boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& flash,
-                                                              const std::string& environment,
-                                                              RequestContext& ctx) {
+boost::json::array warnings_json(const std::vector<RuleWarning>& warnings) {
+  boost::json::array out;
+  for (const auto& w : warnings) out.push_back({{"code", w.code}, {"message", w.message}});
+  return out;
+}
+
+struct LeadFlash::Merged {
+  LeadInput before;
+  LeadInput lead;
+  boost::json::object old_details;
+  boost::json::object details;
+  std::vector<RuleWarning> warnings;
+};
+
+boost::asio::awaitable<FlashCompleted> LeadFlash::submit(const FlashInput& flash,
+                                                         const std::string& environment,
+                                                         const Trace& trace) {
   auto found = co_await pool_.run(
       [&] { return store_.find_lead_by_application_id(environment, flash.application_id); });
   if (!found) {
@@ -105,12 +117,11 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
                    "No application " + flash.application_id + " in " + environment);
   }
   LeadRow row = std::move(*found);
-  const auto now = now_ms();
-  const bool stale_pending =
-      row.status == "flash_pending" && now - row.updated_at > config_.max_flash_exchange().count();
-  if (row.status != "created" && row.status != "flash_failed" && !stale_pending) {
+  const FlashStart start = decide_flash_start({row.status, row.updated_at}, now_ms(),
+                                              config_.max_flash_exchange().count());
+  if (start == FlashStart::in_progress || start == FlashStart::invalid_state) {
     ApiError e(409, "INVALID_STATE",
-               row.status == "flash_pending"
+               start == FlashStart::in_progress
                    ? "A lead flash for this application is being processed right now"
                    : "The application is in status '" + row.status +
                          "'; lead flash needs status 'created'");
@@ -118,10 +129,18 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
                {"basic_application_id", row.basic_application_id}};
     throw e;
   }
+  const Merged merged = merge(row, flash, environment);
+  co_await claim(row, merged, environment, trace);
+  co_await complete(row, merged, environment, trace);
+  co_return FlashCompleted{row.basic_application_id, row.reference_id, merged.warnings};
+}
 
-  // Merge, then the checks that need the whole application.
-  const LeadInput before = open_lead(row, cipher_);
-  LeadInput merged = before;
+LeadFlash::Merged LeadFlash::merge(const LeadRow& row, const FlashInput& flash,
+                                   const std::string& environment) const {
+  Merged m;
+  m.before = open_lead(row, cipher_);
+  m.lead = m.before;
+  LeadInput& merged = m.lead;
   merge_core_fields(flash, merged);
   std::vector<FieldError> errors;
   if (flash.pincode && merged.state && !pincodes_.state_matches(merged.pincode, *merged.state)) {
@@ -134,50 +153,50 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
   }
   // A retry after a failed flash keeps what was typed before: the new details go over the stored
   // ones, field by field.
-  boost::json::object old_details;
   if (!row.flash_details_enc.empty()) {
-    old_details =
+    m.old_details =
         boost::json::parse(cipher_.open("flash_details", row.flash_details_enc)).as_object();
   }
-  boost::json::object details = old_details;
-  for (const auto& kv : flash_details_json(flash, professions_)) details[kv.key()] = kv.value();
+  m.details = m.old_details;
+  for (const auto& kv : flash_details_json(flash, professions_)) m.details[kv.key()] = kv.value();
   const auto dob = parse_iso_date(merged.date_of_birth);
   FinancialFacts facts;
   facts.loan_type = merged.loan_type;
   facts.loan_amount = merged.loan_amount_req;
   facts.tenure_months = merged.loan_tenure;
   facts.credit_score = merged.credit_score;
-  if (const auto* v = details.if_contains("propertyValue");
+  if (const auto* v = m.details.if_contains("propertyValue");
       v && v->is_int64() && v->get_int64() > 0) {
     facts.property_value = v->get_int64();
   }
   facts.annual_income = merged.annual_income;
-  if (const auto* v = details.if_contains("coBorrowerIncome"); v && v->is_int64()) {
+  if (const auto* v = m.details.if_contains("coBorrowerIncome"); v && v->is_int64()) {
     facts.co_borrower_income = v->get_int64();
   }
   facts.age_years_today = dob ? age_on(*dob, today_ist()) : 0;
-  const auto& env = config_.env(environment);
-  for (const auto& v : hard_rules(facts, env.loan_policy)) errors.push_back({v.field, v.message});
+  const auto& policy = config_.env(environment).loan_policy;
+  for (const auto& v : hard_rules(facts, policy)) errors.push_back({v.field, v.message});
   if (!errors.empty()) throw_field_errors(errors);
-  boost::json::array warnings;
-  for (const auto& w : soft_rules(facts, env.loan_policy)) {
-    warnings.push_back({{"code", w.code}, {"message", w.message}});
-  }
+  m.warnings = soft_rules(facts, policy);
+  return m;
+}
 
+boost::asio::awaitable<void> LeadFlash::claim(LeadRow& row, const Merged& m,
+                                              const std::string& environment, const Trace& trace) {
   // Claim the application for this request and keep what was typed, whatever the LOS says.
   LeadWrite claim;
   claim.expected_status = row.status;
   claim.expected_request_id = row.request_id;
-  auto audit = diff_audit(&before, merged, "updated");
-  for (auto& a : diff_details(old_details, details, environment)) audit.push_back(std::move(a));
+  auto audit = diff_audit(&m.before, m.lead, "updated");
+  for (auto& a : diff_details(m.old_details, m.details, environment)) audit.push_back(std::move(a));
   audit.push_back(status_audit(environment, row.status, "flash_pending"));
-  claim.audit = stamp_audit(std::move(audit), ctx, row.reference_id);
-  seal_lead_fields(merged, cipher_, row);
-  row.flash_details_enc = cipher_.seal("flash_details", boost::json::serialize(details));
-  row.warnings_json = boost::json::serialize(warnings);
+  claim.audit = stamp_audit(std::move(audit), trace, row.reference_id);
+  seal_lead_fields(m.lead, cipher_, row);
+  row.flash_details_enc = cipher_.seal("flash_details", boost::json::serialize(m.details));
+  row.warnings_json = boost::json::serialize(warnings_json(m.warnings));
   row.status = "flash_pending";
-  row.request_id = ctx.request_id;
-  row.updated_at = now;
+  row.request_id = trace.request_id;
+  row.updated_at = now_ms();
   claim.lead = row;
   bool claimed = false;
   bool duplicate = false;
@@ -189,33 +208,38 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
   if (duplicate) {
     throw ApiError(409, "DUPLICATE_LEAD",
                    "This customer already has another " +
-                       std::string(loan_type_name(merged.loan_type)) +
+                       std::string(loan_type_name(m.lead.loan_type)) +
                        " application with this mobile number");
   }
   if (!claimed) {
     throw ApiError(409, "INVALID_STATE", "The application changed while this request ran; retry");
   }
+}
 
-  boost::json::object payload = fbb_payload(merged, row.reference_id);
+boost::asio::awaitable<void> LeadFlash::complete(LeadRow& row, const Merged& m,
+                                                 const std::string& environment,
+                                                 const Trace& trace) {
+  const auto& env = config_.env(environment);
+  boost::json::object payload = fbb_payload(m.lead, row.reference_id);
   payload["applicationId"] = row.application_id;
   payload["basic_application_id"] = row.basic_application_id;
-  for (const auto& kv : details) payload[kv.key()] = kv.value();
+  for (const auto& kv : m.details) payload[kv.key()] = kv.value();
   std::optional<SelfFulfilment> done;
   std::optional<PartnerError> failure;
   try {
-    done = co_await los_.create_self_fulfilment(env, std::move(payload), ctx.request_id);
+    done = co_await los_.create_self_fulfilment(env, std::move(payload), trace.request_id);
   } catch (const PartnerError& e) {
     failure = e;
   }
 
   LeadWrite finish;
   finish.expected_status = "flash_pending";
-  finish.expected_request_id = ctx.request_id;
+  finish.expected_request_id = trace.request_id;
   row.updated_at = now_ms();
   if (failure) {
     row.status = "flash_failed";
     row.los_error = failure->what();
-    finish.audit = stamp_audit({status_audit(environment, "flash_pending", "flash_failed")}, ctx,
+    finish.audit = stamp_audit({status_audit(environment, "flash_pending", "flash_failed")}, trace,
                                row.reference_id);
     finish.lead = row;
     co_await pool_.run([&] { return store_.update_lead(finish); });
@@ -230,34 +254,24 @@ boost::asio::awaitable<boost::json::object> LeadFlash::submit(const FlashInput& 
   reference.operation = "flash_completed";
   reference.field = "completion_reference";
   finish.audit = stamp_audit({status_audit(environment, "flash_pending", "completed"), reference},
-                             ctx, row.reference_id);
+                             trace, row.reference_id);
   finish.outbox.push_back(whatsapp_template_message(
-      cipher_, environment, row.reference_id, merged.mobile, env.templates.at("status_update"),
-      {merged.first_name + " " + merged.last_name, row.basic_application_id, "completed"},
+      cipher_, environment, row.reference_id, m.lead.mobile, env.templates.at("status_update"),
+      {m.lead.first_name + " " + m.lead.last_name, row.basic_application_id, "completed"},
       row.updated_at));
   finish.lead = row;
   if (!co_await pool_.run([&] { return store_.update_lead(finish); })) {
     throw ApiError(409, "INVALID_STATE", "The application changed while this request ran; retry");
   }
-  outbox_.notify();
+  notify_outbox_();
   metrics_.count("leadgate_leads_completed_total", {{"environment", environment}});
   metrics_.observe("leadgate_lead_processing_seconds", {{"environment", environment}},
                    static_cast<double>(row.updated_at - row.created_at) / 1000.0);
-  log_info("lead_flash_completed", {{"request_id", ctx.request_id},
+  log_info("lead_flash_completed", {{"request_id", trace.request_id},
                                     {"environment", environment},
                                     {"reference_id", row.reference_id},
                                     {"basic_application_id", row.basic_application_id},
-                                    {"warnings", warnings.size()}});
-  boost::json::array steps;
-  for (const auto& s : next_steps(Stage::completed)) steps.emplace_back(s);
-  boost::json::object body{{"success", true},
-                           {"basic_application_id", row.basic_application_id},
-                           {"reference_id", row.reference_id},
-                           {"message", "Lead Flash processed successfully"},
-                           {"status", "completed"},
-                           {"next_steps", steps}};
-  if (!warnings.empty()) body["warnings"] = warnings;
-  co_return body;
+                                    {"warnings", m.warnings.size()}});
 }
 
 }  // namespace leadgate

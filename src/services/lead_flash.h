@@ -5,56 +5,77 @@
 //
 // Status flow of the lead: created | flash_failed -> flash_pending (while the LOS is called) ->
 // completed, or flash_failed (details kept; the next lead_flash retries). A flash_pending older
-// than the longest possible exchange is taken to have died with its instance and is retried.
+// than the longest possible exchange is taken to have died with its instance and is retried
+// (decide_flash_start in domain/lead_upsert.h).
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <functional>
 
 #include "core/config.h"
 #include "core/metrics.h"
 #include "core/offload.h"
+#include "core/trace.h"
 #include "crypto/crypto.h"
 #include "domain/flash_validation.h"
+#include "domain/loan_rules.h"
 #include "domain/pincode_directory.h"
-#include "jobs/outbox_dispatcher.h"
 #include "partners/basic_app.h"
 #include "store/store.h"
 
 namespace leadgate {
 
-struct RequestContext;
-
 // The flash details kept with the lead (sealed JSON), in the API's field names.
 boost::json::object flash_details_json(const FlashInput& in, const ProfessionCatalogue& catalogue);
 // Applies the core personal fields present in the flash onto the stored lead.
 void merge_core_fields(const FlashInput& flash, LeadInput& lead);
+// The soft-rule warnings as the API and the stored lead show them: [{code, message}, ...].
+boost::json::array warnings_json(const std::vector<RuleWarning>& warnings);
+
+// A completed lead flash: the application's ids and the soft-rule warnings it raised.
+struct FlashCompleted {
+  std::string basic_application_id;
+  std::string reference_id;
+  std::vector<RuleWarning> warnings;
+};
 
 class LeadFlash {
  public:
-  LeadFlash(Store& store, BlockingPool& pool, BasicAppClient& los, const PiiCipher& cipher,
-            const Config& config, OutboxDispatcher& outbox, const PincodeDirectory& pincodes,
-            const ProfessionCatalogue& professions, Metrics& metrics)
+  LeadFlash(LeadStore& store, BlockingPool& pool, BasicAppClient& los, const PiiCipher& cipher,
+            const Config& config, std::function<void()> notify_outbox,
+            const PincodeDirectory& pincodes, const ProfessionCatalogue& professions,
+            Metrics& metrics)
       : store_(store),
         pool_(pool),
         los_(los),
         cipher_(cipher),
         config_(config),
-        outbox_(outbox),
+        notify_outbox_(std::move(notify_outbox)),
         pincodes_(pincodes),
         professions_(professions),
         metrics_(metrics) {}
 
-  // Returns the success body; throws ApiError (400/404/409/422) otherwise.
-  boost::asio::awaitable<boost::json::object> submit(const FlashInput& flash,
-                                                     const std::string& environment,
-                                                     RequestContext& ctx);
+  // Throws ApiError (400/404/409/422) unless the flash completed.
+  boost::asio::awaitable<FlashCompleted> submit(const FlashInput& flash,
+                                                const std::string& environment, const Trace& trace);
 
  private:
-  Store& store_;
+  struct Merged;  // the lead and its flash details after this flash, and its warnings
+  // Merges the flash onto the stored lead and applies the rules; throws 422 on a violation.
+  Merged merge(const LeadRow& row, const FlashInput& flash, const std::string& environment) const;
+  // Claims the application (flash_pending) with everything typed; throws 409 when it cannot.
+  boost::asio::awaitable<void> claim(LeadRow& row, const Merged& m, const std::string& environment,
+                                     const Trace& trace);
+  // Calls the LOS and stores its answer (completed, or flash_failed and 400).
+  boost::asio::awaitable<void> complete(LeadRow& row, const Merged& m,
+                                        const std::string& environment, const Trace& trace);
+
+  LeadStore& store_;
   BlockingPool& pool_;
   BasicAppClient& los_;
   const PiiCipher& cipher_;
   const Config& config_;
-  OutboxDispatcher& outbox_;
+  std::function<void()> notify_outbox_;  // wakes the outbox dispatcher: a message is due
   const PincodeDirectory& pincodes_;
   const ProfessionCatalogue& professions_;
   Metrics& metrics_;

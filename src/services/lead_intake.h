@@ -11,50 +11,65 @@
 //   pending_los, stale -> treated like los_failed (its request died with its instance)
 //   pending_los, fresh -> 409 LEAD_IN_PROGRESS
 //   anything else      -> 409 DUPLICATE_LEAD with the existing basic_application_id
+// (decide_lead_upsert in domain/lead_upsert.h; this class carries the decision out.)
 #include <boost/asio/awaitable.hpp>
-#include <boost/json/object.hpp>
+#include <functional>
 
 #include "core/config.h"
 #include "core/metrics.h"
 #include "core/offload.h"
+#include "core/trace.h"
 #include "crypto/crypto.h"
 #include "domain/lead_validation.h"
-#include "jobs/outbox_dispatcher.h"
 #include "partners/basic_app.h"
 #include "store/store.h"
 
 namespace leadgate {
 
-struct RequestContext;
-
 CivilDate today_ist();
+
+// A lead stored and accepted by the LOS: its ids, and whether this request created it (or
+// resubmitted it after a failure) or only updated the fields of an accepted one.
+struct LeadSubmitted {
+  std::string basic_application_id;
+  std::string application_id;
+  std::string reference_id;
+  bool updated = false;
+};
 
 class LeadIntake {
  public:
-  LeadIntake(Store& store, BlockingPool& pool, BasicAppClient& los, const PiiCipher& cipher,
-             const Config& config, OutboxDispatcher& outbox, Metrics& metrics)
+  LeadIntake(LeadStore& store, BlockingPool& pool, BasicAppClient& los, const PiiCipher& cipher,
+             const Config& config, std::function<void()> notify_outbox, Metrics& metrics)
       : store_(store),
         pool_(pool),
         los_(los),
         cipher_(cipher),
         config_(config),
-        outbox_(outbox),
+        notify_outbox_(std::move(notify_outbox)),
         metrics_(metrics) {}
 
-  // Returns the success body; throws ApiError (400/409) otherwise.
-  boost::asio::awaitable<boost::json::object> submit(const LeadInput& in, RequestContext& ctx,
-                                                     const std::string& user_agent);
+  // Throws ApiError (400/409) unless the lead is stored and accepted.
+  boost::asio::awaitable<LeadSubmitted> submit(const LeadInput& in, const Trace& trace,
+                                               const std::string& user_agent);
 
  private:
-  boost::asio::awaitable<boost::json::object> call_los(LeadRow row, const LeadInput& in,
-                                                       RequestContext& ctx, bool retry);
+  // nullopt: a concurrent request changed the customer's lead first (look again).
+  boost::asio::awaitable<std::optional<LeadSubmitted>> insert_new(const LeadInput& in,
+                                                                  const Trace& trace,
+                                                                  const std::string& user_agent);
+  boost::asio::awaitable<std::optional<LeadSubmitted>> update_existing(LeadRow row,
+                                                                       const LeadInput& in,
+                                                                       const Trace& trace);
+  boost::asio::awaitable<LeadSubmitted> call_los(LeadRow row, const LeadInput& in,
+                                                 const Trace& trace, bool retry);
 
-  Store& store_;
+  LeadStore& store_;
   BlockingPool& pool_;
   BasicAppClient& los_;
   const PiiCipher& cipher_;
   const Config& config_;
-  OutboxDispatcher& outbox_;
+  std::function<void()> notify_outbox_;  // wakes the outbox dispatcher: a message is due
   Metrics& metrics_;
 };
 

@@ -1,7 +1,5 @@
 #include "services/lead_records.h"
 
-#include "http/problem.h"
-#include "http/types.h"
 #include "jobs/outbox_dispatcher.h"
 #include "partners/partner_call.h"
 
@@ -13,15 +11,13 @@ std::optional<std::string> opt_open(const PiiCipher& c, const char* purpose,
 }
 }  // namespace
 
-std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const Trace& ctx,
+std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const Trace& trace,
                                     const std::string& entity_ref) {
   const auto now = now_ms();
-  const auto duration = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now() - ctx.started)
-                            .count();
+  const auto duration = trace.elapsed_ms();
   for (auto& a : audit) {
     a.entity_ref = entity_ref;
-    a.request_id = ctx.request_id;
+    a.request_id = trace.request_id;
     a.duration_ms = duration;
     a.created_at = now;
   }

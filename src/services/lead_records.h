@@ -4,13 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "core/trace.h"
 #include "crypto/crypto.h"
 #include "domain/lead_validation.h"
 #include "store/store.h"
 
 namespace leadgate {
-
-struct Trace;
 
 // Seals the lead's PII into `row` and copies the other fields; ids and status are left alone.
 void seal_lead_fields(const LeadInput& in, const PiiCipher& cipher, LeadRow& row);
@@ -26,7 +25,7 @@ std::vector<FieldValue> lead_field_values(const LeadInput& in);
 
 // Fills in who/when for audit entries of one request: the entity, request id, the processing
 // duration so far and the time.
-std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const Trace& ctx,
+std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const Trace& trace,
                                     const std::string& entity_ref);
 
 // An audit entry for a status change (or, with another operation/field, a single value change).

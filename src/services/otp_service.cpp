@@ -3,8 +3,6 @@
 #include <boost/json.hpp>
 
 #include "core/log.h"
-#include "http/problem.h"
-#include "http/types.h"
 
 namespace leadgate {
 namespace {
@@ -16,7 +14,7 @@ std::string consent_token_hash(const std::string& token) {
 
 }  // namespace
 
-OtpService::OtpService(Store& store, BlockingPool& pool, WhatsAppSender& sender,
+OtpService::OtpService(VerificationStore& store, BlockingPool& pool, WhatsAppSender& sender,
                        const PiiCipher& cipher, const Config& config, Metrics& metrics)
     : store_(store),
       pool_(pool),
@@ -80,17 +78,16 @@ boost::asio::awaitable<void> OtpService::deliver(const EnvironmentConfig& env,
   throw *failure;
 }
 
-boost::asio::awaitable<boost::json::object> OtpService::issue(const std::string& environment,
-                                                              const std::string& phone,
-                                                              bool request_consent,
-                                                              RequestContext& ctx) {
+boost::asio::awaitable<OtpSent> OtpService::issue(const std::string& environment,
+                                                  const std::string& phone, bool request_consent,
+                                                  const std::string& key_id, const Trace& trace) {
   const auto& env = config_.env(environment);
   const auto& policy = config_.otp;
   const std::string bidx = cipher_.blind_index("mobile", phone);
   std::vector<std::int64_t> reserved;
   // Per API key first (one client cannot pump WhatsApp costs), then per phone.
   // Arguments are named: no temporaries inside co_await expressions (see app/offload.h).
-  const std::string key_scope = "otp-key:" + (ctx.caller ? ctx.caller->key_id : std::string());
+  const std::string key_scope = "otp-key:" + key_id;
   const std::string phone_scope = "otp:" + environment + ":" + bidx;
   co_await reserve(key_scope, 60'000, policy.key_sends_per_minute, 0, "RATE_LIMITED", reserved);
   std::optional<ApiError> limited;
@@ -146,38 +143,34 @@ boost::asio::awaitable<boost::json::object> OtpService::issue(const std::string&
                    {}, 5);
   }
   metrics_.count("leadgate_otp_sent_total", {{"environment", environment}});
-  log_info("otp_sent", {{"request_id", ctx.request_id},
+  log_info("otp_sent", {{"request_id", trace.request_id},
                         {"environment", environment},
                         {"phone", mask_mobile(phone)},
                         {"consent_requested", request_consent}});
-  co_return boost::json::object{
-      {"success", true},
-      {"message", request_consent ? "OTP sent + consent message" : "OTP sent successfully"},
-      {"data", {{"phone_number", phone}}}};
+  co_return OtpSent{phone, request_consent};
 }
 
-boost::asio::awaitable<boost::json::object> OtpService::send(const std::string& environment,
-                                                             const std::string& phone,
-                                                             bool user_check, RequestContext& ctx) {
-  co_return co_await issue(environment, phone, !user_check, ctx);
+boost::asio::awaitable<OtpSent> OtpService::send(const std::string& environment,
+                                                 const std::string& phone, bool user_check,
+                                                 const std::string& key_id, const Trace& trace) {
+  co_return co_await issue(environment, phone, !user_check, key_id, trace);
 }
 
-boost::asio::awaitable<boost::json::object> OtpService::resend(const std::string& environment,
-                                                               const std::string& phone,
-                                                               RequestContext& ctx) {
+boost::asio::awaitable<OtpSent> OtpService::resend(const std::string& environment,
+                                                   const std::string& phone,
+                                                   const std::string& key_id, const Trace& trace) {
   const std::string bidx = cipher_.blind_index("mobile", phone);
   auto existing = co_await pool_.run([&] { return store_.find_otp(environment, bidx); });
   if (!existing) {
     throw ApiError(400, "OTP_NOT_FOUND", "No OTP was sent to this number; use otp_send first");
   }
   // The fresh code replaces (and so invalidates) the previous one.
-  co_return co_await issue(environment, phone, false, ctx);
+  co_return co_await issue(environment, phone, false, key_id, trace);
 }
 
-boost::asio::awaitable<boost::json::object> OtpService::verify(const std::string& environment,
-                                                               const std::string& phone,
-                                                               const std::string& code,
-                                                               RequestContext& ctx) {
+boost::asio::awaitable<void> OtpService::verify(const std::string& environment,
+                                                const std::string& phone, const std::string& code,
+                                                const Trace& trace) {
   const std::string bidx = cipher_.blind_index("mobile", phone);
   const std::string given = code_hash(environment, phone, code);
   const auto now = now_ms();
@@ -199,16 +192,13 @@ boost::asio::awaitable<boost::json::object> OtpService::verify(const std::string
   if (verdict != OtpVerdict::verified) {
     metrics_.count("leadgate_otp_failed_total",
                    {{"environment", environment}, {"reason", std::string(verdict_code(verdict))}});
-    log_info("otp_verify_failed", {{"request_id", ctx.request_id},
+    log_info("otp_verify_failed", {{"request_id", trace.request_id},
                                    {"environment", environment},
                                    {"phone", mask_mobile(phone)},
                                    {"reason", std::string(verdict_code(verdict))}});
     throw ApiError(400, std::string(verdict_code(verdict)), std::string(verdict_message(verdict)));
   }
   metrics_.count("leadgate_otp_verified_total", {{"environment", environment}});
-  co_return boost::json::object{{"success", true},
-                                {"message", std::string(verdict_message(verdict))},
-                                {"data", {{"phone_number", phone}, {"verified", true}}}};
 }
 
 boost::asio::awaitable<OtpService::ConsentLink> OtpService::consent_link(const std::string& token) {

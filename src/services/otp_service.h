@@ -3,35 +3,41 @@
 // instances through the store, codes kept only as a keyed hash. The code itself never reaches a
 // log line, a metric label, an error body or an audit record.
 #include <boost/asio/awaitable.hpp>
-#include <boost/json/object.hpp>
 
 #include "core/config.h"
 #include "core/metrics.h"
 #include "core/offload.h"
+#include "core/trace.h"
 #include "crypto/crypto.h"
 #include "partners/whatsapp.h"
 #include "store/store.h"
 
 namespace leadgate {
 
-struct RequestContext;
+// An OTP delivered to `phone` (the normalised 10-digit mobile), with a consent request first
+// when `consent_requested`.
+struct OtpSent {
+  std::string phone;
+  bool consent_requested = false;
+};
 
 class OtpService {
  public:
   // `sender` is used synchronously, so it should have a short timeout
   // (LEADGATE_OTP_SEND_TIMEOUT_MS).
-  OtpService(Store& store, BlockingPool& pool, WhatsAppSender& sender, const PiiCipher& cipher,
-             const Config& config, Metrics& metrics);
+  OtpService(VerificationStore& store, BlockingPool& pool, WhatsAppSender& sender,
+             const PiiCipher& cipher, const Config& config, Metrics& metrics);
 
-  // `phone` is the normalised 10-digit mobile. Throw ApiError (400/429/503) on failure.
-  boost::asio::awaitable<boost::json::object> send(const std::string& environment,
-                                                   const std::string& phone, bool user_check,
-                                                   RequestContext& ctx);
-  boost::asio::awaitable<boost::json::object> resend(const std::string& environment,
-                                                     const std::string& phone, RequestContext& ctx);
-  boost::asio::awaitable<boost::json::object> verify(const std::string& environment,
-                                                     const std::string& phone,
-                                                     const std::string& code, RequestContext& ctx);
+  // `phone` is the normalised 10-digit mobile; `key_id` the caller's API key id (its own send
+  // limit). Throw ApiError (400/429/503) on failure.
+  boost::asio::awaitable<OtpSent> send(const std::string& environment, const std::string& phone,
+                                       bool user_check, const std::string& key_id,
+                                       const Trace& trace);
+  boost::asio::awaitable<OtpSent> resend(const std::string& environment, const std::string& phone,
+                                         const std::string& key_id, const Trace& trace);
+  // Returns when the code is verified (used up); throws ApiError 400 with the verdict otherwise.
+  boost::asio::awaitable<void> verify(const std::string& environment, const std::string& phone,
+                                      const std::string& code, const Trace& trace);
   // The consent request behind a link, as its page shows it: `pending` (it can still be granted),
   // `granted` (already recorded) or `invalid` (unknown or expired; `record` is then empty). Nothing
   // is recorded: link previews and prefetchers open links too.
@@ -46,9 +52,9 @@ class OtpService {
   boost::asio::awaitable<std::optional<ConsentRecord>> grant_consent(const std::string& token);
 
  private:
-  boost::asio::awaitable<boost::json::object> issue(const std::string& environment,
-                                                    const std::string& phone, bool request_consent,
-                                                    RequestContext& ctx);
+  boost::asio::awaitable<OtpSent> issue(const std::string& environment, const std::string& phone,
+                                        bool request_consent, const std::string& key_id,
+                                        const Trace& trace);
   boost::asio::awaitable<void> reserve(const std::string& scope, std::int64_t window_ms, int max,
                                        std::int64_t cooldown_ms, const char* code,
                                        std::vector<std::int64_t>& reserved);
@@ -58,7 +64,7 @@ class OtpService {
   std::string code_hash(const std::string& environment, const std::string& phone,
                         const std::string& code) const;
 
-  Store& store_;
+  VerificationStore& store_;
   BlockingPool& pool_;
   WhatsAppSender& sender_;
   const PiiCipher& cipher_;

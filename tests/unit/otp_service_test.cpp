@@ -1,0 +1,147 @@
+// OtpService against hand-written fakes of the one store role it uses (VerificationStore) and of
+// the WhatsApp sender: no database, no network.
+#include "services/otp_service.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+namespace leadgate {
+namespace {
+
+namespace asio = boost::asio;
+
+// One phone's code and one consent in memory; every rate-limit reservation is allowed.
+class FakeVerificationStore : public VerificationStore {
+ public:
+  std::optional<OtpCode> otp;
+  std::optional<ConsentRecord> consent;
+
+  void put_otp(const OtpCode& code) override { otp = code; }
+  std::optional<OtpCode> find_otp(const std::string&, const std::string&) override { return otp; }
+  std::optional<OtpCode> update_otp(
+      const std::string&, const std::string&,
+      const std::function<std::optional<OtpCode>(const std::optional<OtpCode>&)>& decide) override {
+    auto next = decide(otp);
+    if (next) otp = next;
+    return next;
+  }
+  RateDecision reserve_rate_event(const std::string&, std::int64_t, std::int64_t, int,
+                                  std::int64_t) override {
+    return {true, 0, 1};
+  }
+  void release_rate_event(std::int64_t) override {}
+  std::int64_t purge_rate_events(std::int64_t) override { return 0; }
+  void insert_consent(const ConsentRecord& c) override { consent = c; }
+  std::optional<ConsentRecord> grant_consent(const std::string&, std::int64_t) override {
+    return std::nullopt;
+  }
+  std::optional<ConsentRecord> find_consent(const std::string&) override { return consent; }
+  std::vector<ConsentRecord> consents_for(const std::string&, const std::string&) override {
+    return {};
+  }
+};
+
+// Keeps the parameters of the last template sent (for an OTP: the code).
+class FakeSender : public WhatsAppSender {
+ public:
+  std::vector<std::string> last_params;
+
+  asio::awaitable<std::string> send_template(const EnvironmentConfig&, const std::string&,
+                                             const std::string&,
+                                             const std::vector<std::string>& params) override {
+    last_params = params;
+    co_return "msg-1";
+  }
+  asio::awaitable<std::string> send_text(const EnvironmentConfig&, const std::string&,
+                                         const std::string&) override {
+    co_return "msg-2";
+  }
+  bool sandboxed() const override { return true; }
+};
+
+class OtpServiceTest : public ::testing::Test {
+ protected:
+  OtpServiceTest() : cipher_(std::string(PiiCipher::kMasterKeySize, 'k')) {
+    config_.envs["orbit"].name = "orbit";
+    config_.envs["orbit"].templates = {{"otp", "tpl-otp"}, {"consent", "tpl-consent"}};
+  }
+
+  template <class T>
+  T run(asio::awaitable<T> work) {
+    auto result = asio::co_spawn(ioc_, std::move(work), asio::use_future);
+    ioc_.restart();
+    ioc_.run();
+    return result.get();
+  }
+
+  // The error code of a verify that fails ("" when it succeeds).
+  std::string verify(const std::string& code) {
+    try {
+      run(otp_.verify("orbit", kPhone, code, trace_));
+      return "";
+    } catch (const ApiError& e) {
+      return e.code();
+    }
+  }
+
+  static constexpr const char* kPhone = "9876543210";
+  FakeVerificationStore store_;
+  FakeSender sender_;
+  BlockingPool pool_{1, 8};
+  PiiCipher cipher_;
+  Config config_;
+  Metrics metrics_;
+  OtpService otp_{store_, pool_, sender_, cipher_, config_, metrics_};
+  asio::io_context ioc_;
+  Trace trace_{"req-1", "orbit"};
+};
+
+TEST_F(OtpServiceTest, SentCodeVerifiesOnceAndWrongCodesCount) {
+  const OtpSent sent = run(otp_.send("orbit", kPhone, true, "key_1", trace_));
+  EXPECT_EQ(sent.phone, kPhone);
+  EXPECT_FALSE(sent.consent_requested);
+  ASSERT_EQ(sender_.last_params.size(), 1u);
+  const std::string code = sender_.last_params.front();
+  ASSERT_TRUE(store_.otp);
+  EXPECT_NE(store_.otp->code_hash, code);  // only a keyed hash is kept
+
+  EXPECT_EQ(verify(code == "000000" ? "111111" : "000000"), "OTP_INVALID");
+  EXPECT_EQ(store_.otp->attempts, 1);
+  EXPECT_EQ(verify(code), "");
+  EXPECT_EQ(store_.otp->state, "used");
+  EXPECT_EQ(verify(code), "OTP_ALREADY_USED");
+}
+
+TEST_F(OtpServiceTest, VerifyWithoutASentCodeIsNotFound) {
+  EXPECT_EQ(verify("123456"), "OTP_NOT_FOUND");
+  EXPECT_FALSE(store_.otp);
+}
+
+TEST_F(OtpServiceTest, ResendNeedsAnEarlierSend) {
+  try {
+    run(otp_.resend("orbit", kPhone, "key_1", trace_));
+    ADD_FAILURE() << "resend without a code";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.code(), "OTP_NOT_FOUND");
+  }
+}
+
+TEST_F(OtpServiceTest, ConsentLinkStates) {
+  using State = OtpService::ConsentLink::State;
+  EXPECT_EQ(run(otp_.consent_link("abcdefabcdef")).state, State::invalid);  // unknown
+  const auto now = now_ms();
+  store_.consent = ConsentRecord{"orbit", "bidx", "enc", "hash", now, now + 60'000, 0};
+  EXPECT_EQ(run(otp_.consent_link("abcdefabcdef")).state, State::pending);
+  store_.consent->expires_at = now - 1;
+  EXPECT_EQ(run(otp_.consent_link("abcdefabcdef")).state, State::invalid);  // expired
+  store_.consent->granted_at = now - 10;
+  const auto granted = run(otp_.consent_link("abcdefabcdef"));
+  EXPECT_EQ(granted.state, State::granted);
+  EXPECT_EQ(granted.record.environment, "orbit");
+}
+
+}  // namespace
+}  // namespace leadgate
