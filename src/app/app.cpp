@@ -306,12 +306,14 @@ int run_server(const Config& config) {
                                   "SANDBOX: LEADGATE_GUPSHUP_URL is unset; WhatsApp "
                                   "messages are simulated, none is sent"}});
   }
-  OutboxDispatcher outbox(ioc.get_executor(), *store, pool, *whatsapp, cipher, config, metrics);
+  OutboxDispatcher outbox(ioc.get_executor(), *store, *store, pool, *whatsapp, cipher, config,
+                          metrics);
   const auto notify_outbox = [&outbox] { outbox.notify(); };
   LeadIntake intake(*store, pool, *los, cipher, config, notify_outbox, metrics);
   LeadFlash flash(*store, pool, *los, cipher, config, notify_outbox, pincodes, professions,
                   metrics);
-  ApplicationTracker tracker(*store, pool, *los, cipher, config, notify_outbox);
+  ApplicationTracker tracker(*store, *store, *store, *store, pool, *los, cipher, config,
+                             notify_outbox);
   WhatsAppAssistant assistant(*store, *store, *store, pool, tracker, cipher, config, metrics,
                               notify_outbox);
   InboxProcessor inbox(ioc.get_executor(), *store, pool,

@@ -9,23 +9,17 @@
 #include <boost/json.hpp>
 
 #include "core/log.h"
+#include "domain/outbox_payload.h"
 
 namespace leadgate {
 namespace {
 constexpr int kBatch = 16;
 }
 
-std::string outbox_template_payload(const std::string& destination, const std::string& template_id,
-                                    const std::vector<std::string>& params) {
-  boost::json::array p;
-  for (const auto& v : params) p.emplace_back(v);
-  return boost::json::serialize(boost::json::object{
-      {"destination", destination}, {"template_id", template_id}, {"params", p}});
-}
-
-OutboxDispatcher::OutboxDispatcher(boost::asio::any_io_executor executor, Store& store,
-                                   BlockingPool& pool, WhatsAppSender& sender,
-                                   const PiiCipher& cipher, const Config& config, Metrics& metrics)
+OutboxDispatcher::OutboxDispatcher(boost::asio::any_io_executor executor, OutboxStore& store,
+                                   WhatsAppStore& opt_outs, BlockingPool& pool,
+                                   WhatsAppSender& sender, const PiiCipher& cipher,
+                                   const Config& config, Metrics& metrics)
     : loop_(
           executor, {"outbox_dispatcher", config.outbox_poll}, [this] { return step(); },
           [this]() -> boost::asio::awaitable<void> {
@@ -33,6 +27,7 @@ OutboxDispatcher::OutboxDispatcher(boost::asio::any_io_executor executor, Store&
             log_info("outbox_dispatcher_stopped", {{"owner", owner_}});
           }),
       store_(store),
+      chats_(opt_outs),
       pool_(pool),
       sender_(sender),
       cipher_(cipher),
@@ -89,30 +84,26 @@ boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
   bool retryable = true;
   bool suppressed = false;
   try {
-    auto payload = boost::json::parse(cipher_.open("outbox", m.payload_enc)).as_object();
-    destination = std::string(payload.at("destination").as_string());
+    const OutboxPayload payload =
+        parse_outbox_payload(m.kind, cipher_.open("outbox", m.payload_enc));
+    destination = payload.destination;
     const auto& env = config_.env(m.environment);
     // A customer who sent STOP gets no notifications in that environment until START; only the
     // opt-out confirmations and answers to their own messages are exempt.
-    const auto* exempt = payload.if_contains("exempt_opt_out");
-    if (!(exempt && exempt->is_bool() && exempt->get_bool()) && destination.size() == 12) {
+    if (!payload.exempt_opt_out && destination.size() == 12) {
       const std::string bidx = cipher_.blind_index("mobile", destination.substr(2));
       const std::string& environment = m.environment;
-      suppressed = co_await pool_.run([&] { return store_.is_opted_out(environment, bidx); });
+      suppressed = co_await pool_.run([&] { return chats_.is_opted_out(environment, bidx); });
     }
-    // Arguments are named: no temporaries inside the co_await expressions (see app/offload.h).
+    // Arguments are named: no temporaries inside the co_await expressions (see core/offload.h).
     if (suppressed) {
       attempt.outcome = "suppressed";
       attempt.error = "recipient opted out of WhatsApp messages";
     } else if (m.kind == "whatsapp_template") {
-      std::vector<std::string> params;
-      for (const auto& p : payload.at("params").as_array()) params.emplace_back(p.as_string());
-      const std::string template_id(payload.at("template_id").as_string());
       attempt.provider_message_id =
-          co_await sender_.send_template(env, destination, template_id, params);
+          co_await sender_.send_template(env, destination, payload.template_id, payload.params);
     } else {
-      const std::string text(payload.at("text").as_string());
-      attempt.provider_message_id = co_await sender_.send_text(env, destination, text);
+      attempt.provider_message_id = co_await sender_.send_text(env, destination, payload.text);
     }
     if (!suppressed) attempt.outcome = "accepted";
   } catch (const PartnerError& e) {

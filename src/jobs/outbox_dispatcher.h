@@ -19,15 +19,11 @@
 
 namespace leadgate {
 
-// The sealed payload of a WhatsApp outbox row.
-std::string outbox_template_payload(const std::string& destination, const std::string& template_id,
-                                    const std::vector<std::string>& params);
-
 class OutboxDispatcher {
  public:
-  OutboxDispatcher(boost::asio::any_io_executor executor, Store& store, BlockingPool& pool,
-                   WhatsAppSender& sender, const PiiCipher& cipher, const Config& config,
-                   Metrics& metrics);
+  OutboxDispatcher(boost::asio::any_io_executor executor, OutboxStore& store,
+                   WhatsAppStore& opt_outs, BlockingPool& pool, WhatsAppSender& sender,
+                   const PiiCipher& cipher, const Config& config, Metrics& metrics);
   void start();
   void notify() { loop_.notify(); }  // a row was just written: look now, not at the next poll
   void stop() { loop_.stop(); }      // finishes the message in flight, then the loop ends
@@ -40,7 +36,8 @@ class OutboxDispatcher {
   boost::asio::awaitable<void> release_leases();
 
   PollingLoop loop_;
-  Store& store_;
+  OutboxStore& store_;
+  WhatsAppStore& chats_;  // opt-outs: a customer who sent STOP gets no notifications
   BlockingPool& pool_;
   WhatsAppSender& sender_;
   const PiiCipher& cipher_;

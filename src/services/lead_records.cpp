@@ -1,6 +1,6 @@
 #include "services/lead_records.h"
 
-#include "jobs/outbox_dispatcher.h"
+#include "domain/outbox_payload.h"
 #include "partners/partner_call.h"
 
 namespace leadgate {

@@ -77,7 +77,7 @@ boost::asio::awaitable<StatusView> ApplicationTracker::refresh(LeadRow& row, con
   const std::int64_t refreshed_at = now_ms();
   if (!changed) {
     // The usual poll: nothing but the refresh time to write, in one statement.
-    co_await pool_.run([&] { store_.record_status_refresh(row.id, refreshed_at); });
+    co_await pool_.run([&] { leads_.record_status_refresh(row.id, refreshed_at); });
   } else {
     co_await record_change(row, *report, refreshed_at, trace);
   }
@@ -115,7 +115,7 @@ boost::asio::awaitable<void> ApplicationTracker::record_change(const LeadRow& ro
     a.field = "partner_status";
     w.audit = stamp_audit({a}, trace, row.reference_id);
   }
-  co_await pool_.run([&] { return store_.record_partner_status(w); });
+  co_await pool_.run([&] { return leads_.record_partner_status(w); });
 }
 
 boost::json::object ApplicationTracker::application_summary(const LeadRow& row,
@@ -141,13 +141,13 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
   Found found = co_await pool_.run([&] {
     Found f;
     if (req.basic_application_id) {
-      auto lead = store_.find_lead_by_basic_id(environment, *req.basic_application_id);
+      auto lead = leads_.find_lead_by_basic_id(environment, *req.basic_application_id);
       if (lead && (!req.mobile || lead->mobile_bidx == mobile_bidx)) f.leads.push_back(*lead);
     } else {
-      f.leads = store_.find_leads_by_mobile(environment, mobile_bidx);
+      f.leads = leads_.find_leads_by_mobile(environment, mobile_bidx);
     }
     if (!f.leads.empty()) {
-      f.appointment = active_appointment(store_, environment, f.leads.front().reference_id);
+      f.appointment = active_appointment(appointments_, environment, f.leads.front().reference_id);
     }
     return f;
   });
@@ -182,7 +182,7 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
          view.status},
         now_ms())};
     const std::vector<AuditEntry> no_audit;
-    co_await pool_.run([&] { return store_.append_events(no_audit, messages); });
+    co_await pool_.run([&] { return leads_.append_events(no_audit, messages); });
     if (wake_outbox_) wake_outbox_();
     details["notification"] = "queued";
   }
@@ -209,7 +209,7 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
     const TrackRequest& req, const std::string& environment, const Trace& trace) {
   const std::string mobile_bidx = mobile_blind_index(cipher_, req.mobile);
   std::vector<LeadRow> leads =
-      co_await pool_.run([&] { return store_.find_leads_by_mobile(environment, mobile_bidx); });
+      co_await pool_.run([&] { return leads_.find_leads_by_mobile(environment, mobile_bidx); });
   std::size_t chosen = 0;
   if (req.application_id) {
     chosen = leads.size();
@@ -235,18 +235,18 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
   };
   auto history = co_await pool_.run([&] {
     History h;
-    h.audit = store_.audit_for(environment, lead.reference_id);
-    h.outbox = store_.outbox_for(environment, lead.reference_id);
-    h.attempts = store_.outbox_attempts_for(environment, lead.reference_id);
-    h.receipts = store_.receipts_for(environment, lead.reference_id);
+    h.audit = leads_.audit_for(environment, lead.reference_id);
+    h.outbox = outbox_.outbox_for(environment, lead.reference_id);
+    h.attempts = outbox_.outbox_attempts_for(environment, lead.reference_id);
+    h.receipts = chats_.receipts_for(environment, lead.reference_id);
     // The customer's conversation in this environment: messages about this application, or
     // about none in particular.
-    for (auto& c : store_.conversation(environment, lead.mobile_bidx, kConversationLimit)) {
+    for (auto& c : chats_.conversation(environment, lead.mobile_bidx, kConversationLimit)) {
       if (c.lead_ref.empty() || c.lead_ref == lead.reference_id) {
         h.conversation.push_back(std::move(c));
       }
     }
-    h.appointment = active_appointment(store_, environment, lead.reference_id);
+    h.appointment = active_appointment(appointments_, environment, lead.reference_id);
     return h;
   });
   const auto events = build_timeline(

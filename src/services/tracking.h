@@ -35,9 +35,14 @@ class ApplicationTracker {
  public:
   // wake_outbox: a notification was queued (the outbox dispatcher looks now, not at its next
   // poll).
-  ApplicationTracker(Store& store, BlockingPool& pool, BasicAppClient& los, const PiiCipher& cipher,
-                     const Config& config, std::function<void()> wake_outbox)
-      : store_(store),
+  ApplicationTracker(LeadStore& leads, AppointmentStore& appointments, OutboxStore& outbox,
+                     WhatsAppStore& chats, BlockingPool& pool, BasicAppClient& los,
+                     const PiiCipher& cipher, const Config& config,
+                     std::function<void()> wake_outbox)
+      : leads_(leads),
+        appointments_(appointments),
+        outbox_(outbox),
+        chats_(chats),
         pool_(pool),
         los_(los),
         cipher_(cipher),
@@ -64,7 +69,10 @@ class ApplicationTracker {
                                       const std::vector<AppointmentRow>& appointments,
                                       std::optional<RmRow>* rm_out);
 
-  Store& store_;
+  LeadStore& leads_;
+  AppointmentStore& appointments_;
+  OutboxStore& outbox_;   // the timeline: messages and their delivery attempts
+  WhatsAppStore& chats_;  // the timeline: receipts and conversations
   BlockingPool& pool_;
   BasicAppClient& los_;
   const PiiCipher& cipher_;

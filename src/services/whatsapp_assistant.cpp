@@ -10,6 +10,7 @@
 #include "domain/assistant_choice.h"
 #include "domain/assistant_replies.h"
 #include "domain/mobile.h"
+#include "domain/outbox_payload.h"
 #include "services/lead_records.h"
 
 namespace leadgate {
@@ -42,12 +43,6 @@ DeliveryReceipt receipt_of(const InboxEvent& event, const StatusEvent& s) {
 }
 
 }  // namespace
-
-std::string outbox_text_payload(const std::string& destination, const std::string& text,
-                                bool exempt_opt_out) {
-  return boost::json::serialize(boost::json::object{
-      {"destination", destination}, {"text", text}, {"exempt_opt_out", exempt_opt_out}});
-}
 
 // A status question's answer once the sender's applications were looked up.
 struct WhatsAppAssistant::StatusAnswer {

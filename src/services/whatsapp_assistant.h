@@ -22,12 +22,6 @@
 
 namespace leadgate {
 
-// The sealed payload of a session (free-text) WhatsApp reply. exempt_opt_out: sent even to an
-// opted-out number (the opt-out/opt-in confirmations and direct answers to the customer's own
-// questions).
-std::string outbox_text_payload(const std::string& destination, const std::string& text,
-                                bool exempt_opt_out);
-
 class WhatsAppAssistant {
  public:
   // wake_outbox: a reply was queued (the outbox dispatcher looks now, not at its next poll).
