@@ -1,0 +1,134 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/sqlite/sqlite_db.h"
+
+namespace leadgate {
+using sqlite::insert_outbox;
+using sqlite::Stmt;
+using sqlite::Transaction;
+
+void SqliteStore::migrate() {
+  std::lock_guard lock(mutex_);
+  exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "applied_at INTEGER NOT NULL)");
+  const auto& all = sqlite_migrations();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto version = static_cast<std::int64_t>(i + 1);
+    Transaction tx(db_);
+    Stmt check(db_, "SELECT 1 FROM schema_migrations WHERE version = ?");
+    check.bind(version);
+    if (check.step()) continue;
+    exec(all[i].c_str());
+    Stmt mark(db_, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+    mark.bind(version).bind(now_ms()).run();
+    tx.commit();
+  }
+}
+
+int SqliteStore::schema_version() {
+  std::lock_guard lock(mutex_);
+  {
+    // Checked first: SQLite resolves table names when preparing, so one guarded query fails.
+    Stmt exists(db_,
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+    if (!exists.step()) return 0;
+  }
+  Stmt s(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  return s.step() ? static_cast<int>(s.i64(0)) : 0;
+}
+
+int SqliteStore::expected_schema_version() const {
+  return static_cast<int>(sqlite_migrations().size());
+}
+
+void SqliteStore::ping() {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "SELECT 1");
+  s.step();
+}
+
+// ---- monitoring ----
+
+namespace {
+
+// Rows per value of one text column (outbox status, inbox state); inside the store mutex.
+std::map<std::string, std::int64_t> counts_by(sqlite3* db, const char* sql) {
+  Stmt s(db, sql);
+  std::map<std::string, std::int64_t> out;
+  while (s.step()) out[s.text(0)] = s.i64(1);
+  return out;
+}
+
+}  // namespace
+
+void SqliteStore::put_metric_minute(const MetricMinute& m) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "INSERT INTO metric_minutes (minute, resolution, instance, payload, updated_at) VALUES "
+         "(?, ?, ?, ?, ?) ON CONFLICT (minute, resolution, instance) DO UPDATE SET payload = "
+         "excluded.payload, updated_at = excluded.updated_at");
+  s.bind(m.minute)
+      .bind(static_cast<std::int64_t>(m.resolution))
+      .bind(m.instance)
+      .bind(m.payload_json)
+      .bind(m.updated_at)
+      .run();
+}
+
+std::vector<MetricMinute> SqliteStore::metric_minutes(int resolution, std::int64_t from_minute,
+                                                      std::int64_t to_minute) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_,
+         "SELECT minute, instance, payload, updated_at FROM metric_minutes WHERE minute >= ? AND "
+         "minute < ? AND resolution = ? ORDER BY minute, instance");
+  s.bind(from_minute).bind(to_minute).bind(static_cast<std::int64_t>(resolution));
+  std::vector<MetricMinute> out;
+  while (s.step()) {
+    MetricMinute m;
+    m.minute = s.i64(0);
+    m.resolution = resolution;
+    m.instance = s.text(1);
+    m.payload_json = s.text(2);
+    m.updated_at = s.i64(3);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+std::int64_t SqliteStore::purge_metric_minutes(std::int64_t before_minute) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "DELETE FROM metric_minutes WHERE minute < ?");
+  s.bind(before_minute).run();
+  return sqlite3_changes(db_);
+}
+
+std::map<std::string, std::int64_t> SqliteStore::outbox_counts() {
+  std::lock_guard lock(mutex_);
+  return counts_by(db_, "SELECT status, COUNT(*) FROM outbox GROUP BY status");
+}
+
+std::map<std::string, std::int64_t> SqliteStore::inbox_counts() {
+  std::lock_guard lock(mutex_);
+  return counts_by(db_, "SELECT state, COUNT(*) FROM whatsapp_inbox GROUP BY state");
+}
+
+// The database's size as of its latest commit (pages still in the WAL included), free pages
+// included; the size of the -wal file itself is not added.
+std::int64_t SqliteStore::database_size_bytes() {
+  std::lock_guard lock(mutex_);
+  Stmt count(db_, "PRAGMA page_count");
+  Stmt size(db_, "PRAGMA page_size");
+  if (!count.step() || !size.step()) return 0;
+  return count.i64(0) * size.i64(0);
+}
+
+}  // namespace leadgate
