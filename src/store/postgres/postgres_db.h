@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "store/postgres/postgres_store.h"
+#include "store/sql/rows.h"
+#include "store/sql/statements.h"
 
 namespace leadgate {
 
@@ -58,23 +60,23 @@ namespace pg {
 
 using Connection = PostgresStore::Connection;
 
-// Text-format query parameters; std::nullopt is SQL NULL.
+// Text-format query parameters; std::nullopt is SQL NULL. The binder of sql/rows.h.
 class Params {
  public:
-  Params& add(const std::string& v) {
+  Params& bind(const std::string& v) {
     values_.emplace_back(v);
     return *this;
   }
-  Params& add(const char* v) { return add(std::string(v)); }
-  Params& add(std::int64_t v) { return add(std::to_string(v)); }
-  Params& add(int v) { return add(static_cast<std::int64_t>(v)); }
-  Params& add(bool v) { return add(std::string(v ? "true" : "false")); }
-  Params& add(const std::optional<std::string>& v) {
+  Params& bind(const char* v) { return bind(std::string(v)); }
+  Params& bind(std::int64_t v) { return bind(std::to_string(v)); }
+  Params& bind(int v) { return bind(static_cast<std::int64_t>(v)); }
+  Params& bind(bool v) { return bind(std::string(v ? "true" : "false")); }
+  Params& bind(const std::optional<std::string>& v) {
     values_.push_back(v);
     return *this;
   }
-  Params& add(const std::optional<std::int64_t>& v) {
-    if (v) return add(*v);
+  Params& bind(const std::optional<std::int64_t>& v) {
+    if (v) return bind(*v);
     values_.emplace_back();
     return *this;
   }
@@ -106,6 +108,31 @@ struct ClearResult {
 class Result {
  public:
   explicit Result(PGresult* r) : r_(r) {}
+
+  // One row of the result: the column reader of sql/rows.h.
+  struct Row {
+    const Result& r;
+    int row;
+    std::string text(int col) const { return r.text(row, col); }
+    std::optional<std::string> opt_text(int col) const { return r.opt_text(row, col); }
+    std::int64_t i64(int col) const { return r.i64(row, col); }
+    std::optional<std::int64_t> opt_i64(int col) const { return r.opt_i64(row, col); }
+    bool boolean(int col) const { return r.boolean(row, col); }
+  };
+  // Every row, mapped by `read` (e.g. sql::read_lead<Result::Row>).
+  template <class Read>
+  auto all(Read read) const {
+    std::vector<decltype(read(Row{*this, 0}))> out;
+    out.reserve(static_cast<std::size_t>(rows()));
+    for (int i = 0; i < rows(); ++i) out.push_back(read(Row{*this, i}));
+    return out;
+  }
+  // The first row, mapped by `read`, or nullopt.
+  template <class Read>
+  auto first(Read read) const -> std::optional<decltype(read(Row{*this, 0}))> {
+    if (rows() == 0) return std::nullopt;
+    return read(Row{*this, 0});
+  }
 
   int rows() const { return PQntuples(r_.get()); }
   bool null(int row, int col) const { return PQgetisnull(r_.get(), row, col) != 0; }
@@ -172,12 +199,6 @@ class Transaction {
 
 // Inserts one new outbox message (pending, no attempts, no delivery state yet) and returns its id.
 std::int64_t insert_outbox(Connection& c, const OutboxMessage& m);
-
-// "($1::t1, $2::t2, ...), ($k::t1, ...)": `rows` groups of numbered parameters, one per entry of
-// `types`, each cast to its type (an empty type: no cast). Multi-row INSERTs need no casts; a
-// VALUES list joined in an UPDATE does (its columns would otherwise be text).
-std::string values_groups(std::size_t rows, const std::vector<std::string_view>& types);
-std::string values_groups(std::size_t rows, int columns);
 
 // Inserts audit entries and outbox messages (inside the caller's transaction).
 void write_children(Connection& c, const std::vector<AuditEntry>& audit,

@@ -11,12 +11,7 @@
 #include "store/postgres/postgres_db.h"
 
 namespace leadgate {
-using pg::Connection;
-using pg::exec;
-using pg::exec_script;
-using pg::Params;
-using pg::Result;
-using pg::Transaction;
+using namespace pg;  // the driver plumbing of postgres_db.h
 
 namespace {
 
@@ -38,15 +33,14 @@ void PostgresStore::migrate() {
     Transaction tx(c);
     exec(c, "SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) + ")");
     exec_script(c,
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version "
+                "INTEGER PRIMARY KEY, "
                 "applied_at BIGINT NOT NULL)");
-    if (exec(c, "SELECT 1 FROM schema_migrations WHERE version = $1", Params().add(version))
-            .rows() > 0) {
+    if (exec(c, sql::kSelectMigration, Params().bind(version)).rows() > 0) {
       continue;  // rolled back: nothing to keep
     }
     exec_script(c, all[i]);
-    exec(c, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-         Params().add(version).add(now_ms()));
+    exec(c, sql::kInsertMigration, Params().bind(version).bind(now_ms()));
     tx.commit();
   }
 }
@@ -73,7 +67,7 @@ void PostgresStore::ping() {
 namespace {
 
 // Rows per value of one text column (outbox status, inbox state).
-std::map<std::string, std::int64_t> counts_by(Connection& c, const char* sql) {
+std::map<std::string, std::int64_t> counts_by(Connection& c, const std::string& sql) {
   const Result r = exec(c, sql);
   std::map<std::string, std::int64_t> out;
   for (int i = 0; i < r.rows(); ++i) out[r.text(i, 0)] = r.i64(i, 1);
@@ -86,54 +80,33 @@ std::map<std::string, std::int64_t> counts_by(Connection& c, const char* sql) {
 // last one's payload wins.
 void PostgresStore::put_metric_minute(const MetricMinute& m) {
   auto lease = borrow();
-  exec(*lease,
-       "INSERT INTO metric_minutes (minute, resolution, instance, payload, updated_at) VALUES "
-       "($1, $2, $3, $4, $5) ON CONFLICT (minute, resolution, instance) DO UPDATE SET payload = "
-       "EXCLUDED.payload, updated_at = EXCLUDED.updated_at",
-       Params()
-           .add(m.minute)
-           .add(static_cast<std::int64_t>(m.resolution))
-           .add(m.instance)
-           .add(m.payload_json)
-           .add(m.updated_at));
+  Params p;
+  sql::bind_metric_minute(p, m);
+  exec(*lease, sql::kUpsertMetricMinute, p);
 }
 
 std::vector<MetricMinute> PostgresStore::metric_minutes(int resolution, std::int64_t from_minute,
                                                         std::int64_t to_minute) {
   auto lease = borrow();
-  const Result r =
-      exec(*lease,
-           "SELECT minute, instance, payload, updated_at FROM metric_minutes WHERE "
-           "minute >= $1 AND minute < $2 AND resolution = $3 ORDER BY minute, instance",
-           Params().add(from_minute).add(to_minute).add(static_cast<std::int64_t>(resolution)));
-  std::vector<MetricMinute> out;
-  out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) {
-    MetricMinute m;
-    m.minute = r.i64(i, 0);
-    m.resolution = resolution;
-    m.instance = r.text(i, 1);
-    m.payload_json = r.text(i, 2);
-    m.updated_at = r.i64(i, 3);
-    out.push_back(std::move(m));
-  }
-  return out;
+  return exec(
+             *lease, sql::kSelectMetricMinutes,
+             Params().bind(from_minute).bind(to_minute).bind(static_cast<std::int64_t>(resolution)))
+      .all([&](const Result::Row& r) { return sql::read_metric_minute(r, resolution); });
 }
 
 std::int64_t PostgresStore::purge_metric_minutes(std::int64_t before_minute) {
   auto lease = borrow();
-  return exec(*lease, "DELETE FROM metric_minutes WHERE minute < $1", Params().add(before_minute))
-      .affected();
+  return exec(*lease, sql::kPurgeMetricMinutes, Params().bind(before_minute)).affected();
 }
 
 std::map<std::string, std::int64_t> PostgresStore::outbox_counts() {
   auto lease = borrow();
-  return counts_by(*lease, "SELECT status, COUNT(*) FROM outbox GROUP BY status");
+  return counts_by(*lease, sql::kCountOutboxByStatus);
 }
 
 std::map<std::string, std::int64_t> PostgresStore::inbox_counts() {
   auto lease = borrow();
-  return counts_by(*lease, "SELECT state, COUNT(*) FROM whatsapp_inbox GROUP BY state");
+  return counts_by(*lease, sql::kCountInboxByState);
 }
 
 // The whole database's size (every schema in it), as the server reports it.

@@ -16,8 +16,7 @@
 #include "store/postgres/postgres_db.h"
 
 namespace leadgate {
-using pg::Connection;
-using pg::exec_script;
+using namespace pg;  // the driver plumbing of postgres_db.h
 
 namespace {
 
@@ -193,38 +192,9 @@ void exec_script(Connection& c, const std::string& sql) {
 
 // Inserts one new outbox message (pending, no attempts, no delivery state yet) and returns its id.
 std::int64_t insert_outbox(Connection& c, const OutboxMessage& m) {
-  return exec(c,
-              "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, attempts, "
-              "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, "
-              "$5, $6, $6) RETURNING id",
-              Params()
-                  .add(m.environment)
-                  .add(m.lead_ref)
-                  .add(m.kind)
-                  .add(m.payload_enc)
-                  .add(m.next_attempt_at)
-                  .add(m.created_at))
-      .i64(0, 0);
-}
-
-// "($1::t1, $2::t2, ...), ($k::t1, ...)": `rows` groups of numbered parameters, one per entry of
-// `types`, each cast to its type (an empty type: no cast). Multi-row INSERTs need no casts; a
-// VALUES list joined in an UPDATE does (its columns would otherwise be text).
-std::string values_groups(std::size_t rows, const std::vector<std::string_view>& types) {
-  std::string out;
-  int n = 0;
-  for (std::size_t r = 0; r < rows; ++r) {
-    out += r == 0 ? "(" : ", (";
-    for (std::size_t k = 0; k < types.size(); ++k) {
-      out += (k == 0 ? "$" : ", $") + std::to_string(++n);
-      if (!types[k].empty()) out.append("::").append(types[k]);
-    }
-    out += ')';
-  }
-  return out;
-}
-std::string values_groups(std::size_t rows, int columns) {
-  return values_groups(rows, std::vector<std::string_view>(static_cast<std::size_t>(columns)));
+  Params p;
+  sql::bind_new_outbox(p, m);
+  return exec(c, sql::kInsertOutbox + " RETURNING id", p).i64(0, 0);
 }
 
 // Inserts audit entries and outbox messages (inside the caller's transaction). The audit rows go
@@ -237,23 +207,9 @@ void write_children(Connection& c, const std::vector<AuditEntry>& audit,
     const std::size_t rows = std::min(kRowsPerStatement, audit.size() - first);
     Params p;
     for (std::size_t i = first; i < first + rows; ++i) {
-      const auto& a = audit[i];
-      p.add(a.environment)
-          .add(a.entity)
-          .add(a.entity_ref)
-          .add(a.operation)
-          .add(a.field)
-          .add(a.old_value)
-          .add(a.new_value)
-          .add(a.request_id)
-          .add(a.duration_ms)
-          .add(a.created_at);
+      sql::bind_audit(p, audit[i]);
     }
-    exec(c,
-         "INSERT INTO audit_log (environment, entity, entity_ref, operation, field, old_value, "
-         "new_value, request_id, duration_ms, created_at) VALUES " +
-             values_groups(rows, 10),
-         p);
+    exec(c, sql::insert_audit(rows), p);
   }
   for (const auto& m : outbox) insert_outbox(c, m);
 }

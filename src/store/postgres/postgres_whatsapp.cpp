@@ -11,22 +11,11 @@
 #include "store/postgres/postgres_db.h"
 
 namespace leadgate {
-using pg::claim_in_index_order;
-using pg::Connection;
-using pg::exec;
-using pg::insert_outbox;
-using pg::Params;
-using pg::Result;
-using pg::Transaction;
-using pg::values_groups;
+using namespace pg;  // the driver plumbing of postgres_db.h
 
 // ---- webhook inbox ----
 
 namespace {
-
-constexpr const char* kInboxColumns =
-    "id, provider, event_id, environment, kind, payload_enc, received_at, state, attempts, "
-    "next_attempt_at, processed_at, last_error";
 
 // The state an inbox event is given after an attempt (see Store::finish_inbox).
 struct InboxEnd {
@@ -43,13 +32,16 @@ void update_inbox_states(Connection& c, const std::vector<InboxEnd>& ends) {
   if (ends.empty()) return;
   Params p;
   for (const auto& e : ends)
-    p.add(e.id).add(e.state).add(e.now).add(e.next_attempt_at).add(e.error);
+    p.bind(e.id).bind(e.state).bind(e.now).bind(e.next_attempt_at).bind(e.error);
   exec(c,
-       "UPDATE whatsapp_inbox i SET state = v.state, attempts = i.attempts + 1, next_attempt_at = "
-       "v.next_attempt_at, processed_at = CASE WHEN v.state IN ('done', 'failed') THEN v.now "
-       "ELSE i.processed_at END, last_error = v.error, lease_owner = NULL, lease_until = NULL "
+       "UPDATE whatsapp_inbox i SET state = v.state, attempts = i.attempts + "
+       "1, next_attempt_at = "
+       "v.next_attempt_at, processed_at = CASE WHEN v.state IN ('done', "
+       "'failed') THEN v.now "
+       "ELSE i.processed_at END, last_error = v.error, lease_owner = NULL, "
+       "lease_until = NULL "
        "FROM (VALUES " +
-           values_groups(ends.size(), {"bigint", "text", "bigint", "bigint", "text"}) +
+           sql::values_groups(ends.size(), {"bigint", "text", "bigint", "bigint", "text"}) +
            ") AS v (id, state, now, next_attempt_at, error) WHERE i.id = v.id",
        p);
 }
@@ -57,23 +49,6 @@ void update_inbox_states(Connection& c, const std::vector<InboxEnd>& ends) {
 void update_inbox_state(Connection& c, std::int64_t id, const std::string& state, std::int64_t now,
                         std::int64_t next_attempt_at, const std::string& error) {
   update_inbox_states(c, {InboxEnd{id, state, now, next_attempt_at, error}});
-}
-
-InboxEvent read_inbox(const Result& r, int row) {
-  InboxEvent e;
-  e.id = r.i64(row, 0);
-  e.provider = r.text(row, 1);
-  e.event_id = r.text(row, 2);
-  e.environment = r.text(row, 3);
-  e.kind = r.text(row, 4);
-  e.payload_enc = r.text(row, 5);
-  e.received_at = r.i64(row, 6);
-  e.state = r.text(row, 7);
-  e.attempts = static_cast<int>(r.i64(row, 8));
-  e.next_attempt_at = r.i64(row, 9);
-  e.processed_at = r.i64(row, 10);
-  e.last_error = r.text(row, 11);
-  return e;
 }
 
 }  // namespace
@@ -100,12 +75,12 @@ int PostgresStore::insert_inbox(const std::vector<InboxEvent>& events, std::vect
     std::string values;
     for (std::size_t i = 0; i < rows; ++i) {
       const auto& e = events[first + i];
-      p.add(e.provider)
-          .add(e.event_id)
-          .add(e.environment)
-          .add(e.kind)
-          .add(e.payload_enc)
-          .add(e.received_at);
+      p.bind(e.provider)
+          .bind(e.event_id)
+          .bind(e.environment)
+          .bind(e.kind)
+          .bind(e.payload_enc)
+          .bind(e.received_at);
       const int b = static_cast<int>(i) * 6;
       auto arg = [&](int k) { return "$" + std::to_string(b + k); };
       values += (i == 0 ? "(" : ", (") + arg(1) + ", " + arg(2) + ", " + arg(3) + ", " + arg(4) +
@@ -146,20 +121,19 @@ std::vector<InboxEvent> PostgresStore::claim_inbox(std::int64_t now, int limit,
   // MATERIALIZED runs the locking subquery exactly once. The order is the index's
   // (state, next_attempt_at), so a claim reads only the rows it takes however long the backlog;
   // ordering by received_at made each claim sort every due row (190 ms at 100,000 pending).
-  const std::string sql =
-      std::string(
-          "WITH due AS MATERIALIZED (SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND "
-          "next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) "
-          "ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED), "
-          "claimed AS (UPDATE whatsapp_inbox i SET lease_owner = $1, lease_until = $2 "
-          "FROM due WHERE i.id = due.id RETURNING i.*) SELECT ") +
-      kInboxColumns + " FROM claimed ORDER BY next_attempt_at, id";
-  const Result r =
-      claim_in_index_order(*lease, sql, Params().add(owner).add(lease_until).add(now).add(limit));
-  std::vector<InboxEvent> out;
-  out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) out.push_back(read_inbox(r, i));
-  return out;
+  const std::string claim =
+      "WITH due AS MATERIALIZED (SELECT id FROM "
+      "whatsapp_inbox WHERE state = 'pending' AND "
+      "next_attempt_at <= $3 AND (lease_until IS NULL OR "
+      "lease_until < $3) ORDER BY "
+      "next_attempt_at, id LIMIT $4 FOR UPDATE SKIP "
+      "LOCKED), claimed AS (UPDATE whatsapp_inbox i "
+      "SET lease_owner = $1, lease_until = $2 FROM due "
+      "WHERE i.id = due.id RETURNING i.*) SELECT " +
+      sql::kInboxColumns + " FROM claimed ORDER BY next_attempt_at, id";
+  return claim_in_index_order(*lease, claim,
+                              Params().bind(owner).bind(lease_until).bind(now).bind(limit))
+      .all(sql::read_inbox<Result::Row>);
 }
 
 void PostgresStore::finish_inbox(std::int64_t id, const std::string& state, std::int64_t now,
@@ -171,75 +145,25 @@ void PostgresStore::finish_inbox(std::int64_t id, const std::string& state, std:
 std::optional<InboxEvent> PostgresStore::find_inbox(const std::string& provider,
                                                     const std::string& event_id) {
   auto lease = borrow();
-  const Result r = exec(*lease,
-                        std::string("SELECT ") + kInboxColumns +
-                            " FROM whatsapp_inbox WHERE provider = $1 AND event_id = $2",
-                        Params().add(provider).add(event_id));
-  if (r.rows() == 0) return std::nullopt;
-  return read_inbox(r, 0);
+  return exec(*lease, sql::kSelectInbox, Params().bind(provider).bind(event_id))
+      .first(sql::read_inbox<Result::Row>);
 }
 
 // ---- conversations, delivery receipts, opt-outs ----
 
 namespace {
 
-constexpr const char* kConversationColumns =
-    "id, environment, phone_bidx, direction, provider_message_id, outbox_id, lead_ref, "
-    "application_id, msg_type, text_enc, classification, created_at";
-
-ConversationMessage read_conversation(const Result& r, int row) {
-  ConversationMessage m;
-  m.id = r.i64(row, 0);
-  m.environment = r.text(row, 1);
-  m.phone_bidx = r.text(row, 2);
-  m.direction = r.text(row, 3);
-  m.provider_message_id = r.text(row, 4);
-  m.outbox_id = r.i64(row, 5);
-  m.lead_ref = r.text(row, 6);
-  m.application_id = r.text(row, 7);
-  m.msg_type = r.text(row, 8);
-  m.text_enc = r.text(row, 9);
-  m.classification = r.text(row, 10);
-  m.created_at = r.i64(row, 11);
-  return m;
-}
-
 void insert_conversation(Connection& c, const ConversationMessage& m) {
-  exec(c,
-       std::string("INSERT INTO whatsapp_conversation (") + (kConversationColumns + 4) +
-           ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-       Params()
-           .add(m.environment)
-           .add(m.phone_bidx)
-           .add(m.direction)
-           .add(m.provider_message_id)
-           .add(m.outbox_id)
-           .add(m.lead_ref)
-           .add(m.application_id)
-           .add(m.msg_type)
-           .add(m.text_enc)
-           .add(m.classification)
-           .add(m.created_at));
+  Params p;
+  sql::bind_conversation(p, m);
+  exec(c, sql::kInsertConversation, p);
 }
 
-// The latest change wins; on equal times the new value wins. ON CONFLICT DO UPDATE locks the
-// existing row, so concurrent changes compare against the committed time.
+// ON CONFLICT DO UPDATE locks the existing row, so concurrent changes compare against the committed
+// time.
 void upsert_opt_out(Connection& c, const std::string& environment, const std::string& phone_bidx,
                     bool opted_out, std::int64_t at) {
-  exec(c,
-       "INSERT INTO whatsapp_opt_outs (environment, phone_bidx, opted_out, updated_at) VALUES "
-       "($1, $2, $3, $4) ON CONFLICT (environment, phone_bidx) DO UPDATE SET opted_out = "
-       "EXCLUDED.opted_out, updated_at = EXCLUDED.updated_at WHERE EXCLUDED.updated_at >= "
-       "whatsapp_opt_outs.updated_at",
-       Params().add(environment).add(phone_bidx).add(opted_out).add(at));
-}
-
-// A delivery status's rank (see Store::record_delivery); unknown statuses rank 0 and are never
-// applied. `expr` is an SQL expression of type text.
-std::string delivery_rank(const std::string& expr) {
-  return "(CASE " + expr +
-         " WHEN 'enqueued' THEN 1 WHEN 'sent' THEN 2 WHEN 'failed' THEN 3 WHEN 'delivered' THEN 4 "
-         "WHEN 'read' THEN 5 ELSE 0 END)";
+  exec(c, sql::kUpsertOptOut, Params().bind(environment).bind(phone_bidx).bind(opted_out).bind(at));
 }
 
 }  // namespace
@@ -269,16 +193,9 @@ std::vector<ConversationMessage> PostgresStore::conversation(const std::string& 
                                                              int limit) {
   if (limit <= 0) return {};
   auto lease = borrow();
-  const Result r =
-      exec(*lease,
-           std::string("SELECT ") + kConversationColumns + " FROM (SELECT " + kConversationColumns +
-               " FROM whatsapp_conversation WHERE environment = $1 AND phone_bidx = $2 ORDER BY "
-               "created_at DESC, id DESC LIMIT $3) last ORDER BY created_at, id",
-           Params().add(environment).add(phone_bidx).add(limit));
-  std::vector<ConversationMessage> out;
-  out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) out.push_back(read_conversation(r, i));
-  return out;
+  return exec(*lease, sql::kSelectConversation,
+              Params().bind(environment).bind(phone_bidx).bind(limit))
+      .all(sql::read_conversation<Result::Row>);
 }
 
 namespace {
@@ -300,7 +217,7 @@ void apply_deliveries(Connection& c, const DeliveryReceipt* receipts, std::size_
     for (std::size_t i = 0; i < n; ++i) {
       const auto& id = receipts[i].provider_message_id;
       if (id.empty() || !ids.emplace(id, 0).second) continue;  // unsent rows have an empty id
-      p.add(id);
+      p.bind(id);
       list += (list.empty() ? "$" : ", $") + std::to_string(ids.size());
     }
     if (!list.empty()) {
@@ -326,22 +243,12 @@ void apply_deliveries(Connection& c, const DeliveryReceipt* receipts, std::size_
       }
       continue;
     }
-    kept.add(r.provider_message_id)
-        .add(r.status)
-        .add(r.at)
-        .add(r.error_code)
-        .add(r.error_message)
-        .add(r.received_at)
-        .add(outbox_ids[i]);
+    sql::bind_receipt(kept, r, outbox_ids[i]);
     ++kept_rows;
     if (r.inbox_id != 0) ends.push_back({r.inbox_id, "done", r.processed_at, 0, ""});
   }
   if (kept_rows > 0) {
-    exec(c,
-         "INSERT INTO delivery_receipts (provider_message_id, status, at, error_code, "
-         "error_message, received_at, outbox_id) VALUES " +
-             values_groups(kept_rows, 7),
-         kept);
+    exec(c, sql::insert_receipts(kept_rows), kept);
   }
   // The matched receipts' forward moves in one UPDATE: per outbox row the receipt that applying
   // them one by one would leave (the latest `at`, then the highest rank, then the first of equals)
@@ -351,24 +258,28 @@ void apply_deliveries(Connection& c, const DeliveryReceipt* receipts, std::size_
   for (std::size_t i = 0; i < n; ++i) {
     if (outbox_ids[i] == 0) continue;
     const auto& r = receipts[i];
-    moves.add(static_cast<std::int64_t>(i))
-        .add(outbox_ids[i])
-        .add(r.status)
-        .add(r.at)
-        .add(r.error_code);
+    moves.bind(static_cast<std::int64_t>(i))
+        .bind(outbox_ids[i])
+        .bind(r.status)
+        .bind(r.at)
+        .bind(r.error_code);
     ++moved;
   }
   if (moved > 0) {
     exec(c,
-         "UPDATE outbox o SET delivery_status = w.status, delivery_status_at = w.at, "
-         "delivery_error = w.error FROM (SELECT DISTINCT ON (id) id, status, at, error FROM "
+         "UPDATE outbox o SET delivery_status = w.status, delivery_status_at = "
+         "w.at, "
+         "delivery_error = w.error FROM (SELECT DISTINCT ON (id) id, status, "
+         "at, error FROM "
          "(VALUES " +
-             values_groups(moved, {"bigint", "bigint", "text", "bigint", "text"}) +
-             ") AS v (ord, id, status, at, error) WHERE " + delivery_rank("status") +
-             " > 0 ORDER BY id, at DESC, " + delivery_rank("status") +
-             " DESC, ord) AS w WHERE o.id = w.id AND (o.delivery_status_at < w.at OR "
+             sql::values_groups(moved, {"bigint", "bigint", "text", "bigint", "text"}) +
+             ") AS v (ord, id, status, at, error) WHERE " + sql::delivery_rank("status") +
+             " > 0 ORDER BY id, at DESC, " + sql::delivery_rank("status") +
+             " DESC, ord) AS w WHERE o.id = w.id AND (o.delivery_status_at < "
+             "w.at OR "
              "(o.delivery_status_at = w.at AND " +
-             delivery_rank("w.status") + " > " + delivery_rank("o.delivery_status") + "))",
+             sql::delivery_rank("w.status") + " > " + sql::delivery_rank("o.delivery_status") +
+             "))",
          moves);
   }
   update_inbox_states(c, ends);
@@ -395,26 +306,8 @@ std::vector<std::int64_t> PostgresStore::record_deliveries(
 std::vector<DeliveryReceipt> PostgresStore::receipts_for(const std::string& environment,
                                                          const std::string& lead_ref) {
   auto lease = borrow();
-  const Result r = exec(*lease,
-                        "SELECT d.provider_message_id, d.status, d.at, d.error_code, "
-                        "d.error_message, d.received_at, o.id FROM delivery_receipts d JOIN outbox "
-                        "o ON o.id = d.outbox_id WHERE o.environment = $1 AND o.lead_ref = $2 "
-                        "ORDER BY d.at, d.id",
-                        Params().add(environment).add(lead_ref));
-  std::vector<DeliveryReceipt> out;
-  out.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) {
-    DeliveryReceipt d;
-    d.provider_message_id = r.text(i, 0);
-    d.status = r.text(i, 1);
-    d.at = r.i64(i, 2);
-    d.error_code = r.text(i, 3);
-    d.error_message = r.text(i, 4);
-    d.received_at = r.i64(i, 5);
-    d.outbox_id = r.i64(i, 6);
-    out.push_back(std::move(d));
-  }
-  return out;
+  return exec(*lease, sql::kSelectReceiptsForLead, Params().bind(environment).bind(lead_ref))
+      .all(sql::read_receipt<Result::Row>);
 }
 
 void PostgresStore::set_opt_out(const std::string& environment, const std::string& phone_bidx,
@@ -425,18 +318,13 @@ void PostgresStore::set_opt_out(const std::string& environment, const std::strin
 
 bool PostgresStore::is_opted_out(const std::string& environment, const std::string& phone_bidx) {
   auto lease = borrow();
-  const Result r = exec(*lease,
-                        "SELECT opted_out FROM whatsapp_opt_outs WHERE environment = $1 AND "
-                        "phone_bidx = $2",
-                        Params().add(environment).add(phone_bidx));
+  const Result r = exec(*lease, sql::kSelectOptOut, Params().bind(environment).bind(phone_bidx));
   return r.rows() > 0 && r.boolean(0, 0);
 }
 
 void PostgresStore::release_inbox_leases(const std::string& owner) {
   auto lease = borrow();
-  exec(*lease,
-       "UPDATE whatsapp_inbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
-       Params().add(owner));
+  exec(*lease, sql::kReleaseInboxLeases, Params().bind(owner));
 }
 
 }  // namespace leadgate

@@ -7,16 +7,36 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "store/sql/rows.h"
+#include "store/sql/statements.h"
 #include "store/store.h"
 
 namespace leadgate::sqlite {
 
-// A prepared statement with positional binding; finalised on scope exit.
+// A statement in PostgreSQL's placeholders (statements.h) for SQLite: each $N becomes ?N, which
+// SQLite binds to the N-th parameter (a repeated $N is bound once). `?` placeholders are kept.
+// No statement has a `$` in a string literal.
+inline std::string sqlite_sql(std::string_view sql) {
+  std::string out(sql);
+  for (std::size_t i = 0; i + 1 < out.size(); ++i) {
+    if (out[i] == '$' && out[i + 1] >= '0' && out[i + 1] <= '9') out[i] = '?';
+  }
+  return out;
+}
+
+// A prepared statement with positional binding; finalised on scope exit. The column reader of
+// sql/rows.h (text, opt_text, i64, opt_i64, boolean) and its binder (bind).
 class Stmt {
  public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) fail("prepare");
+  Stmt(sqlite3* db, std::string_view sql) : db_(db) {
+    const std::string text = sqlite_sql(sql);
+    if (sqlite3_prepare_v2(db, text.c_str(), static_cast<int>(text.size()), &stmt_, nullptr) !=
+        SQLITE_OK) {
+      fail("prepare");
+    }
   }
   ~Stmt() { sqlite3_finalize(stmt_); }
   Stmt(const Stmt&) = delete;
@@ -70,6 +90,21 @@ class Stmt {
   std::optional<std::int64_t> opt_i64(int col) const {
     if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
     return i64(col);
+  }
+  bool boolean(int col) const { return i64(col) != 0; }
+
+  // Every remaining row, mapped by `read` (e.g. sql::read_lead<Stmt>).
+  template <class Read>
+  auto all(Read read) {
+    std::vector<decltype(read(*this))> out;
+    while (step()) out.push_back(read(*this));
+    return out;
+  }
+  // The first row, mapped by `read`, or nullopt.
+  template <class Read>
+  auto first(Read read) -> std::optional<decltype(read(*this))> {
+    if (!step()) return std::nullopt;
+    return read(*this);
   }
 
  private:

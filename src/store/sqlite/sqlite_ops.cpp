@@ -11,24 +11,24 @@
 #include "store/sqlite/sqlite_db.h"
 
 namespace leadgate {
-using sqlite::insert_outbox;
 using sqlite::Stmt;
 using sqlite::Transaction;
 
 void SqliteStore::migrate() {
   std::lock_guard lock(mutex_);
   exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+      "KEY, "
       "applied_at INTEGER NOT NULL)");
   const auto& all = sqlite_migrations();
   for (std::size_t i = 0; i < all.size(); ++i) {
     const auto version = static_cast<std::int64_t>(i + 1);
     Transaction tx(db_);
-    Stmt check(db_, "SELECT 1 FROM schema_migrations WHERE version = ?");
+    Stmt check(db_, sql::kSelectMigration);
     check.bind(version);
     if (check.step()) continue;
     exec(all[i].c_str());
-    Stmt mark(db_, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+    Stmt mark(db_, sql::kInsertMigration);
     mark.bind(version).bind(now_ms()).run();
     tx.commit();
   }
@@ -39,7 +39,8 @@ int SqliteStore::schema_version() {
   {
     // Checked first: SQLite resolves table names when preparing, so one guarded query fails.
     Stmt exists(db_,
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                "name = 'schema_migrations'");
     if (!exists.step()) return 0;
   }
   Stmt s(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
@@ -61,7 +62,7 @@ void SqliteStore::ping() {
 namespace {
 
 // Rows per value of one text column (outbox status, inbox state); inside the store mutex.
-std::map<std::string, std::int64_t> counts_by(sqlite3* db, const char* sql) {
+std::map<std::string, std::int64_t> counts_by(sqlite3* db, const std::string& sql) {
   Stmt s(db, sql);
   std::map<std::string, std::int64_t> out;
   while (s.step()) out[s.text(0)] = s.i64(1);
@@ -72,53 +73,34 @@ std::map<std::string, std::int64_t> counts_by(sqlite3* db, const char* sql) {
 
 void SqliteStore::put_metric_minute(const MetricMinute& m) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_,
-         "INSERT INTO metric_minutes (minute, resolution, instance, payload, updated_at) VALUES "
-         "(?, ?, ?, ?, ?) ON CONFLICT (minute, resolution, instance) DO UPDATE SET payload = "
-         "excluded.payload, updated_at = excluded.updated_at");
-  s.bind(m.minute)
-      .bind(static_cast<std::int64_t>(m.resolution))
-      .bind(m.instance)
-      .bind(m.payload_json)
-      .bind(m.updated_at)
-      .run();
+  Stmt s(db_, sql::kUpsertMetricMinute);
+  sql::bind_metric_minute(s, m);
+  s.run();
 }
 
 std::vector<MetricMinute> SqliteStore::metric_minutes(int resolution, std::int64_t from_minute,
                                                       std::int64_t to_minute) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_,
-         "SELECT minute, instance, payload, updated_at FROM metric_minutes WHERE minute >= ? AND "
-         "minute < ? AND resolution = ? ORDER BY minute, instance");
+  Stmt s(db_, sql::kSelectMetricMinutes);
   s.bind(from_minute).bind(to_minute).bind(static_cast<std::int64_t>(resolution));
-  std::vector<MetricMinute> out;
-  while (s.step()) {
-    MetricMinute m;
-    m.minute = s.i64(0);
-    m.resolution = resolution;
-    m.instance = s.text(1);
-    m.payload_json = s.text(2);
-    m.updated_at = s.i64(3);
-    out.push_back(std::move(m));
-  }
-  return out;
+  return s.all([&](const Stmt& r) { return sql::read_metric_minute(r, resolution); });
 }
 
 std::int64_t SqliteStore::purge_metric_minutes(std::int64_t before_minute) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_, "DELETE FROM metric_minutes WHERE minute < ?");
+  Stmt s(db_, sql::kPurgeMetricMinutes);
   s.bind(before_minute).run();
   return sqlite3_changes(db_);
 }
 
 std::map<std::string, std::int64_t> SqliteStore::outbox_counts() {
   std::lock_guard lock(mutex_);
-  return counts_by(db_, "SELECT status, COUNT(*) FROM outbox GROUP BY status");
+  return counts_by(db_, sql::kCountOutboxByStatus);
 }
 
 std::map<std::string, std::int64_t> SqliteStore::inbox_counts() {
   std::lock_guard lock(mutex_);
-  return counts_by(db_, "SELECT state, COUNT(*) FROM whatsapp_inbox GROUP BY state");
+  return counts_by(db_, sql::kCountInboxByState);
 }
 
 // The database's size as of its latest commit (pages still in the WAL included), free pages

@@ -19,11 +19,9 @@ using sqlite::Transaction;
 namespace sqlite {
 
 std::int64_t insert_outbox(sqlite3* db, const OutboxMessage& m) {
-  Stmt s(db,
-         "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, attempts, "
-         "next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
-  s.bind(m.environment).bind(m.lead_ref).bind(m.kind).bind(m.payload_enc);
-  s.bind(m.next_attempt_at).bind(m.created_at).bind(m.created_at).run();
+  Stmt s(db, sql::kInsertOutbox);
+  sql::bind_new_outbox(s, m);
+  s.run();
   return sqlite3_last_insert_rowid(db);
 }
 
@@ -62,13 +60,11 @@ void SqliteStore::exec(const char* sql) {
 
 void SqliteStore::write_children(const std::vector<AuditEntry>& audit,
                                  const std::vector<OutboxMessage>& outbox) {
+  const std::string insert_audit = sql::insert_audit(1);
   for (const auto& a : audit) {
-    Stmt s(db_,
-           "INSERT INTO audit_log (environment, entity, entity_ref, operation, field, old_value, "
-           "new_value, request_id, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    s.bind(a.environment).bind(a.entity).bind(a.entity_ref).bind(a.operation).bind(a.field);
-    s.bind(a.old_value).bind(a.new_value).bind(a.request_id).bind(a.duration_ms);
-    s.bind(a.created_at).run();
+    Stmt s(db_, insert_audit);
+    sql::bind_audit(s, a);
+    s.run();
   }
   for (const auto& m : outbox) insert_outbox(db_, m);
 }

@@ -11,7 +11,6 @@
 #include "store/sqlite/sqlite_db.h"
 
 namespace leadgate {
-using sqlite::insert_outbox;
 using sqlite::Stmt;
 using sqlite::Transaction;
 
@@ -19,45 +18,11 @@ using sqlite::Transaction;
 
 namespace {
 
-constexpr const char* kOtpColumns =
-    "environment, phone_bidx, code_hash, created_at, expires_at, attempts, state";
-
-OtpCode read_otp(const Stmt& s) {
-  OtpCode o;
-  o.environment = s.text(0);
-  o.phone_bidx = s.text(1);
-  o.code_hash = s.text(2);
-  o.created_at = s.i64(3);
-  o.expires_at = s.i64(4);
-  o.attempts = static_cast<int>(s.i64(5));
-  o.state = s.text(6);
-  return o;
-}
-
 // Inserts the phone's code or replaces every column of the existing one.
 void upsert_otp(sqlite3* db, const OtpCode& o) {
-  Stmt s(db,
-         "INSERT INTO otp_codes (environment, phone_bidx, code_hash, created_at, expires_at, "
-         "attempts, state) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (environment, phone_bidx) DO "
-         "UPDATE SET code_hash = excluded.code_hash, created_at = excluded.created_at, "
-         "expires_at = excluded.expires_at, attempts = excluded.attempts, state = excluded.state");
-  s.bind(o.environment).bind(o.phone_bidx).bind(o.code_hash).bind(o.created_at);
-  s.bind(o.expires_at).bind(o.attempts).bind(o.state).run();
-}
-
-constexpr const char* kConsentColumns =
-    "environment, phone_bidx, phone_enc, token_hash, requested_at, expires_at, granted_at";
-
-ConsentRecord read_consent(const Stmt& s) {
-  ConsentRecord c;
-  c.environment = s.text(0);
-  c.phone_bidx = s.text(1);
-  c.phone_enc = s.text(2);
-  c.token_hash = s.text(3);
-  c.requested_at = s.i64(4);
-  c.expires_at = s.i64(5);
-  c.granted_at = s.i64(6);
-  return c;
+  Stmt s(db, sql::kUpsertOtp);
+  sql::bind_otp(s, o);
+  s.run();
 }
 
 }  // namespace
@@ -70,12 +35,9 @@ void SqliteStore::put_otp(const OtpCode& code) {
 std::optional<OtpCode> SqliteStore::find_otp(const std::string& environment,
                                              const std::string& phone_bidx) {
   std::lock_guard lock(mutex_);
-  const std::string sql = std::string("SELECT ") + kOtpColumns +
-                          " FROM otp_codes WHERE environment = ? AND phone_bidx = ?";
-  Stmt s(db_, sql.c_str());
+  Stmt s(db_, sql::kSelectOtp);
   s.bind(environment).bind(phone_bidx);
-  if (!s.step()) return std::nullopt;
-  return read_otp(s);
+  return s.first(sql::read_otp<Stmt>);
 }
 
 // The store mutex serialises this instance's callers; BEGIN IMMEDIATE takes the database's write
@@ -89,11 +51,9 @@ std::optional<OtpCode> SqliteStore::update_otp(
   Transaction tx(db_);
   std::optional<OtpCode> current;
   {
-    const std::string sql = std::string("SELECT ") + kOtpColumns +
-                            " FROM otp_codes WHERE environment = ? AND phone_bidx = ?";
-    Stmt s(db_, sql.c_str());
+    Stmt s(db_, sql::kSelectOtp);
     s.bind(environment).bind(phone_bidx);
-    if (s.step()) current = read_otp(s);
+    current = s.first(sql::read_otp<Stmt>);
   }
   std::optional<OtpCode> next = decide(current);
   if (!next) return std::nullopt;  // rolled back: nothing to write
@@ -125,7 +85,8 @@ RateDecision SqliteStore::reserve_rate_event(const std::string& scope, std::int6
       // Room again once the (n - max_events + 1)-th oldest event leaves the window (the oldest
       // when n == max_events).
       Stmt nth(db_,
-               "SELECT at FROM rate_events WHERE scope = ? AND at > ? ORDER BY at, id LIMIT 1 "
+               "SELECT at FROM rate_events WHERE scope = ? AND at > ? "
+               "ORDER BY at, id LIMIT 1 "
                "OFFSET ?");
       nth.bind(scope).bind(now - window_ms).bind(n - max_events);
       if (nth.step()) {
@@ -158,13 +119,13 @@ RateDecision SqliteStore::reserve_rate_event(const std::string& scope, std::int6
 
 void SqliteStore::release_rate_event(std::int64_t event_id) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_, "DELETE FROM rate_events WHERE id = ?");
+  Stmt s(db_, sql::kDeleteRateEvent);
   s.bind(event_id).run();
 }
 
 std::int64_t SqliteStore::purge_rate_events(std::int64_t older_than) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_, "DELETE FROM rate_events WHERE at < ?");
+  Stmt s(db_, sql::kPurgeRateEvents);
   s.bind(older_than).run();
   return sqlite3_changes(db_);
 }
@@ -173,25 +134,19 @@ std::int64_t SqliteStore::purge_rate_events(std::int64_t older_than) {
 
 void SqliteStore::insert_consent(const ConsentRecord& c) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_,
-         "INSERT INTO consents (environment, phone_bidx, phone_enc, token_hash, requested_at, "
-         "expires_at, granted_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  s.bind(c.environment).bind(c.phone_bidx).bind(c.phone_enc).bind(c.token_hash);
-  s.bind(c.requested_at).bind(c.expires_at).bind(c.granted_at).run();
+  Stmt s(db_, sql::kInsertConsent);
+  sql::bind_consent(s, c);
+  s.run();
 }
 
 // One statement: of two concurrent grants of one token only one updates the row.
 std::optional<ConsentRecord> SqliteStore::grant_consent(const std::string& token_hash,
                                                         std::int64_t now) {
   std::lock_guard lock(mutex_);
-  const std::string sql = std::string(
-                              "UPDATE consents SET granted_at = ? WHERE token_hash = ? AND "
-                              "granted_at = 0 AND expires_at > ? RETURNING ") +
-                          kConsentColumns;
-  Stmt s(db_, sql.c_str());
-  s.bind(now).bind(token_hash).bind(now);
+  Stmt s(db_, sql::kGrantConsent);
+  s.bind(token_hash).bind(now);
   if (!s.step()) return std::nullopt;
-  ConsentRecord c = read_consent(s);
+  ConsentRecord c = sql::read_consent(s);
   while (s.step()) {
   }  // finish the statement (token_hash is unique: no second row)
   return c;
@@ -199,25 +154,17 @@ std::optional<ConsentRecord> SqliteStore::grant_consent(const std::string& token
 
 std::optional<ConsentRecord> SqliteStore::find_consent(const std::string& token_hash) {
   std::lock_guard lock(mutex_);
-  const std::string sql =
-      std::string("SELECT ") + kConsentColumns + " FROM consents WHERE token_hash = ?";
-  Stmt s(db_, sql.c_str());
+  Stmt s(db_, sql::kSelectConsent);
   s.bind(token_hash);
-  if (!s.step()) return std::nullopt;
-  return read_consent(s);
+  return s.first(sql::read_consent<Stmt>);
 }
 
 std::vector<ConsentRecord> SqliteStore::consents_for(const std::string& environment,
                                                      const std::string& phone_bidx) {
   std::lock_guard lock(mutex_);
-  const std::string sql = std::string("SELECT ") + kConsentColumns +
-                          " FROM consents WHERE environment = ? AND phone_bidx = ? ORDER BY "
-                          "requested_at, id";
-  Stmt s(db_, sql.c_str());
+  Stmt s(db_, sql::kSelectConsentsForPhone);
   s.bind(environment).bind(phone_bidx);
-  std::vector<ConsentRecord> out;
-  while (s.step()) out.push_back(read_consent(s));
-  return out;
+  return s.all(sql::read_consent<Stmt>);
 }
 
 }  // namespace leadgate

@@ -19,36 +19,17 @@ using sqlite::Transaction;
 
 namespace {
 
-constexpr const char* kInboxColumns =
-    "id, provider, event_id, environment, kind, payload_enc, received_at, state, attempts, "
-    "next_attempt_at, processed_at, last_error";
-
 // Sets an inbox event's state after an attempt (see Store::finish_inbox); inside the caller's
 // transaction when there is one.
 void update_inbox_state(sqlite3* db, std::int64_t id, const std::string& state, std::int64_t now,
                         std::int64_t next_attempt_at, const std::string& error) {
   Stmt s(db,
-         "UPDATE whatsapp_inbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?, "
-         "processed_at = CASE WHEN ? IN ('done', 'failed') THEN ? ELSE processed_at END, "
+         "UPDATE whatsapp_inbox SET state = ?, attempts = attempts + 1, "
+         "next_attempt_at = ?, "
+         "processed_at = CASE WHEN ? IN ('done', 'failed') THEN ? ELSE "
+         "processed_at END, "
          "last_error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?");
   s.bind(state).bind(next_attempt_at).bind(state).bind(now).bind(error).bind(id).run();
-}
-
-InboxEvent read_inbox(const Stmt& s) {
-  InboxEvent e;
-  e.id = s.i64(0);
-  e.provider = s.text(1);
-  e.event_id = s.text(2);
-  e.environment = s.text(3);
-  e.kind = s.text(4);
-  e.payload_enc = s.text(5);
-  e.received_at = s.i64(6);
-  e.state = s.text(7);
-  e.attempts = static_cast<int>(s.i64(8));
-  e.next_attempt_at = s.i64(9);
-  e.processed_at = s.i64(10);
-  e.last_error = s.text(11);
-  return e;
 }
 
 }  // namespace
@@ -64,8 +45,10 @@ int SqliteStore::insert_inbox(const std::vector<InboxEvent>& events, std::vector
   int inserted = 0;
   for (const auto& e : events) {
     Stmt s(db_,
-           "INSERT INTO whatsapp_inbox (provider, event_id, environment, kind, payload_enc, "
-           "received_at, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', "
+           "INSERT INTO whatsapp_inbox (provider, event_id, environment, "
+           "kind, payload_enc, "
+           "received_at, state, attempts, next_attempt_at) VALUES (?, ?, "
+           "?, ?, ?, ?, 'pending', "
            "0, ?) ON CONFLICT (provider, event_id) DO NOTHING");
     s.bind(e.provider).bind(e.event_id).bind(e.environment).bind(e.kind).bind(e.payload_enc);
     s.bind(e.received_at).bind(e.received_at).run();
@@ -82,17 +65,16 @@ std::vector<InboxEvent> SqliteStore::claim_inbox(std::int64_t now, int limit,
                                                  std::int64_t lease_until) {
   std::lock_guard lock(mutex_);
   Transaction tx(db_);
-  const std::string sql =
-      std::string(
-          "UPDATE whatsapp_inbox SET lease_owner = ?, lease_until = ? WHERE id IN "
-          "(SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND next_attempt_at <= ? AND "
-          "(lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at, id LIMIT ?) "
-          "RETURNING ") +
-      kInboxColumns;
-  Stmt s(db_, sql.c_str());
+  Stmt s(db_,
+         "UPDATE whatsapp_inbox SET lease_owner = ?, lease_until = ? "
+         "WHERE id IN (SELECT id FROM "
+         "whatsapp_inbox WHERE state = 'pending' AND next_attempt_at <= ? "
+         "AND (lease_until IS "
+         "NULL OR lease_until < ?) ORDER BY next_attempt_at, id LIMIT ?) "
+         "RETURNING " +
+             sql::kInboxColumns);
   s.bind(owner).bind(lease_until).bind(now).bind(now).bind(limit);
-  std::vector<InboxEvent> out;
-  while (s.step()) out.push_back(read_inbox(s));
+  std::vector<InboxEvent> out = s.all(sql::read_inbox<Stmt>);
   tx.commit();
   // RETURNING yields rows in no defined order.
   std::sort(out.begin(), out.end(), [](const InboxEvent& a, const InboxEvent& b) {
@@ -111,66 +93,26 @@ void SqliteStore::finish_inbox(std::int64_t id, const std::string& state, std::i
 std::optional<InboxEvent> SqliteStore::find_inbox(const std::string& provider,
                                                   const std::string& event_id) {
   std::lock_guard lock(mutex_);
-  const std::string sql = std::string("SELECT ") + kInboxColumns +
-                          " FROM whatsapp_inbox WHERE provider = ? AND event_id = ?";
-  Stmt s(db_, sql.c_str());
+  Stmt s(db_, sql::kSelectInbox);
   s.bind(provider).bind(event_id);
-  if (!s.step()) return std::nullopt;
-  return read_inbox(s);
+  return s.first(sql::read_inbox<Stmt>);
 }
 
 // ---- conversations, delivery receipts, opt-outs ----
 
 namespace {
 
-constexpr const char* kConversationColumns =
-    "id, environment, phone_bidx, direction, provider_message_id, outbox_id, lead_ref, "
-    "application_id, msg_type, text_enc, classification, created_at";
-
-ConversationMessage read_conversation(const Stmt& s) {
-  ConversationMessage m;
-  m.id = s.i64(0);
-  m.environment = s.text(1);
-  m.phone_bidx = s.text(2);
-  m.direction = s.text(3);
-  m.provider_message_id = s.text(4);
-  m.outbox_id = s.i64(5);
-  m.lead_ref = s.text(6);
-  m.application_id = s.text(7);
-  m.msg_type = s.text(8);
-  m.text_enc = s.text(9);
-  m.classification = s.text(10);
-  m.created_at = s.i64(11);
-  return m;
-}
-
 void insert_conversation(sqlite3* db, const ConversationMessage& m) {
-  const std::string sql = std::string("INSERT INTO whatsapp_conversation (") +
-                          (kConversationColumns + 4) + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  Stmt s(db, sql.c_str());
-  s.bind(m.environment).bind(m.phone_bidx).bind(m.direction).bind(m.provider_message_id);
-  s.bind(m.outbox_id).bind(m.lead_ref).bind(m.application_id).bind(m.msg_type).bind(m.text_enc);
-  s.bind(m.classification).bind(m.created_at).run();
+  Stmt s(db, sql::kInsertConversation);
+  sql::bind_conversation(s, m);
+  s.run();
 }
 
-// The latest change wins; on equal times the new value wins. One statement: the row's current
-// time is compared under the write lock.
+// One statement: the row's current time is compared under the write lock.
 void upsert_opt_out(sqlite3* db, const std::string& environment, const std::string& phone_bidx,
                     bool opted_out, std::int64_t at) {
-  Stmt s(db,
-         "INSERT INTO whatsapp_opt_outs (environment, phone_bidx, opted_out, updated_at) VALUES "
-         "(?, ?, ?, ?) ON CONFLICT (environment, phone_bidx) DO UPDATE SET opted_out = "
-         "excluded.opted_out, updated_at = excluded.updated_at WHERE excluded.updated_at >= "
-         "whatsapp_opt_outs.updated_at");
+  Stmt s(db, sql::kUpsertOptOut);
   s.bind(environment).bind(phone_bidx).bind(opted_out).bind(at).run();
-}
-
-// A delivery status's rank (see Store::record_delivery); unknown statuses rank 0 and are never
-// applied. `expr` is an SQL expression.
-std::string delivery_rank(const std::string& expr) {
-  return "(CASE " + expr +
-         " WHEN 'enqueued' THEN 1 WHEN 'sent' THEN 2 WHEN 'failed' THEN 3 WHEN 'delivered' THEN 4 "
-         "WHEN 'read' THEN 5 ELSE 0 END)";
 }
 
 }  // namespace
@@ -199,15 +141,9 @@ std::vector<ConversationMessage> SqliteStore::conversation(const std::string& en
                                                            int limit) {
   if (limit <= 0) return {};
   std::lock_guard lock(mutex_);
-  const std::string sql = std::string("SELECT ") + kConversationColumns + " FROM (SELECT " +
-                          kConversationColumns +
-                          " FROM whatsapp_conversation WHERE environment = ? AND phone_bidx = ? "
-                          "ORDER BY created_at DESC, id DESC LIMIT ?) ORDER BY created_at, id";
-  Stmt s(db_, sql.c_str());
+  Stmt s(db_, sql::kSelectConversation);
   s.bind(environment).bind(phone_bidx).bind(limit);
-  std::vector<ConversationMessage> out;
-  while (s.step()) out.push_back(read_conversation(s));
-  return out;
+  return s.all(sql::read_conversation<Stmt>);
 }
 
 namespace {
@@ -217,7 +153,9 @@ namespace {
 std::int64_t apply_delivery(sqlite3* db, const DeliveryReceipt& r) {
   std::int64_t outbox_id = 0;
   if (!r.provider_message_id.empty()) {  // unsent rows have an empty provider id
-    Stmt s(db, "SELECT id FROM outbox WHERE provider_message_id = ? ORDER BY id LIMIT 1");
+    Stmt s(db,
+           "SELECT id FROM outbox WHERE provider_message_id = ? ORDER BY "
+           "id LIMIT 1");
     s.bind(r.provider_message_id);
     if (s.step()) outbox_id = s.i64(0);
   }
@@ -229,19 +167,19 @@ std::int64_t apply_delivery(sqlite3* db, const DeliveryReceipt& r) {
     return 0;
   }
   {
-    Stmt s(db,
-           "INSERT INTO delivery_receipts (provider_message_id, status, at, error_code, "
-           "error_message, received_at, outbox_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    s.bind(r.provider_message_id).bind(r.status).bind(r.at).bind(r.error_code);
-    s.bind(r.error_message).bind(r.received_at).bind(outbox_id).run();
+    Stmt s(db, sql::insert_receipts(1));
+    sql::bind_receipt(s, r, outbox_id);
+    s.run();
   }
   if (outbox_id != 0) {
-    const std::string sql =
-        "UPDATE outbox SET delivery_status = ?, delivery_status_at = ?, delivery_error = ? "
+    const std::string update =
+        "UPDATE outbox SET delivery_status = ?, delivery_status_at = ?, "
+        "delivery_error = ? "
         "WHERE id = ? AND " +
-        delivery_rank("?") + " > 0 AND (delivery_status_at < ? OR (delivery_status_at = ? AND " +
-        delivery_rank("?") + " > " + delivery_rank("delivery_status") + "))";
-    Stmt s(db, sql.c_str());
+        sql::delivery_rank("?") +
+        " > 0 AND (delivery_status_at < ? OR (delivery_status_at = ? AND " +
+        sql::delivery_rank("?") + " > " + sql::delivery_rank("delivery_status") + "))";
+    Stmt s(db, update);
     s.bind(r.status).bind(r.at).bind(r.error_code).bind(outbox_id).bind(r.status).bind(r.at);
     s.bind(r.at).bind(r.status).run();
   }
@@ -265,24 +203,9 @@ std::vector<std::int64_t> SqliteStore::record_deliveries(
 std::vector<DeliveryReceipt> SqliteStore::receipts_for(const std::string& environment,
                                                        const std::string& lead_ref) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_,
-         "SELECT r.provider_message_id, r.status, r.at, r.error_code, r.error_message, "
-         "r.received_at, o.id FROM delivery_receipts r JOIN outbox o ON o.id = r.outbox_id "
-         "WHERE o.environment = ? AND o.lead_ref = ? ORDER BY r.at, r.id");
+  Stmt s(db_, sql::kSelectReceiptsForLead);
   s.bind(environment).bind(lead_ref);
-  std::vector<DeliveryReceipt> out;
-  while (s.step()) {
-    DeliveryReceipt d;
-    d.provider_message_id = s.text(0);
-    d.status = s.text(1);
-    d.at = s.i64(2);
-    d.error_code = s.text(3);
-    d.error_message = s.text(4);
-    d.received_at = s.i64(5);
-    d.outbox_id = s.i64(6);
-    out.push_back(std::move(d));
-  }
-  return out;
+  return s.all(sql::read_receipt<Stmt>);
 }
 
 void SqliteStore::set_opt_out(const std::string& environment, const std::string& phone_bidx,
@@ -293,15 +216,14 @@ void SqliteStore::set_opt_out(const std::string& environment, const std::string&
 
 bool SqliteStore::is_opted_out(const std::string& environment, const std::string& phone_bidx) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_, "SELECT opted_out FROM whatsapp_opt_outs WHERE environment = ? AND phone_bidx = ?");
+  Stmt s(db_, sql::kSelectOptOut);
   s.bind(environment).bind(phone_bidx);
-  return s.step() && s.i64(0) != 0;
+  return s.step() && s.boolean(0);
 }
 
 void SqliteStore::release_inbox_leases(const std::string& owner) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_,
-         "UPDATE whatsapp_inbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?");
+  Stmt s(db_, sql::kReleaseInboxLeases);
   s.bind(owner).run();
 }
 
