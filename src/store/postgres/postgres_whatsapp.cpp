@@ -17,7 +17,7 @@ using namespace pg;  // the driver plumbing of postgres_db.h
 
 namespace {
 
-// The state an inbox event is given after an attempt (see Store::finish_inbox).
+// The state an inbox event is given after an attempt (see WhatsAppStore::finish_inbox).
 struct InboxEnd {
   std::int64_t id = 0;
   std::string state;

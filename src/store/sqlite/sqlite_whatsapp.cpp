@@ -19,8 +19,8 @@ using sqlite::Transaction;
 
 namespace {
 
-// Sets an inbox event's state after an attempt (see Store::finish_inbox); inside the caller's
-// transaction when there is one.
+// Sets an inbox event's state after an attempt (see WhatsAppStore::finish_inbox); inside the
+// caller's transaction when there is one.
 void update_inbox_state(sqlite3* db, std::int64_t id, const std::string& state, std::int64_t now,
                         std::int64_t next_attempt_at, const std::string& error) {
   Stmt s(db,
