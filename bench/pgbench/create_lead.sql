@@ -1,5 +1,5 @@
 -- pgbench: the SQL leadgate sends to PostgreSQL for one create_lead of a new customer (captured
--- with log_statement = all; src/store/postgres/postgres_store.cpp find_lead_for_customer,
+-- with log_statement = all; src/store/postgres/postgres_leads.cpp find_lead_for_customer,
 -- insert_lead, update_lead), with the same transaction boundaries: a lookup in autocommit, the
 -- insert with its 15 audit rows (one multi-row INSERT) in one transaction, and (after the LOS
 -- call) the update with 2 audit rows (one INSERT) and the WhatsApp confirmation's outbox row in a

@@ -1,6 +1,6 @@
 #pragma once
 // The Store: named operations, not SQL. Implementations (sqlite/, postgres/) are thread-safe and
-// blocking; callers run them off the I/O threads (see app/offload.h). Timestamps are UTC unix
+// blocking; callers run them off the I/O threads (see core/offload.h). Timestamps are UTC unix
 // milliseconds. PII arrives already sealed (crypto/crypto.h): the store never sees plaintext.
 #include <cstdint>
 #include <functional>

@@ -1,6 +1,6 @@
 #pragma once
 // PostgreSQL store: a bounded pool of blocking libpq connections, used off the I/O threads (see
-// app/offload.h) like every Store. Connections are opened lazily, one per concurrent call up to
+// core/offload.h) like every Store. Connections are opened lazily, one per concurrent call up to
 // the pool size; a call that finds none free within the acquire timeout fails with
 // StoreUnavailable (503) instead of queueing without bound. A connection that breaks is discarded
 // and reopened by the next call, so the service recovers by itself when the database returns.

@@ -1,0 +1,83 @@
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "store/postgres/postgres_db.h"
+#include "store/postgres/postgres_store.h"
+
+namespace leadgate {
+using namespace pg;  // the driver plumbing of postgres_db.h
+
+// ---- API keys ----
+
+void PostgresStore::insert_api_key(const ApiKeyRow& row) {
+  auto lease = borrow();
+  Params p;
+  sql::bind_api_key(p, row);
+  exec(*lease, sql::kInsertApiKey, p);
+}
+
+std::optional<ApiKeyRow> PostgresStore::find_api_key(const std::string& key_hash) {
+  auto lease = borrow();
+  return exec(*lease, sql::kSelectApiKey, Params().bind(key_hash))
+      .first(sql::read_api_key<Result::Row>);
+}
+
+std::int64_t PostgresStore::count_api_keys() {
+  auto lease = borrow();
+  return exec(*lease, sql::kCountApiKeys).i64(0, 0);
+}
+
+// ---- idempotency ----
+
+IdempotencyRecord PostgresStore::begin_idempotent(const std::string& scope, const std::string& key,
+                                                  const std::string& fingerprint, std::int64_t now,
+                                                  std::int64_t stale_before) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  // Race-free across instances: the insert either creates the record (this call owns the key) or
+  // waits for a concurrent creator to commit and does nothing; the row lock then serialises the
+  // decision, so of several concurrent takeovers of a stale record only the first wins.
+  for (int round = 0; round < 3; ++round) {
+    Transaction tx(c);
+    const Result ins = exec(c,
+                            "INSERT INTO idempotency_keys (scope, key, fingerprint, state, "
+                            "created_at, updated_at) VALUES ($1, $2, $3, 'running', $4, $4) "
+                            "ON CONFLICT (scope, key) DO NOTHING",
+                            Params().bind(scope).bind(key).bind(fingerprint).bind(now));
+    if (ins.affected() == 1) {
+      tx.commit();
+      return IdempotencyRecord{};  // started
+    }
+    const Result r =
+        exec(c, sql::kSelectIdempotency + " FOR UPDATE", Params().bind(scope).bind(key));
+    if (r.rows() == 0) continue;  // deleted (abandoned/purged) in between: try again
+    if (auto answer = sql::idempotent_answer(Result::Row{r, 0}, fingerprint, stale_before)) {
+      return *answer;
+    }
+    exec(c, sql::kTakeOverIdempotency, Params().bind(now).bind(scope).bind(key));
+    tx.commit();
+    return IdempotencyRecord{};  // started
+  }
+  throw StoreUnavailable("postgresql: idempotency record keeps changing; retry");
+}
+
+void PostgresStore::complete_idempotent(const std::string& scope, const std::string& key,
+                                        int status, const std::string& body,
+                                        const std::string& content_type, std::int64_t now) {
+  auto lease = borrow();
+  exec(*lease, sql::kCompleteIdempotency,
+       Params().bind(status).bind(body).bind(content_type).bind(now).bind(scope).bind(key));
+}
+
+void PostgresStore::abandon_idempotent(const std::string& scope, const std::string& key) {
+  auto lease = borrow();
+  exec(*lease, sql::kAbandonIdempotency, Params().bind(scope).bind(key));
+}
+
+std::int64_t PostgresStore::purge_idempotent(std::int64_t older_than) {
+  auto lease = borrow();
+  return exec(*lease, sql::kPurgeIdempotency, Params().bind(older_than)).affected();
+}
+
+}  // namespace leadgate

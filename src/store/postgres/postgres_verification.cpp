@@ -1,0 +1,164 @@
+#include "store/postgres/postgres_store.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/postgres/postgres_db.h"
+
+namespace leadgate {
+using namespace pg;  // the driver plumbing of postgres_db.h
+
+// ---- OTPs ----
+
+namespace {
+
+// Inserts the phone's code or replaces every column of the existing one.
+void upsert_otp(Connection& c, const OtpCode& o) {
+  Params p;
+  sql::bind_otp(p, o);
+  exec(c, sql::kUpsertOtp, p);
+}
+
+}  // namespace
+
+void PostgresStore::put_otp(const OtpCode& code) {
+  auto lease = borrow();
+  upsert_otp(*lease, code);
+}
+
+std::optional<OtpCode> PostgresStore::find_otp(const std::string& environment,
+                                               const std::string& phone_bidx) {
+  auto lease = borrow();
+  return exec(*lease, sql::kSelectOtp, Params().bind(environment).bind(phone_bidx))
+      .first(sql::read_otp<Result::Row>);
+}
+
+// SELECT ... FOR UPDATE locks the phone's row until the commit, so concurrent update_otp calls
+// on one phone (any thread, any instance) run `decide` one after another, each on the row the
+// previous one wrote. When the phone has no row yet, FOR UPDATE locks nothing: concurrent callers
+// may all see nullopt, and if several of them returned a code the last upsert would win. That is
+// acceptable because the OTP service's decide never creates a code from a missing row (a send
+// uses put_otp). `decide` runs inside the transaction on a pooled connection: it must not call
+// the store. When it throws, nothing is written.
+std::optional<OtpCode> PostgresStore::update_otp(
+    const std::string& environment, const std::string& phone_bidx,
+    const std::function<std::optional<OtpCode>(const std::optional<OtpCode>&)>& decide) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  std::optional<OtpCode> current;
+  current = exec(c, sql::kSelectOtp + " FOR UPDATE", Params().bind(environment).bind(phone_bidx))
+                .first(sql::read_otp<Result::Row>);
+  std::optional<OtpCode> next = decide(current);
+  if (!next) return std::nullopt;  // rolled back: nothing to write
+  next->environment = environment;
+  next->phone_bidx = phone_bidx;
+  upsert_otp(c, *next);
+  tx.commit();
+  return next;
+}
+
+// ---- rate limits ----
+
+// A transaction-scoped advisory lock keyed by the scope's 64-bit hash serialises reservations of
+// one scope across every connection and instance (a hash collision only serialises two scopes
+// needlessly); under READ COMMITTED each later statement sees what the previous holder committed.
+RateDecision PostgresStore::reserve_rate_event(const std::string& scope, std::int64_t now,
+                                               std::int64_t window_ms, int max_events,
+                                               std::int64_t cooldown_ms) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  exec(c, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", Params().bind(scope));
+  RateDecision d;
+  bool refused = false;
+  std::int64_t wait = 0;
+  if (window_ms > 0 && max_events > 0) {
+    const std::int64_t n = exec(c,
+                                "SELECT COUNT(*) FROM rate_events WHERE scope = $1 AND "
+                                "at > $2::bigint",
+                                Params().bind(scope).bind(now - window_ms))
+                               .i64(0, 0);
+    if (n >= max_events) {
+      // Room again once the (n - max_events + 1)-th oldest event leaves the window (the oldest
+      // when n == max_events).
+      const Result r = exec(c,
+                            "SELECT at FROM rate_events WHERE scope = $1 AND at > $2::bigint "
+                            "ORDER BY at, id LIMIT 1 OFFSET $3::bigint",
+                            Params()
+                                .bind(scope)
+                                .bind(now - window_ms)
+                                .bind(n - static_cast<std::int64_t>(max_events)));
+      if (r.rows() > 0) {
+        refused = true;
+        wait = std::max(wait, r.i64(0, 0) + window_ms - now);
+      }
+    }
+  }
+  if (cooldown_ms > 0) {
+    const Result r = exec(c, "SELECT MAX(at) FROM rate_events WHERE scope = $1 AND at > $2::bigint",
+                          Params().bind(scope).bind(now - cooldown_ms));
+    if (const auto at = r.opt_i64(0, 0)) {
+      refused = true;
+      wait = std::max(wait, *at + cooldown_ms - now);
+    }
+  }
+  if (refused) {
+    d.retry_after_ms = std::max<std::int64_t>(1, wait);
+    return d;  // rolled back: nothing written, lock released
+  }
+  d.event_id = exec(c, "INSERT INTO rate_events (scope, at) VALUES ($1, $2) RETURNING id",
+                    Params().bind(scope).bind(now))
+                   .i64(0, 0);
+  d.allowed = true;
+  tx.commit();
+  return d;
+}
+
+void PostgresStore::release_rate_event(std::int64_t event_id) {
+  auto lease = borrow();
+  exec(*lease, sql::kDeleteRateEvent, Params().bind(event_id));
+}
+
+std::int64_t PostgresStore::purge_rate_events(std::int64_t older_than) {
+  auto lease = borrow();
+  return exec(*lease, sql::kPurgeRateEvents, Params().bind(older_than)).affected();
+}
+
+// ---- consents ----
+
+void PostgresStore::insert_consent(const ConsentRecord& c) {
+  auto lease = borrow();
+  Params p;
+  sql::bind_consent(p, c);
+  exec(*lease, sql::kInsertConsent, p);
+}
+
+// One statement: a concurrent grant of the same token waits for the row lock, re-checks
+// granted_at = 0 on the updated row and matches nothing, so a link works once.
+std::optional<ConsentRecord> PostgresStore::grant_consent(const std::string& token_hash,
+                                                          std::int64_t now) {
+  auto lease = borrow();
+  return exec(*lease, sql::kGrantConsent, Params().bind(token_hash).bind(now))
+      .first(sql::read_consent<Result::Row>);
+}
+
+std::optional<ConsentRecord> PostgresStore::find_consent(const std::string& token_hash) {
+  auto lease = borrow();
+  return exec(*lease, sql::kSelectConsent, Params().bind(token_hash))
+      .first(sql::read_consent<Result::Row>);
+}
+
+std::vector<ConsentRecord> PostgresStore::consents_for(const std::string& environment,
+                                                       const std::string& phone_bidx) {
+  auto lease = borrow();
+  return exec(*lease, sql::kSelectConsentsForPhone, Params().bind(environment).bind(phone_bidx))
+      .all(sql::read_consent<Result::Row>);
+}
+
+}  // namespace leadgate

@@ -1,0 +1,78 @@
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace leadgate {
+using sqlite::Stmt;
+using sqlite::Transaction;
+
+void SqliteStore::insert_api_key(const ApiKeyRow& row) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kInsertApiKey);
+  sql::bind_api_key(s, row);
+  s.run();
+}
+
+std::optional<ApiKeyRow> SqliteStore::find_api_key(const std::string& key_hash) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kSelectApiKey);
+  s.bind(key_hash);
+  return s.first(sql::read_api_key<Stmt>);
+}
+
+std::int64_t SqliteStore::count_api_keys() {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kCountApiKeys);
+  s.step();
+  return s.i64(0);
+}
+
+// ---- idempotency ----
+
+IdempotencyRecord SqliteStore::begin_idempotent(const std::string& scope, const std::string& key,
+                                                const std::string& fingerprint, std::int64_t now,
+                                                std::int64_t stale_before) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, sql::kSelectIdempotency);
+  s.bind(scope).bind(key);
+  if (s.step()) {
+    if (auto answer = sql::idempotent_answer(s, fingerprint, stale_before)) return *answer;
+    Stmt take(db_, sql::kTakeOverIdempotency);
+    take.bind(now).bind(scope).bind(key).run();
+  } else {
+    Stmt ins(db_,
+             "INSERT INTO idempotency_keys (scope, key, fingerprint, "
+             "state, created_at, "
+             "updated_at) VALUES (?, ?, ?, 'running', ?, ?)");
+    ins.bind(scope).bind(key).bind(fingerprint).bind(now).bind(now).run();
+  }
+  tx.commit();
+  return IdempotencyRecord{};  // started
+}
+
+void SqliteStore::complete_idempotent(const std::string& scope, const std::string& key, int status,
+                                      const std::string& body, const std::string& content_type,
+                                      std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kCompleteIdempotency);
+  s.bind(status).bind(body).bind(content_type).bind(now).bind(scope).bind(key).run();
+}
+
+void SqliteStore::abandon_idempotent(const std::string& scope, const std::string& key) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kAbandonIdempotency);
+  s.bind(scope).bind(key).run();
+}
+
+std::int64_t SqliteStore::purge_idempotent(std::int64_t older_than) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kPurgeIdempotency);
+  s.bind(older_than).run();
+  return sqlite3_changes(db_);
+}
+
+}  // namespace leadgate

@@ -1,0 +1,138 @@
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace leadgate {
+using sqlite::Stmt;
+using sqlite::Transaction;
+
+std::optional<LeadRow> SqliteStore::find_lead_for_customer(const std::string& environment,
+                                                           const std::string& mobile_bidx,
+                                                           const std::string& loan_type) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kSelectLeadForCustomer);
+  s.bind(environment).bind(mobile_bidx).bind(loan_type);
+  return s.first(sql::read_lead<Stmt>);
+}
+
+std::optional<LeadRow> SqliteStore::find_lead_by_reference(const std::string& environment,
+                                                           const std::string& reference_id) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kSelectLeadByReference);
+  s.bind(environment).bind(reference_id);
+  return s.first(sql::read_lead<Stmt>);
+}
+
+std::optional<LeadRow> SqliteStore::find_lead_by_application_id(const std::string& environment,
+                                                                const std::string& application_id) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kSelectLeadByApplicationId);
+  s.bind(environment).bind(application_id);
+  return s.first(sql::read_lead<Stmt>);
+}
+
+std::int64_t SqliteStore::insert_lead(const LeadWrite& w) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, sql::kInsertLead);
+  sql::bind_lead(s, w.lead);
+  sql::bind_lead_partner(s, w.lead);
+  s.run();
+  const std::int64_t id = sqlite3_last_insert_rowid(db_);
+  write_children(w.audit, w.outbox);
+  tx.commit();
+  return id;
+}
+
+bool SqliteStore::update_lead(const LeadWrite& w) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  Stmt s(db_, sql::update_lead(w.expected_status.has_value(), w.expected_request_id.has_value()));
+  sql::bind_lead(s, w.lead);
+  s.bind(w.lead.id);
+  if (w.expected_status) s.bind(*w.expected_status);
+  if (w.expected_request_id) s.bind(*w.expected_request_id);
+  s.run();
+  if (sqlite3_changes(db_) != 1) return false;
+  write_children(w.audit, w.outbox);
+  tx.commit();
+  return true;
+}
+
+std::vector<AuditEntry> SqliteStore::audit_for(const std::string& environment,
+                                               const std::string& entity_ref) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kSelectAudit);
+  s.bind(environment).bind(entity_ref);
+  return s.all(sql::read_audit<Stmt>);
+}
+
+std::int64_t SqliteStore::count_leads(const std::string& environment) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kCountLeads);
+  s.bind(environment);
+  s.step();
+  return s.i64(0);
+}
+
+std::vector<LeadRow> SqliteStore::find_leads_by_mobile(const std::string& environment,
+                                                       const std::string& mobile_bidx) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kSelectLeadsByMobile);
+  s.bind(environment).bind(mobile_bidx);
+  return s.all(sql::read_lead<Stmt>);
+}
+
+std::optional<LeadRow> SqliteStore::find_lead_by_basic_id(const std::string& environment,
+                                                          const std::string& basic_application_id) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kSelectLeadByBasicId);
+  s.bind(environment).bind(basic_application_id);
+  return s.first(sql::read_lead<Stmt>);
+}
+
+// The compare-and-set is the UPDATE's WHERE clause; the refresh time is raised either way.
+void SqliteStore::record_status_refresh(std::int64_t lead_id, std::int64_t refreshed_at) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kRaiseStatusRefreshedAt);
+  s.bind(refreshed_at).bind(lead_id).run();
+}
+
+bool SqliteStore::record_partner_status(const PartnerStatusWrite& w) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  {
+    Stmt s(db_,
+           "UPDATE leads SET partner_status = ?, partner_stage = ?, "
+           "partner_updated_at = ?, "
+           "status_refreshed_at = MAX(status_refreshed_at, ?) WHERE id = ? AND "
+           "partner_status = ? AND partner_updated_at <= ? AND (partner_status "
+           "<> ? OR "
+           "partner_stage <> ?)");
+    s.bind(w.status).bind(w.stage).bind(w.partner_updated_at).bind(w.refreshed_at).bind(w.lead_id);
+    s.bind(w.expected_status).bind(w.partner_updated_at).bind(w.status).bind(w.stage).run();
+  }
+  const bool applied = sqlite3_changes(db_) == 1;
+  if (applied) {
+    write_children(w.audit, w.outbox);
+  } else {
+    Stmt s(db_, sql::kRaiseStatusRefreshedAt);
+    s.bind(w.refreshed_at).bind(w.lead_id).run();
+  }
+  tx.commit();
+  return applied;
+}
+
+void SqliteStore::append_events(const std::vector<AuditEntry>& audit,
+                                const std::vector<OutboxMessage>& outbox) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  write_children(audit, outbox);
+  tx.commit();
+}
+
+}  // namespace leadgate

@@ -1,0 +1,116 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/sqlite/sqlite_db.h"
+
+namespace leadgate {
+using sqlite::Stmt;
+using sqlite::Transaction;
+
+void SqliteStore::migrate() {
+  std::lock_guard lock(mutex_);
+  exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+      "KEY, "
+      "applied_at INTEGER NOT NULL)");
+  const auto& all = sqlite_migrations();
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const auto version = static_cast<std::int64_t>(i + 1);
+    Transaction tx(db_);
+    Stmt check(db_, sql::kSelectMigration);
+    check.bind(version);
+    if (check.step()) continue;
+    exec(all[i].c_str());
+    Stmt mark(db_, sql::kInsertMigration);
+    mark.bind(version).bind(now_ms()).run();
+    tx.commit();
+  }
+}
+
+int SqliteStore::schema_version() {
+  std::lock_guard lock(mutex_);
+  {
+    // Checked first: SQLite resolves table names when preparing, so one guarded query fails.
+    Stmt exists(db_,
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                "name = 'schema_migrations'");
+    if (!exists.step()) return 0;
+  }
+  Stmt s(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  return s.step() ? static_cast<int>(s.i64(0)) : 0;
+}
+
+int SqliteStore::expected_schema_version() const {
+  return static_cast<int>(sqlite_migrations().size());
+}
+
+void SqliteStore::ping() {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, "SELECT 1");
+  s.step();
+}
+
+// ---- monitoring ----
+
+namespace {
+
+// Rows per value of one text column (outbox status, inbox state); inside the store mutex.
+std::map<std::string, std::int64_t> counts_by(sqlite3* db, const std::string& sql) {
+  Stmt s(db, sql);
+  std::map<std::string, std::int64_t> out;
+  while (s.step()) out[s.text(0)] = s.i64(1);
+  return out;
+}
+
+}  // namespace
+
+void SqliteStore::put_metric_minute(const MetricMinute& m) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kUpsertMetricMinute);
+  sql::bind_metric_minute(s, m);
+  s.run();
+}
+
+std::vector<MetricMinute> SqliteStore::metric_minutes(int resolution, std::int64_t from_minute,
+                                                      std::int64_t to_minute) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kSelectMetricMinutes);
+  s.bind(from_minute).bind(to_minute).bind(static_cast<std::int64_t>(resolution));
+  return s.all([&](const Stmt& r) { return sql::read_metric_minute(r, resolution); });
+}
+
+std::int64_t SqliteStore::purge_metric_minutes(std::int64_t before_minute) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kPurgeMetricMinutes);
+  s.bind(before_minute).run();
+  return sqlite3_changes(db_);
+}
+
+std::map<std::string, std::int64_t> SqliteStore::outbox_counts() {
+  std::lock_guard lock(mutex_);
+  return counts_by(db_, sql::kCountOutboxByStatus);
+}
+
+std::map<std::string, std::int64_t> SqliteStore::inbox_counts() {
+  std::lock_guard lock(mutex_);
+  return counts_by(db_, sql::kCountInboxByState);
+}
+
+// The database's size as of its latest commit (pages still in the WAL included), free pages
+// included; the size of the -wal file itself is not added.
+std::int64_t SqliteStore::database_size_bytes() {
+  std::lock_guard lock(mutex_);
+  Stmt count(db_, "PRAGMA page_count");
+  Stmt size(db_, "PRAGMA page_size");
+  if (!count.step() || !size.step()) return 0;
+  return count.i64(0) * size.i64(0);
+}
+
+}  // namespace leadgate

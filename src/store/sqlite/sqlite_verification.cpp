@@ -1,0 +1,170 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/sqlite/sqlite_db.h"
+
+namespace leadgate {
+using sqlite::Stmt;
+using sqlite::Transaction;
+
+// ---- OTPs ----
+
+namespace {
+
+// Inserts the phone's code or replaces every column of the existing one.
+void upsert_otp(sqlite3* db, const OtpCode& o) {
+  Stmt s(db, sql::kUpsertOtp);
+  sql::bind_otp(s, o);
+  s.run();
+}
+
+}  // namespace
+
+void SqliteStore::put_otp(const OtpCode& code) {
+  std::lock_guard lock(mutex_);
+  upsert_otp(db_, code);
+}
+
+std::optional<OtpCode> SqliteStore::find_otp(const std::string& environment,
+                                             const std::string& phone_bidx) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kSelectOtp);
+  s.bind(environment).bind(phone_bidx);
+  return s.first(sql::read_otp<Stmt>);
+}
+
+// The store mutex serialises this instance's callers; BEGIN IMMEDIATE takes the database's write
+// lock before the read, so callers in other store instances or processes on the same file wait
+// too, and the row read is the latest committed one. `decide` runs inside the transaction and
+// under the mutex: it must not call the store. When it throws, nothing is written.
+std::optional<OtpCode> SqliteStore::update_otp(
+    const std::string& environment, const std::string& phone_bidx,
+    const std::function<std::optional<OtpCode>(const std::optional<OtpCode>&)>& decide) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  std::optional<OtpCode> current;
+  {
+    Stmt s(db_, sql::kSelectOtp);
+    s.bind(environment).bind(phone_bidx);
+    current = s.first(sql::read_otp<Stmt>);
+  }
+  std::optional<OtpCode> next = decide(current);
+  if (!next) return std::nullopt;  // rolled back: nothing to write
+  next->environment = environment;
+  next->phone_bidx = phone_bidx;
+  upsert_otp(db_, *next);
+  tx.commit();
+  return next;
+}
+
+// ---- rate limits ----
+
+// BEGIN IMMEDIATE serialises reservations across every store instance and process on the file
+// (the count and the insert cannot interleave with another reservation's).
+RateDecision SqliteStore::reserve_rate_event(const std::string& scope, std::int64_t now,
+                                             std::int64_t window_ms, int max_events,
+                                             std::int64_t cooldown_ms) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  RateDecision d;
+  bool refused = false;
+  std::int64_t wait = 0;
+  if (window_ms > 0 && max_events > 0) {
+    Stmt count(db_, "SELECT COUNT(*) FROM rate_events WHERE scope = ? AND at > ?");
+    count.bind(scope).bind(now - window_ms);
+    count.step();
+    const std::int64_t n = count.i64(0);
+    if (n >= max_events) {
+      // Room again once the (n - max_events + 1)-th oldest event leaves the window (the oldest
+      // when n == max_events).
+      Stmt nth(db_,
+               "SELECT at FROM rate_events WHERE scope = ? AND at > ? "
+               "ORDER BY at, id LIMIT 1 "
+               "OFFSET ?");
+      nth.bind(scope).bind(now - window_ms).bind(n - max_events);
+      if (nth.step()) {
+        refused = true;
+        wait = std::max(wait, nth.i64(0) + window_ms - now);
+      }
+    }
+  }
+  if (cooldown_ms > 0) {
+    Stmt newest(db_, "SELECT MAX(at) FROM rate_events WHERE scope = ? AND at > ?");
+    newest.bind(scope).bind(now - cooldown_ms);
+    if (newest.step()) {
+      if (const auto at = newest.opt_i64(0)) {
+        refused = true;
+        wait = std::max(wait, *at + cooldown_ms - now);
+      }
+    }
+  }
+  if (refused) {
+    d.retry_after_ms = std::max<std::int64_t>(1, wait);
+    return d;  // rolled back: nothing written
+  }
+  Stmt ins(db_, "INSERT INTO rate_events (scope, at) VALUES (?, ?)");
+  ins.bind(scope).bind(now).run();
+  d.allowed = true;
+  d.event_id = sqlite3_last_insert_rowid(db_);
+  tx.commit();
+  return d;
+}
+
+void SqliteStore::release_rate_event(std::int64_t event_id) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kDeleteRateEvent);
+  s.bind(event_id).run();
+}
+
+std::int64_t SqliteStore::purge_rate_events(std::int64_t older_than) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kPurgeRateEvents);
+  s.bind(older_than).run();
+  return sqlite3_changes(db_);
+}
+
+// ---- consents ----
+
+void SqliteStore::insert_consent(const ConsentRecord& c) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kInsertConsent);
+  sql::bind_consent(s, c);
+  s.run();
+}
+
+// One statement: of two concurrent grants of one token only one updates the row.
+std::optional<ConsentRecord> SqliteStore::grant_consent(const std::string& token_hash,
+                                                        std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kGrantConsent);
+  s.bind(token_hash).bind(now);
+  if (!s.step()) return std::nullopt;
+  ConsentRecord c = sql::read_consent(s);
+  while (s.step()) {
+  }  // finish the statement (token_hash is unique: no second row)
+  return c;
+}
+
+std::optional<ConsentRecord> SqliteStore::find_consent(const std::string& token_hash) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kSelectConsent);
+  s.bind(token_hash);
+  return s.first(sql::read_consent<Stmt>);
+}
+
+std::vector<ConsentRecord> SqliteStore::consents_for(const std::string& environment,
+                                                     const std::string& phone_bidx) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kSelectConsentsForPhone);
+  s.bind(environment).bind(phone_bidx);
+  return s.all(sql::read_consent<Stmt>);
+}
+
+}  // namespace leadgate
