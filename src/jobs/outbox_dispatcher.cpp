@@ -89,31 +89,7 @@ boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
   bool retryable = true;
   bool suppressed = false;
   try {
-    auto payload = boost::json::parse(cipher_.open("outbox", m.payload_enc)).as_object();
-    destination = std::string(payload.at("destination").as_string());
-    const auto& env = config_.env(m.environment);
-    // A customer who sent STOP gets no notifications in that environment until START; only the
-    // opt-out confirmations and answers to their own messages are exempt.
-    const auto* exempt = payload.if_contains("exempt_opt_out");
-    if (!(exempt && exempt->is_bool() && exempt->get_bool()) && destination.size() == 12) {
-      const std::string bidx = cipher_.blind_index("mobile", destination.substr(2));
-      const std::string& environment = m.environment;
-      suppressed = co_await pool_.run([&] { return store_.is_opted_out(environment, bidx); });
-    }
-    // Arguments are named: no temporaries inside the co_await expressions (see app/offload.h).
-    if (suppressed) {
-      attempt.outcome = "suppressed";
-      attempt.error = "recipient opted out of WhatsApp messages";
-    } else if (m.kind == "whatsapp_template") {
-      std::vector<std::string> params;
-      for (const auto& p : payload.at("params").as_array()) params.emplace_back(p.as_string());
-      const std::string template_id(payload.at("template_id").as_string());
-      attempt.provider_message_id =
-          co_await sender_.send_template(env, destination, template_id, params);
-    } else {
-      const std::string text(payload.at("text").as_string());
-      attempt.provider_message_id = co_await sender_.send_text(env, destination, text);
-    }
+    suppressed = co_await send(m, attempt, destination);
     if (!suppressed) attempt.outcome = "accepted";
   } catch (const PartnerError& e) {
     attempt.outcome = "failed";
@@ -133,6 +109,46 @@ boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
     retryable = false;
   }
   attempt.duration_ms = now_ms() - attempt.started_at;
+  co_await record(m, attempt, destination, suppressed, retryable);
+}
+
+boost::asio::awaitable<bool> OutboxDispatcher::send(const OutboxMessage& m, OutboxAttempt& attempt,
+                                                    std::string& destination) {
+  auto payload = boost::json::parse(cipher_.open("outbox", m.payload_enc)).as_object();
+  destination = std::string(payload.at("destination").as_string());
+  const auto& env = config_.env(m.environment);
+  // A customer who sent STOP gets no notifications in that environment until START; only the
+  // opt-out confirmations and answers to their own messages are exempt.
+  const auto* exempt = payload.if_contains("exempt_opt_out");
+  if (!(exempt && exempt->is_bool() && exempt->get_bool()) && destination.size() == 12) {
+    const std::string bidx = cipher_.blind_index("mobile", destination.substr(2));
+    const std::string& environment = m.environment;
+    const bool opted_out =
+        co_await pool_.run([&] { return store_.is_opted_out(environment, bidx); });
+    if (opted_out) {
+      attempt.outcome = "suppressed";
+      attempt.error = "recipient opted out of WhatsApp messages";
+      co_return true;
+    }
+  }
+  // Arguments are named: no temporaries inside the co_await expressions (see core/offload.h).
+  if (m.kind == "whatsapp_template") {
+    std::vector<std::string> params;
+    for (const auto& p : payload.at("params").as_array()) params.emplace_back(p.as_string());
+    const std::string template_id(payload.at("template_id").as_string());
+    attempt.provider_message_id =
+        co_await sender_.send_template(env, destination, template_id, params);
+  } else {
+    const std::string text(payload.at("text").as_string());
+    attempt.provider_message_id = co_await sender_.send_text(env, destination, text);
+  }
+  co_return false;
+}
+
+boost::asio::awaitable<void> OutboxDispatcher::record(const OutboxMessage& m,
+                                                      const OutboxAttempt& attempt,
+                                                      const std::string& destination,
+                                                      bool suppressed, bool retryable) {
   std::string status = suppressed ? "suppressed" : "sent";
   std::int64_t next = attempt.started_at;
   if (attempt.outcome != "accepted" && !suppressed) {
