@@ -4,7 +4,7 @@
 #include "core/log.h"
 #include "http/middleware.h"
 #include "http/problem.h"
-#include "services/monitoring.h"
+#include "services/dashboard.h"
 
 namespace leadgate {
 namespace {

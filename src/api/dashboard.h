@@ -14,7 +14,7 @@
 namespace leadgate {
 
 struct DashboardDeps {
-  Store& store;
+  OpsStore& store;  // metric_minutes
   BlockingPool& pool;
   ApiKeyAuth& auth;
   const DocsAssets& assets;

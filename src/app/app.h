@@ -1,9 +1,13 @@
 #pragma once
-// Wiring: builds the store, partner clients, the outbox dispatcher and the routes from a Config,
-// then runs the server until SIGTERM/SIGINT.
+// The entry points main.cpp calls: `serve` (app/server.cpp: builds the store, partner clients,
+// services, routes and background jobs from a Config, then runs the server until
+// SIGTERM/SIGINT) and the operator commands (app/cli.cpp).
+#include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/config.h"
+#include "store/store.h"
 
 namespace leadgate {
 
@@ -29,6 +33,8 @@ int run_rm_list(const Config& config, const std::string& environment);
 int run_consent_list(const Config& config, const std::string& environment,
                      const std::string& phone);
 
+// Opens the configured store and applies its migrations.
+std::unique_ptr<Store> open_and_migrate(const Config& config);
 // Where data/pincodes.csv lives: LEADGATE_DATA_DIR, ./data, the source tree, or next to the binary.
 std::string find_data_dir(const Config& config);
 // The PII master key: LEADGATE_PII_KEY, or in the sandbox a key generated once into the data

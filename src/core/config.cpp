@@ -288,6 +288,270 @@ std::vector<std::string> split_list(const std::string& text) {
   return out;
 }
 
+// Every LEADGATE_* name must be a setting: a misspelt one would otherwise be silently ignored.
+void check_names_known(const std::map<std::string, std::string>& vars) {
+  for (const auto& [name, value] : vars) {
+    if (name.rfind(kPrefix, 0) != 0) continue;
+    std::string rest = name.substr(kPrefix.size());
+    bool known = global_keys().contains(rest);
+    for (const auto& env : environments()) {
+      const std::string p = upper(env) + "_";
+      if (rest.rfind(p, 0) == 0 && env_keys().contains(rest.substr(p.size()))) known = true;
+    }
+    if (!known) bad(name, "is not a known setting");
+  }
+}
+
+// The merged settings (environment and file), by name without the LEADGATE_ prefix.
+class Settings {
+ public:
+  explicit Settings(const std::map<std::string, std::string>& vars) : vars_(vars) {}
+
+  std::optional<std::string> get(const std::string& key) const {
+    auto it = vars_.find(std::string(kPrefix) + key);
+    if (it == vars_.end()) return std::nullopt;
+    return it->second;
+  }
+  // A whole number in [min, max] into `out` (milliseconds for a duration), when set.
+  void ms(const std::string& key, std::chrono::milliseconds& out, long long min,
+          long long max) const {
+    if (auto v = get(key)) {
+      out = std::chrono::milliseconds(parse_int("LEADGATE_" + key, *v, min, max));
+    }
+  }
+  template <class T>
+  void count(const std::string& key, long long min, long long max, T& out) const {
+    if (auto v = get(key)) out = static_cast<T>(parse_int("LEADGATE_" + key, *v, min, max));
+  }
+
+ private:
+  const std::map<std::string, std::string>& vars_;
+};
+
+void read_listen(const std::string& value, Config& c) {
+  auto colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0) bad("LEADGATE_LISTEN", "must be host:port");
+  std::string host = value.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  c.listen_host = host;
+  c.listen_port = static_cast<unsigned short>(
+      parse_int("LEADGATE_LISTEN port", value.substr(colon + 1), 0, 65535));
+}
+
+void check_webhook_ips(const std::string& value) {
+  for (const auto& entry : split_list(value)) {
+    boost::system::error_code ec;
+    if (entry.find('/') != std::string::npos) {
+      (void)boost::asio::ip::make_network_v4(entry, ec);
+    } else {
+      (void)boost::asio::ip::make_address(entry, ec);
+    }
+    if (ec) {
+      bad("LEADGATE_GUPSHUP_WEBHOOK_IPS",
+          "has an entry that is not an address or IPv4 CIDR: " + entry);
+    }
+  }
+}
+
+// Where the service listens, its database, the partners' URLs, the webhook's secrets and the
+// PII key.
+void read_endpoints(const Settings& s, Config& c) {
+  if (auto v = s.get("LISTEN")) read_listen(*v, c);
+  if (auto v = s.get("DATABASE_URL")) {
+    if (v->rfind("sqlite:", 0) == 0) {
+      if (v->size() == 7) bad("LEADGATE_DATABASE_URL", "needs a path after sqlite:");
+    } else if (v->rfind("postgresql://", 0) != 0 && v->rfind("postgres://", 0) != 0) {
+      bad("LEADGATE_DATABASE_URL", "must start with sqlite: or postgresql://");
+    }
+    c.database_url = *v;
+  }
+  if (auto v = s.get("BASIC_APP_URL"); v && !v->empty()) {
+    c.basic_app_url = parse_base_url("LEADGATE_BASIC_APP_URL", *v);
+  }
+  if (auto v = s.get("GUPSHUP_URL"); v && !v->empty()) {
+    c.gupshup_url = parse_base_url("LEADGATE_GUPSHUP_URL", *v);
+  }
+  if (auto v = s.get("WEBHOOK_VERIFY_TOKEN")) c.webhook_verify_token = *v;
+  if (auto v = s.get("META_APP_SECRET")) c.meta_app_secret = *v;
+  if (auto v = s.get("GUPSHUP_WEBHOOK_TOKEN")) {
+    if (!v->empty() && v->size() < 16) {
+      bad("LEADGATE_GUPSHUP_WEBHOOK_TOKEN", "must be at least 16 characters");
+    }
+    c.gupshup_webhook_token = *v;
+  }
+  if (auto v = s.get("GUPSHUP_WEBHOOK_IPS")) {
+    check_webhook_ips(*v);
+    c.gupshup_webhook_ips = *v;
+  }
+  if (auto v = s.get("PII_KEY"); v && !v->empty()) {
+    auto raw = base64_decode(*v);
+    if (!raw || raw->size() != 32) bad("LEADGATE_PII_KEY", "must be base64 of exactly 32 bytes");
+    c.pii_key_b64 = *v;
+  }
+}
+
+// The OTP lifetime, the data directory, logging and the thread counts.
+void read_runtime(const Settings& s, Config& c) {
+  s.count("OTP_TTL_SECONDS", 1, 3600, c.otp_ttl_seconds);
+  c.otp.ttl_ms = 1000LL * c.otp_ttl_seconds;
+  if (auto v = s.get("DATA_DIR")) c.data_dir = *v;
+  if (auto v = s.get("LOG_LEVEL")) {
+    try {
+      parse_log_level(*v);
+    } catch (const std::exception& e) {
+      bad("LEADGATE_LOG_LEVEL", e.what());
+    }
+    c.log_level = *v;
+  }
+  s.count("THREADS", 1, 64, c.threads);
+  s.count("DB_THREADS", 1, 256, c.db_threads);
+  if (auto v = s.get("CA_FILE")) c.ca_file = *v;
+}
+
+// Timeouts, attempts and delays of the partner calls and the background loops.
+void read_partner_calls(const Settings& s, Config& c) {
+  s.ms("BASIC_APP_TIMEOUT_MS", c.basic_app_timeout, 10, 300000);
+  s.count("BASIC_APP_ATTEMPTS", 1, 10, c.basic_app_attempts);
+  s.ms("BASIC_APP_BACKOFF_MS", c.basic_app_backoff, 0, 60000);
+  s.ms("GUPSHUP_TIMEOUT_MS", c.gupshup_timeout, 10, 300000);
+  s.ms("OUTBOX_POLL_MS", c.outbox_poll, 10, 60000);
+  s.count("OUTBOX_MAX_ATTEMPTS", 1, 100, c.outbox_max_attempts);
+  s.ms("OUTBOX_BACKOFF_MS", c.outbox_backoff, 0, 3600000);
+  s.ms("SHUTDOWN_GRACE_MS", c.shutdown_grace, 0, 600000);
+  s.ms("SELF_FULFILMENT_TIMEOUT_MS", c.self_fulfilment_timeout, 10, 300000);
+  s.count("SELF_FULFILMENT_ATTEMPTS", 1, 10, c.self_fulfilment_attempts);
+  s.ms("SELF_FULFILMENT_DELAY_MS", c.self_fulfilment_delay, 0, 600000);
+  s.ms("OTP_SEND_TIMEOUT_MS", c.otp_send_timeout, 10, 60000);
+  s.ms("STATUS_TIMEOUT_MS", c.status_timeout, 10, 60000);
+  s.count("STATUS_ATTEMPTS", 1, 5, c.status_attempts);
+  s.ms("STATUS_RETRY_DELAY_MS", c.status_retry_delay, 0, 10000);
+  s.ms("INBOX_POLL_MS", c.inbox_poll, 10, 60000);
+  s.ms("METRICS_FLUSH_MS", c.metrics_flush, 100, 60000);
+  s.count("ASSISTANT_MAX_REPLIES", 1, 1000, c.assistant_max_replies);
+}
+
+// OTP limits, the consent link's lifetime and the public base URL (links in messages).
+void read_otp(const Settings& s, Config& c) {
+  s.count("OTP_MAX_ATTEMPTS", 1, 20, c.otp.max_attempts);
+  s.count("OTP_MAX_SENDS", 1, 1000, c.otp.max_sends);
+  s.count("OTP_KEY_SENDS_PER_MINUTE", 1, 100000, c.otp.key_sends_per_minute);
+  if (auto v = s.get("OTP_RESEND_COOLDOWN_SECONDS")) {
+    c.otp.resend_cooldown_ms =
+        1000 * parse_int("LEADGATE_OTP_RESEND_COOLDOWN_SECONDS", *v, 0, 3600);
+  }
+  if (auto v = s.get("OTP_SEND_WINDOW_SECONDS")) {
+    c.otp.send_window_ms = 1000 * parse_int("LEADGATE_OTP_SEND_WINDOW_SECONDS", *v, 1, 86400);
+  }
+  s.count("CONSENT_TTL_SECONDS", 60, 30 * 86400, c.consent_ttl_seconds);
+  if (auto v = s.get("PUBLIC_BASE_URL"); v && !v->empty()) {
+    c.public_base_url = parse_base_url("LEADGATE_PUBLIC_BASE_URL", *v);
+  }
+}
+
+// A setting that is a JSON object (`what` describes its members for the error message).
+boost::json::object json_object_setting(const std::string& setting, const std::string& text,
+                                        const std::string& what) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) bad(setting, "must be a JSON object of " + what);
+  return std::move(v.as_object());
+}
+
+void read_assistant_texts(const std::string& setting, const std::string& text,
+                          std::map<std::string, std::string>& texts) {
+  for (const auto& kv : json_object_setting(setting, text, "reply kind: text")) {
+    const std::string kind(kv.key());
+    const std::string reply = kv.value().is_string() ? std::string(kv.value().get_string()) : "";
+    if (auto problem = check_assistant_text(kind, reply)) bad(setting + "." + kind, *problem);
+    texts[kind] = reply;
+  }
+}
+
+void read_templates(const std::string& setting, const std::string& text,
+                    std::map<std::string, std::string>& templates) {
+  for (const auto& kv : json_object_setting(setting, text, "purpose: template id")) {
+    if (!kv.value().is_string() || kv.value().get_string().empty()) {
+      bad(setting + "." + std::string(kv.key()), "must be a non-empty string");
+    }
+    templates[std::string(kv.key())] = std::string(kv.value().get_string());
+  }
+}
+
+// A configured partner needs each environment's credentials.
+void require_partner_credentials(const Config& c, const EnvironmentConfig& e) {
+  const std::string p = "LEADGATE_" + upper(e.name) + "_";
+  if (!c.basic_app_sandboxed()) {
+    if (e.basic_app_api_key.empty())
+      bad(p + "BASIC_APP_API_KEY", "is required when LEADGATE_BASIC_APP_URL is set");
+    if (e.basic_app_user_id.empty())
+      bad(p + "BASIC_APP_USER_ID", "is required when LEADGATE_BASIC_APP_URL is set");
+  }
+  if (!c.gupshup_sandboxed()) {
+    if (e.gupshup_api_key.empty())
+      bad(p + "GUPSHUP_API_KEY", "is required when LEADGATE_GUPSHUP_URL is set");
+    if (e.gupshup_source.empty())
+      bad(p + "GUPSHUP_SOURCE", "is required when LEADGATE_GUPSHUP_URL is set");
+  }
+}
+
+void default_templates(const std::string& name, std::map<std::string, std::string>& templates) {
+  templates["lead_confirmation"] = name + "_lead_confirmation";
+  templates["status_update"] = name + "_status_update";
+  templates["otp"] = name + "_otp_authentication";
+  templates["consent"] = name + "_consent_request";
+  for (const char* purpose : {"appointment_confirmation", "rm_appointment", "appointment_cancelled",
+                              "rm_appointment_cancelled"}) {
+    templates[purpose] = name + "_" + purpose;
+  }
+}
+
+// One environment's settings (LEADGATE_<ENV>_*), with its defaults.
+EnvironmentConfig read_environment(const Settings& s, const Config& c, const std::string& name) {
+  EnvironmentConfig e;
+  e.name = name;
+  const std::string env = upper(name);
+  auto eget = [&](const std::string& key) { return s.get(env + "_" + key); };
+  e.brand_name = eget("BRAND_NAME").value_or(name == "orbit" ? "Orbit" : "Homfinity");
+  e.basic_app_api_key = eget("BASIC_APP_API_KEY").value_or("");
+  e.basic_app_user_id = eget("BASIC_APP_USER_ID").value_or("");
+  e.gupshup_api_key = eget("GUPSHUP_API_KEY").value_or("");
+  e.gupshup_source = eget("GUPSHUP_SOURCE").value_or("");
+  e.gupshup_app_name = eget("GUPSHUP_APP_NAME").value_or(e.brand_name);
+  e.opt_out_text = eget("OPT_OUT_TEXT").value_or("Reply STOP to stop WhatsApp updates.");
+  e.support_phone = eget("SUPPORT_PHONE").value_or("");
+  e.support_email = eget("SUPPORT_EMAIL").value_or("");
+  e.support_hours = eget("SUPPORT_HOURS").value_or("Mon-Sat 9:30 AM - 6:30 PM IST");
+  default_templates(name, e.templates);
+  read_business_hours(env, eget, e.business_hours);
+  e.assistant_texts = default_assistant_texts();
+  if (auto t = eget("ASSISTANT_TEXTS")) {
+    read_assistant_texts("LEADGATE_" + env + "_ASSISTANT_TEXTS", *t, e.assistant_texts);
+  }
+  read_loan_policy(env, eget, e.loan_policy);
+  if (auto t = eget("TEMPLATES")) read_templates("LEADGATE_" + env + "_TEMPLATES", *t, e.templates);
+  require_partner_credentials(c, e);
+  return e;
+}
+
+// What production needs, and the defaults that depend on other settings.
+void apply_defaults(Config& c) {
+  if (!c.sandbox() && c.pii_key_b64.empty()) {
+    bad("LEADGATE_PII_KEY", "is required when a partner URL is configured (outside the sandbox)");
+  }
+  if (!c.sandbox() && c.webhook_verify_token.empty()) {
+    bad("LEADGATE_WEBHOOK_VERIFY_TOKEN",
+        "is required when a partner URL is configured (outside the sandbox)");
+  }
+  if (c.public_base_url.empty()) {
+    c.public_base_url = "http://" + c.listen_host + ":" + std::to_string(c.listen_port);
+  }
+  if (c.db_threads == 0) c.db_threads = c.embedded_store() ? 2 : 16;
+  if (c.sandbox() && c.webhook_verify_token.empty()) {
+    c.webhook_verify_token = "leadgate-sandbox-verify-token";
+  }
+}
 }  // namespace
 
 Config load_config() {
@@ -309,226 +573,14 @@ Config load_config(const std::map<std::string, std::string>& env_vars) {
     c.config_file = it->second;
     read_file(it->second, vars);  // emplace: environment variables already present win
   }
-  for (const auto& [name, value] : vars) {
-    if (name.rfind(kPrefix, 0) != 0) continue;
-    std::string rest = name.substr(kPrefix.size());
-    bool known = global_keys().contains(rest);
-    for (const auto& env : environments()) {
-      const std::string p = upper(env) + "_";
-      if (rest.rfind(p, 0) == 0 && env_keys().contains(rest.substr(p.size()))) known = true;
-    }
-    // A misspelt setting would otherwise be silently ignored.
-    if (!known) bad(name, "is not a known setting");
-  }
-  auto get = [&](const std::string& key) -> std::optional<std::string> {
-    auto it = vars.find(std::string(kPrefix) + key);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-  auto ms = [&](const std::string& key, std::chrono::milliseconds& out, long long min,
-                long long max) {
-    if (auto v = get(key))
-      out = std::chrono::milliseconds(parse_int("LEADGATE_" + key, *v, min, max));
-  };
-
-  if (auto v = get("LISTEN")) {
-    auto colon = v->rfind(':');
-    if (colon == std::string::npos || colon == 0) bad("LEADGATE_LISTEN", "must be host:port");
-    std::string host = v->substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-      host = host.substr(1, host.size() - 2);
-    c.listen_host = host;
-    c.listen_port = static_cast<unsigned short>(
-        parse_int("LEADGATE_LISTEN port", v->substr(colon + 1), 0, 65535));
-  }
-  if (auto v = get("DATABASE_URL")) {
-    if (v->rfind("sqlite:", 0) == 0) {
-      if (v->size() == 7) bad("LEADGATE_DATABASE_URL", "needs a path after sqlite:");
-    } else if (v->rfind("postgresql://", 0) != 0 && v->rfind("postgres://", 0) != 0) {
-      bad("LEADGATE_DATABASE_URL", "must start with sqlite: or postgresql://");
-    }
-    c.database_url = *v;
-  }
-  if (auto v = get("BASIC_APP_URL"); v && !v->empty()) {
-    c.basic_app_url = parse_base_url("LEADGATE_BASIC_APP_URL", *v);
-  }
-  if (auto v = get("GUPSHUP_URL"); v && !v->empty()) {
-    c.gupshup_url = parse_base_url("LEADGATE_GUPSHUP_URL", *v);
-  }
-  if (auto v = get("WEBHOOK_VERIFY_TOKEN")) c.webhook_verify_token = *v;
-  if (auto v = get("META_APP_SECRET")) c.meta_app_secret = *v;
-  if (auto v = get("GUPSHUP_WEBHOOK_TOKEN")) {
-    if (!v->empty() && v->size() < 16) {
-      bad("LEADGATE_GUPSHUP_WEBHOOK_TOKEN", "must be at least 16 characters");
-    }
-    c.gupshup_webhook_token = *v;
-  }
-  if (auto v = get("GUPSHUP_WEBHOOK_IPS")) {
-    for (const auto& entry : split_list(*v)) {
-      boost::system::error_code ec;
-      if (entry.find('/') != std::string::npos) {
-        (void)boost::asio::ip::make_network_v4(entry, ec);
-      } else {
-        (void)boost::asio::ip::make_address(entry, ec);
-      }
-      if (ec)
-        bad("LEADGATE_GUPSHUP_WEBHOOK_IPS",
-            "has an entry that is not an address or IPv4 CIDR: " + entry);
-    }
-    c.gupshup_webhook_ips = *v;
-  }
-  if (auto v = get("PII_KEY"); v && !v->empty()) {
-    auto raw = base64_decode(*v);
-    if (!raw || raw->size() != 32) bad("LEADGATE_PII_KEY", "must be base64 of exactly 32 bytes");
-    c.pii_key_b64 = *v;
-  }
-  if (auto v = get("OTP_TTL_SECONDS")) {
-    c.otp_ttl_seconds = static_cast<int>(parse_int("LEADGATE_OTP_TTL_SECONDS", *v, 1, 3600));
-  }
-  c.otp.ttl_ms = 1000LL * c.otp_ttl_seconds;
-  if (auto v = get("DATA_DIR")) c.data_dir = *v;
-  if (auto v = get("LOG_LEVEL")) {
-    try {
-      parse_log_level(*v);
-    } catch (const std::exception& e) {
-      bad("LEADGATE_LOG_LEVEL", e.what());
-    }
-    c.log_level = *v;
-  }
-  if (auto v = get("THREADS"))
-    c.threads = static_cast<int>(parse_int("LEADGATE_THREADS", *v, 1, 64));
-  if (auto v = get("DB_THREADS")) {
-    c.db_threads = static_cast<int>(parse_int("LEADGATE_DB_THREADS", *v, 1, 256));
-  }
-  if (auto v = get("CA_FILE")) c.ca_file = *v;
-  ms("BASIC_APP_TIMEOUT_MS", c.basic_app_timeout, 10, 300000);
-  if (auto v = get("BASIC_APP_ATTEMPTS")) {
-    c.basic_app_attempts = static_cast<int>(parse_int("LEADGATE_BASIC_APP_ATTEMPTS", *v, 1, 10));
-  }
-  ms("BASIC_APP_BACKOFF_MS", c.basic_app_backoff, 0, 60000);
-  ms("GUPSHUP_TIMEOUT_MS", c.gupshup_timeout, 10, 300000);
-  ms("OUTBOX_POLL_MS", c.outbox_poll, 10, 60000);
-  if (auto v = get("OUTBOX_MAX_ATTEMPTS")) {
-    c.outbox_max_attempts = static_cast<int>(parse_int("LEADGATE_OUTBOX_MAX_ATTEMPTS", *v, 1, 100));
-  }
-  ms("OUTBOX_BACKOFF_MS", c.outbox_backoff, 0, 3600000);
-  ms("SHUTDOWN_GRACE_MS", c.shutdown_grace, 0, 600000);
-  ms("SELF_FULFILMENT_TIMEOUT_MS", c.self_fulfilment_timeout, 10, 300000);
-  if (auto v = get("SELF_FULFILMENT_ATTEMPTS")) {
-    c.self_fulfilment_attempts =
-        static_cast<int>(parse_int("LEADGATE_SELF_FULFILMENT_ATTEMPTS", *v, 1, 10));
-  }
-  ms("SELF_FULFILMENT_DELAY_MS", c.self_fulfilment_delay, 0, 600000);
-  ms("OTP_SEND_TIMEOUT_MS", c.otp_send_timeout, 10, 60000);
-  ms("STATUS_TIMEOUT_MS", c.status_timeout, 10, 60000);
-  if (auto v = get("STATUS_ATTEMPTS")) {
-    c.status_attempts = static_cast<int>(parse_int("LEADGATE_STATUS_ATTEMPTS", *v, 1, 5));
-  }
-  ms("STATUS_RETRY_DELAY_MS", c.status_retry_delay, 0, 10000);
-  ms("INBOX_POLL_MS", c.inbox_poll, 10, 60000);
-  ms("METRICS_FLUSH_MS", c.metrics_flush, 100, 60000);
-  if (auto v = get("ASSISTANT_MAX_REPLIES")) {
-    c.assistant_max_replies =
-        static_cast<int>(parse_int("LEADGATE_ASSISTANT_MAX_REPLIES", *v, 1, 1000));
-  }
-  auto count = [&](const char* key, long long min, long long max, auto& out) {
-    if (auto v = get(key)) {
-      out = static_cast<std::remove_reference_t<decltype(out)>>(
-          parse_int(std::string("LEADGATE_") + key, *v, min, max));
-    }
-  };
-  count("OTP_MAX_ATTEMPTS", 1, 20, c.otp.max_attempts);
-  count("OTP_MAX_SENDS", 1, 1000, c.otp.max_sends);
-  count("OTP_KEY_SENDS_PER_MINUTE", 1, 100000, c.otp.key_sends_per_minute);
-  if (auto v = get("OTP_RESEND_COOLDOWN_SECONDS")) {
-    c.otp.resend_cooldown_ms =
-        1000 * parse_int("LEADGATE_OTP_RESEND_COOLDOWN_SECONDS", *v, 0, 3600);
-  }
-  if (auto v = get("OTP_SEND_WINDOW_SECONDS")) {
-    c.otp.send_window_ms = 1000 * parse_int("LEADGATE_OTP_SEND_WINDOW_SECONDS", *v, 1, 86400);
-  }
-  count("CONSENT_TTL_SECONDS", 60, 30 * 86400, c.consent_ttl_seconds);
-  if (auto v = get("PUBLIC_BASE_URL"); v && !v->empty()) {
-    c.public_base_url = parse_base_url("LEADGATE_PUBLIC_BASE_URL", *v);
-  }
-
-  for (const auto& name : environments()) {
-    EnvironmentConfig e;
-    e.name = name;
-    auto eget = [&](const std::string& key) { return get(upper(name) + "_" + key); };
-    e.brand_name = eget("BRAND_NAME").value_or(name == "orbit" ? "Orbit" : "Homfinity");
-    e.basic_app_api_key = eget("BASIC_APP_API_KEY").value_or("");
-    e.basic_app_user_id = eget("BASIC_APP_USER_ID").value_or("");
-    e.gupshup_api_key = eget("GUPSHUP_API_KEY").value_or("");
-    e.gupshup_source = eget("GUPSHUP_SOURCE").value_or("");
-    e.gupshup_app_name = eget("GUPSHUP_APP_NAME").value_or(e.brand_name);
-    e.opt_out_text = eget("OPT_OUT_TEXT").value_or("Reply STOP to stop WhatsApp updates.");
-    e.support_phone = eget("SUPPORT_PHONE").value_or("");
-    e.support_email = eget("SUPPORT_EMAIL").value_or("");
-    e.support_hours = eget("SUPPORT_HOURS").value_or("Mon-Sat 9:30 AM - 6:30 PM IST");
-    e.templates["lead_confirmation"] = name + "_lead_confirmation";
-    e.templates["status_update"] = name + "_status_update";
-    e.templates["otp"] = name + "_otp_authentication";
-    e.templates["consent"] = name + "_consent_request";
-    for (const char* purpose : {"appointment_confirmation", "rm_appointment",
-                                "appointment_cancelled", "rm_appointment_cancelled"}) {
-      e.templates[purpose] = name + "_" + purpose;
-    }
-    read_business_hours(upper(name), eget, e.business_hours);
-    e.assistant_texts = default_assistant_texts();
-    if (auto t = eget("ASSISTANT_TEXTS")) {
-      const std::string setting = "LEADGATE_" + upper(name) + "_ASSISTANT_TEXTS";
-      boost::system::error_code ec;
-      auto v = boost::json::parse(*t, ec);
-      if (ec || !v.is_object()) bad(setting, "must be a JSON object of reply kind: text");
-      for (const auto& kv : v.get_object()) {
-        const std::string kind(kv.key());
-        const std::string text = kv.value().is_string() ? std::string(kv.value().get_string()) : "";
-        if (auto problem = check_assistant_text(kind, text)) bad(setting + "." + kind, *problem);
-        e.assistant_texts[kind] = text;
-      }
-    }
-    read_loan_policy(upper(name), eget, e.loan_policy);
-    if (auto t = eget("TEMPLATES")) {
-      const std::string setting = "LEADGATE_" + upper(name) + "_TEMPLATES";
-      boost::system::error_code ec;
-      auto v = boost::json::parse(*t, ec);
-      if (ec || !v.is_object()) bad(setting, "must be a JSON object of purpose: template id");
-      for (const auto& kv : v.get_object()) {
-        if (!kv.value().is_string() || kv.value().get_string().empty()) {
-          bad(setting + "." + std::string(kv.key()), "must be a non-empty string");
-        }
-        e.templates[std::string(kv.key())] = std::string(kv.value().get_string());
-      }
-    }
-    const std::string p = "LEADGATE_" + upper(name) + "_";
-    if (!c.basic_app_sandboxed()) {
-      if (e.basic_app_api_key.empty())
-        bad(p + "BASIC_APP_API_KEY", "is required when LEADGATE_BASIC_APP_URL is set");
-      if (e.basic_app_user_id.empty())
-        bad(p + "BASIC_APP_USER_ID", "is required when LEADGATE_BASIC_APP_URL is set");
-    }
-    if (!c.gupshup_sandboxed()) {
-      if (e.gupshup_api_key.empty())
-        bad(p + "GUPSHUP_API_KEY", "is required when LEADGATE_GUPSHUP_URL is set");
-      if (e.gupshup_source.empty())
-        bad(p + "GUPSHUP_SOURCE", "is required when LEADGATE_GUPSHUP_URL is set");
-    }
-    c.envs.emplace(name, std::move(e));
-  }
-  if (!c.sandbox() && c.pii_key_b64.empty()) {
-    bad("LEADGATE_PII_KEY", "is required when a partner URL is configured (outside the sandbox)");
-  }
-  if (!c.sandbox() && c.webhook_verify_token.empty()) {
-    bad("LEADGATE_WEBHOOK_VERIFY_TOKEN",
-        "is required when a partner URL is configured (outside the sandbox)");
-  }
-  if (c.public_base_url.empty()) {
-    c.public_base_url = "http://" + c.listen_host + ":" + std::to_string(c.listen_port);
-  }
-  if (c.db_threads == 0) c.db_threads = c.embedded_store() ? 2 : 16;
-  if (c.sandbox() && c.webhook_verify_token.empty())
-    c.webhook_verify_token = "leadgate-sandbox-verify-token";
+  check_names_known(vars);
+  const Settings settings(vars);
+  read_endpoints(settings, c);
+  read_runtime(settings, c);
+  read_partner_calls(settings, c);
+  read_otp(settings, c);
+  for (const auto& name : environments()) c.envs.emplace(name, read_environment(settings, c, name));
+  apply_defaults(c);
   return c;
 }
 

@@ -142,13 +142,11 @@ std::optional<std::string> check_location_state(std::string_view location, std::
 
 // ---- The request -------------------------------------------------------------------------------
 
-std::variant<FlashInput, std::vector<FieldError>> parse_flash(
-    const boost::json::object& body, const ProfessionCatalogue& professions,
-    const PincodeDirectory& pins, CivilDate today) {
-  FieldReader r(body);
-  FlashInput in;
+namespace {
 
-  // ---- Application and profession
+// applicationId, and professionId/professionName, which must name the same profession.
+void read_application(FieldReader& r, const boost::json::object& body,
+                      const ProfessionCatalogue& professions, FlashInput& in) {
   if (auto s = r.required_string("applicationId")) {
     if (s->empty()) {
       r.fail("applicationId", "applicationId is required");
@@ -185,8 +183,10 @@ std::variant<FlashInput, std::vector<FieldError>> parse_flash(
     }
   }
   for (auto& e : name_reader.errors()) r.fail(e.field, std::move(e.message));
+}
 
-  // ---- Core personal data: optional, create_lead's rules
+// Core personal data: optional, create_lead's rules.
+void read_personal(FieldReader& r, const PincodeDirectory& pins, CivilDate today, FlashInput& in) {
   auto name = [&r](std::string_view field, std::string_view label,
                    std::optional<std::string>& out) {
     if (auto s = r.optional_string(field)) {
@@ -250,8 +250,10 @@ std::variant<FlashInput, std::vector<FieldError>> parse_flash(
   }
 
   normalised("gender", in.gender, kMsgGender, normalize_gender);
+}
 
-  // ---- Property
+void read_property(FieldReader& r, const boost::json::object& body, const PincodeDirectory& pins,
+                   FlashInput& in) {
   in.property_identified = r.boolean("propertyIdentified", false);
 
   auto from_list = [&r](std::string_view field, const std::vector<std::string>& list,
@@ -287,8 +289,10 @@ std::variant<FlashInput, std::vector<FieldError>> parse_flash(
   } else if (in.property_identified && !present(body, "propertyValue")) {
     r.fail("propertyValue", "propertyValue is required when propertyIdentified is true");
   }
+}
 
-  // ---- Employment
+// The salary credit mode, by id or name (both must agree when both are given).
+void read_salary_credit_mode(FieldReader& r, const boost::json::object& body, FlashInput& in) {
   const IdName* mode = nullptr;
   const bool mode_id_given = present(body, "salaryCreditModeId");
   if (auto n = r.optional_integer("salaryCreditModeId")) {
@@ -318,7 +322,10 @@ std::variant<FlashInput, std::vector<FieldError>> parse_flash(
     in.salary_credit_mode_id = mode->id;
     in.salary_credit_mode_name = mode->name;
   }
+}
 
+void read_employment(FieldReader& r, const boost::json::object& body, FlashInput& in) {
+  read_salary_credit_mode(r, body, in);
   if (auto n = r.optional_integer("selfCompanyTypeId")) {
     if (const IdName* type = find_id(self_company_types(), *n)) {
       in.self_company_type_id = type->id;
@@ -337,7 +344,19 @@ std::variant<FlashInput, std::vector<FieldError>> parse_flash(
       in.co_borrower_income = *n;
     }
   }
+}
 
+}  // namespace
+
+std::variant<FlashInput, std::vector<FieldError>> parse_flash(
+    const boost::json::object& body, const ProfessionCatalogue& professions,
+    const PincodeDirectory& pins, CivilDate today) {
+  FieldReader r(body);
+  FlashInput in;
+  read_application(r, body, professions, in);
+  read_personal(r, pins, today, in);
+  read_property(r, body, pins, in);
+  read_employment(r, body, in);
   if (!r.errors().empty()) return std::move(r.errors());
   return in;
 }

@@ -369,12 +369,9 @@ bool is_pincode_format(std::string_view text) {
 
 // ---- The request -----------------------------------------------------------------------------
 
-std::variant<LeadInput, std::vector<FieldError>> parse_lead(const boost::json::object& body,
-                                                            const PincodeDirectory& pins,
-                                                            CivilDate today) {
-  FieldReader r(body);
-  LeadInput lead;
+namespace {
 
+void read_environment_and_names(FieldReader& r, LeadInput& lead) {
   if (auto s = r.required_string("environment")) {
     if (is_environment(*s)) {
       lead.environment = std::string(*s);
@@ -397,7 +394,10 @@ std::variant<LeadInput, std::vector<FieldError>> parse_lead(const boost::json::o
       lead.last_name = std::string(*s);
     }
   }
+}
 
+// The contact, identity and loan fields.
+void read_contact_and_loan(FieldReader& r, LeadInput& lead) {
   // The normalisers below report failure without a message; the field's message is fixed.
   auto normalised = [&r](std::string_view field, std::string& out, std::string_view message,
                          auto normalize) {
@@ -429,7 +429,11 @@ std::variant<LeadInput, std::vector<FieldError>> parse_lead(const boost::json::o
   if (auto n = ranged("creditScore", validate_credit_score)) {
     lead.credit_score = static_cast<int>(*n);
   }
+}
 
+// pincode and dateOfBirth; true when the pincode is known (state is checked against it).
+bool read_pincode_and_age(FieldReader& r, const PincodeDirectory& pins, CivilDate today,
+                          LeadInput& lead) {
   bool pincode_known = false;
   if (auto s = r.required_string("pincode")) {
     if (!is_pincode_format(*s)) {
@@ -451,7 +455,11 @@ std::variant<LeadInput, std::vector<FieldError>> parse_lead(const boost::json::o
       lead.date_of_birth = std::string(*s);
     }
   }
+  return pincode_known;
+}
 
+void read_optional(FieldReader& r, const PincodeDirectory& pins, bool pincode_known,
+                   LeadInput& lead) {
   if (auto s = r.optional_string("gender")) {
     if (auto g = normalize_gender(*s)) {
       lead.gender = std::move(*g);
@@ -489,7 +497,19 @@ std::variant<LeadInput, std::vector<FieldError>> parse_lead(const boost::json::o
 
   lead.include_credit_score = r.boolean("includeCreditScore", true);
   lead.is_lead_prefilled = r.boolean("isLeadPrefilled", false);
+}
 
+}  // namespace
+
+std::variant<LeadInput, std::vector<FieldError>> parse_lead(const boost::json::object& body,
+                                                            const PincodeDirectory& pins,
+                                                            CivilDate today) {
+  FieldReader r(body);
+  LeadInput lead;
+  read_environment_and_names(r, lead);
+  read_contact_and_loan(r, lead);
+  const bool pincode_known = read_pincode_and_age(r, pins, today, lead);
+  read_optional(r, pins, pincode_known, lead);
   if (!r.errors().empty()) return std::move(r.errors());
   return lead;
 }

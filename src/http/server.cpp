@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
+#include <optional>
 
 #include "core/log.h"
 #include "http/middleware.h"
@@ -73,6 +74,47 @@ asio::awaitable<void> HttpServer::accept_loop() {
   }
 }
 
+namespace {
+
+// The answer to a request that never became complete (answered here, outside the middleware
+// chain): 413 past the body limit, 400 when malformed; nullopt when there is no one to answer
+// (EOF, timeout, reset, cancelled by shutdown).
+std::optional<Response> reject_incomplete(const http::request_parser<http::string_body>& parser,
+                                          const boost::system::error_code& ec,
+                                          std::size_t body_limit, const std::string& client_ip) {
+  Request partial;
+  partial.version(11);
+  if (parser.is_header_done()) partial.base() = parser.get().base();
+  const std::string request_id = request_id_for(partial);
+  Response res;
+  if (ec == http::error::body_limit) {
+    res = problem_response(partial, 413, "PAYLOAD_TOO_LARGE",
+                           "Request body exceeds " + std::to_string(body_limit) + " bytes",
+                           request_id);
+  } else if (ec == http::error::header_limit || ec == http::error::bad_target ||
+             ec == http::error::bad_method || ec == http::error::bad_version ||
+             ec == http::error::bad_field || ec == http::error::bad_value ||
+             ec == http::error::bad_line_ending || ec == http::error::bad_content_length ||
+             ec == http::error::bad_chunk) {
+    res = problem_response(partial, 400, "BAD_REQUEST", "Malformed HTTP request", request_id);
+  } else {
+    return std::nullopt;
+  }
+  res.set("X-Request-ID", request_id);
+  res.keep_alive(false);
+  log_info("http_request", {{"request_id", request_id},
+                            {"method", std::string(partial.method_string())},
+                            {"route", "rejected"},
+                            {"status", res.result_int()},
+                            {"duration_ms", 0},
+                            {"environment", ""},
+                            {"client_ip", client_ip},
+                            {"error", ec.message()}});
+  return res;
+}
+
+}  // namespace
+
 asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   auto conn = std::make_shared<Connection>(std::move(socket));
   {
@@ -107,34 +149,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       read_ok = !ec;
     }
     if (!read_ok) {
-      // Answered here, outside the middleware chain: the request never became complete.
-      Request partial;
-      partial.version(11);
-      if (parser.is_header_done()) partial.base() = parser.get().base();
-      const std::string request_id = request_id_for(partial);
-      if (ec == http::error::body_limit) {
-        res = problem_response(
-            partial, 413, "PAYLOAD_TOO_LARGE",
-            "Request body exceeds " + std::to_string(options_.body_limit) + " bytes", request_id);
-      } else if (ec == http::error::header_limit || ec == http::error::bad_target ||
-                 ec == http::error::bad_method || ec == http::error::bad_version ||
-                 ec == http::error::bad_field || ec == http::error::bad_value ||
-                 ec == http::error::bad_line_ending || ec == http::error::bad_content_length ||
-                 ec == http::error::bad_chunk) {
-        res = problem_response(partial, 400, "BAD_REQUEST", "Malformed HTTP request", request_id);
-      } else {
-        break;  // EOF, timeout, reset, cancelled by shutdown: nothing to answer
-      }
-      res.set("X-Request-ID", request_id);
-      res.keep_alive(false);
-      log_info("http_request", {{"request_id", request_id},
-                                {"method", std::string(partial.method_string())},
-                                {"route", "rejected"},
-                                {"status", res.result_int()},
-                                {"duration_ms", 0},
-                                {"environment", ""},
-                                {"client_ip", client_ip},
-                                {"error", ec.message()}});
+      auto rejected = reject_incomplete(parser, ec, options_.body_limit, client_ip);
+      if (!rejected) break;  // EOF, timeout, reset, cancelled by shutdown: nothing to answer
+      res = std::move(*rejected);
     } else {
       Request req = parser.release();
       res = co_await dispatch_(req, client_ip);

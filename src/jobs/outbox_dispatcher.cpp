@@ -84,27 +84,7 @@ boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
   bool retryable = true;
   bool suppressed = false;
   try {
-    const OutboxPayload payload =
-        parse_outbox_payload(m.kind, cipher_.open("outbox", m.payload_enc));
-    destination = payload.destination;
-    const auto& env = config_.env(m.environment);
-    // A customer who sent STOP gets no notifications in that environment until START; only the
-    // opt-out confirmations and answers to their own messages are exempt.
-    if (!payload.exempt_opt_out && destination.size() == 12) {
-      const std::string bidx = cipher_.blind_index("mobile", destination.substr(2));
-      const std::string& environment = m.environment;
-      suppressed = co_await pool_.run([&] { return chats_.is_opted_out(environment, bidx); });
-    }
-    // Arguments are named: no temporaries inside the co_await expressions (see core/offload.h).
-    if (suppressed) {
-      attempt.outcome = "suppressed";
-      attempt.error = "recipient opted out of WhatsApp messages";
-    } else if (m.kind == "whatsapp_template") {
-      attempt.provider_message_id =
-          co_await sender_.send_template(env, destination, payload.template_id, payload.params);
-    } else {
-      attempt.provider_message_id = co_await sender_.send_text(env, destination, payload.text);
-    }
+    suppressed = co_await send(m, attempt, destination);
     if (!suppressed) attempt.outcome = "accepted";
   } catch (const PartnerError& e) {
     attempt.outcome = "failed";
@@ -124,6 +104,41 @@ boost::asio::awaitable<void> OutboxDispatcher::deliver(const OutboxMessage& m) {
     retryable = false;
   }
   attempt.duration_ms = now_ms() - attempt.started_at;
+  co_await record(m, attempt, destination, suppressed, retryable);
+}
+
+boost::asio::awaitable<bool> OutboxDispatcher::send(const OutboxMessage& m, OutboxAttempt& attempt,
+                                                    std::string& destination) {
+  const OutboxPayload payload = parse_outbox_payload(m.kind, cipher_.open("outbox", m.payload_enc));
+  destination = payload.destination;
+  const auto& env = config_.env(m.environment);
+  // A customer who sent STOP gets no notifications in that environment until START; only the
+  // opt-out confirmations and answers to their own messages are exempt.
+  if (!payload.exempt_opt_out && destination.size() == 12) {
+    const std::string bidx = cipher_.blind_index("mobile", destination.substr(2));
+    const std::string& environment = m.environment;
+    const bool opted_out =
+        co_await pool_.run([&] { return chats_.is_opted_out(environment, bidx); });
+    if (opted_out) {
+      attempt.outcome = "suppressed";
+      attempt.error = "recipient opted out of WhatsApp messages";
+      co_return true;
+    }
+  }
+  // Arguments are named: no temporaries inside the co_await expressions (see core/offload.h).
+  if (m.kind == "whatsapp_template") {
+    attempt.provider_message_id =
+        co_await sender_.send_template(env, destination, payload.template_id, payload.params);
+  } else {
+    attempt.provider_message_id = co_await sender_.send_text(env, destination, payload.text);
+  }
+  co_return false;
+}
+
+boost::asio::awaitable<void> OutboxDispatcher::record(const OutboxMessage& m,
+                                                      const OutboxAttempt& attempt,
+                                                      const std::string& destination,
+                                                      bool suppressed, bool retryable) {
   std::string status = suppressed ? "suppressed" : "sent";
   std::int64_t next = attempt.started_at;
   if (attempt.outcome != "accepted" && !suppressed) {

@@ -33,6 +33,13 @@ class OutboxDispatcher {
  private:
   boost::asio::awaitable<bool> step();  // one claim: true when it was full
   boost::asio::awaitable<void> deliver(const OutboxMessage& message);
+  // Opens the payload and sends it unless the recipient opted out (then true); throws on failure.
+  boost::asio::awaitable<bool> send(const OutboxMessage& m, OutboxAttempt& attempt,
+                                    std::string& destination);
+  // The attempt's outcome: the row's next status, the metric, the log line and the store record.
+  boost::asio::awaitable<void> record(const OutboxMessage& m, const OutboxAttempt& attempt,
+                                      const std::string& destination, bool suppressed,
+                                      bool retryable);
   boost::asio::awaitable<void> release_leases();
 
   PollingLoop loop_;

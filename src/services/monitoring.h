@@ -1,21 +1,16 @@
 #pragma once
-// The monitoring dashboard's numbers (docs/dashboard.md): every instance writes the per-minute
+// The monitoring dashboard's rows (docs/dashboard.md): every instance writes the per-minute
 // differences of its metrics registry into the store (metric_minutes), and the dashboard sums the
-// rows of all instances over the selected window. The encoding and the aggregation are pure
-// functions; MinuteRecorder is the background writer.
+// rows of all instances over the selected window (services/dashboard.h). The encoding is a pure
+// function; MinuteRecorder keeps the periods and writes them (its loop: jobs/periodic_job.h).
 #include <array>
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/json/object.hpp>
-#include <chrono>
+#include <cstdint>
 #include <map>
-#include <optional>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/metrics.h"
-#include "core/offload.h"
 #include "store/store.h"
 
 namespace leadgate {
@@ -32,61 +27,30 @@ inline constexpr std::array<int, 3> kRollups{1, 15, 60};
 // bucket counts]]…],"g":[[name,{labels},value]…]}
 std::string encode_minute_delta(const MetricsSnapshot& before, const MetricsSnapshot& now);
 
-// Prometheus' histogram_quantile over cumulative bucket counts with Metrics::kBuckets as upper
-// bounds: linear interpolation inside the bucket holding the rank; a rank beyond the last finite
-// bound answers that bound. nullopt when count is 0.
-std::optional<double> histogram_quantile(double q,
-                                         const std::array<double, Metrics::kBuckets.size()>& cum,
-                                         double count);
-
-enum class DashboardRange { hour, day, week };
-std::optional<DashboardRange> parse_dashboard_range(std::string_view text);
-
-struct DashboardQuery {
-  DashboardRange range = DashboardRange::hour;
-  std::string environment;  // "" = all environments
-  std::int64_t now_ms = 0;
-};
-
-// The window of a query: rows with from_minute <= minute < to_minute (minutes since the epoch).
-struct DashboardWindow {
-  std::int64_t from_minute = 0;
-  std::int64_t to_minute = 0;
-  int step_minutes = 1;
-  int buckets = 0;
-};
-DashboardWindow dashboard_window(const DashboardQuery& q);
-
-// The /dashboard/data document (docs/dashboard.md) from the rows of the query's window.
-boost::json::object dashboard_data(const std::vector<MetricMinute>& rows, const DashboardQuery& q);
-
 // Process CPU time and resident memory (Linux /proc/self), as Prometheus' process_* metrics.
 void refresh_process_metrics(Metrics& metrics);
 
-// Writes this instance's current minute, 15 minutes and hour every `flush` (upserts), a finished
-// period once more at its boundary, and purges rows older than 30 days hourly. flush_final() writes
-// the current minute synchronously (at shutdown, after the I/O threads stopped).
+// This instance's rows: its current minute, 15 minutes and hour, written (upserted) at every
+// flush(), a finished period once more at its boundary; rows older than 30 days are purged hourly.
+// A finished period whose write failed is written again at the next flush. flush() runs on the
+// store's threads, one at a time (jobs/periodic_job.h); flush_final() writes the current minute
+// at shutdown, after the I/O threads stopped.
 class MinuteRecorder {
  public:
-  MinuteRecorder(Store& store, BlockingPool& pool, Metrics& metrics, std::string instance,
-                 std::chrono::milliseconds flush);
-  void start(const boost::asio::any_io_executor& executor);
-  void stop();
+  MinuteRecorder(OpsStore& store, Metrics& metrics, std::string instance);
+  void flush(std::int64_t now_ms);
   void flush_final();
 
  private:
-  boost::asio::awaitable<void> loop();
   // One row per rollup: the current period's, or a finished period's last when it rolled over.
   std::vector<MetricMinute> take_rows(std::int64_t now_ms);
   bool finished(const MetricMinute& row) const;
 
-  Store& store_;
-  BlockingPool& pool_;
+  OpsStore& store_;
   Metrics& metrics_;
   std::string instance_;
-  std::chrono::milliseconds flush_;
-  std::optional<boost::asio::steady_timer> timer_;
-  bool stopping_ = false;
+  // flush_final() may start while the last flush() still runs on a store thread.
+  std::mutex mutex_;
   struct Period {
     std::int64_t start = -1;   // first minute of the current period
     MetricsSnapshot baseline;  // the registry when it started

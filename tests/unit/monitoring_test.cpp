@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "services/auth.h"
+#include "services/dashboard.h"
 
 namespace leadgate {
 namespace {

@@ -1,0 +1,285 @@
+// `leadgate serve`: the wiring, in the order it happens. Open the store, build the partner
+// clients, the services, the routes and the background jobs, listen, and on SIGTERM/SIGINT drain
+// the connections and the jobs before the process ends.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <iostream>
+#include <thread>
+
+#include "app/app.h"
+#include "app/routes.h"
+#include "core/log.h"
+#include "crypto/crypto.h"
+#include "jobs/inbox_processor.h"
+#include "jobs/maintenance.h"
+#include "jobs/outbox_dispatcher.h"
+#include "jobs/periodic_job.h"
+#include "partners/basic_app.h"
+#include "partners/whatsapp.h"
+#include "services/idempotency.h"
+#include "services/monitoring.h"
+#include "services/whatsapp_assistant.h"
+
+namespace leadgate {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// The embedded store starts with a key, so that a developer can call the API at once.
+void ensure_development_key(const Config& config, Store& store) {
+  if (!config.embedded_store() || store.count_api_keys() != 0) return;
+  auto key = make_api_key("development", environments());
+  store.insert_api_key(key.row);
+  std::cout << "Development API key (orbit, homfinity) — shown once, store it now:\n"
+            << key.key << std::endl;
+  log_warn("development_api_key_created", {{"key_id", key.row.id}});
+}
+
+// The files under the data directory, loaded once.
+struct StaticData {
+  explicit StaticData(const std::string& data_dir)
+      : pincodes(PincodeDirectory::load(data_dir + "/pincodes.csv")),
+        professions(ProfessionCatalogue::load(data_dir + "/professions.csv")),
+        docs(DocsAssets::load(data_dir + "/www")) {}
+  PincodeDirectory pincodes;
+  ProfessionCatalogue professions;
+  DocsAssets docs;
+};
+
+struct Partners {
+  Partners(const Config& config, Metrics& metrics)
+      : http(config.ca_file),
+        los(make_basic_app_client(
+            {config.basic_app_url, config.basic_app_timeout, config.basic_app_attempts,
+             config.basic_app_backoff, config.self_fulfilment_timeout,
+             config.self_fulfilment_attempts, config.self_fulfilment_delay, config.status_timeout,
+             config.status_attempts, config.status_retry_delay},
+            http, metrics)),
+        whatsapp(make_whatsapp_sender(config.gupshup_url, config.gupshup_timeout, http, metrics)),
+        // OTPs are sent synchronously, so their sender has its own short timeout.
+        otp_sender(
+            make_whatsapp_sender(config.gupshup_url, config.otp_send_timeout, http, metrics)) {}
+  void warn_sandboxed() const;
+
+  HttpClient http;
+  std::unique_ptr<BasicAppClient> los;
+  std::unique_ptr<WhatsAppSender> whatsapp;
+  std::unique_ptr<WhatsAppSender> otp_sender;
+};
+
+void Partners::warn_sandboxed() const {
+  if (los->sandboxed()) {
+    log_warn("sandbox_partner", {{"partner", "basic_app"},
+                                 {"message",
+                                  "SANDBOX: LEADGATE_BASIC_APP_URL is unset; the LOS is "
+                                  "simulated and no lead reaches the lender"}});
+  }
+  if (whatsapp->sandboxed()) {
+    log_warn("sandbox_partner", {{"partner", "gupshup"},
+                                 {"message",
+                                  "SANDBOX: LEADGATE_GUPSHUP_URL is unset; WhatsApp "
+                                  "messages are simulated, none is sent"}});
+  }
+}
+
+// The use cases and the loops they feed (the outbox and the inbox).
+struct Services {
+  Services(asio::io_context& ioc, const Config& config, Store& store, BlockingPool& pool,
+           Partners& partners, const PiiCipher& cipher, const StaticData& data, Metrics& metrics)
+      : outbox(ioc.get_executor(), store, store, pool, *partners.whatsapp, cipher, config, metrics),
+        intake(store, pool, *partners.los, cipher, config, wake_outbox(), metrics),
+        flash(store, pool, *partners.los, cipher, config, wake_outbox(), data.pincodes,
+              data.professions, metrics),
+        tracker(store, store, store, store, pool, *partners.los, cipher, config, wake_outbox()),
+        assistant(store, store, store, pool, tracker, cipher, config, metrics, wake_outbox()),
+        inbox(ioc.get_executor(), store, pool,
+              {[this](const std::vector<InboxEvent>& batch) {
+                 return assistant.apply_receipts(batch);
+               },
+               [this](const InboxEvent& event) { return assistant.handle(event); }},
+              config),
+        webhook(store, pool, cipher, config, metrics, [this] { inbox.notify(); }),
+        appointments(store, store, pool, cipher, config, wake_outbox()),
+        otp(store, pool, *partners.otp_sender, cipher, config, metrics),
+        auth(store, pool, std::chrono::seconds(30)),
+        idempotency(store, pool),
+        recorder(store, metrics, make_instance_id()) {}
+
+  // What the use cases call when they queued a message: the dispatcher looks now.
+  std::function<void()> wake_outbox() {
+    return [this] { outbox.notify(); };
+  }
+
+  OutboxDispatcher outbox;
+  LeadIntake intake;
+  LeadFlash flash;
+  ApplicationTracker tracker;
+  WhatsAppAssistant assistant;
+  InboxProcessor inbox;
+  WebhookIntake webhook;
+  AppointmentBook appointments;
+  OtpService otp;
+  ApiKeyAuth auth;
+  Idempotency idempotency;
+  MinuteRecorder recorder;
+};
+
+// The store's upkeep: the hourly purges, the backlog gauges every 15 s, and this instance's
+// metric_minutes rows every LEADGATE_METRICS_FLUSH.
+struct Jobs {
+  Jobs(asio::io_context& ioc, const Config& config, Store& store, BlockingPool& pool,
+       Metrics& metrics, MinuteRecorder& recorder)
+      : purge(ioc.get_executor(), pool, {"idempotency_purge", std::chrono::hours(1)},
+              [&store] {
+                purge_expired(
+                    store, store,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(kIdempotencyRetention));
+              }),
+        gauges(ioc.get_executor(), pool, {"gauge_refresh", std::chrono::seconds(15)},
+               [&store, &metrics] { refresh_backlog_gauges(store, metrics); }),
+        minutes(ioc.get_executor(), pool, {"metric_minutes", config.metrics_flush, true},
+                [&recorder] { recorder.flush(now_ms()); }) {
+    describe_backlog_gauges(metrics);
+  }
+  void start() {
+    purge.start();
+    gauges.start();
+    minutes.start();
+  }
+  void stop() {
+    purge.stop();
+    gauges.stop();
+    minutes.stop();
+  }
+
+  PeriodicJob purge, gauges, minutes;
+};
+
+// On SIGINT/SIGTERM: stop accepting, let the loops finish what they hold, and stop the
+// io_context once the connections and the outbox/inbox loops are done or the grace has passed.
+void drain_on_signal(asio::io_context& ioc, asio::signal_set& signals, asio::steady_timer& drain,
+                     const Config& config, HttpServer& server, Services& services, Jobs& jobs) {
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log_info("shutdown_started",
+             {{"signal", sig}, {"open_connections", server.open_connections()}});
+    server.begin_shutdown();
+    services.outbox.stop();
+    services.inbox.stop();
+    jobs.stop();
+    const auto deadline = std::chrono::steady_clock::now() + config.shutdown_grace;
+    asio::co_spawn(
+        ioc,
+        [&, deadline]() -> asio::awaitable<void> {
+          while ((server.open_connections() > 0 || !services.outbox.stopped() ||
+                  !services.inbox.stopped()) &&
+                 std::chrono::steady_clock::now() < deadline) {
+            drain.expires_after(std::chrono::milliseconds(20));
+            co_await drain.async_wait(asio::use_awaitable);
+          }
+          log_info("shutdown_complete", {{"open_connections", server.open_connections()}});
+          ioc.stop();
+        },
+        asio::detached);
+  });
+}
+
+// Runs the io_context on `threads` threads until it stops. A handler that throws must not take
+// the process down with it: log and keep running.
+void run_io_threads(asio::io_context& ioc, int threads) {
+  auto run_io = [&ioc] {
+    for (;;) {
+      try {
+        ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        log_error("io_handler_failed", {{"error", e.what()}});
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(run_io);
+  run_io();
+  for (auto& t : pool) t.join();
+}
+
+ServerOptions server_options(const Config& config) {
+  ServerOptions options;
+  options.body_limit = config.body_limit;
+  options.header_timeout = config.header_timeout;
+  options.idle_timeout = config.idle_timeout;
+  return options;
+}
+
+void log_listening(const Config& config, const HttpServer& server, Store& store,
+                   const StaticData& data, const Partners& partners,
+                   std::chrono::steady_clock::time_point boot) {
+  log_info("listening", {{"listen", config.listen_host + ":" + std::to_string(server.port())},
+                         {"database", store.kind()},
+                         {"pincodes", data.pincodes.size()},
+                         {"basic_app_sandbox", partners.los->sandboxed()},
+                         {"gupshup_sandbox", partners.whatsapp->sandboxed()},
+                         {"version", LEADGATE_VERSION},
+                         {"startup_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::steady_clock::now() - boot)
+                                            .count()}});
+}
+
+}  // namespace
+
+int run_server(const Config& config) {
+  const auto boot = std::chrono::steady_clock::now();
+  const std::string pii_key = load_pii_key(config);
+  const PiiCipher cipher(pii_key);
+  auto store = open_and_migrate(config);
+  ensure_development_key(config, *store);
+  const StaticData data(find_data_dir(config));
+
+  Metrics metrics;
+  // Declared before the io_context: coroutines suspended in pool.run are destroyed with the
+  // io_context and still touch the pool then.
+  BlockingPool pool(config.db_threads, 512, &metrics);
+  asio::io_context ioc(config.threads);
+  Partners partners(config, metrics);
+  partners.warn_sandboxed();
+  Services services(ioc, config, *store, pool, partners, cipher, data, metrics);
+  Jobs jobs(ioc, config, *store, pool, metrics, services.recorder);
+
+  const DashboardDeps dashboard{*store, pool, services.auth, data.docs,
+                                hkdf_sha256(pii_key, "", "leadgate ops dashboard session", 32)};
+  Router router;
+  add_routes(router, {config, *store, pool, metrics, partners.los->sandboxed(),
+                      partners.whatsapp->sandboxed(), data.pincodes, data.professions, data.docs,
+                      dashboard, services.intake, services.flash, services.otp, services.tracker,
+                      services.appointments, services.webhook});
+  HttpServer server(ioc, server_options(config),
+                    make_dispatch(router, config, metrics, services.auth, services.idempotency));
+  try {
+    server.start(config.listen_host, config.listen_port);
+  } catch (const std::exception& e) {
+    log_error("listen_failed",
+              {{"listen", config.listen_host + ":" + std::to_string(config.listen_port)},
+               {"error", e.what()}});
+    return 1;
+  }
+  services.outbox.start();
+  services.inbox.start();
+  jobs.start();
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  asio::steady_timer drain(ioc);
+  drain_on_signal(ioc, signals, drain, config, server, services, jobs);
+  log_listening(config, server, *store, data, partners, boot);
+
+  run_io_threads(ioc, config.threads);
+  services.recorder.flush_final();  // the current minute's numbers survive the restart
+  pool.stop();
+  return 0;
+}
+
+}  // namespace leadgate
