@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 # Formatting is part of the build's health: unformatted C++ fails the run.
 git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run -Werror
+# The floors of src/ (docs/architecture.md): includes point down, files <= 800 lines, functions
+# <= 120, store roles <= 15 methods.
+python3 scripts/check-architecture.py
 # Prometheus rules must load and pass their unit tests (*.test.yml are the tests, not rules); the
 # Grafana dashboard must be valid JSON.
 rule_files=()
