@@ -9,8 +9,8 @@
 #include <chrono>
 #include <type_traits>
 
-#include "core/metrics.h"
 #include "core/errors.h"
+#include "core/metrics.h"
 
 namespace leadgate {
 
