@@ -29,7 +29,7 @@ class Metrics {
     std::map<Labels, double> values;
     std::map<Labels, Histogram> histograms;
   };
-  // A copy of every family, for the per-minute monitoring aggregates (app/monitoring.h).
+  // A copy of every family, for the per-minute monitoring aggregates (services/monitoring.h).
   std::map<std::string, Family> snapshot() const;
 
   // Latency buckets (seconds), sorted ascending. They include every SLO threshold exactly, so the

@@ -3,8 +3,8 @@
 //   1. metrics        — counts requests by route and status, observes latency by route
 //   2. request id     — takes or makes X-Request-ID, echoes it, writes the access log line
 //   3. error mapping  — turns ApiError / unavailability / faults into problem+json
-//   4. auth           — API key (routes that need one); see app/auth.h
-//   5. idempotency    — Idempotency-Key replay (routes that opt in); see app/idempotency.h
+//   4. auth           — API key (routes that need one); see services/auth.h
+//   5. idempotency    — Idempotency-Key replay (routes that opt in); see services/idempotency.h
 //   6. the handler
 // A middleware is `co_await next(req, ctx)` with work before and after.
 #include <vector>

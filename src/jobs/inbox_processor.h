@@ -1,6 +1,6 @@
 #pragma once
 // Works off the webhook inbox in the background (issue 7): claims due events under a lease, hands
-// them to the handlers app/app.cpp gave it (services/whatsapp_assistant.h: answering messages,
+// them to the handlers app/server.cpp gave it (services/whatsapp_assistant.h: answering messages,
 // applying receipts, recording opt-outs) and retries an event whose handling failed, with
 // backoff, until it is kept as failed for an operator. Stored events survive restarts: a claimed
 // event whose instance died is claimed again when its lease expires; a handler marks an event

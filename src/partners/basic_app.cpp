@@ -31,7 +31,7 @@ class HttpBasicAppClient final : public BasicAppClient {
     const Policy policy{options_.timeout, options_.attempts,
                         [this](int attempt) { return backoff_delay(options_.backoff, attempt); }};
     std::optional<FbbCreated> created;
-    // Named, not temporaries in the co_await expression (see app/offload.h on g++ 12).
+    // Named, not temporaries in the co_await expression (see core/offload.h on g++ 12).
     const Accept accept = [&](const std::string& body) { created = parse_fbb_answer(body); };
     co_await exchange(env, "CreateFBBByBasicUser", payload, request_id, policy, accept);
     co_return *created;

@@ -86,7 +86,7 @@ boost::asio::awaitable<OtpSent> OtpService::issue(const std::string& environment
   const std::string bidx = cipher_.blind_index("mobile", phone);
   std::vector<std::int64_t> reserved;
   // Per API key first (one client cannot pump WhatsApp costs), then per phone.
-  // Arguments are named: no temporaries inside co_await expressions (see app/offload.h).
+  // Arguments are named: no temporaries inside co_await expressions (see core/offload.h).
   const std::string key_scope = "otp-key:" + key_id;
   const std::string phone_scope = "otp:" + environment + ":" + bidx;
   co_await reserve(key_scope, 60'000, policy.key_sends_per_minute, 0, "RATE_LIMITED", reserved);

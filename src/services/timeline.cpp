@@ -16,7 +16,7 @@ std::string purpose_words(const std::string& purpose) {
   return out;
 }
 
-// Audit values of appointment events are JSON objects (app/appointments.cpp); anything else is
+// Audit values of appointment events are JSON objects (services/appointments.cpp); anything else is
 // shown as a summary.
 boost::json::object value_details(const std::string& value) {
   boost::system::error_code ec;

@@ -4,7 +4,7 @@
 // reply, an opt-out change and the event's end are one record_conversation call, so a message is
 // never answered twice), delivery receipts move outbound messages' states forward (a claim's
 // receipts in one call), user events record opt-outs. jobs/inbox_processor.h claims the events
-// and retries one whose handling throws; app/app.cpp wires the two together.
+// and retries one whose handling throws; app/server.cpp wires the two together.
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>

@@ -234,7 +234,7 @@ struct DeliveryReceipt {
 inline constexpr const char* kReceiptNotMatchedYet = "no message with this id yet";
 
 // One instance's monitoring counters for one minute (issue 8's dashboard): the deltas of its
-// metrics registry during that minute, as JSON (app/monitoring.h defines the payload).
+// metrics registry during that minute, as JSON (services/monitoring.h defines the payload).
 struct MetricMinute {
   std::int64_t minute = 0;  // unix time / 60 s: the first minute of the row's period
   int resolution = 1;       // the period in minutes: 1, or a rollup (15, 60)
