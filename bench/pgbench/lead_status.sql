@@ -1,6 +1,6 @@
 -- pgbench: the SQL leadgate sends to PostgreSQL for one lead_status of an existing customer
 -- whose LOS status has not changed since the last refresh (the steady state; captured with
--- log_statement = all; src/app/tracking.cpp lead_status/refresh, PostgresStore::
+-- log_statement = all; src/services/tracking.cpp lead_status/refresh, PostgresStore::
 -- find_leads_by_mobile / find_lead_by_basic_id, appointments_for_lead, record_status_refresh):
 -- the lookup (half by mobile blind index, half by basic_application_id, as in wrk/lead_status.lua)
 -- and the appointments lookup, then (after the LOS call) the refresh time in one autocommit
