@@ -9,7 +9,7 @@
 namespace leadgate {
 
 struct ReadinessInputs {
-  Store& store;
+  OpsStore& store;
   BlockingPool& pool;
   bool basic_app_sandboxed;
   bool gupshup_sandboxed;
