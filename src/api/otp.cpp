@@ -12,19 +12,44 @@
 namespace leadgate {
 namespace {
 
-// phone_number: a string that normalises to an Indian mobile; collected into `errors`.
-std::string read_phone(const boost::json::object& body, std::vector<FieldError>& errors) {
-  const auto* v = body.if_contains("phone_number");
+// The field `name` when it is given (not null) and of the JSON kind `kind`; else nullptr, with
+// "<name> is required" or "<name> must be <kind_text>" collected into `errors`.
+const boost::json::value* field_of_kind(const boost::json::object& body, const std::string& name,
+                                        boost::json::kind kind, std::string_view kind_text,
+                                        std::vector<FieldError>& errors) {
+  const auto* v = body.if_contains(name);
   if (!v || v->is_null()) {
-    errors.push_back({"phone_number", "phone_number is required"});
-  } else if (!v->is_string()) {
-    errors.push_back({"phone_number", "phone_number must be a string"});
-  } else if (auto phone = normalize_mobile(v->get_string())) {
-    return *phone;
+    errors.push_back({name, name + " is required"});
+  } else if (v->kind() != kind) {
+    errors.push_back({name, name + " must be " + std::string(kind_text)});
   } else {
-    errors.push_back({"phone_number", "Invalid mobile number format"});
+    return v;
   }
-  return {};
+  return nullptr;
+}
+
+// What every OTP request carries: its environment and phone_number (a string that normalises to
+// an Indian mobile), with the field errors so far.
+struct OtpFields {
+  boost::json::object body;
+  std::string environment;
+  std::string phone;
+  std::vector<FieldError> errors;
+};
+
+OtpFields read_otp_fields(const Request& req, RequestContext& ctx) {
+  OtpFields in;
+  in.body = parse_json_object(req);
+  in.environment = resolve_environment(in.body, ctx);
+  const auto* v =
+      field_of_kind(in.body, "phone_number", boost::json::kind::string, "a string", in.errors);
+  if (!v) return in;
+  if (auto phone = normalize_mobile(v->get_string())) {
+    in.phone = *phone;
+  } else {
+    in.errors.push_back({"phone_number", "Invalid mobile number format"});
+  }
+  return in;
 }
 
 std::string ist_time(std::int64_t ms) {
@@ -120,61 +145,41 @@ bool valid_token(const std::string& token) {
 
 Handler otp_send_handler(OtpService& otp) {
   return [&otp](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
-    const auto body = parse_json_object(req);
-    const std::string environment = resolve_environment(body, ctx);
-    std::vector<FieldError> errors;
-    const std::string phone = read_phone(body, errors);
-    bool user_check = false;
-    const auto* check = body.if_contains("user_check");
-    if (!check || check->is_null()) {
-      errors.push_back({"user_check", "user_check is required"});
-    } else if (!check->is_bool()) {
-      errors.push_back({"user_check", "user_check must be a boolean"});
-    } else {
-      user_check = check->get_bool();
-    }
-    if (!errors.empty()) throw_field_errors(errors);
-    const auto sent = co_await otp.send(environment, phone, user_check, key_id(ctx), ctx);
+    auto in = read_otp_fields(req, ctx);
+    const auto* check =
+        field_of_kind(in.body, "user_check", boost::json::kind::bool_, "a boolean", in.errors);
+    if (!in.errors.empty()) throw_field_errors(in.errors);
+    const auto sent =
+        co_await otp.send(in.environment, in.phone, check->get_bool(), key_id(ctx), ctx);
     co_return json_response(req, http::status::ok, otp_sent(sent));
   };
 }
 
 Handler otp_resend_handler(OtpService& otp) {
   return [&otp](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
-    const auto body = parse_json_object(req);
-    const std::string environment = resolve_environment(body, ctx);
-    std::vector<FieldError> errors;
-    const std::string phone = read_phone(body, errors);
-    if (!errors.empty()) throw_field_errors(errors);
-    const auto sent = co_await otp.resend(environment, phone, key_id(ctx), ctx);
+    auto in = read_otp_fields(req, ctx);
+    if (!in.errors.empty()) throw_field_errors(in.errors);
+    const auto sent = co_await otp.resend(in.environment, in.phone, key_id(ctx), ctx);
     co_return json_response(req, http::status::ok, otp_sent(sent));
   };
 }
 
 Handler otp_verify_handler(OtpService& otp) {
   return [&otp](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
-    const auto body = parse_json_object(req);
-    const std::string environment = resolve_environment(body, ctx);
-    std::vector<FieldError> errors;
-    const std::string phone = read_phone(body, errors);
-    std::string code;
-    const auto* v = body.if_contains("otp");
-    if (!v || v->is_null()) {
-      errors.push_back({"otp", "otp is required"});
-    } else if (!v->is_string()) {
-      errors.push_back({"otp", "otp must be a string"});
-    } else if (auto c = normalize_otp(v->get_string())) {
-      code = *c;
-    } else {
-      errors.push_back({"otp", "otp must be 6 digits"});
+    auto in = read_otp_fields(req, ctx);
+    std::optional<std::string> code;
+    if (const auto* v =
+            field_of_kind(in.body, "otp", boost::json::kind::string, "a string", in.errors)) {
+      code = normalize_otp(v->get_string());
+      if (!code) in.errors.push_back({"otp", "otp must be 6 digits"});
     }
-    if (!errors.empty()) throw_field_errors(errors);
-    co_await otp.verify(environment, phone, code, ctx);
+    if (!in.errors.empty()) throw_field_errors(in.errors);
+    co_await otp.verify(in.environment, in.phone, *code, ctx);
     co_return json_response(
         req, http::status::ok,
         boost::json::object{{"success", true},
                             {"message", std::string(verdict_message(OtpVerdict::verified))},
-                            {"data", {{"phone_number", phone}, {"verified", true}}}});
+                            {"data", {{"phone_number", in.phone}, {"verified", true}}}});
   };
 }
 

@@ -14,25 +14,36 @@ Request parsed_or_422(Parse&& result) {
   return std::get<Request>(std::move(result));
 }
 
+// A JSON request's environment and its body as `parse` reads it (a 422 with the field errors).
+template <class Parsed>
+struct ParsedBody {
+  Parsed request;
+  std::string environment;
+};
+
+template <class Parsed, class Parse>
+ParsedBody<Parsed> parse_body(const Request& req, RequestContext& ctx, Parse&& parse) {
+  const auto body = parse_json_object(req);
+  std::string environment = resolve_environment(body, ctx);
+  return {parsed_or_422<Parsed>(parse(body)), std::move(environment)};
+}
+
 }  // namespace
 
 Handler lead_status_handler(ApplicationTracker& tracker) {
   return [&tracker](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
-    const auto body = parse_json_object(req);
-    const std::string environment = resolve_environment(body, ctx);
-    const auto request = parsed_or_422<LeadStatusRequest>(parse_lead_status_request(body));
-    auto result = co_await tracker.lead_status(request, environment, ctx);
-    co_return json_response(req, http::status::ok, result);
+    const auto [request, environment] =
+        parse_body<LeadStatusRequest>(req, ctx, parse_lead_status_request);
+    co_return json_response(req, http::status::ok,
+                            co_await tracker.lead_status(request, environment, ctx));
   };
 }
 
 Handler track_application_handler(ApplicationTracker& tracker) {
   return [&tracker](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
-    const auto body = parse_json_object(req);
-    const std::string environment = resolve_environment(body, ctx);
-    const auto request = parsed_or_422<TrackRequest>(parse_track_request(body));
-    auto result = co_await tracker.track(request, environment, ctx);
-    co_return json_response(req, http::status::ok, result);
+    const auto [request, environment] = parse_body<TrackRequest>(req, ctx, parse_track_request);
+    co_return json_response(req, http::status::ok,
+                            co_await tracker.track(request, environment, ctx));
   };
 }
 
@@ -58,9 +69,7 @@ Handler book_appointment_handler(AppointmentBook& book, const Config& config) {
 
 Handler cancel_appointment_handler(AppointmentBook& book) {
   return [&book](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
-    const auto body = parse_json_object(req);
-    const std::string environment = resolve_environment(body, ctx);
-    const auto request = parsed_or_422<CancelRequest>(parse_cancel_request(body));
+    const auto [request, environment] = parse_body<CancelRequest>(req, ctx, parse_cancel_request);
     const auto done = co_await book.cancel(request, environment, ctx);
     co_return json_response(req, http::status::ok,
                             boost::json::object{{"success", true},

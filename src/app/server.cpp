@@ -22,6 +22,7 @@
 #include "partners/whatsapp.h"
 #include "services/idempotency.h"
 #include "services/monitoring.h"
+#include "services/service_deps.h"
 #include "services/whatsapp_assistant.h"
 
 namespace leadgate {
@@ -91,21 +92,21 @@ void Partners::warn_sandboxed() const {
 struct Services {
   Services(asio::io_context& ioc, const Config& config, Store& store, BlockingPool& pool,
            Partners& partners, const PiiCipher& cipher, const StaticData& data, Metrics& metrics)
-      : outbox(ioc.get_executor(), store, store, pool, *partners.whatsapp, cipher, config, metrics),
-        intake(store, pool, *partners.los, cipher, config, wake_outbox(), metrics),
-        flash(store, pool, *partners.los, cipher, config, wake_outbox(), data.pincodes,
-              data.professions, metrics),
-        tracker(store, store, store, store, pool, *partners.los, cipher, config, wake_outbox()),
-        assistant(store, store, store, pool, tracker, cipher, config, metrics, wake_outbox()),
+      : deps{pool, cipher, config, metrics},
+        outbox(ioc.get_executor(), store, store, pool, *partners.whatsapp, cipher, config, metrics),
+        intake(store, deps, *partners.los, wake_outbox()),
+        flash(store, deps, *partners.los, wake_outbox(), data.pincodes, data.professions),
+        tracker(store, store, store, store, deps, *partners.los, wake_outbox()),
+        assistant(store, store, store, deps, tracker, wake_outbox()),
         inbox(ioc.get_executor(), store, pool,
               {[this](const std::vector<InboxEvent>& batch) {
                  return assistant.apply_receipts(batch);
                },
                [this](const InboxEvent& event) { return assistant.handle(event); }},
               config),
-        webhook(store, pool, cipher, config, metrics, [this] { inbox.notify(); }),
-        appointments(store, store, pool, cipher, config, wake_outbox()),
-        otp(store, pool, *partners.otp_sender, cipher, config, metrics),
+        webhook(store, deps, [this] { inbox.notify(); }),
+        appointments(store, store, deps, wake_outbox()),
+        otp(store, deps, *partners.otp_sender),
         auth(store, pool, std::chrono::seconds(30)),
         idempotency(store, pool),
         recorder(store, metrics, make_instance_id()) {}
@@ -115,6 +116,7 @@ struct Services {
     return [this] { outbox.notify(); };
   }
 
+  ServiceDeps deps;  // what every use case below is built with
   OutboxDispatcher outbox;
   LeadIntake intake;
   LeadFlash flash;

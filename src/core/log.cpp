@@ -9,23 +9,17 @@
 #include <stdexcept>
 #include <string>
 
+#include "domain/enum_table.h"
+
 namespace leadgate {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::info)};
 std::mutex g_write_mutex;
 
+constexpr auto kLevelNames = std::to_array<const char*>({"debug", "info", "warn", "error"});
+
 const char* level_name(LogLevel level) {
-  switch (level) {
-    case LogLevel::debug:
-      return "debug";
-    case LogLevel::info:
-      return "info";
-    case LogLevel::warn:
-      return "warn";
-    case LogLevel::error:
-      return "error";
-  }
-  return "info";
+  return enum_entry<LogLevel::error>(kLevelNames, level, "info");
 }
 
 std::string utc_timestamp() {

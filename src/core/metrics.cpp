@@ -52,6 +52,10 @@ void Metrics::describe(const std::string& name, const std::string& type, const s
   f.help = help;
 }
 
+void Metrics::describe(std::initializer_list<FamilyHelp> families) {
+  for (const auto& f : families) describe(f.name, f.type, f.help);
+}
+
 void Metrics::count(const std::string& name, const Labels& labels, double delta) {
   std::lock_guard lock(mutex_);
   auto& f = families_[name];

@@ -1,6 +1,7 @@
 #pragma once
 // Prometheus text-format metrics: counters and histograms with label sets. Thread-safe.
 #include <array>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <string>
@@ -16,6 +17,13 @@ class Metrics {
   void observe(const std::string& name, const Labels& labels, double seconds);
   void set_gauge(const std::string& name, const Labels& labels, double value);
   void describe(const std::string& name, const std::string& type, const std::string& help);
+  // The HELP and TYPE of a family, for describe() of several at once.
+  struct FamilyHelp {
+    const char* name;
+    const char* type;  // counter, gauge or histogram
+    const char* help;
+  };
+  void describe(std::initializer_list<FamilyHelp> families);
   std::string render() const;
 
   struct Histogram {

@@ -23,30 +23,19 @@ namespace {
 
 // ---- OpenSSL ownership ----
 
-struct MdFree {
-  void operator()(EVP_MD* p) const noexcept { EVP_MD_free(p); }
+// A std::unique_ptr deleter that calls OpenSSL's `Free` (EVP_MD_free, ...).
+template <auto Free>
+struct OpenSslFree {
+  template <class T>
+  void operator()(T* p) const noexcept {
+    Free(p);
+  }
 };
-struct MacFree {
-  void operator()(EVP_MAC* p) const noexcept { EVP_MAC_free(p); }
-};
-struct MacCtxFree {
-  void operator()(EVP_MAC_CTX* p) const noexcept { EVP_MAC_CTX_free(p); }
-};
-struct KdfFree {
-  void operator()(EVP_KDF* p) const noexcept { EVP_KDF_free(p); }
-};
-struct KdfCtxFree {
-  void operator()(EVP_KDF_CTX* p) const noexcept { EVP_KDF_CTX_free(p); }
-};
-struct CipherFree {
-  void operator()(EVP_CIPHER* p) const noexcept { EVP_CIPHER_free(p); }
-};
-struct CipherCtxFree {
-  void operator()(EVP_CIPHER_CTX* p) const noexcept { EVP_CIPHER_CTX_free(p); }
-};
-using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
-using KdfCtxPtr = std::unique_ptr<EVP_KDF_CTX, KdfCtxFree>;
-using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+template <class T, auto Free>
+using OpenSslPtr = std::unique_ptr<T, OpenSslFree<Free>>;
+using MacCtxPtr = OpenSslPtr<EVP_MAC_CTX, EVP_MAC_CTX_free>;
+using KdfCtxPtr = OpenSslPtr<EVP_KDF_CTX, EVP_KDF_CTX_free>;
+using CipherCtxPtr = OpenSslPtr<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free>;
 
 [[noreturn]] void fail(const char* what) {
   throw std::runtime_error(std::string("crypto: ") + what);
@@ -55,10 +44,10 @@ using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
 // Explicit fetches are done once: implicit fetching on every call is slow in OpenSSL 3.
 // Function-local static: constructed after OpenSSL initialises, so freed before its atexit cleanup.
 struct Algorithms {
-  std::unique_ptr<EVP_MD, MdFree> sha256{EVP_MD_fetch(nullptr, "SHA256", nullptr)};
-  std::unique_ptr<EVP_MAC, MacFree> hmac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
-  std::unique_ptr<EVP_KDF, KdfFree> hkdf{EVP_KDF_fetch(nullptr, "HKDF", nullptr)};
-  std::unique_ptr<EVP_CIPHER, CipherFree> aes_gcm{
+  OpenSslPtr<EVP_MD, EVP_MD_free> sha256{EVP_MD_fetch(nullptr, "SHA256", nullptr)};
+  OpenSslPtr<EVP_MAC, EVP_MAC_free> hmac{EVP_MAC_fetch(nullptr, "HMAC", nullptr)};
+  OpenSslPtr<EVP_KDF, EVP_KDF_free> hkdf{EVP_KDF_fetch(nullptr, "HKDF", nullptr)};
+  OpenSslPtr<EVP_CIPHER, EVP_CIPHER_free> aes_gcm{
       EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr)};
 
   Algorithms() {

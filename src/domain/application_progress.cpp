@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "domain/enum_table.h"
 #include "domain/slot_calendar.h"
 #include "domain/text.h"
 
@@ -27,64 +28,29 @@ std::string lead_status_text(std::string_view s) {
   return std::string(s);
 }
 
+constexpr auto kStageNames = std::to_array<std::string_view>(
+    {"submission_pending", "submission_failed", "details_pending", "processing", "completed",
+     "documents_pending", "valuation", "under_review", "approved", "disbursed", "rejected",
+     "on_hold"});
+
 std::string_view stage_name(Stage stage) {
-  switch (stage) {
-    case Stage::submission_pending:
-      return "submission_pending";
-    case Stage::submission_failed:
-      return "submission_failed";
-    case Stage::details_pending:
-      return "details_pending";
-    case Stage::processing:
-      return "processing";
-    case Stage::completed:
-      return "completed";
-    case Stage::documents_pending:
-      return "documents_pending";
-    case Stage::valuation:
-      return "valuation";
-    case Stage::under_review:
-      return "under_review";
-    case Stage::approved:
-      return "approved";
-    case Stage::disbursed:
-      return "disbursed";
-    case Stage::rejected:
-      return "rejected";
-    case Stage::on_hold:
-      return "on_hold";
-  }
-  return "processing";
+  return enum_entry<Stage::on_hold>(kStageNames, stage, "processing");
 }
 
+constexpr auto kStageDescriptions = std::to_array<std::string_view>(
+    {"Your application is being submitted to our loan system",
+     "Your application could not be submitted to our loan system yet",
+     "Your application is registered; a few more details are needed",
+     "We are processing the details you sent",
+     "Your application is complete and waiting for verification",
+     "Your documents are needed or being verified",
+     "The property is being valued and its papers checked",
+     "Your application is being reviewed by our credit team", "Your loan is approved",
+     "Your loan has been disbursed", "Your application could not be approved",
+     "Your application is on hold pending a query"});
+
 std::string stage_description(Stage stage) {
-  switch (stage) {
-    case Stage::submission_pending:
-      return "Your application is being submitted to our loan system";
-    case Stage::submission_failed:
-      return "Your application could not be submitted to our loan system yet";
-    case Stage::details_pending:
-      return "Your application is registered; a few more details are needed";
-    case Stage::processing:
-      return "We are processing the details you sent";
-    case Stage::completed:
-      return "Your application is complete and waiting for verification";
-    case Stage::documents_pending:
-      return "Your documents are needed or being verified";
-    case Stage::valuation:
-      return "The property is being valued and its papers checked";
-    case Stage::under_review:
-      return "Your application is being reviewed by our credit team";
-    case Stage::approved:
-      return "Your loan is approved";
-    case Stage::disbursed:
-      return "Your loan has been disbursed";
-    case Stage::rejected:
-      return "Your application could not be approved";
-    case Stage::on_hold:
-      return "Your application is on hold pending a query";
-  }
-  return "";
+  return std::string(enum_entry<Stage::on_hold>(kStageDescriptions, stage, ""));
 }
 
 std::vector<std::string> next_steps(Stage stage) {

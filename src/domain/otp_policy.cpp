@@ -1,5 +1,7 @@
 #include "domain/otp_policy.h"
 
+#include "domain/enum_table.h"
+
 namespace leadgate {
 
 OtpDecision decide_verify(const std::optional<OtpSnapshot>& current, bool matches,
@@ -21,40 +23,23 @@ OtpDecision decide_verify(const std::optional<OtpSnapshot>& current, bool matche
   return {OtpVerdict::invalid, next};
 }
 
+constexpr auto kVerdictCodes =
+    std::to_array<std::string_view>({"", "OTP_INVALID", "OTP_EXPIRED", "OTP_ALREADY_USED",
+                                     "OTP_NOT_FOUND", "OTP_ATTEMPTS_EXCEEDED"});
+
 std::string_view verdict_code(OtpVerdict verdict) {
-  switch (verdict) {
-    case OtpVerdict::verified:
-      return "";
-    case OtpVerdict::invalid:
-      return "OTP_INVALID";
-    case OtpVerdict::expired:
-      return "OTP_EXPIRED";
-    case OtpVerdict::already_used:
-      return "OTP_ALREADY_USED";
-    case OtpVerdict::not_found:
-      return "OTP_NOT_FOUND";
-    case OtpVerdict::attempts_exceeded:
-      return "OTP_ATTEMPTS_EXCEEDED";
-  }
-  return "OTP_INVALID";
+  return enum_entry<OtpVerdict::attempts_exceeded>(kVerdictCodes, verdict, "OTP_INVALID");
 }
 
+constexpr auto kVerdictMessages = std::to_array<std::string_view>(
+    {"OTP verified successfully", "The OTP is incorrect", "The OTP has expired; request a new one",
+     "The OTP was already used; request a new one",
+     "No OTP was sent to this number; request one first",
+     "Too many wrong attempts: the OTP is no longer valid; request a new one"});
+
 std::string_view verdict_message(OtpVerdict verdict) {
-  switch (verdict) {
-    case OtpVerdict::verified:
-      return "OTP verified successfully";
-    case OtpVerdict::invalid:
-      return "The OTP is incorrect";
-    case OtpVerdict::expired:
-      return "The OTP has expired; request a new one";
-    case OtpVerdict::already_used:
-      return "The OTP was already used; request a new one";
-    case OtpVerdict::not_found:
-      return "No OTP was sent to this number; request one first";
-    case OtpVerdict::attempts_exceeded:
-      return "Too many wrong attempts: the OTP is no longer valid; request a new one";
-  }
-  return "The OTP is incorrect";
+  return enum_entry<OtpVerdict::attempts_exceeded>(kVerdictMessages, verdict,
+                                                   "The OTP is incorrect");
 }
 
 std::optional<std::string> normalize_otp(std::string_view text) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "domain/enum_table.h"
 #include "domain/mobile.h"
 #include "domain/text.h"
 
@@ -441,14 +442,10 @@ InboxItem inbox_item_from_json(std::string_view kind, std::string_view text) {
   throw std::invalid_argument("unknown inbox item kind " + quoted(kind));
 }
 
+constexpr auto kProviderNames = std::to_array<std::string_view>({"gupshup", "meta"});
+
 std::string_view provider_name(Provider provider) {
-  switch (provider) {
-    case Provider::gupshup:
-      return "gupshup";
-    case Provider::meta:
-      return "meta";
-  }
-  return "gupshup";
+  return enum_entry<Provider::meta>(kProviderNames, provider, "gupshup");
 }
 
 std::string normalize_delivery_status(std::string_view provider_status) {

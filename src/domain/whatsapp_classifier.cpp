@@ -1,4 +1,5 @@
 #include "domain/whatsapp_classifier.h"
+#include "domain/enum_table.h"
 #include "domain/text.h"
 
 #include <algorithm>
@@ -246,22 +247,11 @@ bool is_help(const std::vector<std::string>& words) {
 
 }  // namespace
 
+constexpr auto kIntentNames = std::to_array<std::string_view>(
+    {"status", "help", "application_id", "opt_out", "opt_in", "fallback"});
+
 std::string_view intent_name(Intent intent) {
-  switch (intent) {
-    case Intent::status:
-      return "status";
-    case Intent::help:
-      return "help";
-    case Intent::application_id:
-      return "application_id";
-    case Intent::opt_out:
-      return "opt_out";
-    case Intent::opt_in:
-      return "opt_in";
-    case Intent::fallback:
-      return "fallback";
-  }
-  return "fallback";
+  return enum_entry<Intent::fallback>(kIntentNames, intent, "fallback");
 }
 
 bool within_one_edit(std::string_view a, std::string_view b) {

@@ -49,12 +49,14 @@ Handler compose(const std::vector<Middleware>& chain, Handler handler) {
 }
 
 Middleware metrics_middleware(Metrics& metrics, std::vector<std::string> environments) {
-  metrics.describe("leadgate_http_requests_total", "counter",
-                   "HTTP requests by route, method, status and environment");
-  metrics.describe("leadgate_http_errors_total", "counter",
-                   "HTTP error answers (4xx/5xx) by route, status, problem code and environment");
-  metrics.describe("leadgate_http_request_duration_seconds", "histogram",
-                   "HTTP request latency by route, environment and outcome (ok, or error = 5xx)");
+  metrics.describe({
+      {"leadgate_http_requests_total", "counter",
+       "HTTP requests by route, method, status and environment"},
+      {"leadgate_http_errors_total", "counter",
+       "HTTP error answers (4xx/5xx) by route, status, problem code and environment"},
+      {"leadgate_http_request_duration_seconds", "histogram",
+       "HTTP request latency by route, environment and outcome (ok, or error = 5xx)"},
+  });
   return [&metrics, environments = std::move(environments)](
              const Request& req, RequestContext& ctx,
              const Handler& next) -> boost::asio::awaitable<Response> {

@@ -15,11 +15,13 @@ void purge_expired(VerificationStore& verification, AccessStore& access,
 }
 
 void describe_backlog_gauges(Metrics& metrics) {
-  metrics.describe("leadgate_outbox_messages", "gauge", "Outbox rows by status (all instances)");
-  metrics.describe("leadgate_inbox_events", "gauge", "Webhook inbox events by state");
-  metrics.describe("leadgate_database_size_bytes", "gauge", "Size of the database on disk");
-  metrics.describe("leadgate_database_up", "gauge",
-                   "1 when the last backlog refresh reached the database, 0 when it failed");
+  metrics.describe({
+      {"leadgate_outbox_messages", "gauge", "Outbox rows by status (all instances)"},
+      {"leadgate_inbox_events", "gauge", "Webhook inbox events by state"},
+      {"leadgate_database_size_bytes", "gauge", "Size of the database on disk"},
+      {"leadgate_database_up", "gauge",
+       "1 when the last backlog refresh reached the database, 0 when it failed"},
+  });
 }
 
 namespace {

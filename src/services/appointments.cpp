@@ -132,7 +132,7 @@ struct AppointmentBook::Booking {
 boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingRequest& req,
                                                               const std::string& environment,
                                                               const Trace& trace) {
-  const auto& env = config_.env(environment);
+  const auto& env = deps_.config.env(environment);
   const CivilDate today = ist_date(now_ms());
   const std::int64_t window_from = day_start_utc(today);
   const std::int64_t window_to =
@@ -142,7 +142,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingReque
     std::vector<RmRow> roster;
     std::optional<ActiveAppointment> existing;
   };
-  auto loaded = co_await pool_.run([&] {
+  auto loaded = co_await deps_.pool.run([&] {
     Loaded l;
     l.lead = leads_.find_lead_by_reference(environment, req.reference_id);
     if (l.lead) {
@@ -179,9 +179,9 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingReque
     }
   }
   b.slot = slot_start_utc_ms(req.date, req.minute);
-  b.customer = open_lead(b.lead, cipher_);
+  b.customer = open_lead(b.lead, deps_.cipher);
   for (int round = 0; round < 3; ++round) {
-    auto booked = co_await pool_.run(
+    auto booked = co_await deps_.pool.run(
         [&] { return appointments_.booked_appointments(environment, window_from, window_to); });
     std::vector<const RmRow*> candidates;
     if (b.named) {
@@ -194,7 +194,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingReque
     for (const RmRow* rm : candidates) {
       const AppointmentWrite w = booking_write(b, *rm, trace);
       const BookOutcome outcome =
-          co_await pool_.run([&] { return appointments_.book_appointment(w); });
+          co_await deps_.pool.run([&] { return appointments_.book_appointment(w); });
       if (outcome == BookOutcome::booked) {
         notify_outbox_();
         log_info("appointment_booked", {{"request_id", trace.request_id},
@@ -206,7 +206,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingReque
         co_return LeadAppointment{b.lead.basic_application_id, w.appointment, *rm};
       }
       if (outcome == BookOutcome::lead_has_appointment) {
-        auto again = co_await pool_.run(
+        auto again = co_await deps_.pool.run(
             [&] { return active_appointment(appointments_, environment, b.lead.reference_id); });
         if (again) throw exists(*again);
         lost_race = true;  // cancelled meanwhile: try again
@@ -217,7 +217,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingReque
     }
     if (!lost_race) break;
   }
-  auto booked = co_await pool_.run(
+  auto booked = co_await deps_.pool.run(
       [&] { return appointments_.booked_appointments(environment, window_from, window_to); });
   throw unavailable(b, booked);
 }
@@ -244,12 +244,12 @@ AppointmentWrite AppointmentBook::booking_write(const Booking& b, const RmRow& r
   w.audit = stamp_audit({audit}, trace, b.lead.reference_id);
   const LeadInput& customer = b.customer;
   w.outbox.push_back(whatsapp_template_message(
-      cipher_, b.environment, b.lead.reference_id, customer.mobile,
+      deps_.cipher, b.environment, b.lead.reference_id, customer.mobile,
       b.env.templates.at("appointment_confirmation"),
       {customer.first_name, date, time, rm.name, rm.location}, a.created_at));
   w.outbox.push_back(
-      whatsapp_template_message(cipher_, b.environment, b.lead.reference_id, rm_phone(cipher_, rm),
-                                b.env.templates.at("rm_appointment"),
+      whatsapp_template_message(deps_.cipher, b.environment, b.lead.reference_id,
+                                rm_phone(deps_.cipher, rm), b.env.templates.at("rm_appointment"),
                                 {rm.name, customer.first_name + " " + customer.last_name,
                                  customer.mobile, b.lead.basic_application_id, date, time},
                                 a.created_at));
@@ -301,14 +301,14 @@ ApiError AppointmentBook::unavailable(const Booking& b,
 boost::asio::awaitable<DaySlots> AppointmentBook::slots(CivilDate date,
                                                         const std::optional<RmName>& rm,
                                                         const std::string& environment) {
-  const auto& hours = config_.env(environment).business_hours;
+  const auto& hours = deps_.config.env(environment).business_hours;
   const auto from = day_start_utc(date);
   const auto to = day_start_utc(add_days(date, 1));
   struct Loaded {
     std::vector<RmRow> roster;
     std::vector<AppointmentRow> booked;
   };
-  auto loaded = co_await pool_.run([&] {
+  auto loaded = co_await deps_.pool.run([&] {
     return Loaded{appointments_.list_rms(environment),
                   appointments_.booked_appointments(environment, from, to)};
   });
@@ -352,7 +352,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequ
     std::optional<RmRow> rm;
     std::optional<LeadRow> lead;
   };
-  auto loaded = co_await pool_.run([&] {
+  auto loaded = co_await deps_.pool.run([&] {
     Loaded l;
     l.appointment = appointments_.find_appointment(req.appointment_id);
     if (l.appointment && l.appointment->environment == environment) {
@@ -380,8 +380,8 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequ
     e.extra = {{"appointment", details}};
     throw e;
   }
-  const auto& env = config_.env(environment);
-  const LeadInput customer = open_lead(lead, cipher_);
+  const auto& env = deps_.config.env(environment);
+  const LeadInput customer = open_lead(lead, deps_.cipher);
   const std::string date = details.at("date").as_string().c_str();
   const std::string time = details.at("time").as_string().c_str();
   AuditEntry audit;
@@ -392,16 +392,17 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequ
   audit.new_value = "cancelled";
   const auto audits = stamp_audit({audit}, trace, lead.reference_id);
   std::vector<OutboxMessage> messages{
-      whatsapp_template_message(cipher_, environment, lead.reference_id, customer.mobile,
+      whatsapp_template_message(deps_.cipher, environment, lead.reference_id, customer.mobile,
                                 env.templates.at("appointment_cancelled"),
                                 {customer.first_name, date, time}, now),
-      whatsapp_template_message(cipher_, environment, lead.reference_id, rm_phone(cipher_, rm),
+      whatsapp_template_message(deps_.cipher, environment, lead.reference_id,
+                                rm_phone(deps_.cipher, rm),
                                 env.templates.at("rm_appointment_cancelled"),
                                 {rm.name, customer.first_name + " " + customer.last_name,
                                  lead.basic_application_id, date, time},
                                 now)};
   const std::string reason = req.reason.value_or("");
-  const bool cancelled = co_await pool_.run(
+  const bool cancelled = co_await deps_.pool.run(
       [&] { return appointments_.cancel_appointment(a.id, now, reason, audits, messages); });
   if (!cancelled) {
     ApiError e(409, "APPOINTMENT_NOT_ACTIVE", "The appointment is no longer booked");
@@ -427,7 +428,7 @@ boost::asio::awaitable<AppointmentCalendar> AppointmentBook::ics(
   const auto id = normalize_uuid(appointment_id);
   Loaded loaded;
   if (id) {
-    loaded = co_await pool_.run([&] {
+    loaded = co_await deps_.pool.run([&] {
       Loaded l;
       l.appointment = appointments_.find_appointment(*id);
       if (l.appointment && caller && caller->allows(l.appointment->environment)) {
@@ -443,8 +444,8 @@ boost::asio::awaitable<AppointmentCalendar> AppointmentBook::ics(
   const std::string& environment = loaded.appointment->environment;
   co_return AppointmentCalendar{
       environment,
-      appointment_ics(*loaded.appointment, *loaded.rm, rm_phone(cipher_, *loaded.rm),
-                      loaded.lead->basic_application_id, config_.env(environment), now_ms())};
+      appointment_ics(*loaded.appointment, *loaded.rm, rm_phone(deps_.cipher, *loaded.rm),
+                      loaded.lead->basic_application_id, deps_.config.env(environment), now_ms())};
 }
 
 }  // namespace leadgate

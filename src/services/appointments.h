@@ -9,12 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
-#include "core/offload.h"
 #include "core/trace.h"
-#include "crypto/crypto.h"
 #include "domain/tracking_requests.h"
 #include "http/types.h"
+#include "services/service_deps.h"
 #include "store/store.h"
 
 namespace leadgate {
@@ -71,14 +69,11 @@ struct AppointmentCalendar {
 
 class AppointmentBook {
  public:
-  AppointmentBook(LeadStore& leads, AppointmentStore& appointments, BlockingPool& pool,
-                  const PiiCipher& cipher, const Config& config,
+  AppointmentBook(LeadStore& leads, AppointmentStore& appointments, const ServiceDeps& deps,
                   std::function<void()> notify_outbox)
       : leads_(leads),
         appointments_(appointments),
-        pool_(pool),
-        cipher_(cipher),
-        config_(config),
+        deps_(deps),
         notify_outbox_(std::move(notify_outbox)) {}
 
   // Throw ApiError (404/409/422) unless booked / cancelled.
@@ -102,9 +97,7 @@ class AppointmentBook {
 
   LeadStore& leads_;
   AppointmentStore& appointments_;
-  BlockingPool& pool_;
-  const PiiCipher& cipher_;
-  const Config& config_;
+  ServiceDeps deps_;
   std::function<void()> notify_outbox_;  // wakes the outbox dispatcher: a message is due
 };
 

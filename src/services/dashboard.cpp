@@ -8,6 +8,8 @@
 #include <set>
 #include <tuple>
 
+#include "domain/enum_table.h"
+
 namespace leadgate {
 namespace json = boost::json;
 
@@ -111,16 +113,10 @@ void integral_to_int(json::value& v) {
   }
 }
 
+constexpr auto kRangeNames = std::to_array<const char*>({"hour", "day", "week"});
+
 const char* range_name(DashboardRange range) {
-  switch (range) {
-    case DashboardRange::hour:
-      return "hour";
-    case DashboardRange::day:
-      return "day";
-    case DashboardRange::week:
-      return "week";
-  }
-  return "week";
+  return enum_entry<DashboardRange::week>(kRangeNames, range, "week");
 }
 
 // One period of the series (a minute, 15 minutes or an hour).

@@ -110,7 +110,7 @@ struct LeadFlash::Merged {
 boost::asio::awaitable<FlashCompleted> LeadFlash::submit(const FlashInput& flash,
                                                          const std::string& environment,
                                                          const Trace& trace) {
-  auto found = co_await pool_.run(
+  auto found = co_await deps_.pool.run(
       [&] { return store_.find_lead_by_application_id(environment, flash.application_id); });
   if (!found) {
     throw ApiError(404, "NOT_FOUND",
@@ -118,7 +118,7 @@ boost::asio::awaitable<FlashCompleted> LeadFlash::submit(const FlashInput& flash
   }
   LeadRow row = std::move(*found);
   const FlashStart start = decide_flash_start({row.status, row.updated_at}, now_ms(),
-                                              config_.max_flash_exchange().count());
+                                              deps_.config.max_flash_exchange().count());
   if (start == FlashStart::in_progress || start == FlashStart::invalid_state) {
     ApiError e(409, "INVALID_STATE",
                start == FlashStart::in_progress
@@ -138,7 +138,7 @@ boost::asio::awaitable<FlashCompleted> LeadFlash::submit(const FlashInput& flash
 LeadFlash::Merged LeadFlash::merge(const LeadRow& row, const FlashInput& flash,
                                    const std::string& environment) const {
   Merged m;
-  m.before = open_lead(row, cipher_);
+  m.before = open_lead(row, deps_.cipher);
   m.lead = m.before;
   LeadInput& merged = m.lead;
   merge_core_fields(flash, merged);
@@ -155,7 +155,7 @@ LeadFlash::Merged LeadFlash::merge(const LeadRow& row, const FlashInput& flash,
   // ones, field by field.
   if (!row.flash_details_enc.empty()) {
     m.old_details =
-        boost::json::parse(cipher_.open("flash_details", row.flash_details_enc)).as_object();
+        boost::json::parse(deps_.cipher.open("flash_details", row.flash_details_enc)).as_object();
   }
   m.details = m.old_details;
   for (const auto& kv : flash_details_json(flash, professions_)) m.details[kv.key()] = kv.value();
@@ -174,7 +174,7 @@ LeadFlash::Merged LeadFlash::merge(const LeadRow& row, const FlashInput& flash,
     facts.co_borrower_income = v->get_int64();
   }
   facts.age_years_today = dob ? age_on(*dob, today_ist()) : 0;
-  const auto& policy = config_.env(environment).loan_policy;
+  const auto& policy = deps_.config.env(environment).loan_policy;
   for (const auto& v : hard_rules(facts, policy)) errors.push_back({v.field, v.message});
   if (!errors.empty()) throw_field_errors(errors);
   m.warnings = soft_rules(facts, policy);
@@ -191,8 +191,8 @@ boost::asio::awaitable<void> LeadFlash::claim(LeadRow& row, const Merged& m,
   for (auto& a : diff_details(m.old_details, m.details, environment)) audit.push_back(std::move(a));
   audit.push_back(status_audit(environment, row.status, "flash_pending"));
   claim.audit = stamp_audit(std::move(audit), trace, row.reference_id);
-  seal_lead_fields(m.lead, cipher_, row);
-  row.flash_details_enc = cipher_.seal("flash_details", boost::json::serialize(m.details));
+  seal_lead_fields(m.lead, deps_.cipher, row);
+  row.flash_details_enc = deps_.cipher.seal("flash_details", boost::json::serialize(m.details));
   row.warnings_json = boost::json::serialize(warnings_json(m.warnings));
   row.status = "flash_pending";
   row.request_id = trace.request_id;
@@ -201,7 +201,7 @@ boost::asio::awaitable<void> LeadFlash::claim(LeadRow& row, const Merged& m,
   bool claimed = false;
   bool duplicate = false;
   try {
-    claimed = co_await pool_.run([&] { return store_.update_lead(claim); });
+    claimed = co_await deps_.pool.run([&] { return store_.update_lead(claim); });
   } catch (const StoreConflict&) {
     duplicate = true;  // the new mobile / loan type is another application's
   }
@@ -219,7 +219,7 @@ boost::asio::awaitable<void> LeadFlash::claim(LeadRow& row, const Merged& m,
 boost::asio::awaitable<void> LeadFlash::complete(LeadRow& row, const Merged& m,
                                                  const std::string& environment,
                                                  const Trace& trace) {
-  const auto& env = config_.env(environment);
+  const auto& env = deps_.config.env(environment);
   boost::json::object payload = fbb_payload(m.lead, row.reference_id);
   payload["applicationId"] = row.application_id;
   payload["basic_application_id"] = row.basic_application_id;
@@ -242,7 +242,7 @@ boost::asio::awaitable<void> LeadFlash::complete(LeadRow& row, const Merged& m,
     finish.audit = stamp_audit({status_audit(environment, "flash_pending", "flash_failed")}, trace,
                                row.reference_id);
     finish.lead = row;
-    co_await pool_.run([&] { return store_.update_lead(finish); });
+    co_await deps_.pool.run([&] { return store_.update_lead(finish); });
     throw_partner_failure(*failure, row.reference_id,
                           "The flash details are saved; send lead_flash again to retry.");
   }
@@ -256,17 +256,17 @@ boost::asio::awaitable<void> LeadFlash::complete(LeadRow& row, const Merged& m,
   finish.audit = stamp_audit({status_audit(environment, "flash_pending", "completed"), reference},
                              trace, row.reference_id);
   finish.outbox.push_back(whatsapp_template_message(
-      cipher_, environment, row.reference_id, m.lead.mobile, env.templates.at("status_update"),
+      deps_.cipher, environment, row.reference_id, m.lead.mobile, env.templates.at("status_update"),
       {m.lead.first_name + " " + m.lead.last_name, row.basic_application_id, "completed"},
       row.updated_at));
   finish.lead = row;
-  if (!co_await pool_.run([&] { return store_.update_lead(finish); })) {
+  if (!co_await deps_.pool.run([&] { return store_.update_lead(finish); })) {
     throw ApiError(409, "INVALID_STATE", "The application changed while this request ran; retry");
   }
   notify_outbox_();
-  metrics_.count("leadgate_leads_completed_total", {{"environment", environment}});
-  metrics_.observe("leadgate_lead_processing_seconds", {{"environment", environment}},
-                   static_cast<double>(row.updated_at - row.created_at) / 1000.0);
+  deps_.metrics.count("leadgate_leads_completed_total", {{"environment", environment}});
+  deps_.metrics.observe("leadgate_lead_processing_seconds", {{"environment", environment}},
+                        static_cast<double>(row.updated_at - row.created_at) / 1000.0);
   log_info("lead_flash_completed", {{"request_id", trace.request_id},
                                     {"environment", environment},
                                     {"reference_id", row.reference_id},

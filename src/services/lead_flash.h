@@ -12,15 +12,12 @@
 #include <boost/json/object.hpp>
 #include <functional>
 
-#include "core/config.h"
-#include "core/metrics.h"
-#include "core/offload.h"
 #include "core/trace.h"
-#include "crypto/crypto.h"
 #include "domain/flash_validation.h"
 #include "domain/loan_rules.h"
 #include "domain/pincode_directory.h"
 #include "partners/basic_app.h"
+#include "services/service_deps.h"
 #include "store/store.h"
 
 namespace leadgate {
@@ -41,19 +38,15 @@ struct FlashCompleted {
 
 class LeadFlash {
  public:
-  LeadFlash(LeadStore& store, BlockingPool& pool, BasicAppClient& los, const PiiCipher& cipher,
-            const Config& config, std::function<void()> notify_outbox,
-            const PincodeDirectory& pincodes, const ProfessionCatalogue& professions,
-            Metrics& metrics)
+  LeadFlash(LeadStore& store, const ServiceDeps& deps, BasicAppClient& los,
+            std::function<void()> notify_outbox, const PincodeDirectory& pincodes,
+            const ProfessionCatalogue& professions)
       : store_(store),
-        pool_(pool),
+        deps_(deps),
         los_(los),
-        cipher_(cipher),
-        config_(config),
         notify_outbox_(std::move(notify_outbox)),
         pincodes_(pincodes),
-        professions_(professions),
-        metrics_(metrics) {}
+        professions_(professions) {}
 
   // Throws ApiError (400/404/409/422) unless the flash completed.
   boost::asio::awaitable<FlashCompleted> submit(const FlashInput& flash,
@@ -71,14 +64,11 @@ class LeadFlash {
                                         const std::string& environment, const Trace& trace);
 
   LeadStore& store_;
-  BlockingPool& pool_;
+  ServiceDeps deps_;
   BasicAppClient& los_;
-  const PiiCipher& cipher_;
-  const Config& config_;
   std::function<void()> notify_outbox_;  // wakes the outbox dispatcher: a message is due
   const PincodeDirectory& pincodes_;
   const ProfessionCatalogue& professions_;
-  Metrics& metrics_;
 };
 
 }  // namespace leadgate

@@ -24,16 +24,16 @@ CivilDate today_ist() {
 
 boost::asio::awaitable<LeadSubmitted> LeadIntake::submit(const LeadInput& in, const Trace& trace,
                                                          const std::string& user_agent) {
-  const std::string bidx = mobile_blind_index(cipher_, in.mobile);
+  const std::string bidx = mobile_blind_index(deps_.cipher, in.mobile);
   // Two rounds at most: a concurrent insert of the same customer's lead sends us to the update
   // path.
   for (int round = 0; round < 3; ++round) {
-    auto existing = co_await pool_.run(
+    auto existing = co_await deps_.pool.run(
         [&] { return store_.find_lead_for_customer(in.environment, bidx, in.loan_type); });
     std::optional<StoredLeadState> state;
     if (existing) state = StoredLeadState{existing->status, existing->updated_at};
     std::optional<LeadSubmitted> done;
-    switch (decide_lead_upsert(state, now_ms(), config_.max_los_exchange().count())) {
+    switch (decide_lead_upsert(state, now_ms(), deps_.config.max_los_exchange().count())) {
       case LeadUpsert::insert:
         done = co_await insert_new(in, trace, user_agent);
         break;
@@ -66,7 +66,7 @@ boost::asio::awaitable<std::optional<LeadSubmitted>> LeadIntake::insert_new(
   LeadWrite w;
   w.lead.reference_id = uuid_v4();
   w.lead.status = "pending_los";
-  seal_lead_fields(in, cipher_, w.lead);
+  seal_lead_fields(in, deps_.cipher, w.lead);
   w.lead.request_id = trace.request_id;
   w.lead.user_agent = user_agent.substr(0, 300);
   w.lead.created_at = now;
@@ -74,7 +74,7 @@ boost::asio::awaitable<std::optional<LeadSubmitted>> LeadIntake::insert_new(
   w.audit = stamp_audit(diff_audit(nullptr, in, "created"), trace, w.lead.reference_id);
   bool conflict = false;
   try {
-    w.lead.id = co_await pool_.run([&] { return store_.insert_lead(w); });
+    w.lead.id = co_await deps_.pool.run([&] { return store_.insert_lead(w); });
   } catch (const StoreConflict&) {
     conflict = true;
   }
@@ -86,16 +86,16 @@ boost::asio::awaitable<std::optional<LeadSubmitted>> LeadIntake::insert_new(
 // request, then the partner call is retried.
 boost::asio::awaitable<std::optional<LeadSubmitted>> LeadIntake::update_existing(
     LeadRow row, const LeadInput& in, const Trace& trace) {
-  const LeadInput before = open_lead(row, cipher_);
+  const LeadInput before = open_lead(row, deps_.cipher);
   LeadWrite w;
   w.expected_status = row.status;
   w.expected_request_id = row.request_id;
   w.audit = stamp_audit(diff_audit(&before, in, "updated"), trace, row.reference_id);
-  seal_lead_fields(in, cipher_, row);
+  seal_lead_fields(in, deps_.cipher, row);
   row.updated_at = now_ms();
   if (row.status == "created") {
     w.lead = row;
-    if (!w.audit.empty() && !co_await pool_.run([&] { return store_.update_lead(w); })) {
+    if (!w.audit.empty() && !co_await deps_.pool.run([&] { return store_.update_lead(w); })) {
       co_return std::nullopt;
     }
     co_return submitted(row, true);
@@ -105,13 +105,13 @@ boost::asio::awaitable<std::optional<LeadSubmitted>> LeadIntake::update_existing
   row.status = "pending_los";
   row.request_id = trace.request_id;
   w.lead = row;
-  if (!co_await pool_.run([&] { return store_.update_lead(w); })) co_return std::nullopt;
+  if (!co_await deps_.pool.run([&] { return store_.update_lead(w); })) co_return std::nullopt;
   co_return co_await call_los(std::move(row), in, trace, true);
 }
 
 boost::asio::awaitable<LeadSubmitted> LeadIntake::call_los(LeadRow row, const LeadInput& in,
                                                            const Trace& trace, bool retry) {
-  const auto& env = config_.env(in.environment);
+  const auto& env = deps_.config.env(in.environment);
   std::optional<FbbCreated> created;
   std::optional<PartnerError> failure;
   try {
@@ -130,7 +130,7 @@ boost::asio::awaitable<LeadSubmitted> LeadIntake::call_los(LeadRow row, const Le
     w.audit = stamp_audit({status_audit(in.environment, "pending_los", "los_failed")}, trace,
                           row.reference_id);
     w.lead = row;
-    co_await pool_.run([&] { return store_.update_lead(w); });
+    co_await deps_.pool.run([&] { return store_.update_lead(w); });
     throw_partner_failure(*failure, row.reference_id,
                           "The lead is saved and will be resubmitted on the next request.");
   }
@@ -144,17 +144,18 @@ boost::asio::awaitable<LeadSubmitted> LeadIntake::call_los(LeadRow row, const Le
   ids.field = "basic_application_id";
   audit.push_back(ids);
   w.audit = stamp_audit(std::move(audit), trace, row.reference_id);
-  w.outbox.push_back(whatsapp_template_message(
-      cipher_, in.environment, row.reference_id, in.mobile, env.templates.at("lead_confirmation"),
-      {in.first_name + " " + in.last_name, created->basic_application_id,
-       loan_type_name(in.loan_type)},
-      row.updated_at));
+  w.outbox.push_back(
+      whatsapp_template_message(deps_.cipher, in.environment, row.reference_id, in.mobile,
+                                env.templates.at("lead_confirmation"),
+                                {in.first_name + " " + in.last_name, created->basic_application_id,
+                                 loan_type_name(in.loan_type)},
+                                row.updated_at));
   w.lead = row;
-  if (!co_await pool_.run([&] { return store_.update_lead(w); })) {
+  if (!co_await deps_.pool.run([&] { return store_.update_lead(w); })) {
     throw ApiError(409, "LEAD_IN_PROGRESS", "The lead was changed concurrently; retry");
   }
   notify_outbox_();
-  metrics_.count("leadgate_leads_created_total", {{"environment", in.environment}});
+  deps_.metrics.count("leadgate_leads_created_total", {{"environment", in.environment}});
   log_info("lead_created", {{"request_id", trace.request_id},
                             {"environment", in.environment},
                             {"reference_id", row.reference_id},

@@ -15,13 +15,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 
-#include "core/config.h"
-#include "core/metrics.h"
-#include "core/offload.h"
 #include "core/trace.h"
-#include "crypto/crypto.h"
 #include "domain/lead_validation.h"
 #include "partners/basic_app.h"
+#include "services/service_deps.h"
 #include "store/store.h"
 
 namespace leadgate {
@@ -39,15 +36,9 @@ struct LeadSubmitted {
 
 class LeadIntake {
  public:
-  LeadIntake(LeadStore& store, BlockingPool& pool, BasicAppClient& los, const PiiCipher& cipher,
-             const Config& config, std::function<void()> notify_outbox, Metrics& metrics)
-      : store_(store),
-        pool_(pool),
-        los_(los),
-        cipher_(cipher),
-        config_(config),
-        notify_outbox_(std::move(notify_outbox)),
-        metrics_(metrics) {}
+  LeadIntake(LeadStore& store, const ServiceDeps& deps, BasicAppClient& los,
+             std::function<void()> notify_outbox)
+      : store_(store), deps_(deps), los_(los), notify_outbox_(std::move(notify_outbox)) {}
 
   // Throws ApiError (400/409) unless the lead is stored and accepted.
   boost::asio::awaitable<LeadSubmitted> submit(const LeadInput& in, const Trace& trace,
@@ -65,12 +56,9 @@ class LeadIntake {
                                                  const Trace& trace, bool retry);
 
   LeadStore& store_;
-  BlockingPool& pool_;
+  ServiceDeps deps_;
   BasicAppClient& los_;
-  const PiiCipher& cipher_;
-  const Config& config_;
   std::function<void()> notify_outbox_;  // wakes the outbox dispatcher: a message is due
-  Metrics& metrics_;
 };
 
 }  // namespace leadgate

@@ -14,28 +14,23 @@ std::string consent_token_hash(const std::string& token) {
 
 }  // namespace
 
-OtpService::OtpService(VerificationStore& store, BlockingPool& pool, WhatsAppSender& sender,
-                       const PiiCipher& cipher, const Config& config, Metrics& metrics)
-    : store_(store),
-      pool_(pool),
-      sender_(sender),
-      cipher_(cipher),
-      config_(config),
-      metrics_(metrics) {
-  metrics_.describe("leadgate_otp_sent_total", "counter", "OTPs delivered, by environment");
-  metrics_.describe("leadgate_otp_verified_total", "counter", "OTPs verified, by environment");
-  metrics_.describe("leadgate_otp_failed_total", "counter",
-                    "OTP sends and verifies that failed, by environment and reason");
-  metrics_.describe("leadgate_consent_requested_total", "counter",
-                    "Consent requests sent, by environment");
-  metrics_.describe("leadgate_consent_granted_total", "counter",
-                    "Consents granted (\"I agree\" on the link's page), by environment");
+OtpService::OtpService(VerificationStore& store, const ServiceDeps& deps, WhatsAppSender& sender)
+    : store_(store), deps_(deps), sender_(sender) {
+  deps_.metrics.describe({
+      {"leadgate_otp_sent_total", "counter", "OTPs delivered, by environment"},
+      {"leadgate_otp_verified_total", "counter", "OTPs verified, by environment"},
+      {"leadgate_otp_failed_total", "counter",
+       "OTP sends and verifies that failed, by environment and reason"},
+      {"leadgate_consent_requested_total", "counter", "Consent requests sent, by environment"},
+      {"leadgate_consent_granted_total", "counter",
+       "Consents granted (\"I agree\" on the link's page), by environment"},
+  });
 }
 
 std::string OtpService::code_hash(const std::string& environment, const std::string& phone,
                                   const std::string& code) const {
   // HMAC with a key derived from the server's master key, bound to environment and phone.
-  return cipher_.blind_index("otp", environment + ":" + phone + ":" + code);
+  return deps_.cipher.blind_index("otp", environment + ":" + phone + ":" + code);
 }
 
 boost::asio::awaitable<void> OtpService::reserve(const std::string& scope, std::int64_t window_ms,
@@ -43,7 +38,7 @@ boost::asio::awaitable<void> OtpService::reserve(const std::string& scope, std::
                                                  const char* code,
                                                  std::vector<std::int64_t>& reserved) {
   const auto now = now_ms();
-  const RateDecision d = co_await pool_.run(
+  const RateDecision d = co_await deps_.pool.run(
       [&] { return store_.reserve_rate_event(scope, now, window_ms, max, cooldown_ms); });
   if (!d.allowed) {
     const int seconds = static_cast<int>((d.retry_after_ms + 999) / 1000);
@@ -81,9 +76,9 @@ boost::asio::awaitable<void> OtpService::deliver(const EnvironmentConfig& env,
 boost::asio::awaitable<OtpSent> OtpService::issue(const std::string& environment,
                                                   const std::string& phone, bool request_consent,
                                                   const std::string& key_id, const Trace& trace) {
-  const auto& env = config_.env(environment);
-  const auto& policy = config_.otp;
-  const std::string bidx = cipher_.blind_index("mobile", phone);
+  const auto& env = deps_.config.env(environment);
+  const auto& policy = deps_.config.otp;
+  const std::string bidx = deps_.cipher.blind_index("mobile", phone);
   std::vector<std::int64_t> reserved;
   // Per API key first (one client cannot pump WhatsApp costs), then per phone.
   // Arguments are named: no temporaries inside co_await expressions (see core/offload.h).
@@ -100,7 +95,7 @@ boost::asio::awaitable<OtpSent> OtpService::issue(const std::string& environment
   if (limited) {
     // Nothing was sent: the key's reservation is given back.
     const auto id = reserved.front();
-    co_await pool_.run([&] { store_.release_rate_event(id); });
+    co_await deps_.pool.run([&] { store_.release_rate_event(id); });
     throw *limited;
   }
   const auto now = now_ms();
@@ -111,16 +106,17 @@ boost::asio::awaitable<OtpSent> OtpService::issue(const std::string& environment
       const std::string token = random_token(12);
       ConsentRecord consent{environment,
                             bidx,
-                            cipher_.seal("mobile", phone),
+                            deps_.cipher.seal("mobile", phone),
                             consent_token_hash(token),
                             now,
-                            now + 1000LL * config_.consent_ttl_seconds,
+                            now + 1000LL * deps_.config.consent_ttl_seconds,
                             0};
-      co_await pool_.run([&] { store_.insert_consent(consent); });
+      co_await deps_.pool.run([&] { store_.insert_consent(consent); });
       const std::string purpose = "consent";
-      const std::vector<std::string> params{config_.public_base_url + "/api_v1/consent/" + token};
+      const std::vector<std::string> params{deps_.config.public_base_url + "/api_v1/consent/" +
+                                            token};
       co_await deliver(env, phone, purpose, params);
-      metrics_.count("leadgate_consent_requested_total", {{"environment", environment}});
+      deps_.metrics.count("leadgate_consent_requested_total", {{"environment", environment}});
     }
     const std::string purpose = "otp";
     const std::vector<std::string> params{code};
@@ -129,20 +125,20 @@ boost::asio::awaitable<OtpSent> OtpService::issue(const std::string& environment
     const OtpCode otp{
         environment, bidx,    code_hash(environment, phone, code), now, now + policy.ttl_ms,
         0,           "active"};
-    co_await pool_.run([&] { store_.put_otp(otp); });
+    co_await deps_.pool.run([&] { store_.put_otp(otp); });
   } catch (const PartnerError& e) {
     failure = e;
   }
   if (failure) {
     // A send that never reached the customer does not count against their limits.
-    for (const auto id : reserved) co_await pool_.run([&] { store_.release_rate_event(id); });
-    metrics_.count("leadgate_otp_failed_total",
-                   {{"environment", environment}, {"reason", "WHATSAPP_UNAVAILABLE"}});
+    for (const auto id : reserved) co_await deps_.pool.run([&] { store_.release_rate_event(id); });
+    deps_.metrics.count("leadgate_otp_failed_total",
+                        {{"environment", environment}, {"reason", "WHATSAPP_UNAVAILABLE"}});
     throw ApiError(503, "WHATSAPP_UNAVAILABLE",
                    "WhatsApp delivery is unavailable right now; no OTP was sent. Retry shortly.",
                    {}, 5);
   }
-  metrics_.count("leadgate_otp_sent_total", {{"environment", environment}});
+  deps_.metrics.count("leadgate_otp_sent_total", {{"environment", environment}});
   log_info("otp_sent", {{"request_id", trace.request_id},
                         {"environment", environment},
                         {"phone", mask_mobile(phone)},
@@ -159,8 +155,8 @@ boost::asio::awaitable<OtpSent> OtpService::send(const std::string& environment,
 boost::asio::awaitable<OtpSent> OtpService::resend(const std::string& environment,
                                                    const std::string& phone,
                                                    const std::string& key_id, const Trace& trace) {
-  const std::string bidx = cipher_.blind_index("mobile", phone);
-  auto existing = co_await pool_.run([&] { return store_.find_otp(environment, bidx); });
+  const std::string bidx = deps_.cipher.blind_index("mobile", phone);
+  auto existing = co_await deps_.pool.run([&] { return store_.find_otp(environment, bidx); });
   if (!existing) {
     throw ApiError(400, "OTP_NOT_FOUND", "No OTP was sent to this number; use otp_send first");
   }
@@ -171,7 +167,7 @@ boost::asio::awaitable<OtpSent> OtpService::resend(const std::string& environmen
 boost::asio::awaitable<void> OtpService::verify(const std::string& environment,
                                                 const std::string& phone, const std::string& code,
                                                 const Trace& trace) {
-  const std::string bidx = cipher_.blind_index("mobile", phone);
+  const std::string bidx = deps_.cipher.blind_index("mobile", phone);
   const std::string given = code_hash(environment, phone, code);
   const auto now = now_ms();
   OtpVerdict verdict = OtpVerdict::not_found;
@@ -180,7 +176,7 @@ boost::asio::awaitable<void> OtpService::verify(const std::string& environment,
     std::optional<OtpSnapshot> snapshot;
     if (current) snapshot = OtpSnapshot{current->expires_at, current->attempts, current->state};
     const bool matches = current && constant_time_equals(current->code_hash, given);
-    const OtpDecision d = decide_verify(snapshot, matches, now, config_.otp);
+    const OtpDecision d = decide_verify(snapshot, matches, now, deps_.config.otp);
     verdict = d.verdict;
     if (!d.next) return std::nullopt;
     OtpCode next = *current;
@@ -188,22 +184,23 @@ boost::asio::awaitable<void> OtpService::verify(const std::string& environment,
     next.state = d.next->state;
     return next;
   };
-  co_await pool_.run([&] { store_.update_otp(environment, bidx, decide); });
+  co_await deps_.pool.run([&] { store_.update_otp(environment, bidx, decide); });
   if (verdict != OtpVerdict::verified) {
-    metrics_.count("leadgate_otp_failed_total",
-                   {{"environment", environment}, {"reason", std::string(verdict_code(verdict))}});
+    deps_.metrics.count(
+        "leadgate_otp_failed_total",
+        {{"environment", environment}, {"reason", std::string(verdict_code(verdict))}});
     log_info("otp_verify_failed", {{"request_id", trace.request_id},
                                    {"environment", environment},
                                    {"phone", mask_mobile(phone)},
                                    {"reason", std::string(verdict_code(verdict))}});
     throw ApiError(400, std::string(verdict_code(verdict)), std::string(verdict_message(verdict)));
   }
-  metrics_.count("leadgate_otp_verified_total", {{"environment", environment}});
+  deps_.metrics.count("leadgate_otp_verified_total", {{"environment", environment}});
 }
 
 boost::asio::awaitable<OtpService::ConsentLink> OtpService::consent_link(const std::string& token) {
   const std::string hash = consent_token_hash(token);
-  auto found = co_await pool_.run([&] { return store_.find_consent(hash); });
+  auto found = co_await deps_.pool.run([&] { return store_.find_consent(hash); });
   ConsentLink link;
   if (!found) co_return link;
   if (found->granted_at != 0) {
@@ -221,9 +218,9 @@ boost::asio::awaitable<std::optional<ConsentRecord>> OtpService::grant_consent(
     const std::string& token) {
   const std::string hash = consent_token_hash(token);
   const auto now = now_ms();
-  auto granted = co_await pool_.run([&] { return store_.grant_consent(hash, now); });
+  auto granted = co_await deps_.pool.run([&] { return store_.grant_consent(hash, now); });
   if (granted)
-    metrics_.count("leadgate_consent_granted_total", {{"environment", granted->environment}});
+    deps_.metrics.count("leadgate_consent_granted_total", {{"environment", granted->environment}});
   co_return granted;
 }
 

@@ -4,12 +4,9 @@
 // log line, a metric label, an error body or an audit record.
 #include <boost/asio/awaitable.hpp>
 
-#include "core/config.h"
-#include "core/metrics.h"
-#include "core/offload.h"
 #include "core/trace.h"
-#include "crypto/crypto.h"
 #include "partners/whatsapp.h"
+#include "services/service_deps.h"
 #include "store/store.h"
 
 namespace leadgate {
@@ -25,8 +22,7 @@ class OtpService {
  public:
   // `sender` is used synchronously, so it should have a short timeout
   // (LEADGATE_OTP_SEND_TIMEOUT_MS).
-  OtpService(VerificationStore& store, BlockingPool& pool, WhatsAppSender& sender,
-             const PiiCipher& cipher, const Config& config, Metrics& metrics);
+  OtpService(VerificationStore& store, const ServiceDeps& deps, WhatsAppSender& sender);
 
   // `phone` is the normalised 10-digit mobile; `key_id` the caller's API key id (its own send
   // limit). Throw ApiError (400/429/503) on failure.
@@ -65,11 +61,8 @@ class OtpService {
                         const std::string& code) const;
 
   VerificationStore& store_;
-  BlockingPool& pool_;
+  ServiceDeps deps_;
   WhatsAppSender& sender_;
-  const PiiCipher& cipher_;
-  const Config& config_;
-  Metrics& metrics_;
 };
 
 }  // namespace leadgate

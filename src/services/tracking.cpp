@@ -60,7 +60,7 @@ StatusView stored_status_view(const LeadRow& row) {
 
 boost::asio::awaitable<StatusView> ApplicationTracker::refresh(LeadRow& row, const Trace& trace) {
   if (row.basic_application_id.empty()) co_return stored_status_view(row);
-  const auto& env = config_.env(row.environment);
+  const auto& env = deps_.config.env(row.environment);
   std::optional<PartnerStatusReport> report;
   try {
     report = co_await los_.application_status(env, row.basic_application_id, trace.request_id);
@@ -77,7 +77,7 @@ boost::asio::awaitable<StatusView> ApplicationTracker::refresh(LeadRow& row, con
   const std::int64_t refreshed_at = now_ms();
   if (!changed) {
     // The usual poll: nothing but the refresh time to write, in one statement.
-    co_await pool_.run([&] { leads_.record_status_refresh(row.id, refreshed_at); });
+    co_await deps_.pool.run([&] { leads_.record_status_refresh(row.id, refreshed_at); });
   } else {
     co_await record_change(row, *report, refreshed_at, trace);
   }
@@ -115,7 +115,7 @@ boost::asio::awaitable<void> ApplicationTracker::record_change(const LeadRow& ro
     a.field = "partner_status";
     w.audit = stamp_audit({a}, trace, row.reference_id);
   }
-  co_await pool_.run([&] { return leads_.record_partner_status(w); });
+  co_await deps_.pool.run([&] { return leads_.record_partner_status(w); });
 }
 
 boost::json::object ApplicationTracker::application_summary(const LeadRow& row,
@@ -131,14 +131,14 @@ boost::json::object ApplicationTracker::application_summary(const LeadRow& row,
 boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
     const LeadStatusRequest& req, const std::string& environment, const Trace& trace) {
   std::string mobile_bidx;
-  if (req.mobile) mobile_bidx = mobile_blind_index(cipher_, *req.mobile);
+  if (req.mobile) mobile_bidx = mobile_blind_index(deps_.cipher, *req.mobile);
   // The customer's applications and the first one's appointment in one trip to the store (the
   // appointment does not depend on the status refreshed below).
   struct Found {
     std::vector<LeadRow> leads;
     std::optional<ActiveAppointment> appointment;
   };
-  Found found = co_await pool_.run([&] {
+  Found found = co_await deps_.pool.run([&] {
     Found f;
     if (req.basic_application_id) {
       auto lead = leads_.find_lead_by_basic_id(environment, *req.basic_application_id);
@@ -157,7 +157,7 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
   const StatusView view = co_await refresh(lead, trace);
   const auto& appointment = found.appointment;
 
-  const LeadInput customer = open_lead(lead, cipher_);
+  const LeadInput customer = open_lead(lead, deps_.cipher);
   boost::json::object details{
       {"reference_id", lead.reference_id},
       {"application_id", text_or_null(lead.application_id)},
@@ -174,15 +174,16 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
                                                                            appointment->rm))
                                   : boost::json::value(nullptr)}};
   if (req.notify) {
-    const auto& env = config_.env(environment);
+    const auto& env = deps_.config.env(environment);
     const std::vector<OutboxMessage> messages{whatsapp_template_message(
-        cipher_, environment, lead.reference_id, customer.mobile, env.templates.at("status_update"),
+        deps_.cipher, environment, lead.reference_id, customer.mobile,
+        env.templates.at("status_update"),
         {customer.first_name + " " + customer.last_name,
          lead.basic_application_id.empty() ? lead.reference_id : lead.basic_application_id,
          view.status},
         now_ms())};
     const std::vector<AuditEntry> no_audit;
-    co_await pool_.run([&] { return leads_.append_events(no_audit, messages); });
+    co_await deps_.pool.run([&] { return leads_.append_events(no_audit, messages); });
     if (wake_outbox_) wake_outbox_();
     details["notification"] = "queued";
   }
@@ -207,9 +208,9 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
 
 boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
     const TrackRequest& req, const std::string& environment, const Trace& trace) {
-  const std::string mobile_bidx = mobile_blind_index(cipher_, req.mobile);
-  std::vector<LeadRow> leads =
-      co_await pool_.run([&] { return leads_.find_leads_by_mobile(environment, mobile_bidx); });
+  const std::string mobile_bidx = mobile_blind_index(deps_.cipher, req.mobile);
+  std::vector<LeadRow> leads = co_await deps_.pool.run(
+      [&] { return leads_.find_leads_by_mobile(environment, mobile_bidx); });
   std::size_t chosen = 0;
   if (req.application_id) {
     chosen = leads.size();
@@ -233,7 +234,7 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
     std::vector<ConversationMessage> conversation;
     std::optional<ActiveAppointment> appointment;
   };
-  auto history = co_await pool_.run([&] {
+  auto history = co_await deps_.pool.run([&] {
     History h;
     h.audit = leads_.audit_for(environment, lead.reference_id);
     h.outbox = outbox_.outbox_for(environment, lead.reference_id);
@@ -251,17 +252,17 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
   });
   const auto events = build_timeline(
       history.audit, history.outbox, history.attempts,
-      [this](const OutboxMessage& m) { return purpose_of(m, cipher_, config_); }, history.receipts,
-      history.conversation);
+      [this](const OutboxMessage& m) { return purpose_of(m, deps_.cipher, deps_.config); },
+      history.receipts, history.conversation);
 
   boost::json::array steps;
   for (const auto& s : next_steps(view.stage)) steps.emplace_back(s);
-  const auto& env = config_.env(environment);
+  const auto& env = deps_.config.env(environment);
   boost::json::value rm = nullptr;
   if (history.appointment) {
     const auto& r = history.appointment->rm;
     rm = boost::json::object{{"name", r.name},
-                             {"phone", cipher_.open("rm_phone", r.phone_enc)},
+                             {"phone", deps_.cipher.open("rm_phone", r.phone_enc)},
                              {"location", r.location}};
   } else if (lead.application_assigned_to_rm && !lead.application_assigned_to_rm->empty()) {
     rm = boost::json::object{{"name", *lead.application_assigned_to_rm}};

@@ -8,13 +8,11 @@
 #include <functional>
 #include <utility>
 
-#include "core/config.h"
-#include "core/offload.h"
 #include "core/trace.h"
-#include "crypto/crypto.h"
 #include "domain/application_progress.h"
 #include "domain/tracking_requests.h"
 #include "partners/basic_app.h"
+#include "services/service_deps.h"
 #include "store/store.h"
 
 namespace leadgate {
@@ -36,17 +34,14 @@ class ApplicationTracker {
   // wake_outbox: a notification was queued (the outbox dispatcher looks now, not at its next
   // poll).
   ApplicationTracker(LeadStore& leads, AppointmentStore& appointments, OutboxStore& outbox,
-                     WhatsAppStore& chats, BlockingPool& pool, BasicAppClient& los,
-                     const PiiCipher& cipher, const Config& config,
+                     WhatsAppStore& chats, const ServiceDeps& deps, BasicAppClient& los,
                      std::function<void()> wake_outbox)
       : leads_(leads),
         appointments_(appointments),
         outbox_(outbox),
         chats_(chats),
-        pool_(pool),
+        deps_(deps),
         los_(los),
-        cipher_(cipher),
-        config_(config),
         wake_outbox_(std::move(wake_outbox)) {}
 
   boost::asio::awaitable<boost::json::object> lead_status(const LeadStatusRequest& req,
@@ -73,10 +68,8 @@ class ApplicationTracker {
   AppointmentStore& appointments_;
   OutboxStore& outbox_;   // the timeline: messages and their delivery attempts
   WhatsAppStore& chats_;  // the timeline: receipts and conversations
-  BlockingPool& pool_;
+  ServiceDeps deps_;
   BasicAppClient& los_;
-  const PiiCipher& cipher_;
-  const Config& config_;
   std::function<void()> wake_outbox_;
 };
 

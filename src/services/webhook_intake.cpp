@@ -217,28 +217,26 @@ boost::asio::awaitable<void> InboxWriter::flush() {
   }
 }
 
-WebhookIntake::WebhookIntake(WhatsAppStore& store, BlockingPool& pool, const PiiCipher& cipher,
-                             const Config& config, Metrics& metrics,
+WebhookIntake::WebhookIntake(WhatsAppStore& store, const ServiceDeps& deps,
                              std::function<void()> on_stored)
     : store_(store),
-      pool_(pool),
-      cipher_(cipher),
-      config_(config),
-      metrics_(metrics),
+      deps_(deps),
       on_stored_(std::move(on_stored)),
-      writer_(store, pool, pool.max_waiting()) {
-  metrics_.describe("leadgate_webhook_events_total", "counter",
-                    "Inbound webhook items received (new and redelivered), by provider and kind");
-  metrics_.describe("leadgate_webhook_duplicates_total", "counter",
-                    "Inbound webhook items dropped as redeliveries, by provider");
-  metrics_.describe("leadgate_webhook_rejected_total", "counter",
-                    "Inbound webhook callbacks refused, by reason");
+      writer_(store, deps.pool, deps.pool.max_waiting()) {
+  deps_.metrics.describe({
+      {"leadgate_webhook_events_total", "counter",
+       "Inbound webhook items received (new and redelivered), by provider and kind"},
+      {"leadgate_webhook_duplicates_total", "counter",
+       "Inbound webhook items dropped as redeliveries, by provider"},
+      {"leadgate_webhook_rejected_total", "counter",
+       "Inbound webhook callbacks refused, by reason"},
+  });
 }
 
 boost::asio::awaitable<int> WebhookIntake::accept(const std::string& body,
                                                   const WebhookCredentials& creds) {
   auto reject = [&](int status, const char* code, const char* reason, std::string detail) {
-    metrics_.count("leadgate_webhook_rejected_total", {{"reason", reason}});
+    deps_.metrics.count("leadgate_webhook_rejected_total", {{"reason", reason}});
     log_warn("webhook_rejected", {{"reason", reason}, {"client_ip", creds.client_ip}});
     return ApiError(status, code, std::move(detail));
   };
@@ -249,17 +247,17 @@ boost::asio::awaitable<int> WebhookIntake::accept(const std::string& body,
   }
   const auto& batch = std::get<WebhookBatch>(parsed);
   if (batch.provider == Provider::meta) {
-    if (config_.meta_app_secret.empty()) {
+    if (deps_.config.meta_app_secret.empty()) {
       throw reject(401, "UNAUTHENTICATED", "meta_not_configured",
                    "Meta-format webhooks are not accepted: LEADGATE_META_APP_SECRET is not set");
     }
-    if (!valid_meta_signature(config_.meta_app_secret, body, creds.signature)) {
+    if (!valid_meta_signature(deps_.config.meta_app_secret, body, creds.signature)) {
       throw reject(401, "UNAUTHENTICATED", "signature", "Missing or invalid X-Hub-Signature-256");
     }
   } else {
-    const std::string& expected = config_.gupshup_webhook_token;
+    const std::string& expected = deps_.config.gupshup_webhook_token;
     if (expected.empty()) {
-      if (!config_.gupshup_sandboxed()) {
+      if (!deps_.config.gupshup_sandboxed()) {
         throw reject(401, "UNAUTHENTICATED", "gupshup_not_configured",
                      "Gupshup webhooks are not accepted: LEADGATE_GUPSHUP_WEBHOOK_TOKEN is not "
                      "set");
@@ -268,22 +266,23 @@ boost::asio::awaitable<int> WebhookIntake::accept(const std::string& body,
                !constant_time_equals(creds.header_token, expected)) {
       throw reject(401, "UNAUTHENTICATED", "token", "Missing or invalid webhook token");
     }
-    if (!ip_allowed(config_.gupshup_webhook_ips, creds.client_ip)) {
+    if (!ip_allowed(deps_.config.gupshup_webhook_ips, creds.client_ip)) {
       throw reject(403, "FORBIDDEN_SOURCE", "source_ip",
                    "This source address may not call the webhook");
     }
   }
-  const auto events = inbox_events(batch, config_, cipher_, now_ms());
+  const auto events = inbox_events(batch, deps_.config, deps_.cipher, now_ms());
   const auto stored = co_await writer_.write(events);
   const auto fresh = static_cast<int>(std::count(stored.begin(), stored.end(), 1));
   const std::string provider(provider_name(batch.provider));
   for (const auto& e : events) {
-    metrics_.count("leadgate_webhook_events_total", {{"provider", provider}, {"kind", e.kind}});
+    deps_.metrics.count("leadgate_webhook_events_total",
+                        {{"provider", provider}, {"kind", e.kind}});
   }
   if (fresh > 0 && on_stored_) on_stored_();
   const auto duplicates = static_cast<int>(events.size()) - fresh;
   if (duplicates > 0) {
-    metrics_.count("leadgate_webhook_duplicates_total", {{"provider", provider}}, duplicates);
+    deps_.metrics.count("leadgate_webhook_duplicates_total", {{"provider", provider}}, duplicates);
   }
   co_return fresh;
 }

@@ -12,11 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
-#include "core/metrics.h"
 #include "core/offload.h"
-#include "crypto/crypto.h"
 #include "domain/webhook_payloads.h"
+#include "services/service_deps.h"
 #include "store/store.h"
 
 namespace leadgate {
@@ -86,18 +84,14 @@ class InboxWriter {
 
 class WebhookIntake {
  public:
-  WebhookIntake(WhatsAppStore& store, BlockingPool& pool, const PiiCipher& cipher,
-                const Config& config, Metrics& metrics, std::function<void()> on_stored);
+  WebhookIntake(WhatsAppStore& store, const ServiceDeps& deps, std::function<void()> on_stored);
   // Authenticates, parses and stores the callback; returns how many of its items were new.
   // Throws ApiError 400 (malformed / unknown shape), 401 (signature or token), 403 (source IP).
   boost::asio::awaitable<int> accept(const std::string& body, const WebhookCredentials& creds);
 
  private:
   WhatsAppStore& store_;
-  BlockingPool& pool_;
-  const PiiCipher& cipher_;
-  const Config& config_;
-  Metrics& metrics_;
+  ServiceDeps deps_;
   std::function<void()> on_stored_;  // wakes the inbox processor
   InboxWriter writer_;
 };

@@ -53,41 +53,38 @@ struct WhatsAppAssistant::StatusAnswer {
 };
 
 WhatsAppAssistant::WhatsAppAssistant(WhatsAppStore& chats, LeadStore& leads,
-                                     VerificationStore& limits, BlockingPool& pool,
-                                     ApplicationTracker& tracker, const PiiCipher& cipher,
-                                     const Config& config, Metrics& metrics,
-                                     std::function<void()> wake_outbox)
+                                     VerificationStore& limits, const ServiceDeps& deps,
+                                     ApplicationTracker& tracker, std::function<void()> wake_outbox)
     : chats_(chats),
       leads_(leads),
       limits_(limits),
-      pool_(pool),
+      deps_(deps),
       tracker_(tracker),
-      cipher_(cipher),
-      config_(config),
-      metrics_(metrics),
       wake_outbox_(std::move(wake_outbox)) {
-  metrics_.describe("leadgate_whatsapp_inbound_total", "counter",
-                    "Inbound WhatsApp messages processed, by environment, type and classification");
-  metrics_.describe("leadgate_whatsapp_replies_total", "counter",
-                    "Automatic WhatsApp replies queued, by environment and kind");
-  metrics_.describe("leadgate_whatsapp_receipts_total", "counter",
-                    "Delivery receipts processed, by status and whether a message matched");
-  metrics_.describe("leadgate_inbox_processing_seconds", "histogram",
-                    "Time from webhook receipt to the end of processing, by kind");
+  deps_.metrics.describe({
+      {"leadgate_whatsapp_inbound_total", "counter",
+       "Inbound WhatsApp messages processed, by environment, type and classification"},
+      {"leadgate_whatsapp_replies_total", "counter",
+       "Automatic WhatsApp replies queued, by environment and kind"},
+      {"leadgate_whatsapp_receipts_total", "counter",
+       "Delivery receipts processed, by status and whether a message matched"},
+      {"leadgate_inbox_processing_seconds", "histogram",
+       "Time from webhook receipt to the end of processing, by kind"},
+  });
 }
 
 boost::asio::awaitable<void> WhatsAppAssistant::handle(const InboxEvent& event) {
   if (event.kind != "message" && event.kind != "status" && event.kind != "user_event") {
     // A kind this version does not know has nothing for it to do.
     const auto now = now_ms();
-    co_await pool_.run([&] { chats_.finish_inbox(event.id, "done", now, 0, ""); });
+    co_await deps_.pool.run([&] { chats_.finish_inbox(event.id, "done", now, 0, ""); });
     finished(event);
     co_return;
   }
-  const InboxItem item = open_item(event, cipher_);
+  const InboxItem item = open_item(event, deps_.cipher);
   if (const auto* s = std::get_if<StatusEvent>(&item)) {
     const DeliveryReceipt r = receipt_of(event, *s);
-    const auto matched = co_await pool_.run([&] { return chats_.record_delivery(r); });
+    const auto matched = co_await deps_.pool.run([&] { return chats_.record_delivery(r); });
     receipt_finished(event, r, matched);
     co_return;
   }
@@ -107,7 +104,8 @@ boost::asio::awaitable<std::vector<const InboxEvent*>> WhatsAppAssistant::apply_
   for (const auto& event : batch) {
     if (event.kind == "status") {
       try {
-        receipts.push_back(receipt_of(event, std::get<StatusEvent>(open_item(event, cipher_))));
+        receipts.push_back(
+            receipt_of(event, std::get<StatusEvent>(open_item(event, deps_.cipher))));
         events.push_back(&event);
         continue;
       } catch (const std::exception&) {
@@ -119,7 +117,7 @@ boost::asio::awaitable<std::vector<const InboxEvent*>> WhatsAppAssistant::apply_
   if (receipts.empty()) co_return rest;
   std::vector<std::int64_t> matched;
   try {
-    matched = co_await pool_.run([&] { return chats_.record_deliveries(receipts); });
+    matched = co_await deps_.pool.run([&] { return chats_.record_deliveries(receipts); });
   } catch (const std::exception& e) {
     // Nothing of the batch was stored: each receipt is tried on its own, with its own retries.
     log_warn("inbox_receipts_batch_failed",
@@ -136,35 +134,35 @@ boost::asio::awaitable<std::vector<const InboxEvent*>> WhatsAppAssistant::apply_
 void WhatsAppAssistant::receipt_finished(const InboxEvent& event, const DeliveryReceipt& r,
                                          std::int64_t matched) {
   if (!matched && r.retry_unmatched_at != 0) return;
-  metrics_.count("leadgate_whatsapp_receipts_total",
-                 {{"status", r.status}, {"matched", matched ? "true" : "false"}});
+  deps_.metrics.count("leadgate_whatsapp_receipts_total",
+                      {{"status", r.status}, {"matched", matched ? "true" : "false"}});
   finished(event);
 }
 
 void WhatsAppAssistant::finished(const InboxEvent& event) {
-  metrics_.observe("leadgate_inbox_processing_seconds", {{"kind", event.kind}},
-                   static_cast<double>(now_ms() - event.received_at) / 1000.0);
+  deps_.metrics.observe("leadgate_inbox_processing_seconds", {{"kind", event.kind}},
+                        static_cast<double>(now_ms() - event.received_at) / 1000.0);
 }
 
 boost::asio::awaitable<void> WhatsAppAssistant::record_user_event(const InboxEvent& event,
                                                                   const UserEvent& u) {
   const auto mobile = normalize_mobile(u.phone);
   if ((u.kind == "opted-out" || u.kind == "opted-in") && mobile && !event.environment.empty()) {
-    const std::string bidx = mobile_blind_index(cipher_, *mobile);
+    const std::string bidx = mobile_blind_index(deps_.cipher, *mobile);
     const bool out = u.kind == "opted-out";
     const auto at = u.timestamp_ms != 0 ? u.timestamp_ms : event.received_at;
-    co_await pool_.run([&] { chats_.set_opt_out(event.environment, bidx, out, at); });
+    co_await deps_.pool.run([&] { chats_.set_opt_out(event.environment, bidx, out, at); });
   }
   const auto now = now_ms();
-  co_await pool_.run([&] { chats_.finish_inbox(event.id, "done", now, 0, ""); });
+  co_await deps_.pool.run([&] { chats_.finish_inbox(event.id, "done", now, 0, ""); });
 }
 
 boost::asio::awaitable<bool> WhatsAppAssistant::throttled(const std::string& environment,
                                                           const std::string& bidx,
                                                           std::int64_t now) {
   const std::string scope = "wa_reply:" + environment + ":" + bidx;
-  const int max_replies = config_.assistant_max_replies;
-  const auto decision = co_await pool_.run(
+  const int max_replies = deps_.config.assistant_max_replies;
+  const auto decision = co_await deps_.pool.run(
       [&] { return limits_.reserve_rate_event(scope, now, kReplyWindowMs, max_replies, 0); });
   co_return !decision.allowed;
 }
@@ -178,7 +176,7 @@ boost::asio::awaitable<WhatsAppAssistant::StatusAnswer> WhatsAppAssistant::statu
     std::vector<LeadRow> leads;
     std::vector<ConversationMessage> recent;
   };
-  auto found = co_await pool_.run([&] {
+  auto found = co_await deps_.pool.run([&] {
     Found f;
     f.leads = leads_.find_leads_by_mobile(environment, bidx);
     f.recent = chats_.conversation(environment, bidx, kAssistantContextMessages);
@@ -199,7 +197,7 @@ boost::asio::awaitable<WhatsAppAssistant::StatusAnswer> WhatsAppAssistant::statu
   trace.request_id = "inbox-" + std::to_string(event.id);
   trace.environment = environment;
   const StatusView view = co_await tracker_.refresh(lead, trace);
-  const LeadInput customer = open_lead(lead, cipher_);
+  const LeadInput customer = open_lead(lead, deps_.cipher);
   answer.values = status_values({customer.first_name, lead.loan_type, choice.application_id,
                                  view.status, view.stage, found.leads.size()});
   answer.lead_ref = lead.reference_id;
@@ -213,7 +211,8 @@ void WhatsAppAssistant::add_reply(ConversationWrite& w, const std::string& kind,
   m.environment = in.environment;
   m.lead_ref = in.lead_ref;
   m.kind = "whatsapp_text";
-  m.payload_enc = cipher_.seal("outbox", outbox_text_payload("91" + mobile, text, /*exempt=*/true));
+  m.payload_enc =
+      deps_.cipher.seal("outbox", outbox_text_payload("91" + mobile, text, /*exempt=*/true));
   m.created_at = w.now;
   m.next_attempt_at = w.now;
   w.reply_outbox = m;
@@ -224,7 +223,7 @@ void WhatsAppAssistant::add_reply(ConversationWrite& w, const std::string& kind,
   reply.lead_ref = in.lead_ref;
   reply.application_id = in.application_id;
   reply.msg_type = "text";
-  reply.text_enc = cipher_.seal("conversation", text);
+  reply.text_enc = deps_.cipher.seal("conversation", text);
   reply.classification = kind;
   reply.created_at = w.now;
   w.reply = reply;
@@ -234,17 +233,17 @@ boost::asio::awaitable<void> WhatsAppAssistant::answer(const InboxEvent& event,
                                                        const InboundMessage& message) {
   const auto now = now_ms();
   const std::string& environment = event.environment;
-  if (environment.empty() || !message.from_valid || !config_.envs.contains(environment)) {
+  if (environment.empty() || !message.from_valid || !deps_.config.envs.contains(environment)) {
     // Not for one of our business numbers, or not from an Indian mobile: kept, not answered.
     log_warn("inbound_not_answered", {{"inbox_id", event.id},
                                       {"reason", environment.empty() ? "unknown business number"
                                                                      : "sender is not an Indian "
                                                                        "mobile"}});
-    co_await pool_.run([&] { chats_.finish_inbox(event.id, "done", now, 0, "not answered"); });
+    co_await deps_.pool.run([&] { chats_.finish_inbox(event.id, "done", now, 0, "not answered"); });
     co_return;
   }
-  const auto& env = config_.env(environment);
-  const std::string bidx = mobile_blind_index(cipher_, message.from);
+  const auto& env = deps_.config.env(environment);
+  const std::string bidx = mobile_blind_index(deps_.cipher, message.from);
 
   ConversationWrite w;
   w.inbox_id = event.id;
@@ -255,7 +254,7 @@ boost::asio::awaitable<void> WhatsAppAssistant::answer(const InboxEvent& event,
   in.direction = "in";
   in.provider_message_id = message.provider_message_id;
   in.msg_type = message.type;
-  if (!message.text.empty()) in.text_enc = cipher_.seal("conversation", message.text);
+  if (!message.text.empty()) in.text_enc = deps_.cipher.seal("conversation", message.text);
   in.created_at = message.timestamp_ms != 0 ? message.timestamp_ms : now;
 
   const AssistantQuestion question = assistant_question(message.text);
@@ -283,21 +282,22 @@ boost::asio::awaitable<void> WhatsAppAssistant::answer(const InboxEvent& event,
   }
   bool duplicate = false;
   try {
-    co_await pool_.run([&] { chats_.record_conversation(w); });
+    co_await deps_.pool.run([&] { chats_.record_conversation(w); });
   } catch (const StoreConflict&) {
     duplicate = true;  // the same message stored under another event id: answered already
   }
   if (duplicate) {
-    co_await pool_.run([&] { chats_.finish_inbox(event.id, "done", now, 0, "duplicate message"); });
+    co_await deps_.pool.run(
+        [&] { chats_.finish_inbox(event.id, "done", now, 0, "duplicate message"); });
     co_return;
   }
   const std::string& type = message.type;
-  metrics_.count("leadgate_whatsapp_inbound_total", {{"environment", environment},
-                                                     {"type", type.empty() ? "unknown" : type},
-                                                     {"classification", in.classification}});
+  deps_.metrics.count("leadgate_whatsapp_inbound_total", {{"environment", environment},
+                                                          {"type", type.empty() ? "unknown" : type},
+                                                          {"classification", in.classification}});
   if (!reply_kind.empty()) {
-    metrics_.count("leadgate_whatsapp_replies_total",
-                   {{"environment", environment}, {"kind", reply_kind}});
+    deps_.metrics.count("leadgate_whatsapp_replies_total",
+                        {{"environment", environment}, {"kind", reply_kind}});
     if (wake_outbox_) wake_outbox_();
   }
   log_info("inbound_processed", {{"inbox_id", event.id},

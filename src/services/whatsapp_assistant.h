@@ -12,11 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
-#include "core/metrics.h"
-#include "core/offload.h"
-#include "crypto/crypto.h"
 #include "domain/webhook_payloads.h"
+#include "services/service_deps.h"
 #include "services/tracking.h"
 #include "store/store.h"
 
@@ -26,8 +23,8 @@ class WhatsAppAssistant {
  public:
   // wake_outbox: a reply was queued (the outbox dispatcher looks now, not at its next poll).
   WhatsAppAssistant(WhatsAppStore& chats, LeadStore& leads, VerificationStore& limits,
-                    BlockingPool& pool, ApplicationTracker& tracker, const PiiCipher& cipher,
-                    const Config& config, Metrics& metrics, std::function<void()> wake_outbox);
+                    const ServiceDeps& deps, ApplicationTracker& tracker,
+                    std::function<void()> wake_outbox);
 
   // The delivery receipts of a claim in one store call (one commit). Returns the events it did
   // not finish: other kinds, unreadable payloads, or all of them when the batch failed.
@@ -55,11 +52,8 @@ class WhatsAppAssistant {
   WhatsAppStore& chats_;
   LeadStore& leads_;
   VerificationStore& limits_;
-  BlockingPool& pool_;
+  ServiceDeps deps_;
   ApplicationTracker& tracker_;
-  const PiiCipher& cipher_;
-  const Config& config_;
-  Metrics& metrics_;
   std::function<void()> wake_outbox_;
 };
 

@@ -94,7 +94,7 @@ class OtpServiceTest : public ::testing::Test {
   PiiCipher cipher_;
   Config config_;
   Metrics metrics_;
-  OtpService otp_{store_, pool_, sender_, cipher_, config_, metrics_};
+  OtpService otp_{store_, {pool_, cipher_, config_, metrics_}, sender_};
   asio::io_context ioc_;
   Trace trace_{"req-1", "orbit"};
 };
