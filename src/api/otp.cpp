@@ -1,11 +1,11 @@
 #include "api/otp.h"
 
 #include <boost/json.hpp>
-#include <ctime>
 
 #include "api/leads.h"
 #include "domain/mobile.h"
 #include "domain/otp_policy.h"
+#include "domain/slot_calendar.h"
 #include "http/middleware.h"
 #include "services/lead_records.h"
 
@@ -50,15 +50,6 @@ OtpFields read_otp_fields(const Request& req, RequestContext& ctx) {
     in.errors.push_back({"phone_number", "Invalid mobile number format"});
   }
   return in;
-}
-
-std::string ist_time(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000) + 5 * 3600 + 30 * 60;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%d-%m-%Y %I:%M %p IST", &tm);
-  return buf;
 }
 
 std::string escape_html(std::string_view text) {
@@ -112,7 +103,7 @@ Response consent_page(const Request& req, http::status status, const std::string
 Response consent_recorded(const Request& req, const ConsentRecord& consent, bool before) {
   return consent_page(req, http::status::ok, "Thank you",
                       std::string("Your consent was ") + (before ? "already " : "") +
-                          "recorded on " + ist_time(consent.granted_at) +
+                          "recorded on " + format_ist_timestamp(consent.granted_at) +
                           ". You can close this page.");
 }
 
@@ -202,7 +193,7 @@ Handler consent_page_handler(OtpService& otp, const Config& config) {
             "(one-time passwords, application updates and answers to your questions) and to use "
             "the details you share for it. Nothing is recorded unless you press \"I agree\". "
             "This link works until " +
-            ist_time(link.record.expires_at) + ".",
+            format_ist_timestamp(link.record.expires_at) + ".",
         "<form method=\"post\"><button type=\"submit\">I agree</button></form>");
   };
 }

@@ -154,6 +154,13 @@ std::string format_clock_12h(int minute) {
   return std::to_string(h == 0 ? 12 : h) + ':' + two_digits(m % 60) + (m < 12 * 60 ? " AM" : " PM");
 }
 
+std::string format_ist_timestamp(std::int64_t utc_ms) {
+  const int m = ist_minute_of_day(utc_ms);
+  const int h = m / 60 % 12;
+  return format_dd_mm_yyyy(ist_date(utc_ms)) + ' ' + two_digits(h == 0 ? 12 : h) + ':' +
+         two_digits(m % 60) + (m < 12 * 60 ? " AM" : " PM") + " IST";
+}
+
 // --- Slots ------------------------------------------------------------------------------------
 
 SlotProblem check_slot(CivilDate date, int minute, std::int64_t now_utc_ms,

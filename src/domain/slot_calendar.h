@@ -67,6 +67,8 @@ std::optional<CivilDate> parse_dd_mm_yyyy(std::string_view text);
 std::optional<int> parse_clock_12h(std::string_view text);
 std::string format_dd_mm_yyyy(CivilDate date);  // "05-03-2026"
 std::string format_clock_12h(int minute);       // "6:00 PM", "12:00 AM"; taken modulo 24 hours
+// An instant as IST wall-clock time for people: "05-03-2026 06:00 PM IST" (two-digit hour).
+std::string format_ist_timestamp(std::int64_t utc_ms);
 
 // --- Slots ------------------------------------------------------------------------------------
 

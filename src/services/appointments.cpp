@@ -67,10 +67,9 @@ std::vector<const RmRow*> rank_free_rms(const std::vector<RmRow>& roster,
 }
 
 boost::json::object appointment_details(const AppointmentRow& a, const RmRow& rm) {
-  const auto ist_ms = a.slot_start + static_cast<std::int64_t>(kIstOffsetMinutes) * 60'000;
   return {{"appointment_id", a.id},
           {"date", format_dd_mm_yyyy(ist_date(a.slot_start))},
-          {"time", format_clock_12h(static_cast<int>((ist_ms / 60'000) % kMinutesPerDay))},
+          {"time", format_clock_12h(ist_minute_of_day(a.slot_start))},
           {"rm_name", rm.name},
           {"location", rm.location},
           {"duration_minutes", a.slot_minutes},

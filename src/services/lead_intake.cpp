@@ -1,7 +1,5 @@
 #include "services/lead_intake.h"
 
-#include <ctime>
-
 #include "core/log.h"
 #include "domain/lead_upsert.h"
 #include "services/lead_records.h"
@@ -16,10 +14,7 @@ LeadSubmitted submitted(const LeadRow& row, bool updated) {
 }  // namespace
 
 CivilDate today_ist() {
-  const std::time_t now = std::time(nullptr) + 5 * 3600 + 30 * 60;  // UTC+05:30, no DST
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  return CivilDate{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+  return ist_date(now_ms());
 }
 
 boost::asio::awaitable<LeadSubmitted> LeadIntake::submit(const LeadInput& in, const Trace& trace,

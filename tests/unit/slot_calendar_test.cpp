@@ -519,5 +519,12 @@ TEST(Ics, FoldLongLines) {
   EXPECT_EQ(unfolded, many);
 }
 
+TEST(IstTimestamp, WallClockWithATwoDigitHour) {
+  EXPECT_EQ(format_ist_timestamp(1772713800000), "05-03-2026 06:00 PM IST");  // 12:30 UTC
+  EXPECT_EQ(format_ist_timestamp(1772649000000), "05-03-2026 12:00 AM IST");  // IST midnight
+  EXPECT_EQ(format_ist_timestamp(1772692500000), "05-03-2026 12:05 PM IST");  // IST noon + 5
+  EXPECT_EQ(format_ist_timestamp(1798741740000), "31-12-2026 11:59 PM IST");  // year's last
+}
+
 }  // namespace
 }  // namespace leadgate
