@@ -18,9 +18,7 @@ void PostgresStore::insert_api_key(const ApiKeyRow& row) {
 }
 
 std::optional<ApiKeyRow> PostgresStore::find_api_key(const std::string& key_hash) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectApiKey, Params().bind(key_hash))
-      .first(sql::read_api_key<Result::Row>);
+  return query_first(sql::kSelectApiKey, sql::read_api_key<Result::Row>, key_hash);
 }
 
 std::int64_t PostgresStore::count_api_keys() {
@@ -65,19 +63,15 @@ IdempotencyRecord PostgresStore::begin_idempotent(const std::string& scope, cons
 void PostgresStore::complete_idempotent(const std::string& scope, const std::string& key,
                                         int status, const std::string& body,
                                         const std::string& content_type, std::int64_t now) {
-  auto lease = borrow();
-  exec(*lease, sql::kCompleteIdempotency,
-       Params().bind(status).bind(body).bind(content_type).bind(now).bind(scope).bind(key));
+  run(sql::kCompleteIdempotency, status, body, content_type, now, scope, key);
 }
 
 void PostgresStore::abandon_idempotent(const std::string& scope, const std::string& key) {
-  auto lease = borrow();
-  exec(*lease, sql::kAbandonIdempotency, Params().bind(scope).bind(key));
+  run(sql::kAbandonIdempotency, scope, key);
 }
 
 std::int64_t PostgresStore::purge_idempotent(std::int64_t older_than) {
-  auto lease = borrow();
-  return exec(*lease, sql::kPurgeIdempotency, Params().bind(older_than)).affected();
+  return run(sql::kPurgeIdempotency, older_than);
 }
 
 }  // namespace leadgate

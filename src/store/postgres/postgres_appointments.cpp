@@ -17,18 +17,13 @@ std::int64_t PostgresStore::insert_rm(const RmRow& rm) {
 }
 
 std::vector<RmRow> PostgresStore::list_rms(const std::string& environment) {
-  auto lease = borrow();
-  return exec(*lease,
-              "SELECT " + sql::kRmColumns +
-                  " FROM rms WHERE environment = $1 AND active ORDER BY "
-                  "name_key",
-              Params().bind(environment))
-      .all(sql::read_rm<Result::Row>);
+  return query_all(
+      "SELECT " + sql::kRmColumns + " FROM rms WHERE environment = $1 AND active ORDER BY name_key",
+      sql::read_rm<Result::Row>, environment);
 }
 
 std::optional<RmRow> PostgresStore::find_rm(std::int64_t id) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectRm, Params().bind(id)).first(sql::read_rm<Result::Row>);
+  return query_first(sql::kSelectRm, sql::read_rm<Result::Row>, id);
 }
 
 // The partial unique indexes refuse the row; the violation names the refusing index. A concurrent
@@ -53,24 +48,19 @@ BookOutcome PostgresStore::book_appointment(const AppointmentWrite& w) {
 }
 
 std::optional<AppointmentRow> PostgresStore::find_appointment(const std::string& id) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectAppointment, Params().bind(id))
-      .first(sql::read_appointment<Result::Row>);
+  return query_first(sql::kSelectAppointment, sql::read_appointment<Result::Row>, id);
 }
 
 std::vector<AppointmentRow> PostgresStore::booked_appointments(const std::string& environment,
                                                                std::int64_t from, std::int64_t to) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectBookedAppointments,
-              Params().bind(environment).bind(from).bind(to))
-      .all(sql::read_appointment<Result::Row>);
+  return query_all(sql::kSelectBookedAppointments, sql::read_appointment<Result::Row>, environment,
+                   from, to);
 }
 
 std::vector<AppointmentRow> PostgresStore::appointments_for_lead(const std::string& environment,
                                                                  const std::string& lead_ref) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectAppointmentsForLead, Params().bind(environment).bind(lead_ref))
-      .all(sql::read_appointment<Result::Row>);
+  return query_all(sql::kSelectAppointmentsForLead, sql::read_appointment<Result::Row>, environment,
+                   lead_ref);
 }
 
 bool PostgresStore::cancel_appointment(const std::string& id, std::int64_t now,

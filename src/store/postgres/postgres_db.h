@@ -169,6 +169,14 @@ class Result {
   std::unique_ptr<PGresult, ClearResult> r_;
 };
 
+// Parameters with `args` bound in order.
+template <class... Args>
+Params params(const Args&... args) {
+  Params p;
+  (p.bind(args), ...);
+  return p;
+}
+
 // One parameterised statement (see postgres_store.cpp: named outside a transaction).
 Result exec(Connection& c, const char* sql, const Params& params = Params());
 Result exec(Connection& c, const std::string& sql, const Params& params = Params());
@@ -209,4 +217,26 @@ void write_children(Connection& c, const std::vector<AuditEntry>& audit,
 Result claim_in_index_order(Connection& c, const std::string& sql, const Params& params);
 
 }  // namespace pg
+
+template <class Read, class... Args>
+auto PostgresStore::query_all(const std::string& sql, Read read, const Args&... args) {
+  auto lease = borrow();
+  return pg::exec(*lease, sql, pg::params(args...)).all(read);
+}
+template <class Read, class... Args>
+auto PostgresStore::query_first(const std::string& sql, Read read, const Args&... args) {
+  auto lease = borrow();
+  return pg::exec(*lease, sql, pg::params(args...)).first(read);
+}
+template <class... Args>
+std::int64_t PostgresStore::run(const std::string& sql, const Args&... args) {
+  auto lease = borrow();
+  return pg::exec(*lease, sql, pg::params(args...)).affected();
+}
+template <class Read, class... Args>
+auto PostgresStore::claim(const std::string& sql, Read read, const Args&... args) {
+  auto lease = borrow();
+  return pg::claim_in_index_order(*lease, sql, pg::params(args...)).all(read);
+}
+
 }  // namespace leadgate

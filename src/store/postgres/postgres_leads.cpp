@@ -14,25 +14,20 @@ using namespace pg;  // the driver plumbing of postgres_db.h
 std::optional<LeadRow> PostgresStore::find_lead_for_customer(const std::string& environment,
                                                              const std::string& mobile_bidx,
                                                              const std::string& loan_type) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectLeadForCustomer,
-              Params().bind(environment).bind(mobile_bidx).bind(loan_type))
-      .first(sql::read_lead<Result::Row>);
+  return query_first(sql::kSelectLeadForCustomer, sql::read_lead<Result::Row>, environment,
+                     mobile_bidx, loan_type);
 }
 
 std::optional<LeadRow> PostgresStore::find_lead_by_reference(const std::string& environment,
                                                              const std::string& reference_id) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectLeadByReference, Params().bind(environment).bind(reference_id))
-      .first(sql::read_lead<Result::Row>);
+  return query_first(sql::kSelectLeadByReference, sql::read_lead<Result::Row>, environment,
+                     reference_id);
 }
 
 std::optional<LeadRow> PostgresStore::find_lead_by_application_id(
     const std::string& environment, const std::string& application_id) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectLeadByApplicationId,
-              Params().bind(environment).bind(application_id))
-      .first(sql::read_lead<Result::Row>);
+  return query_first(sql::kSelectLeadByApplicationId, sql::read_lead<Result::Row>, environment,
+                     application_id);
 }
 
 std::int64_t PostgresStore::insert_lead(const LeadWrite& w) {
@@ -67,9 +62,7 @@ bool PostgresStore::update_lead(const LeadWrite& w) {
 
 std::vector<AuditEntry> PostgresStore::audit_for(const std::string& environment,
                                                  const std::string& entity_ref) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectAudit, Params().bind(environment).bind(entity_ref))
-      .all(sql::read_audit<Result::Row>);
+  return query_all(sql::kSelectAudit, sql::read_audit<Result::Row>, environment, entity_ref);
 }
 
 std::int64_t PostgresStore::count_leads(const std::string& environment) {
@@ -79,17 +72,14 @@ std::int64_t PostgresStore::count_leads(const std::string& environment) {
 
 std::vector<LeadRow> PostgresStore::find_leads_by_mobile(const std::string& environment,
                                                          const std::string& mobile_bidx) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectLeadsByMobile, Params().bind(environment).bind(mobile_bidx))
-      .all(sql::read_lead<Result::Row>);
+  return query_all(sql::kSelectLeadsByMobile, sql::read_lead<Result::Row>, environment,
+                   mobile_bidx);
 }
 
 std::optional<LeadRow> PostgresStore::find_lead_by_basic_id(
     const std::string& environment, const std::string& basic_application_id) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectLeadByBasicId,
-              Params().bind(environment).bind(basic_application_id))
-      .first(sql::read_lead<Result::Row>);
+  return query_first(sql::kSelectLeadByBasicId, sql::read_lead<Result::Row>, environment,
+                     basic_application_id);
 }
 
 // The compare-and-set is the UPDATE's WHERE clause: a concurrent writer of the row waits for the
@@ -104,8 +94,7 @@ bool PostgresStore::record_partner_status(const PartnerStatusWrite& w) {
                             "status_refreshed_at = GREATEST(status_refreshed_at, $4::bigint) "
                             "WHERE id = $5 AND "
                             "partner_status = $6 AND partner_updated_at <= $3 AND "
-                            "(partner_status <> $1 OR "
-                            "partner_stage <> $2)",
+                            "(partner_status <> $1 OR partner_stage <> $2)",
                             Params()
                                 .bind(w.status)
                                 .bind(w.stage)
@@ -132,13 +121,9 @@ bool PostgresStore::record_partner_status(const PartnerStatusWrite& w) {
 // transaction, whose commit then does not wait for the WAL flush (the CTE is joined so that it
 // runs). An fsync per status poll would cap lead_status at the disk's flush rate.
 void PostgresStore::record_status_refresh(std::int64_t lead_id, std::int64_t refreshed_at) {
-  auto lease = borrow();
-  exec(*lease,
-       "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) "
-       "UPDATE leads SET "
-       "status_refreshed_at = $1 FROM async WHERE id = $2 AND "
-       "status_refreshed_at < $1",
-       Params().bind(refreshed_at).bind(lead_id));
+  run("WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) UPDATE leads SET "
+      "status_refreshed_at = $1 FROM async WHERE id = $2 AND status_refreshed_at < $1",
+      refreshed_at, lead_id);
 }
 
 void PostgresStore::append_events(const std::vector<AuditEntry>& audit,

@@ -33,8 +33,7 @@ void PostgresStore::migrate() {
     Transaction tx(c);
     exec(c, "SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) + ")");
     exec_script(c,
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version "
-                "INTEGER PRIMARY KEY, "
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                 "applied_at BIGINT NOT NULL)");
     if (exec(c, sql::kSelectMigration, Params().bind(version)).rows() > 0) {
       continue;  // rolled back: nothing to keep
@@ -95,8 +94,7 @@ std::vector<MetricMinute> PostgresStore::metric_minutes(int resolution, std::int
 }
 
 std::int64_t PostgresStore::purge_metric_minutes(std::int64_t before_minute) {
-  auto lease = borrow();
-  return exec(*lease, sql::kPurgeMetricMinutes, Params().bind(before_minute)).affected();
+  return run(sql::kPurgeMetricMinutes, before_minute);
 }
 
 std::map<std::string, std::int64_t> PostgresStore::outbox_counts() {

@@ -33,9 +33,7 @@ void PostgresStore::put_otp(const OtpCode& code) {
 
 std::optional<OtpCode> PostgresStore::find_otp(const std::string& environment,
                                                const std::string& phone_bidx) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectOtp, Params().bind(environment).bind(phone_bidx))
-      .first(sql::read_otp<Result::Row>);
+  return query_first(sql::kSelectOtp, sql::read_otp<Result::Row>, environment, phone_bidx);
 }
 
 // SELECT ... FOR UPDATE locks the phone's row until the commit, so concurrent update_otp calls
@@ -121,13 +119,11 @@ RateDecision PostgresStore::reserve_rate_event(const std::string& scope, std::in
 }
 
 void PostgresStore::release_rate_event(std::int64_t event_id) {
-  auto lease = borrow();
-  exec(*lease, sql::kDeleteRateEvent, Params().bind(event_id));
+  run(sql::kDeleteRateEvent, event_id);
 }
 
 std::int64_t PostgresStore::purge_rate_events(std::int64_t older_than) {
-  auto lease = borrow();
-  return exec(*lease, sql::kPurgeRateEvents, Params().bind(older_than)).affected();
+  return run(sql::kPurgeRateEvents, older_than);
 }
 
 // ---- consents ----
@@ -143,22 +139,17 @@ void PostgresStore::insert_consent(const ConsentRecord& c) {
 // granted_at = 0 on the updated row and matches nothing, so a link works once.
 std::optional<ConsentRecord> PostgresStore::grant_consent(const std::string& token_hash,
                                                           std::int64_t now) {
-  auto lease = borrow();
-  return exec(*lease, sql::kGrantConsent, Params().bind(token_hash).bind(now))
-      .first(sql::read_consent<Result::Row>);
+  return query_first(sql::kGrantConsent, sql::read_consent<Result::Row>, token_hash, now);
 }
 
 std::optional<ConsentRecord> PostgresStore::find_consent(const std::string& token_hash) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectConsent, Params().bind(token_hash))
-      .first(sql::read_consent<Result::Row>);
+  return query_first(sql::kSelectConsent, sql::read_consent<Result::Row>, token_hash);
 }
 
 std::vector<ConsentRecord> PostgresStore::consents_for(const std::string& environment,
                                                        const std::string& phone_bidx) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectConsentsForPhone, Params().bind(environment).bind(phone_bidx))
-      .all(sql::read_consent<Result::Row>);
+  return query_all(sql::kSelectConsentsForPhone, sql::read_consent<Result::Row>, environment,
+                   phone_bidx);
 }
 
 }  // namespace leadgate

@@ -34,12 +34,9 @@ void update_inbox_states(Connection& c, const std::vector<InboxEnd>& ends) {
   for (const auto& e : ends)
     p.bind(e.id).bind(e.state).bind(e.now).bind(e.next_attempt_at).bind(e.error);
   exec(c,
-       "UPDATE whatsapp_inbox i SET state = v.state, attempts = i.attempts + "
-       "1, next_attempt_at = "
-       "v.next_attempt_at, processed_at = CASE WHEN v.state IN ('done', "
-       "'failed') THEN v.now "
-       "ELSE i.processed_at END, last_error = v.error, lease_owner = NULL, "
-       "lease_until = NULL "
+       "UPDATE whatsapp_inbox i SET state = v.state, attempts = i.attempts + 1, next_attempt_at = "
+       "v.next_attempt_at, processed_at = CASE WHEN v.state IN ('done', 'failed') THEN v.now "
+       "ELSE i.processed_at END, last_error = v.error, lease_owner = NULL, lease_until = NULL "
        "FROM (VALUES " +
            sql::values_groups(ends.size(), {"bigint", "text", "bigint", "bigint", "text"}) +
            ") AS v (id, state, now, next_attempt_at, error) WHERE i.id = v.id",
@@ -116,24 +113,18 @@ int PostgresStore::insert_inbox(const std::vector<InboxEvent>& events, std::vect
 std::vector<InboxEvent> PostgresStore::claim_inbox(std::int64_t now, int limit,
                                                    const std::string& owner,
                                                    std::int64_t lease_until) {
-  auto lease = borrow();
   // As claim_outbox: SKIP LOCKED lets concurrent claimers take different rows without waiting;
   // MATERIALIZED runs the locking subquery exactly once. The order is the index's
   // (state, next_attempt_at), so a claim reads only the rows it takes however long the backlog;
   // ordering by received_at made each claim sort every due row (190 ms at 100,000 pending).
-  const std::string claim =
-      "WITH due AS MATERIALIZED (SELECT id FROM "
-      "whatsapp_inbox WHERE state = 'pending' AND "
-      "next_attempt_at <= $3 AND (lease_until IS NULL OR "
-      "lease_until < $3) ORDER BY "
-      "next_attempt_at, id LIMIT $4 FOR UPDATE SKIP "
-      "LOCKED), claimed AS (UPDATE whatsapp_inbox i "
-      "SET lease_owner = $1, lease_until = $2 FROM due "
-      "WHERE i.id = due.id RETURNING i.*) SELECT " +
-      sql::kInboxColumns + " FROM claimed ORDER BY next_attempt_at, id";
-  return claim_in_index_order(*lease, claim,
-                              Params().bind(owner).bind(lease_until).bind(now).bind(limit))
-      .all(sql::read_inbox<Result::Row>);
+  return claim(
+      "WITH due AS MATERIALIZED (SELECT id FROM whatsapp_inbox WHERE state = 'pending' "
+      "AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until < $3) ORDER BY "
+      "next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED), claimed AS (UPDATE "
+      "whatsapp_inbox i SET lease_owner = $1, lease_until = $2 FROM due WHERE i.id = "
+      "due.id RETURNING i.*) SELECT " +
+          sql::kInboxColumns + " FROM claimed ORDER BY next_attempt_at, id",
+      sql::read_inbox<Result::Row>, owner, lease_until, now, limit);
 }
 
 void PostgresStore::finish_inbox(std::int64_t id, const std::string& state, std::int64_t now,
@@ -144,9 +135,7 @@ void PostgresStore::finish_inbox(std::int64_t id, const std::string& state, std:
 
 std::optional<InboxEvent> PostgresStore::find_inbox(const std::string& provider,
                                                     const std::string& event_id) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectInbox, Params().bind(provider).bind(event_id))
-      .first(sql::read_inbox<Result::Row>);
+  return query_first(sql::kSelectInbox, sql::read_inbox<Result::Row>, provider, event_id);
 }
 
 // ---- conversations, delivery receipts, opt-outs ----
@@ -192,10 +181,8 @@ std::vector<ConversationMessage> PostgresStore::conversation(const std::string& 
                                                              const std::string& phone_bidx,
                                                              int limit) {
   if (limit <= 0) return {};
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectConversation,
-              Params().bind(environment).bind(phone_bidx).bind(limit))
-      .all(sql::read_conversation<Result::Row>);
+  return query_all(sql::kSelectConversation, sql::read_conversation<Result::Row>, environment,
+                   phone_bidx, limit);
 }
 
 namespace {
@@ -267,16 +254,13 @@ void apply_deliveries(Connection& c, const DeliveryReceipt* receipts, std::size_
   }
   if (moved > 0) {
     exec(c,
-         "UPDATE outbox o SET delivery_status = w.status, delivery_status_at = "
-         "w.at, "
-         "delivery_error = w.error FROM (SELECT DISTINCT ON (id) id, status, "
-         "at, error FROM "
+         "UPDATE outbox o SET delivery_status = w.status, delivery_status_at = w.at, "
+         "delivery_error = w.error FROM (SELECT DISTINCT ON (id) id, status, at, error FROM "
          "(VALUES " +
              sql::values_groups(moved, {"bigint", "bigint", "text", "bigint", "text"}) +
              ") AS v (ord, id, status, at, error) WHERE " + sql::delivery_rank("status") +
              " > 0 ORDER BY id, at DESC, " + sql::delivery_rank("status") +
-             " DESC, ord) AS w WHERE o.id = w.id AND (o.delivery_status_at < "
-             "w.at OR "
+             " DESC, ord) AS w WHERE o.id = w.id AND (o.delivery_status_at < w.at OR "
              "(o.delivery_status_at = w.at AND " +
              sql::delivery_rank("w.status") + " > " + sql::delivery_rank("o.delivery_status") +
              "))",
@@ -305,9 +289,8 @@ std::vector<std::int64_t> PostgresStore::record_deliveries(
 
 std::vector<DeliveryReceipt> PostgresStore::receipts_for(const std::string& environment,
                                                          const std::string& lead_ref) {
-  auto lease = borrow();
-  return exec(*lease, sql::kSelectReceiptsForLead, Params().bind(environment).bind(lead_ref))
-      .all(sql::read_receipt<Result::Row>);
+  return query_all(sql::kSelectReceiptsForLead, sql::read_receipt<Result::Row>, environment,
+                   lead_ref);
 }
 
 void PostgresStore::set_opt_out(const std::string& environment, const std::string& phone_bidx,
@@ -323,8 +306,7 @@ bool PostgresStore::is_opted_out(const std::string& environment, const std::stri
 }
 
 void PostgresStore::release_inbox_leases(const std::string& owner) {
-  auto lease = borrow();
-  exec(*lease, sql::kReleaseInboxLeases, Params().bind(owner));
+  run(sql::kReleaseInboxLeases, owner);
 }
 
 }  // namespace leadgate

@@ -22,19 +22,13 @@ std::string values_groups(std::size_t rows, int columns) {
 
 std::string update_lead(bool expected_status, bool expected_request_id) {
   std::string sql =
-      "UPDATE leads SET environment = $1, reference_id = $2, "
-      "basic_application_id = $3, "
-      "application_id = $4, status = $5, first_name_enc = $6, last_name_enc = "
-      "$7, "
-      "mobile_enc = $8, email_enc = $9, pan_enc = $10, dob_enc = $11, "
-      "mobile_bidx = $12, "
-      "pan_bidx = $13, loan_type = $14, loan_amount_req = $15, loan_tenure = "
-      "$16, "
+      "UPDATE leads SET environment = $1, reference_id = $2, basic_application_id = $3, "
+      "application_id = $4, status = $5, first_name_enc = $6, last_name_enc = $7, "
+      "mobile_enc = $8, email_enc = $9, pan_enc = $10, dob_enc = $11, mobile_bidx = $12, "
+      "pan_bidx = $13, loan_type = $14, loan_amount_req = $15, loan_tenure = $16, "
       "credit_score = $17, pincode = $18, state = $19, gender = $20, "
-      "application_assigned_to_rm = $21, remarks = $22, customer_id = $23, "
-      "qr_short_code = $24, "
-      "annual_income = $25, include_credit_score = $26, is_lead_prefilled = "
-      "$27, los_error = $28, "
+      "application_assigned_to_rm = $21, remarks = $22, customer_id = $23, qr_short_code = $24, "
+      "annual_income = $25, include_credit_score = $26, is_lead_prefilled = $27, los_error = $28, "
       "request_id = $29, user_agent = $30, created_at = $31, updated_at = $32, "
       "flash_details_enc = $33, completion_reference = $34, flashed_at = $35, "
       "warnings_json = $36 WHERE id = $37";
@@ -45,23 +39,20 @@ std::string update_lead(bool expected_status, bool expected_request_id) {
 }
 
 std::string insert_audit(std::size_t rows) {
-  return "INSERT INTO audit_log (environment, entity, entity_ref, operation, "
-         "field, old_value, "
+  return "INSERT INTO audit_log (environment, entity, entity_ref, operation, field, old_value, "
          "new_value, request_id, duration_ms, created_at) VALUES " +
          values_groups(rows, 10);
 }
 
 std::string insert_receipts(std::size_t rows) {
-  return "INSERT INTO delivery_receipts (provider_message_id, status, at, "
-         "error_code, "
+  return "INSERT INTO delivery_receipts (provider_message_id, status, at, error_code, "
          "error_message, received_at, outbox_id) VALUES " +
          values_groups(rows, 7);
 }
 
 std::string delivery_rank(std::string_view expr) {
   return "(CASE " + std::string(expr) +
-         " WHEN 'enqueued' THEN 1 WHEN 'sent' THEN 2 WHEN 'failed' THEN 3 WHEN "
-         "'delivered' THEN 4 "
+         " WHEN 'enqueued' THEN 1 WHEN 'sent' THEN 2 WHEN 'failed' THEN 3 WHEN 'delivered' THEN 4 "
          "WHEN 'read' THEN 5 ELSE 0 END)";
 }
 

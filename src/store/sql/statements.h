@@ -15,45 +15,32 @@ namespace leadgate::sql {
 // ---- column lists ----
 
 inline const std::string kLeadColumns =
-    "id, environment, reference_id, basic_application_id, application_id, "
-    "status, "
-    "first_name_enc, last_name_enc, mobile_enc, email_enc, pan_enc, dob_enc, "
-    "mobile_bidx, "
-    "pan_bidx, loan_type, loan_amount_req, loan_tenure, credit_score, pincode, "
-    "state, gender, "
-    "application_assigned_to_rm, remarks, customer_id, qr_short_code, "
-    "annual_income, "
-    "include_credit_score, is_lead_prefilled, los_error, request_id, "
-    "user_agent, created_at, "
-    "updated_at, flash_details_enc, completion_reference, flashed_at, "
-    "warnings_json, "
+    "id, environment, reference_id, basic_application_id, application_id, status, "
+    "first_name_enc, last_name_enc, mobile_enc, email_enc, pan_enc, dob_enc, mobile_bidx, "
+    "pan_bidx, loan_type, loan_amount_req, loan_tenure, credit_score, pincode, state, gender, "
+    "application_assigned_to_rm, remarks, customer_id, qr_short_code, annual_income, "
+    "include_credit_score, is_lead_prefilled, los_error, request_id, user_agent, created_at, "
+    "updated_at, flash_details_enc, completion_reference, flashed_at, warnings_json, "
     "partner_status, partner_stage, partner_updated_at, status_refreshed_at";
 inline const std::string kOutboxColumns =
-    "id, environment, lead_ref, kind, payload_enc, status, attempts, "
-    "next_attempt_at, "
-    "provider_message_id, last_error, created_at, delivery_status, "
-    "delivery_status_at, "
+    "id, environment, lead_ref, kind, payload_enc, status, attempts, next_attempt_at, "
+    "provider_message_id, last_error, created_at, delivery_status, delivery_status_at, "
     "delivery_error";
 inline const std::string kRmColumns =
     "id, environment, name, name_key, phone_enc, location, active, created_at";
 inline const std::string kAppointmentColumns =
-    "id, environment, lead_ref, rm_id, slot_start, slot_minutes, status, "
-    "request_id, created_at, "
+    "id, environment, lead_ref, rm_id, slot_start, slot_minutes, status, request_id, created_at, "
     "cancelled_at, cancel_reason";
 inline const std::string kInboxColumns =
-    "id, provider, event_id, environment, kind, payload_enc, received_at, "
-    "state, attempts, "
+    "id, provider, event_id, environment, kind, payload_enc, received_at, state, attempts, "
     "next_attempt_at, processed_at, last_error";
 inline const std::string kConversationColumns =
-    "id, environment, phone_bidx, direction, provider_message_id, outbox_id, "
-    "lead_ref, "
+    "id, environment, phone_bidx, direction, provider_message_id, outbox_id, lead_ref, "
     "application_id, msg_type, text_enc, classification, created_at";
 inline const std::string kOtpColumns =
-    "environment, phone_bidx, code_hash, created_at, expires_at, attempts, "
-    "state";
+    "environment, phone_bidx, code_hash, created_at, expires_at, attempts, state";
 inline const std::string kConsentColumns =
-    "environment, phone_bidx, phone_enc, token_hash, requested_at, expires_at, "
-    "granted_at";
+    "environment, phone_bidx, phone_enc, token_hash, requested_at, expires_at, granted_at";
 
 // "($1, $2, ...), ($k, ...)": `rows` groups of `types.size()` numbered parameters, each cast to its
 // type (PostgreSQL only; an empty type: no cast). Multi-row INSERTs need no casts; a VALUES list
@@ -65,8 +52,7 @@ std::string values_groups(std::size_t rows, int columns);
 
 inline const std::string kSelectLeadForCustomer =
     "SELECT " + kLeadColumns +
-    " FROM leads WHERE environment = $1 AND mobile_bidx = $2 AND loan_type = "
-    "$3";
+    " FROM leads WHERE environment = $1 AND mobile_bidx = $2 AND loan_type = $3";
 inline const std::string kSelectLeadByReference =
     "SELECT " + kLeadColumns + " FROM leads WHERE environment = $1 AND reference_id = $2";
 inline const std::string kSelectLeadByApplicationId =
@@ -75,8 +61,7 @@ inline const std::string kSelectLeadByBasicId =
     "SELECT " + kLeadColumns + " FROM leads WHERE environment = $1 AND basic_application_id = $2";
 inline const std::string kSelectLeadsByMobile =
     "SELECT " + kLeadColumns +
-    " FROM leads WHERE environment = $1 AND mobile_bidx = $2 ORDER BY "
-    "created_at DESC, id DESC";
+    " FROM leads WHERE environment = $1 AND mobile_bidx = $2 ORDER BY created_at DESC, id DESC";
 inline const std::string kCountLeads = "SELECT COUNT(*) FROM leads WHERE environment = $1";
 // Every column but id ($1..$40, bind_lead then bind_lead_partner); the id is the database's.
 inline const std::string kInsertLead =
@@ -86,15 +71,11 @@ inline const std::string kInsertLead =
 std::string update_lead(bool expected_status, bool expected_request_id);
 // Raises the refresh time only: $1 refreshed_at, $2 lead id.
 inline const std::string kRaiseStatusRefreshedAt =
-    "UPDATE leads SET status_refreshed_at = $1 WHERE id = $2 AND "
-    "status_refreshed_at < $1";
+    "UPDATE leads SET status_refreshed_at = $1 WHERE id = $2 AND status_refreshed_at < $1";
 
 inline const std::string kSelectAudit =
-    "SELECT environment, entity, entity_ref, operation, field, old_value, "
-    "new_value, request_id, "
-    "duration_ms, created_at FROM audit_log WHERE environment = $1 AND "
-    "entity_ref = $2 ORDER BY "
-    "id";
+    "SELECT environment, entity, entity_ref, operation, field, old_value, new_value, request_id, "
+    "duration_ms, created_at FROM audit_log WHERE environment = $1 AND entity_ref = $2 ORDER BY id";
 // `rows` audit entries in one INSERT (bind_audit for each).
 std::string insert_audit(std::size_t rows);
 
@@ -102,28 +83,21 @@ std::string insert_audit(std::size_t rows);
 
 // One new outbox message (bind_new_outbox): pending, no attempts, no delivery state yet.
 inline const std::string kInsertOutbox =
-    "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, "
-    "attempts, "
-    "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, "
-    "'pending', 0, $5, $6, $6)";
+    "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, attempts, "
+    "next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $6)";
 inline const std::string kInsertOutboxAttempt =
-    "INSERT INTO outbox_attempts (outbox_id, attempt, started_at, duration_ms, "
-    "outcome, "
+    "INSERT INTO outbox_attempts (outbox_id, attempt, started_at, duration_ms, outcome, "
     "http_status, error, provider_message_id) VALUES " +
     values_groups(1, 8);
 inline const std::string kReleaseOutboxLeases =
-    "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE "
-    "lease_owner = $1";
+    "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1";
 inline const std::string kSelectOutboxForLead =
     "SELECT " + kOutboxColumns +
     " FROM outbox WHERE environment = $1 AND lead_ref = $2 ORDER BY id";
 inline const std::string kSelectOutboxAttemptsForLead =
-    "SELECT a.outbox_id, a.attempt, a.started_at, a.duration_ms, a.outcome, "
-    "a.http_status, "
-    "a.error, a.provider_message_id FROM outbox_attempts a JOIN outbox o ON "
-    "o.id = a.outbox_id "
-    "WHERE o.environment = $1 AND o.lead_ref = $2 ORDER BY a.started_at, "
-    "a.attempt, a.id";
+    "SELECT a.outbox_id, a.attempt, a.started_at, a.duration_ms, a.outcome, a.http_status, "
+    "a.error, a.provider_message_id FROM outbox_attempts a JOIN outbox o ON o.id = a.outbox_id "
+    "WHERE o.environment = $1 AND o.lead_ref = $2 ORDER BY a.started_at, a.attempt, a.id";
 inline const std::string kListOutbox =
     "SELECT " + kOutboxColumns + " FROM outbox WHERE status = $1 ORDER BY id LIMIT $2";
 inline const std::string kCountOutboxByStatus =
@@ -132,39 +106,32 @@ inline const std::string kCountOutboxByStatus =
 // ---- relationship managers, appointments ----
 
 inline const std::string kInsertRm =
-    "INSERT INTO rms (environment, name, name_key, phone_enc, location, "
-    "active, created_at) "
+    "INSERT INTO rms (environment, name, name_key, phone_enc, location, active, created_at) "
     "VALUES " +
     values_groups(1, 7);
 inline const std::string kSelectRm = "SELECT " + kRmColumns + " FROM rms WHERE id = $1";
 // A new appointment is always booked, whatever status the caller put in it.
 inline const std::string kInsertAppointment =
-    "INSERT INTO appointments (id, environment, lead_ref, rm_id, slot_start, "
-    "slot_minutes, "
-    "status, request_id, created_at, cancelled_at, cancel_reason) VALUES ($1, "
-    "$2, $3, $4, $5, "
+    "INSERT INTO appointments (id, environment, lead_ref, rm_id, slot_start, slot_minutes, "
+    "status, request_id, created_at, cancelled_at, cancel_reason) VALUES ($1, $2, $3, $4, $5, "
     "$6, 'booked', $7, $8, 0, '')";
 inline const std::string kSelectAppointment =
     "SELECT " + kAppointmentColumns + " FROM appointments WHERE id = $1";
 inline const std::string kSelectBookedAppointments =
     "SELECT " + kAppointmentColumns +
-    " FROM appointments WHERE environment = $1 AND slot_start >= $2 AND "
-    "slot_start < $3 AND "
+    " FROM appointments WHERE environment = $1 AND slot_start >= $2 AND slot_start < $3 AND "
     "status = 'booked' ORDER BY slot_start, rm_id";
 inline const std::string kSelectAppointmentsForLead =
     "SELECT " + kAppointmentColumns +
-    " FROM appointments WHERE environment = $1 AND lead_ref = $2 ORDER BY "
-    "created_at, id";
+    " FROM appointments WHERE environment = $1 AND lead_ref = $2 ORDER BY created_at, id";
 inline const std::string kCancelAppointment =
-    "UPDATE appointments SET status = 'cancelled', cancelled_at = $1, "
-    "cancel_reason = $2 WHERE "
+    "UPDATE appointments SET status = 'cancelled', cancelled_at = $1, cancel_reason = $2 WHERE "
     "id = $3 AND status = 'booked'";
 
 // ---- WhatsApp: inbox, conversations, receipts, opt-outs ----
 
 inline const std::string kReleaseInboxLeases =
-    "UPDATE whatsapp_inbox SET lease_owner = NULL, lease_until = NULL WHERE "
-    "lease_owner = $1";
+    "UPDATE whatsapp_inbox SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1";
 inline const std::string kSelectInbox =
     "SELECT " + kInboxColumns + " FROM whatsapp_inbox WHERE provider = $1 AND event_id = $2";
 inline const std::string kCountInboxByState =
@@ -175,28 +142,21 @@ inline const std::string kInsertConversation = "INSERT INTO whatsapp_conversatio
 // The last $3 messages of one phone, oldest first.
 inline const std::string kSelectConversation =
     "SELECT " + kConversationColumns + " FROM (SELECT " + kConversationColumns +
-    " FROM whatsapp_conversation WHERE environment = $1 AND phone_bidx = $2 "
-    "ORDER BY created_at "
+    " FROM whatsapp_conversation WHERE environment = $1 AND phone_bidx = $2 ORDER BY created_at "
     "DESC, id DESC LIMIT $3) last ORDER BY created_at, id";
 // The latest change wins; on equal times the new value wins.
 inline const std::string kUpsertOptOut =
-    "INSERT INTO whatsapp_opt_outs (environment, phone_bidx, opted_out, "
-    "updated_at) VALUES ($1, "
-    "$2, $3, $4) ON CONFLICT (environment, phone_bidx) DO UPDATE SET opted_out "
-    "= "
-    "EXCLUDED.opted_out, updated_at = EXCLUDED.updated_at WHERE "
-    "EXCLUDED.updated_at >= "
+    "INSERT INTO whatsapp_opt_outs (environment, phone_bidx, opted_out, updated_at) VALUES ($1, "
+    "$2, $3, $4) ON CONFLICT (environment, phone_bidx) DO UPDATE SET opted_out = "
+    "EXCLUDED.opted_out, updated_at = EXCLUDED.updated_at WHERE EXCLUDED.updated_at >= "
     "whatsapp_opt_outs.updated_at";
 inline const std::string kSelectOptOut =
-    "SELECT opted_out FROM whatsapp_opt_outs WHERE environment = $1 AND "
-    "phone_bidx = $2";
+    "SELECT opted_out FROM whatsapp_opt_outs WHERE environment = $1 AND phone_bidx = $2";
 // `rows` receipts in one INSERT (bind_receipt for each).
 std::string insert_receipts(std::size_t rows);
 inline const std::string kSelectReceiptsForLead =
-    "SELECT d.provider_message_id, d.status, d.at, d.error_code, "
-    "d.error_message, d.received_at, "
-    "o.id FROM delivery_receipts d JOIN outbox o ON o.id = d.outbox_id WHERE "
-    "o.environment = $1 "
+    "SELECT d.provider_message_id, d.status, d.at, d.error_code, d.error_message, d.received_at, "
+    "o.id FROM delivery_receipts d JOIN outbox o ON o.id = d.outbox_id WHERE o.environment = $1 "
     "AND o.lead_ref = $2 ORDER BY d.at, d.id";
 // A delivery status's rank (see WhatsAppStore::record_deliveries); unknown statuses rank 0 and are
 // never applied. `expr` is an SQL expression of type text.
@@ -209,10 +169,8 @@ inline const std::string kSelectOtp =
 // Inserts the phone's code or replaces every column of the existing one (bind_otp).
 inline const std::string kUpsertOtp =
     "INSERT INTO otp_codes (" + kOtpColumns + ") VALUES " + values_groups(1, 7) +
-    " ON CONFLICT (environment, phone_bidx) DO UPDATE SET code_hash = "
-    "EXCLUDED.code_hash, "
-    "created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at, "
-    "attempts = "
+    " ON CONFLICT (environment, phone_bidx) DO UPDATE SET code_hash = EXCLUDED.code_hash, "
+    "created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at, attempts = "
     "EXCLUDED.attempts, state = EXCLUDED.state";
 inline const std::string kDeleteRateEvent = "DELETE FROM rate_events WHERE id = $1";
 inline const std::string kPurgeRateEvents = "DELETE FROM rate_events WHERE at < $1";
@@ -220,42 +178,35 @@ inline const std::string kInsertConsent =
     "INSERT INTO consents (" + kConsentColumns + ") VALUES " + values_groups(1, 7);
 // $1 token hash, $2 now: a link works once, before it expires.
 inline const std::string kGrantConsent =
-    "UPDATE consents SET granted_at = $2 WHERE token_hash = $1 AND granted_at "
-    "= 0 AND expires_at "
+    "UPDATE consents SET granted_at = $2 WHERE token_hash = $1 AND granted_at = 0 AND expires_at "
     "> $2 RETURNING " +
     kConsentColumns;
 inline const std::string kSelectConsent =
     "SELECT " + kConsentColumns + " FROM consents WHERE token_hash = $1";
 inline const std::string kSelectConsentsForPhone =
     "SELECT " + kConsentColumns +
-    " FROM consents WHERE environment = $1 AND phone_bidx = $2 ORDER BY "
-    "requested_at, id";
+    " FROM consents WHERE environment = $1 AND phone_bidx = $2 ORDER BY requested_at, id";
 
 // ---- access: API keys, idempotency ----
 
 inline const std::string kInsertApiKey =
-    "INSERT INTO api_keys (id, name, key_hash, environments, created_at, "
-    "revoked) VALUES " +
+    "INSERT INTO api_keys (id, name, key_hash, environments, created_at, revoked) VALUES " +
     values_groups(1, 6);
 inline const std::string kSelectApiKey =
-    "SELECT id, name, key_hash, environments, created_at, revoked FROM "
-    "api_keys WHERE key_hash "
+    "SELECT id, name, key_hash, environments, created_at, revoked FROM api_keys WHERE key_hash "
     "= $1";
 inline const std::string kCountApiKeys = "SELECT COUNT(*) FROM api_keys";
 inline const std::string kSelectIdempotency =
-    "SELECT fingerprint, state, status, body, content_type, updated_at FROM "
-    "idempotency_keys "
+    "SELECT fingerprint, state, status, body, content_type, updated_at FROM idempotency_keys "
     "WHERE scope = $1 AND key = $2";
 // The first attempt's holder died mid-request: $1 now, $2 scope, $3 key.
 inline const std::string kTakeOverIdempotency =
     "UPDATE idempotency_keys SET updated_at = $1 WHERE scope = $2 AND key = $3";
 inline const std::string kCompleteIdempotency =
-    "UPDATE idempotency_keys SET state = 'done', status = $1, body = $2, "
-    "content_type = $3, "
+    "UPDATE idempotency_keys SET state = 'done', status = $1, body = $2, content_type = $3, "
     "updated_at = $4 WHERE scope = $5 AND key = $6";
 inline const std::string kAbandonIdempotency =
-    "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = "
-    "'running'";
+    "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'running'";
 inline const std::string kPurgeIdempotency = "DELETE FROM idempotency_keys WHERE created_at < $1";
 
 // ---- operations: schema, monitoring ----
@@ -265,15 +216,12 @@ inline const std::string kInsertMigration =
     "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)";
 // Upserts by (minute, resolution, instance): the last payload wins.
 inline const std::string kUpsertMetricMinute =
-    "INSERT INTO metric_minutes (minute, resolution, instance, payload, "
-    "updated_at) VALUES " +
+    "INSERT INTO metric_minutes (minute, resolution, instance, payload, updated_at) VALUES " +
     values_groups(1, 5) +
-    " ON CONFLICT (minute, resolution, instance) DO UPDATE SET payload = "
-    "EXCLUDED.payload, "
+    " ON CONFLICT (minute, resolution, instance) DO UPDATE SET payload = EXCLUDED.payload, "
     "updated_at = EXCLUDED.updated_at";
 inline const std::string kSelectMetricMinutes =
-    "SELECT minute, instance, payload, updated_at FROM metric_minutes WHERE "
-    "minute >= $1 AND "
+    "SELECT minute, instance, payload, updated_at FROM metric_minutes WHERE minute >= $1 AND "
     "minute < $2 AND resolution = $3 ORDER BY minute, instance";
 inline const std::string kPurgeMetricMinutes = "DELETE FROM metric_minutes WHERE minute < $1";
 

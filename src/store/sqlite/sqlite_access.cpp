@@ -17,10 +17,7 @@ void SqliteStore::insert_api_key(const ApiKeyRow& row) {
 }
 
 std::optional<ApiKeyRow> SqliteStore::find_api_key(const std::string& key_hash) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectApiKey);
-  s.bind(key_hash);
-  return s.first(sql::read_api_key<Stmt>);
+  return query_first(sql::kSelectApiKey, sql::read_api_key<Stmt>, key_hash);
 }
 
 std::int64_t SqliteStore::count_api_keys() {
@@ -45,8 +42,7 @@ IdempotencyRecord SqliteStore::begin_idempotent(const std::string& scope, const 
     take.bind(now).bind(scope).bind(key).run();
   } else {
     Stmt ins(db_,
-             "INSERT INTO idempotency_keys (scope, key, fingerprint, "
-             "state, created_at, "
+             "INSERT INTO idempotency_keys (scope, key, fingerprint, state, created_at, "
              "updated_at) VALUES (?, ?, ?, 'running', ?, ?)");
     ins.bind(scope).bind(key).bind(fingerprint).bind(now).bind(now).run();
   }
@@ -57,22 +53,15 @@ IdempotencyRecord SqliteStore::begin_idempotent(const std::string& scope, const 
 void SqliteStore::complete_idempotent(const std::string& scope, const std::string& key, int status,
                                       const std::string& body, const std::string& content_type,
                                       std::int64_t now) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kCompleteIdempotency);
-  s.bind(status).bind(body).bind(content_type).bind(now).bind(scope).bind(key).run();
+  run(sql::kCompleteIdempotency, status, body, content_type, now, scope, key);
 }
 
 void SqliteStore::abandon_idempotent(const std::string& scope, const std::string& key) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kAbandonIdempotency);
-  s.bind(scope).bind(key).run();
+  run(sql::kAbandonIdempotency, scope, key);
 }
 
 std::int64_t SqliteStore::purge_idempotent(std::int64_t older_than) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kPurgeIdempotency);
-  s.bind(older_than).run();
-  return sqlite3_changes(db_);
+  return run(sql::kPurgeIdempotency, older_than);
 }
 
 }  // namespace leadgate

@@ -19,18 +19,13 @@ std::int64_t SqliteStore::insert_rm(const RmRow& rm) {
 }
 
 std::vector<RmRow> SqliteStore::list_rms(const std::string& environment) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, "SELECT " + sql::kRmColumns +
-                  " FROM rms WHERE environment = ? AND active = 1 ORDER BY name_key");
-  s.bind(environment);
-  return s.all(sql::read_rm<Stmt>);
+  return query_all("SELECT " + sql::kRmColumns +
+                       " FROM rms WHERE environment = ? AND active = 1 ORDER BY name_key",
+                   sql::read_rm<Stmt>, environment);
 }
 
 std::optional<RmRow> SqliteStore::find_rm(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectRm);
-  s.bind(id);
-  return s.first(sql::read_rm<Stmt>);
+  return query_first(sql::kSelectRm, sql::read_rm<Stmt>, id);
 }
 
 // The partial unique indexes refuse the row; SQLite's message names the refusing index's columns
@@ -56,26 +51,19 @@ BookOutcome SqliteStore::book_appointment(const AppointmentWrite& w) {
 }
 
 std::optional<AppointmentRow> SqliteStore::find_appointment(const std::string& id) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectAppointment);
-  s.bind(id);
-  return s.first(sql::read_appointment<Stmt>);
+  return query_first(sql::kSelectAppointment, sql::read_appointment<Stmt>, id);
 }
 
 std::vector<AppointmentRow> SqliteStore::booked_appointments(const std::string& environment,
                                                              std::int64_t from, std::int64_t to) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectBookedAppointments);
-  s.bind(environment).bind(from).bind(to);
-  return s.all(sql::read_appointment<Stmt>);
+  return query_all(sql::kSelectBookedAppointments, sql::read_appointment<Stmt>, environment, from,
+                   to);
 }
 
 std::vector<AppointmentRow> SqliteStore::appointments_for_lead(const std::string& environment,
                                                                const std::string& lead_ref) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectAppointmentsForLead);
-  s.bind(environment).bind(lead_ref);
-  return s.all(sql::read_appointment<Stmt>);
+  return query_all(sql::kSelectAppointmentsForLead, sql::read_appointment<Stmt>, environment,
+                   lead_ref);
 }
 
 bool SqliteStore::cancel_appointment(const std::string& id, std::int64_t now,

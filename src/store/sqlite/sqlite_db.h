@@ -12,6 +12,7 @@
 
 #include "store/sql/rows.h"
 #include "store/sql/statements.h"
+#include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 
 namespace leadgate::sqlite {
@@ -149,7 +150,59 @@ class Transaction {
   bool done_ = false;
 };
 
+// One statement with `args` bound in order to its placeholders (inside the caller's lock and
+// transaction, if any): every row mapped by `read`, the first one, or the rows it changed.
+template <class Read, class... Args>
+auto query_all(sqlite3* db, std::string_view sql, Read read, const Args&... args) {
+  Stmt s(db, sql);
+  (s.bind(args), ...);
+  return s.all(read);
+}
+template <class Read, class... Args>
+auto query_first(sqlite3* db, std::string_view sql, Read read, const Args&... args) {
+  Stmt s(db, sql);
+  (s.bind(args), ...);
+  return s.first(read);
+}
+template <class... Args>
+std::int64_t run(sqlite3* db, std::string_view sql, const Args&... args) {
+  Stmt s(db, sql);
+  (s.bind(args), ...);
+  s.run();
+  return sqlite3_changes(db);
+}
+
+// A claim (outbox, inbox: UPDATE ... RETURNING) in its own transaction: every row mapped by `read`.
+template <class Read, class... Args>
+auto claim(sqlite3* db, std::string_view sql, Read read, const Args&... args) {
+  Transaction tx(db);
+  auto out = query_all(db, sql, read, args...);
+  tx.commit();
+  return out;
+}
+
 // Inserts one new outbox message (pending, no attempts, no delivery state yet) and returns its id.
 std::int64_t insert_outbox(sqlite3* db, const OutboxMessage& m);
 
 }  // namespace leadgate::sqlite
+
+namespace leadgate {
+
+// The same under the store's mutex (declared in sqlite_store.h).
+template <class Read, class... Args>
+auto SqliteStore::query_all(std::string_view sql, Read read, const Args&... args) {
+  std::lock_guard lock(mutex_);
+  return sqlite::query_all(db_, sql, read, args...);
+}
+template <class Read, class... Args>
+auto SqliteStore::query_first(std::string_view sql, Read read, const Args&... args) {
+  std::lock_guard lock(mutex_);
+  return sqlite::query_first(db_, sql, read, args...);
+}
+template <class... Args>
+std::int64_t SqliteStore::run(std::string_view sql, const Args&... args) {
+  std::lock_guard lock(mutex_);
+  return sqlite::run(db_, sql, args...);
+}
+
+}  // namespace leadgate

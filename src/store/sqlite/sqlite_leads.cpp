@@ -13,26 +13,19 @@ using sqlite::Transaction;
 std::optional<LeadRow> SqliteStore::find_lead_for_customer(const std::string& environment,
                                                            const std::string& mobile_bidx,
                                                            const std::string& loan_type) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectLeadForCustomer);
-  s.bind(environment).bind(mobile_bidx).bind(loan_type);
-  return s.first(sql::read_lead<Stmt>);
+  return query_first(sql::kSelectLeadForCustomer, sql::read_lead<Stmt>, environment, mobile_bidx,
+                     loan_type);
 }
 
 std::optional<LeadRow> SqliteStore::find_lead_by_reference(const std::string& environment,
                                                            const std::string& reference_id) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectLeadByReference);
-  s.bind(environment).bind(reference_id);
-  return s.first(sql::read_lead<Stmt>);
+  return query_first(sql::kSelectLeadByReference, sql::read_lead<Stmt>, environment, reference_id);
 }
 
 std::optional<LeadRow> SqliteStore::find_lead_by_application_id(const std::string& environment,
                                                                 const std::string& application_id) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectLeadByApplicationId);
-  s.bind(environment).bind(application_id);
-  return s.first(sql::read_lead<Stmt>);
+  return query_first(sql::kSelectLeadByApplicationId, sql::read_lead<Stmt>, environment,
+                     application_id);
 }
 
 std::int64_t SqliteStore::insert_lead(const LeadWrite& w) {
@@ -65,10 +58,7 @@ bool SqliteStore::update_lead(const LeadWrite& w) {
 
 std::vector<AuditEntry> SqliteStore::audit_for(const std::string& environment,
                                                const std::string& entity_ref) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectAudit);
-  s.bind(environment).bind(entity_ref);
-  return s.all(sql::read_audit<Stmt>);
+  return query_all(sql::kSelectAudit, sql::read_audit<Stmt>, environment, entity_ref);
 }
 
 std::int64_t SqliteStore::count_leads(const std::string& environment) {
@@ -81,25 +71,18 @@ std::int64_t SqliteStore::count_leads(const std::string& environment) {
 
 std::vector<LeadRow> SqliteStore::find_leads_by_mobile(const std::string& environment,
                                                        const std::string& mobile_bidx) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectLeadsByMobile);
-  s.bind(environment).bind(mobile_bidx);
-  return s.all(sql::read_lead<Stmt>);
+  return query_all(sql::kSelectLeadsByMobile, sql::read_lead<Stmt>, environment, mobile_bidx);
 }
 
 std::optional<LeadRow> SqliteStore::find_lead_by_basic_id(const std::string& environment,
                                                           const std::string& basic_application_id) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectLeadByBasicId);
-  s.bind(environment).bind(basic_application_id);
-  return s.first(sql::read_lead<Stmt>);
+  return query_first(sql::kSelectLeadByBasicId, sql::read_lead<Stmt>, environment,
+                     basic_application_id);
 }
 
 // The compare-and-set is the UPDATE's WHERE clause; the refresh time is raised either way.
 void SqliteStore::record_status_refresh(std::int64_t lead_id, std::int64_t refreshed_at) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kRaiseStatusRefreshedAt);
-  s.bind(refreshed_at).bind(lead_id).run();
+  run(sql::kRaiseStatusRefreshedAt, refreshed_at, lead_id);
 }
 
 bool SqliteStore::record_partner_status(const PartnerStatusWrite& w) {
@@ -107,11 +90,9 @@ bool SqliteStore::record_partner_status(const PartnerStatusWrite& w) {
   Transaction tx(db_);
   {
     Stmt s(db_,
-           "UPDATE leads SET partner_status = ?, partner_stage = ?, "
-           "partner_updated_at = ?, "
+           "UPDATE leads SET partner_status = ?, partner_stage = ?, partner_updated_at = ?, "
            "status_refreshed_at = MAX(status_refreshed_at, ?) WHERE id = ? AND "
-           "partner_status = ? AND partner_updated_at <= ? AND (partner_status "
-           "<> ? OR "
+           "partner_status = ? AND partner_updated_at <= ? AND (partner_status <> ? OR "
            "partner_stage <> ?)");
     s.bind(w.status).bind(w.stage).bind(w.partner_updated_at).bind(w.refreshed_at).bind(w.lead_id);
     s.bind(w.expected_status).bind(w.partner_updated_at).bind(w.status).bind(w.stage).run();

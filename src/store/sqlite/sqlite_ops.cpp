@@ -17,8 +17,7 @@ using sqlite::Transaction;
 void SqliteStore::migrate() {
   std::lock_guard lock(mutex_);
   exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
-      "KEY, "
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
       "applied_at INTEGER NOT NULL)");
   const auto& all = sqlite_migrations();
   for (std::size_t i = 0; i < all.size(); ++i) {
@@ -39,8 +38,7 @@ int SqliteStore::schema_version() {
   {
     // Checked first: SQLite resolves table names when preparing, so one guarded query fails.
     Stmt exists(db_,
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                "name = 'schema_migrations'");
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
     if (!exists.step()) return 0;
   }
   Stmt s(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
@@ -80,17 +78,14 @@ void SqliteStore::put_metric_minute(const MetricMinute& m) {
 
 std::vector<MetricMinute> SqliteStore::metric_minutes(int resolution, std::int64_t from_minute,
                                                       std::int64_t to_minute) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectMetricMinutes);
-  s.bind(from_minute).bind(to_minute).bind(static_cast<std::int64_t>(resolution));
-  return s.all([&](const Stmt& r) { return sql::read_metric_minute(r, resolution); });
+  return query_all(
+      sql::kSelectMetricMinutes,
+      [&](const Stmt& r) { return sql::read_metric_minute(r, resolution); }, from_minute, to_minute,
+      static_cast<std::int64_t>(resolution));
 }
 
 std::int64_t SqliteStore::purge_metric_minutes(std::int64_t before_minute) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kPurgeMetricMinutes);
-  s.bind(before_minute).run();
-  return sqlite3_changes(db_);
+  return run(sql::kPurgeMetricMinutes, before_minute);
 }
 
 std::map<std::string, std::int64_t> SqliteStore::outbox_counts() {

@@ -34,10 +34,7 @@ void SqliteStore::put_otp(const OtpCode& code) {
 
 std::optional<OtpCode> SqliteStore::find_otp(const std::string& environment,
                                              const std::string& phone_bidx) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectOtp);
-  s.bind(environment).bind(phone_bidx);
-  return s.first(sql::read_otp<Stmt>);
+  return query_first(sql::kSelectOtp, sql::read_otp<Stmt>, environment, phone_bidx);
 }
 
 // The store mutex serialises this instance's callers; BEGIN IMMEDIATE takes the database's write
@@ -85,8 +82,7 @@ RateDecision SqliteStore::reserve_rate_event(const std::string& scope, std::int6
       // Room again once the (n - max_events + 1)-th oldest event leaves the window (the oldest
       // when n == max_events).
       Stmt nth(db_,
-               "SELECT at FROM rate_events WHERE scope = ? AND at > ? "
-               "ORDER BY at, id LIMIT 1 "
+               "SELECT at FROM rate_events WHERE scope = ? AND at > ? ORDER BY at, id LIMIT 1 "
                "OFFSET ?");
       nth.bind(scope).bind(now - window_ms).bind(n - max_events);
       if (nth.step()) {
@@ -118,16 +114,11 @@ RateDecision SqliteStore::reserve_rate_event(const std::string& scope, std::int6
 }
 
 void SqliteStore::release_rate_event(std::int64_t event_id) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kDeleteRateEvent);
-  s.bind(event_id).run();
+  run(sql::kDeleteRateEvent, event_id);
 }
 
 std::int64_t SqliteStore::purge_rate_events(std::int64_t older_than) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kPurgeRateEvents);
-  s.bind(older_than).run();
-  return sqlite3_changes(db_);
+  return run(sql::kPurgeRateEvents, older_than);
 }
 
 // ---- consents ----
@@ -153,18 +144,12 @@ std::optional<ConsentRecord> SqliteStore::grant_consent(const std::string& token
 }
 
 std::optional<ConsentRecord> SqliteStore::find_consent(const std::string& token_hash) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectConsent);
-  s.bind(token_hash);
-  return s.first(sql::read_consent<Stmt>);
+  return query_first(sql::kSelectConsent, sql::read_consent<Stmt>, token_hash);
 }
 
 std::vector<ConsentRecord> SqliteStore::consents_for(const std::string& environment,
                                                      const std::string& phone_bidx) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectConsentsForPhone);
-  s.bind(environment).bind(phone_bidx);
-  return s.all(sql::read_consent<Stmt>);
+  return query_all(sql::kSelectConsentsForPhone, sql::read_consent<Stmt>, environment, phone_bidx);
 }
 
 }  // namespace leadgate

@@ -24,10 +24,8 @@ namespace {
 void update_inbox_state(sqlite3* db, std::int64_t id, const std::string& state, std::int64_t now,
                         std::int64_t next_attempt_at, const std::string& error) {
   Stmt s(db,
-         "UPDATE whatsapp_inbox SET state = ?, attempts = attempts + 1, "
-         "next_attempt_at = ?, "
-         "processed_at = CASE WHEN ? IN ('done', 'failed') THEN ? ELSE "
-         "processed_at END, "
+         "UPDATE whatsapp_inbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?, "
+         "processed_at = CASE WHEN ? IN ('done', 'failed') THEN ? ELSE processed_at END, "
          "last_error = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?");
   s.bind(state).bind(next_attempt_at).bind(state).bind(now).bind(error).bind(id).run();
 }
@@ -45,10 +43,8 @@ int SqliteStore::insert_inbox(const std::vector<InboxEvent>& events, std::vector
   int inserted = 0;
   for (const auto& e : events) {
     Stmt s(db_,
-           "INSERT INTO whatsapp_inbox (provider, event_id, environment, "
-           "kind, payload_enc, "
-           "received_at, state, attempts, next_attempt_at) VALUES (?, ?, "
-           "?, ?, ?, ?, 'pending', "
+           "INSERT INTO whatsapp_inbox (provider, event_id, environment, kind, payload_enc, "
+           "received_at, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', "
            "0, ?) ON CONFLICT (provider, event_id) DO NOTHING");
     s.bind(e.provider).bind(e.event_id).bind(e.environment).bind(e.kind).bind(e.payload_enc);
     s.bind(e.received_at).bind(e.received_at).run();
@@ -64,18 +60,14 @@ std::vector<InboxEvent> SqliteStore::claim_inbox(std::int64_t now, int limit,
                                                  const std::string& owner,
                                                  std::int64_t lease_until) {
   std::lock_guard lock(mutex_);
-  Transaction tx(db_);
-  Stmt s(db_,
-         "UPDATE whatsapp_inbox SET lease_owner = ?, lease_until = ? "
-         "WHERE id IN (SELECT id FROM "
-         "whatsapp_inbox WHERE state = 'pending' AND next_attempt_at <= ? "
-         "AND (lease_until IS "
-         "NULL OR lease_until < ?) ORDER BY next_attempt_at, id LIMIT ?) "
-         "RETURNING " +
-             sql::kInboxColumns);
-  s.bind(owner).bind(lease_until).bind(now).bind(now).bind(limit);
-  std::vector<InboxEvent> out = s.all(sql::read_inbox<Stmt>);
-  tx.commit();
+  std::vector<InboxEvent> out =
+      sqlite::claim(db_,
+                    "UPDATE whatsapp_inbox SET lease_owner = ?, lease_until = ? WHERE id IN "
+                    "(SELECT id FROM whatsapp_inbox WHERE state = 'pending' AND "
+                    "next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?) "
+                    "ORDER BY next_attempt_at, id LIMIT ?) RETURNING " +
+                        sql::kInboxColumns,
+                    sql::read_inbox<Stmt>, owner, lease_until, now, now, limit);
   // RETURNING yields rows in no defined order.
   std::sort(out.begin(), out.end(), [](const InboxEvent& a, const InboxEvent& b) {
     return a.next_attempt_at != b.next_attempt_at ? a.next_attempt_at < b.next_attempt_at
@@ -92,10 +84,7 @@ void SqliteStore::finish_inbox(std::int64_t id, const std::string& state, std::i
 
 std::optional<InboxEvent> SqliteStore::find_inbox(const std::string& provider,
                                                   const std::string& event_id) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectInbox);
-  s.bind(provider).bind(event_id);
-  return s.first(sql::read_inbox<Stmt>);
+  return query_first(sql::kSelectInbox, sql::read_inbox<Stmt>, provider, event_id);
 }
 
 // ---- conversations, delivery receipts, opt-outs ----
@@ -140,10 +129,8 @@ std::vector<ConversationMessage> SqliteStore::conversation(const std::string& en
                                                            const std::string& phone_bidx,
                                                            int limit) {
   if (limit <= 0) return {};
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectConversation);
-  s.bind(environment).bind(phone_bidx).bind(limit);
-  return s.all(sql::read_conversation<Stmt>);
+  return query_all(sql::kSelectConversation, sql::read_conversation<Stmt>, environment, phone_bidx,
+                   limit);
 }
 
 namespace {
@@ -153,9 +140,7 @@ namespace {
 std::int64_t apply_delivery(sqlite3* db, const DeliveryReceipt& r) {
   std::int64_t outbox_id = 0;
   if (!r.provider_message_id.empty()) {  // unsent rows have an empty provider id
-    Stmt s(db,
-           "SELECT id FROM outbox WHERE provider_message_id = ? ORDER BY "
-           "id LIMIT 1");
+    Stmt s(db, "SELECT id FROM outbox WHERE provider_message_id = ? ORDER BY id LIMIT 1");
     s.bind(r.provider_message_id);
     if (s.step()) outbox_id = s.i64(0);
   }
@@ -173,8 +158,7 @@ std::int64_t apply_delivery(sqlite3* db, const DeliveryReceipt& r) {
   }
   if (outbox_id != 0) {
     const std::string update =
-        "UPDATE outbox SET delivery_status = ?, delivery_status_at = ?, "
-        "delivery_error = ? "
+        "UPDATE outbox SET delivery_status = ?, delivery_status_at = ?, delivery_error = ? "
         "WHERE id = ? AND " +
         sql::delivery_rank("?") +
         " > 0 AND (delivery_status_at < ? OR (delivery_status_at = ? AND " +
@@ -202,10 +186,7 @@ std::vector<std::int64_t> SqliteStore::record_deliveries(
 
 std::vector<DeliveryReceipt> SqliteStore::receipts_for(const std::string& environment,
                                                        const std::string& lead_ref) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kSelectReceiptsForLead);
-  s.bind(environment).bind(lead_ref);
-  return s.all(sql::read_receipt<Stmt>);
+  return query_all(sql::kSelectReceiptsForLead, sql::read_receipt<Stmt>, environment, lead_ref);
 }
 
 void SqliteStore::set_opt_out(const std::string& environment, const std::string& phone_bidx,
@@ -222,9 +203,7 @@ bool SqliteStore::is_opted_out(const std::string& environment, const std::string
 }
 
 void SqliteStore::release_inbox_leases(const std::string& owner) {
-  std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kReleaseInboxLeases);
-  s.bind(owner).run();
+  run(sql::kReleaseInboxLeases, owner);
 }
 
 }  // namespace leadgate
