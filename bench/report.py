@@ -27,6 +27,14 @@ with open(sys.argv[3], encoding="utf-8") as f:
                               "p50": p[6] if len(p) > 6 else "", "p99": p[7] if len(p) > 7 else ""}
 
 by = {r["scenario"]: r for r in rows}
+# PostgreSQL's own ceilings for the lean SQL of each hot endpoint (bench/reference/ceilings.sh).
+lean = {}
+if len(sys.argv) > 4:
+    with open(sys.argv[4], encoding="utf-8") as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) == 2:
+                lean[p[0]] = p[1]
 
 
 def num(v):
@@ -167,6 +175,22 @@ if wh:
         ev += f"; inbox processing after the runs: {meta['inbox_drains'].strip().rstrip(';')}"
     w(f"| webhook ack p99 ≤ 5 ms at 5,000 req/s (paced) | p99 {wh['p99']} ms at {wh['rate']} "
       f"req/s{ev} | {verdict(ok, wh)} |")
+# Issue 19: each hot endpoint at 32 connections as a share of PostgreSQL's ceiling for its lean
+# SQL, both measured in this run (absolute figures drift 2-3x from day to day on this machine).
+for scenario, ceiling, share, what in (
+        ("target_create_lead", "create_lead_tx", 0.60, "create_lead"),
+        ("target_lead_status", "select_lead", 0.50, "lead_status"),
+        ("target_otp_send", "otp_send_tx", 0.60, "otp_send")):
+    run, tps = by.get(scenario), num(lean.get(ceiling))
+    if not run:
+        continue
+    if not tps:
+        w(f"| {what} ≥ {share:.2f} × `{ceiling}` ceiling (32 conns) | {run['rate']} req/s; "
+          f"no ceiling measured | — |")
+        continue
+    ratio = num(run["rate"]) / tps
+    w(f"| {what} ≥ {share:.2f} × `{ceiling}` ceiling (32 conns) | {run['rate']} req/s ÷ "
+      f"{tps:,.0f} tps = {ratio:.2f} | {verdict(ratio >= share, run)} |")
 idle = int(meta.get("idle_rss_start_kb") or 0) / 1024
 idle_end = int(meta.get("idle_rss_end_kb") or 0) / 1024
 w(f"| idle RSS ≤ 64 MB | {idle:.0f} MB after start, {idle_end:.0f} MB idle after the suite | {verdict(max(idle, idle_end) <= 64)} |")

@@ -418,6 +418,33 @@ if want otp; then
   run_wrk otp_verify otp_verify.lua 16 "$duration" BENCH_CODES="$work/otp_codes.txt"
 fi
 
+# Issue 19's targets: each hot endpoint at 32 connections beside PostgreSQL's own ceiling for its
+# lean SQL (bench/reference/, a copy of shared/bench: one lean transaction per request, nothing
+# of leadgate's), measured right after it in this run; reported as ratios (report.py, "Targets").
+: >"$work/lean.tsv"
+lean_ceiling() {  # lean_ceiling NAME: pgbench of bench/reference/NAME.sql into lean.tsv
+  local db="leadgate_lean_$1"
+  q -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+  q -c "CREATE DATABASE $db" >/dev/null
+  local line
+  line="$(bash "$bench/reference/ceilings.sh" "${pg_url%/*}/$db" "$duration" "$1" | grep '^CEILING')" ||
+    { log "lean ceiling $1 failed"; return 0; }
+  log "lean $line"
+  printf '%s\t%s\n' "$(awk '{print $2}' <<<"$line")" "$(awk '{print $3}' <<<"$line")" >>"$work/lean.tsv"
+  q -c "DROP DATABASE $db" >/dev/null
+}
+if want targets; then
+  run_wrk target_create_lead create_lead.lua 32 "$duration"
+  cat_ids "$seq_no" >>"$work/leads.txt"
+  lean_ceiling create_lead_tx
+  if [[ -s "$work/leads.txt" ]]; then
+    run_wrk target_lead_status lead_status.lua 32 "$duration" BENCH_IDS="$work/leads.txt"
+    lean_ceiling select_lead
+  fi
+  run_wrk target_otp_send otp_send.lua 32 "$duration"
+  lean_ceiling otp_send_tx
+fi
+
 # inbox_drain NAME: waits until the inbox processor has finished every stored callback (so the next
 # run does not share the machine with the previous run's backlog); logs how long that took.
 inbox_drain() {
@@ -517,7 +544,7 @@ meta="$work/meta.txt"
   echo "command=$command_line"
 } >"$meta"
 mkdir -p "$(dirname "$out")"
-python3 "$bench/report.py" "$meta" "$results" "$work/ceilings.tsv" >"$out"
+python3 "$bench/report.py" "$meta" "$results" "$work/ceilings.tsv" "$work/lean.tsv" >"$out"
 log "results: $out"
 if [[ "$out" == "$(realpath "$bench")/results/"* && $quick -eq 0 && "$only" == all ]]; then
   cp "$out" "$bench/results/LATEST.md"  # what the READMEs link
