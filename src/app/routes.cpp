@@ -106,10 +106,20 @@ Dispatch make_dispatch(const Router& router, const Config& config, Metrics& metr
     (*chains)[&r] = compose(chain, r.handler);
   }
   Handler unmatched = unmatched_handler(router, outer);
-  return [&router, chains, unmatched](Request& req,
-                                      const std::string& ip) -> asio::awaitable<Response> {
+  Handler not_implemented =
+      compose(outer, [](const Request&, RequestContext&) -> asio::awaitable<Response> {
+        throw ApiError(501, "METHOD_NOT_IMPLEMENTED",
+                       "This method is not implemented; use GET, HEAD, POST, PUT, PATCH, DELETE or "
+                       "OPTIONS");
+      });
+  return [&router, chains, unmatched, not_implemented](
+             Request& req, const std::string& ip) -> asio::awaitable<Response> {
     RequestContext ctx;
     ctx.client_ip = ip;
+    if (!is_served_method(req.method())) {
+      ctx.route = "unsupported_method";  // whatever the path: a bounded label
+      co_return co_await not_implemented(req, ctx);
+    }
     auto m = router.match(req.method(), req.target());
     if (!m.route) {
       // A bounded metric label: unknown API paths apart from the rest (favicons, scanners).

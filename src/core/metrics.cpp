@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "core/log.h"
+
 namespace leadgate {
 namespace {
 std::string escape_label(const std::string& v) {
@@ -56,25 +58,39 @@ void Metrics::describe(std::initializer_list<FamilyHelp> families) {
   for (const auto& f : families) describe(f.name, f.type, f.help);
 }
 
+const Labels& Metrics::admit(const std::string& name, Family& family, const Labels& labels) {
+  static const Labels kOverflow{{"overflow", "true"}};
+  if (family.values.size() + family.histograms.size() < kMaxSeriesPerFamily ||
+      family.values.contains(labels) || family.histograms.contains(labels)) {
+    return labels;
+  }
+  if (!family.overflowed) {
+    family.overflowed = true;
+    log_warn("metric_series_overflow",
+             {{"metric", name}, {"max_series", static_cast<std::int64_t>(kMaxSeriesPerFamily)}});
+  }
+  return kOverflow;
+}
+
 void Metrics::count(const std::string& name, const Labels& labels, double delta) {
   std::lock_guard lock(mutex_);
   auto& f = families_[name];
   if (f.type.empty()) f.type = "counter";
-  f.values[labels] += delta;
+  f.values[admit(name, f, labels)] += delta;
 }
 
 void Metrics::set_gauge(const std::string& name, const Labels& labels, double value) {
   std::lock_guard lock(mutex_);
   auto& f = families_[name];
   if (f.type.empty()) f.type = "gauge";
-  f.values[labels] = value;
+  f.values[admit(name, f, labels)] = value;
 }
 
 void Metrics::observe(const std::string& name, const Labels& labels, double seconds) {
   std::lock_guard lock(mutex_);
   auto& f = families_[name];
   if (f.type.empty()) f.type = "histogram";
-  auto& h = f.histograms[labels];
+  auto& h = f.histograms[admit(name, f, labels)];
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++h.buckets[i];
   }

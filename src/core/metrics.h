@@ -36,9 +36,16 @@ class Metrics {
     std::string help;
     std::map<Labels, double> values;
     std::map<Labels, Histogram> histograms;
+    bool overflowed = false;  // a series was refused (see kMaxSeriesPerFamily)
   };
   // A copy of every family, for the per-minute monitoring aggregates (services/monitoring.h).
   std::map<std::string, Family> snapshot() const;
+
+  // A family holds at most this many label sets; the values of any further label set are counted
+  // in one series labelled overflow="true" instead, and a warning (metric_series_overflow) is
+  // logged once per family. Labels come from closed sets, so this is a backstop: it keeps memory,
+  // /metrics and the dashboard's per-minute rows bounded whatever a client sends.
+  static constexpr std::size_t kMaxSeriesPerFamily = 2000;
 
   // Latency buckets (seconds), sorted ascending. They include every SLO threshold exactly, so the
   // "faster than the threshold" share is a plain bucket ratio: 1 s (webhook), 2 s (OTP send and
@@ -48,6 +55,9 @@ class Metrics {
 
  private:
   static_assert(std::tuple_size_v<decltype(Histogram::buckets)> == kBuckets.size());
+  // `labels`, or the overflow label set when the family is full and `labels` is new.
+  static const Labels& admit(const std::string& name, Family& family, const Labels& labels);
+
   mutable std::mutex mutex_;
   std::map<std::string, Family> families_;
 };

@@ -68,10 +68,11 @@ Middleware metrics_middleware(Metrics& metrics, std::vector<std::string> environ
     const bool known =
         std::find(environments.begin(), environments.end(), ctx.environment) != environments.end();
     const std::string environment = known ? ctx.environment : std::string();
-    metrics.count("leadgate_http_requests_total", {{"route", ctx.route},
-                                                   {"method", std::string(req.method_string())},
-                                                   {"status", std::to_string(status)},
-                                                   {"environment", environment}});
+    metrics.count("leadgate_http_requests_total",
+                  {{"route", ctx.route},
+                   {"method", std::string(method_label(req.method()))},
+                   {"status", std::to_string(status)},
+                   {"environment", environment}});
     if (status >= 400) {
       metrics.count("leadgate_http_errors_total", {{"route", ctx.route},
                                                    {"status", std::to_string(status)},
@@ -103,7 +104,7 @@ Middleware request_id_middleware() {
                         .count() /
                     1000.0;
     boost::json::object line{{"request_id", ctx.request_id},
-                             {"method", std::string(req.method_string())},
+                             {"method", std::string(method_label(req.method()))},
                              {"route", ctx.route},
                              {"status", res.result_int()},
                              {"duration_ms", ms},

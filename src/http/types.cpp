@@ -46,4 +46,25 @@ Response json_response(const Request& req, http::status status, const boost::jso
   return text_response(req, status, boost::json::serialize(body), "application/json");
 }
 
+bool is_served_method(http::verb method) {
+  switch (method) {
+    case http::verb::get:
+    case http::verb::head:
+    case http::verb::post:
+    case http::verb::put:
+    case http::verb::patch:
+    case http::verb::delete_:
+    case http::verb::options:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string_view method_label(http::verb method) {
+  if (!is_served_method(method)) return "other";
+  const auto name = http::to_string(method);
+  return {name.data(), name.size()};
+}
+
 }  // namespace leadgate

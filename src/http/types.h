@@ -38,6 +38,13 @@ struct RequestContext : Trace {
   void require_environment(const std::string& environment);
 };
 
+// The methods leadgate answers at all: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS. Any other
+// token (Beast accepts every token as a method) is answered 501 before routing, and is counted
+// under the method label "other": a client cannot grow the metrics with made-up methods.
+bool is_served_method(http::verb method);
+// The method as a bounded metric label: its name when served, "other" otherwise.
+std::string_view method_label(http::verb method);
+
 using Handler = std::function<boost::asio::awaitable<Response>(const Request&, RequestContext&)>;
 
 Response json_response(const Request& req, http::status status, const boost::json::value& body);

@@ -17,8 +17,9 @@ minItems/maxItems, minLength/maxLength, pattern, minimum/maximum, allOf, anyOf, 
 if/then/else. `format` is an annotation (not checked), as JSON Schema 2020-12 specifies.
 
 Besides the documented operations, the router's own answers are accepted: a 405
-`METHOD_NOT_ALLOWED` problem for a method a known path does not have, and a 404 `NOT_FOUND`
-problem for a path the document does not have (info.description documents both; OpenAPI cannot
+`METHOD_NOT_ALLOWED` problem for a method a known path does not have, a 404 `NOT_FOUND`
+problem for a path the document does not have, and a 501 `METHOD_NOT_IMPLEMENTED` problem for a
+method leadgate does not serve at all (info.description documents both; OpenAPI cannot
 attach responses to undefined methods or paths).
 
 Run `python3 tests/integration/openapi_check.py` for the self-test: every example in the
@@ -300,6 +301,8 @@ def validate_response(method: str, path: str, status: int, content_type: str | N
             return _check_router_problem(doc, label, content_type, body, "METHOD_NOT_ALLOWED")
         if status == 404 and template is None:
             return _check_router_problem(doc, label, content_type, body, "NOT_FOUND")
+        if status == 501:
+            return _check_router_problem(doc, label, content_type, body, "METHOD_NOT_IMPLEMENTED")
         if template is None:
             return [f"{label}: no path of the document matches {path!r}"]
         return [f"{label}: {template} has no {method.upper()} operation"]

@@ -10,6 +10,7 @@
 #include "core/metrics.h"
 #include "http/problem.h"
 #include "http/router.h"
+#include "http/types.h"
 
 namespace leadgate {
 namespace {
@@ -153,6 +154,38 @@ double sample(const std::string& text, const std::string& series) {
     if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
   }
   return -1;
+}
+
+TEST(MetricsCap, SeriesBeyondTheCapAreCountedInOneOverflowSeries) {
+  Metrics m;
+  const auto n = Metrics::kMaxSeriesPerFamily;
+  for (std::size_t i = 0; i < n + 500; ++i) {
+    m.count("c_total", {{"path", "/p" + std::to_string(i)}});
+    m.observe("h_seconds", {{"path", "/p" + std::to_string(i)}}, 0.001);
+  }
+  m.count("c_total", {{"path", "/p0"}});  // a series admitted before the cap still counts
+  const auto families = m.snapshot();
+  EXPECT_EQ(families.at("c_total").values.size(), n + 1);
+  EXPECT_EQ(families.at("c_total").values.at({{"overflow", "true"}}), 500);
+  EXPECT_EQ(families.at("c_total").values.at({{"path", "/p0"}}), 2);
+  EXPECT_TRUE(families.at("c_total").overflowed);
+  EXPECT_EQ(families.at("h_seconds").histograms.size(), n + 1);
+  EXPECT_EQ(families.at("h_seconds").histograms.at({{"overflow", "true"}}).count, 500u);
+  EXPECT_EQ(sample(m.render(), "c_total{overflow=\"true\"}"), 500);
+}
+
+TEST(MethodLabel, ServedMethodsByNameEverythingElseIsOther) {
+  for (auto v : {http::verb::get, http::verb::head, http::verb::post, http::verb::put,
+                 http::verb::patch, http::verb::delete_, http::verb::options}) {
+    EXPECT_TRUE(is_served_method(v));
+    const auto name = http::to_string(v);
+    EXPECT_EQ(method_label(v), std::string_view(name.data(), name.size()));
+  }
+  for (auto v : {http::verb::unknown, http::verb::trace, http::verb::connect, http::verb::propfind,
+                 http::verb::purge}) {
+    EXPECT_FALSE(is_served_method(v));
+    EXPECT_EQ(method_label(v), "other");
+  }
 }
 
 TEST(MetricsRender, EmptyIsEmpty) {
