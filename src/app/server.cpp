@@ -107,7 +107,7 @@ struct Services {
         webhook(store, deps, [this] { inbox.notify(); }),
         appointments(store, store, deps, wake_outbox()),
         otp(store, deps, *partners.otp_sender),
-        auth(store, pool, std::chrono::seconds(30)),
+        auth(store, pool, std::chrono::seconds(30), config.key_requests_per_minute),
         idempotency(store, pool),
         recorder(store, metrics, make_instance_id()) {}
 

@@ -64,7 +64,8 @@ const std::set<std::string>& global_keys() {
                                            "STATUS_RETRY_DELAY_MS",
                                            "ASSISTANT_MAX_REPLIES",
                                            "INBOX_POLL_MS",
-                                           "METRICS_FLUSH_MS"};
+                                           "METRICS_FLUSH_MS",
+                                           "KEY_REQUESTS_PER_MINUTE"};
   return kKeys;
 }
 
@@ -430,6 +431,7 @@ void read_partner_calls(const Settings& s, Config& c) {
   s.ms("INBOX_POLL_MS", c.inbox_poll, 10, 60000);
   s.ms("METRICS_FLUSH_MS", c.metrics_flush, 100, 60000);
   s.count("ASSISTANT_MAX_REPLIES", 1, 1000, c.assistant_max_replies);
+  s.count("KEY_REQUESTS_PER_MINUTE", 1, 1000000, c.key_requests_per_minute);
 }
 
 // OTP limits, the consent link's lifetime and the public base URL (links in messages).

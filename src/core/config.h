@@ -80,6 +80,8 @@ struct Config {
   std::chrono::milliseconds status_retry_delay{250};
   // The WhatsApp assistant: automatic replies per sender per 10 minutes, inbox poll interval.
   int assistant_max_replies = 10;
+  // Requests per API key per minute on one instance (bursts up to the same number), then 429.
+  int key_requests_per_minute = 6000;
   std::chrono::milliseconds inbox_poll{200};
   // How often each instance writes its current minute of monitoring aggregates (docs/dashboard.md).
   std::chrono::milliseconds metrics_flush{10000};

@@ -105,8 +105,24 @@ Middleware ApiKeyAuth::middleware() {
     if (!well_formed_api_key(key)) throw ApiError(401, "UNAUTHENTICATED", "Unknown API key");
     ctx.caller = co_await lookup(std::move(key));
     if (!ctx.caller) throw ApiError(401, "UNAUTHENTICATED", "Unknown API key");
+    spend(ctx.caller->key_id);
     co_return co_await next(req, ctx);
   };
+}
+
+void ApiKeyAuth::spend(const std::string& key_id) {
+  TokenDecision d;
+  {
+    std::lock_guard lock(mutex_);
+    d = take_token(buckets_[key_id], requests_per_minute_, now_ms());
+  }
+  if (!d.allowed) {
+    const auto seconds = static_cast<int>((d.retry_after_ms + 999) / 1000);
+    throw ApiError(429, "RATE_LIMITED",
+                   "Too many requests for this API key (" + std::to_string(requests_per_minute_) +
+                       " a minute); retry in " + std::to_string(seconds) + " s",
+                   {}, seconds);
+  }
 }
 
 }  // namespace leadgate

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/offload.h"
+#include "domain/token_bucket.h"
 #include "http/middleware.h"
 #include "store/store.h"
 
@@ -39,9 +40,12 @@ std::optional<std::string> verify_ops_session(std::string_view secret, std::stri
 
 class ApiKeyAuth {
  public:
-  ApiKeyAuth(AccessStore& store, BlockingPool& pool, std::chrono::seconds cache_ttl)
-      : store_(store), pool_(pool), ttl_(cache_ttl) {}
-  // 401 unless the request carries a known, unrevoked key.
+  // requests_per_minute: each key's budget on this instance (a token bucket, see
+  // domain/token_bucket.h); beyond it 429 RATE_LIMITED with Retry-After.
+  ApiKeyAuth(AccessStore& store, BlockingPool& pool, std::chrono::seconds cache_ttl,
+             int requests_per_minute)
+      : store_(store), pool_(pool), ttl_(cache_ttl), requests_per_minute_(requests_per_minute) {}
+  // 401 unless the request carries a known, unrevoked key; 429 when the key is over its budget.
   Middleware middleware();
   // The caller of a key (Authorization/X-API-Key value), or of a stored key hash; nullopt when
   // unknown or revoked. Cached like the middleware's lookups.
@@ -60,6 +64,10 @@ class ApiKeyAuth {
     std::chrono::steady_clock::time_point expires;
   };
   std::map<std::string, Cached> cache_;  // by key hash
+  // Takes one of the key's tokens; throws the 429 when there is none.
+  void spend(const std::string& key_id);
+  int requests_per_minute_;
+  std::map<std::string, TokenBucket> buckets_;  // by key id: bounded by the stored keys
 };
 
 }  // namespace leadgate

@@ -1,4 +1,5 @@
-"""Abuse resistance (issue 20, part 1): made-up HTTP methods and paths cannot grow the service.
+"""Abuse resistance (issue 20): made-up HTTP methods and paths cannot grow the service, and a key
+has a per-minute budget.
 
 Beast accepts any token as a method. leadgate answers methods outside GET, HEAD, POST, PUT,
 PATCH, DELETE and OPTIONS with 501 problem+json before routing, and labels its metrics from closed
@@ -75,6 +76,25 @@ class UnknownMethodsTest(LeadgateTestCase):
         self.assertIn('route="unsupported_method"', after_text)
         # 3,000 requests each adding a series would cost far more than this.
         self.assertLess(after_rss - before_rss, 8 * 1024, (before_rss, after_rss))
+
+
+
+class KeyBudgetTest(LeadgateTestCase):
+
+    def test_a_key_over_its_budget_gets_429_with_retry_after_and_others_do_not(self):
+        _, lg, key = self.start_service(env={"LEADGATE_KEY_REQUESTS_PER_MINUTE": "3"})
+        other = lg.create_api_key("other")
+        body = {"environment": "orbit"}  # 422: a request spends the budget whatever its answer
+        for _ in range(3):
+            self.assertEqual(lg.request("POST", "/api_v1/lead_status", body, api_key=key)[0], 422)
+        status, headers, problem = lg.request("POST", "/api_v1/lead_status", body, api_key=key)
+        self.assertEqual(status, 429, problem)
+        self.assertEqual(problem["code"], "RATE_LIMITED")
+        # One token every 20 s at 3 a minute.
+        self.assertTrue(1 <= int(headers["retry-after"]) <= 20, headers)
+        self.assertEqual(lg.request("POST", "/api_v1/lead_status", body, api_key=other)[0], 422)
+        # Unauthenticated requests are refused before the budget (401, not 429).
+        self.assertEqual(lg.request("POST", "/api_v1/lead_status", body)[0], 401)
 
 
 if __name__ == "__main__":
