@@ -14,32 +14,10 @@
 #include <utility>
 
 #include "core/log.h"
+#include "domain/text.h"
 #include "http/problem.h"
 
 namespace leadgate {
-namespace {
-
-std::string digits_of(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c >= '0' && c <= '9') out.push_back(c);
-  }
-  return out;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
-}
-
-}  // namespace
 
 std::optional<std::string> webhook_challenge(const std::map<std::string, std::string>& query,
                                              const std::string& expected) {
@@ -78,7 +56,7 @@ bool ip_allowed(const std::string& allow_list, const std::string& ip) {
   while (start <= allow_list.size()) {
     auto end = allow_list.find(',', start);
     if (end == std::string::npos) end = allow_list.size();
-    const std::string entry = trim(std::string_view(allow_list).substr(start, end - start));
+    const std::string entry(trim(std::string_view(allow_list).substr(start, end - start)));
     start = end + 1;
     if (entry.empty()) continue;
     if (entry.find('/') != std::string::npos) {
