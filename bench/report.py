@@ -191,6 +191,17 @@ for scenario, ceiling, share, what in (
     ratio = num(run["rate"]) / tps
     w(f"| {what} ≥ {share:.2f} × `{ceiling}` ceiling (32 conns) | {run['rate']} req/s ÷ "
       f"{tps:,.0f} tps = {ratio:.2f} | {verdict(ratio >= share, run)} |")
+many = by.get("target_lead_status_1000_conns")
+if many:
+    bad = (num(many["non2xx"]) or 0) + (num(many["sock_err"]) or 0)
+    w(f"| lead_status on 1,000 keep-alive connections: 0 non-2xx | {many['non2xx']} non-2xx, "
+      f"{many['sock_err']} socket errors, {many['rate']} req/s, p99 {many['p99']} ms, peak RSS "
+      f"{many['rss_mb']} MB | {'PASS' if bad == 0 and num(many['rate']) else 'MISS'} |")
+wh19 = by.get("webhook_at_5000")
+if wh19:
+    w(f"| webhook ack p99 ≤ 10 ms at 5,000 req/s (paced, inbox processor running; issue 19) | "
+      f"p99 {wh19['p99']} ms at {wh19['rate']} req/s | "
+      f"{verdict(num(wh19['p99']) is not None and num(wh19['p99']) <= 10, wh19)} |")
 idle = int(meta.get("idle_rss_start_kb") or 0) / 1024
 idle_end = int(meta.get("idle_rss_end_kb") or 0) / 1024
 w(f"| idle RSS ≤ 64 MB | {idle:.0f} MB after start, {idle_end:.0f} MB idle after the suite | {verdict(max(idle, idle_end) <= 64)} |")

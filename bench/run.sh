@@ -440,6 +440,9 @@ if want targets; then
   if [[ -s "$work/leads.txt" ]]; then
     run_wrk target_lead_status lead_status.lua 32 "$duration" BENCH_IDS="$work/leads.txt"
     lean_ceiling select_lead
+    # 1,000 keep-alive connections: load is shed only past a route's SLO, so none should be.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    run_wrk target_lead_status_1000_conns lead_status.lua 1000 "$duration" BENCH_IDS="$work/leads.txt"
   fi
   run_wrk target_otp_send otp_send.lua 32 "$duration"
   lean_ceiling otp_send_tx

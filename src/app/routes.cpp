@@ -9,6 +9,7 @@
 #include "api/tracking.h"
 #include "api/webhook.h"
 #include "core/errors.h"
+#include "domain/slo.h"
 #include "http/middleware.h"
 
 namespace leadgate {
@@ -89,12 +90,13 @@ void add_routes(Router& router, const RouteDeps& deps) {
 }
 
 Dispatch make_dispatch(const Router& router, const Config& config, Metrics& metrics,
-                       ApiKeyAuth& auth, Idempotency& idempotency) {
+                       const BlockingPool& pool, ApiKeyAuth& auth, Idempotency& idempotency) {
   const std::vector<Middleware> outer{metrics_middleware(metrics, environments()),
                                       request_id_middleware(), error_mapping_middleware()};
   auto chains = std::make_shared<std::map<const Route*, Handler>>();
   for (const auto& r : router.routes()) {
     std::vector<Middleware> chain = outer;
+    if (auto slo = slo_threshold(r.pattern)) chain.push_back(load_shedding_middleware(pool, *slo));
     if (r.requires_api_key) chain.push_back(auth.middleware());
     if (r.idempotent) {
       // A key's first request is presumed dead after the route's slowest partner exchange.

@@ -44,10 +44,11 @@ struct RouteDeps {
 
 void add_routes(Router& router, const RouteDeps& deps);
 
-// Builds every route's middleware chain once (metrics, request id, error mapping; the API key
-// and Idempotency-Key where the route asks for them) and answers unknown paths 404 and known paths
+// Builds every route's middleware chain once (metrics, request id, error mapping; load shedding
+// on routes with a latency objective; the API key and Idempotency-Key where the route asks for
+// them) and answers unknown paths 404 and known paths
 // with another method 405. `router` must outlive the returned function.
 Dispatch make_dispatch(const Router& router, const Config& config, Metrics& metrics,
-                       ApiKeyAuth& auth, Idempotency& idempotency);
+                       const BlockingPool& pool, ApiKeyAuth& auth, Idempotency& idempotency);
 
 }  // namespace leadgate

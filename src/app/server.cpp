@@ -31,6 +31,10 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Store calls queued at most (a memory bound): requests are shed earlier, when their estimated
+// queue wait exceeds their route's objective (load_shedding_middleware).
+constexpr int kMaxQueuedStoreCalls = 16384;
+
 // The embedded store starts with a key, so that a developer can call the API at once.
 void ensure_development_key(const Config& config, Store& store) {
   if (!config.embedded_store() || store.count_api_keys() != 0) return;
@@ -88,17 +92,37 @@ void Partners::warn_sandboxed() const {
   }
 }
 
-// The use cases and the loops they feed (the outbox and the inbox).
+// Where the background loops run their store calls: their own threads and, on PostgreSQL, their
+// own connections, so that a burst of outbox or inbox work never queues behind or ahead of a
+// request (issue 19). SQLite has one connection whatever the threads.
+struct Background {
+  Background(const Config& config, Store& request_store, Metrics& metrics)
+      : own(config.embedded_store() ? nullptr
+                                    : open_store(config.database_url, kBackgroundThreads)),
+        store(own ? *own : request_store),
+        pool(kBackgroundThreads, kMaxQueuedStoreCalls, &metrics) {}
+  static constexpr int kBackgroundThreads = 2;
+  std::unique_ptr<Store> own;
+  Store& store;
+  BlockingPool pool;
+};
+
+// The use cases and the loops they feed (the outbox and the inbox). The outbox, the inbox and
+// the WhatsApp assistant the inbox drives work on `background`.
 struct Services {
   Services(asio::io_context& ioc, const Config& config, Store& store, BlockingPool& pool,
-           Partners& partners, const PiiCipher& cipher, const StaticData& data, Metrics& metrics)
+           Background& background, Partners& partners, const PiiCipher& cipher,
+           const StaticData& data, Metrics& metrics)
       : deps{pool, cipher, config, metrics},
-        outbox(ioc.get_executor(), store, store, pool, *partners.whatsapp, cipher, config, metrics),
+        background_deps{background.pool, cipher, config, metrics},
+        outbox(ioc.get_executor(), background.store, background.store, background.pool,
+               *partners.whatsapp, cipher, config, metrics),
         intake(store, deps, *partners.los, wake_outbox()),
         flash(store, deps, *partners.los, wake_outbox(), data.pincodes, data.professions),
         tracker(store, store, store, store, deps, *partners.los, wake_outbox()),
-        assistant(store, store, store, deps, tracker, wake_outbox()),
-        inbox(ioc.get_executor(), store, pool,
+        assistant(background.store, background.store, background.store, background_deps, tracker,
+                  wake_outbox()),
+        inbox(ioc.get_executor(), background.store, background.pool,
               {[this](const std::vector<InboxEvent>& batch) {
                  return assistant.apply_receipts(batch);
                },
@@ -109,14 +133,15 @@ struct Services {
         otp(store, deps, *partners.otp_sender),
         auth(store, pool, std::chrono::seconds(30), config.key_requests_per_minute),
         idempotency(store, pool),
-        recorder(store, metrics, make_instance_id()) {}
+        recorder(background.store, metrics, make_instance_id()) {}
 
   // What the use cases call when they queued a message: the dispatcher looks now.
   std::function<void()> wake_outbox() {
     return [this] { outbox.notify(); };
   }
 
-  ServiceDeps deps;  // what every use case below is built with
+  ServiceDeps deps;             // what every use case below is built with
+  ServiceDeps background_deps;  // ... and the assistant, which the inbox drives
   OutboxDispatcher outbox;
   LeadIntake intake;
   LeadFlash flash;
@@ -245,12 +270,13 @@ int run_server(const Config& config) {
   Metrics metrics;
   // Declared before the io_context: coroutines suspended in pool.run are destroyed with the
   // io_context and still touch the pool then.
-  BlockingPool pool(config.db_threads, 512, &metrics);
+  BlockingPool pool(config.db_threads, kMaxQueuedStoreCalls, &metrics);
+  Background background(config, *store, metrics);
   asio::io_context ioc(config.threads);
   Partners partners(config, metrics);
   partners.warn_sandboxed();
-  Services services(ioc, config, *store, pool, partners, cipher, data, metrics);
-  Jobs jobs(ioc, config, *store, pool, metrics, services.recorder);
+  Services services(ioc, config, *store, pool, background, partners, cipher, data, metrics);
+  Jobs jobs(ioc, config, background.store, background.pool, metrics, services.recorder);
 
   const DashboardDeps dashboard{*store, pool, services.auth, data.docs,
                                 hkdf_sha256(pii_key, "", "leadgate ops dashboard session", 32)};
@@ -259,8 +285,9 @@ int run_server(const Config& config) {
                       partners.whatsapp->sandboxed(), data.pincodes, data.professions, data.docs,
                       dashboard, services.intake, services.flash, services.otp, services.tracker,
                       services.appointments, services.webhook});
-  HttpServer server(ioc, server_options(config),
-                    make_dispatch(router, config, metrics, services.auth, services.idempotency));
+  HttpServer server(
+      ioc, server_options(config),
+      make_dispatch(router, config, metrics, pool, services.auth, services.idempotency));
   try {
     server.start(config.listen_host, config.listen_port);
   } catch (const std::exception& e) {
@@ -281,6 +308,7 @@ int run_server(const Config& config) {
   run_io_threads(ioc, config.threads);
   services.recorder.flush_final();  // the current minute's numbers survive the restart
   pool.stop();
+  background.pool.stop();
   return 0;
 }
 

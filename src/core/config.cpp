@@ -65,7 +65,8 @@ const std::set<std::string>& global_keys() {
                                            "ASSISTANT_MAX_REPLIES",
                                            "INBOX_POLL_MS",
                                            "METRICS_FLUSH_MS",
-                                           "KEY_REQUESTS_PER_MINUTE"};
+                                           "KEY_REQUESTS_PER_MINUTE",
+                                           "STATUS_TTL_SECONDS"};
   return kKeys;
 }
 
@@ -432,6 +433,9 @@ void read_partner_calls(const Settings& s, Config& c) {
   s.ms("METRICS_FLUSH_MS", c.metrics_flush, 100, 60000);
   s.count("ASSISTANT_MAX_REPLIES", 1, 1000, c.assistant_max_replies);
   s.count("KEY_REQUESTS_PER_MINUTE", 1, 1000000, c.key_requests_per_minute);
+  if (auto v = s.get("STATUS_TTL_SECONDS")) {
+    c.status_ttl = std::chrono::seconds(parse_int("LEADGATE_STATUS_TTL_SECONDS", *v, 0, 86400));
+  }
 }
 
 // OTP limits, the consent link's lifetime and the public base URL (links in messages).

@@ -77,6 +77,9 @@ struct Config {
   // fallback.
   std::chrono::milliseconds status_timeout{3000};
   int status_attempts = 2;
+  // How old a stored partner status may be before a read refreshes it in the background
+  // (stale-while-revalidate); 0: every read asks the LOS.
+  std::chrono::milliseconds status_ttl{60000};
   std::chrono::milliseconds status_retry_delay{250};
   // The WhatsApp assistant: automatic replies per sender per 10 minutes, inbox poll interval.
   int assistant_max_replies = 10;

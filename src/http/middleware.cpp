@@ -1,6 +1,7 @@
 #include "http/middleware.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
@@ -113,6 +114,20 @@ Middleware request_id_middleware() {
     if (ctx.caller) line["api_key_id"] = ctx.caller->key_id;
     log_info("http_request", std::move(line));
     co_return res;
+  };
+}
+
+Middleware load_shedding_middleware(const BlockingPool& pool, double slo_seconds) {
+  return [&pool, slo_seconds](const Request& req, RequestContext& ctx,
+                              const Handler& next) -> boost::asio::awaitable<Response> {
+    const double wait = pool.estimated_wait();
+    if (wait > slo_seconds) {
+      throw ServiceUnavailable("overloaded: the estimated queue wait of " + std::to_string(wait) +
+                                   " s exceeds the route's " + std::to_string(slo_seconds) +
+                                   " s objective",
+                               static_cast<int>(std::ceil(wait)));
+    }
+    co_return co_await next(req, ctx);
   };
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/metrics.h"
+#include "core/offload.h"
 #include "http/types.h"
 
 namespace leadgate {
@@ -24,6 +25,10 @@ Handler compose(const std::vector<Middleware>& chain, Handler handler);
 Middleware metrics_middleware(Metrics& metrics, std::vector<std::string> environments);
 Middleware request_id_middleware();
 Middleware error_mapping_middleware();
+// Load shedding: 503 SERVICE_UNAVAILABLE with Retry-After when a request's estimated wait for a
+// store thread (BlockingPool::estimated_wait) already exceeds `slo_seconds`, its route's latency
+// objective (domain/slo.h); a request that can still meet it is queued, however deep the queue.
+Middleware load_shedding_middleware(const BlockingPool& pool, double slo_seconds);
 
 // Parses a JSON object body: 415 unless Content-Type is application/json, 400 on malformed
 // JSON or a non-object.

@@ -1,5 +1,7 @@
 #include "services/dashboard.h"
 
+#include "domain/slo.h"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
@@ -9,6 +11,7 @@
 #include <tuple>
 
 #include "domain/enum_table.h"
+#include "domain/slo.h"
 
 namespace leadgate {
 namespace json = boost::json;
@@ -55,30 +58,6 @@ std::size_t bucket_index(double threshold_seconds) {
     if (Metrics::kBuckets[i] == threshold_seconds) return i;
   }
   return kB - 1;
-}
-
-struct SloDef {
-  const char* name;
-  std::vector<std::string> routes;
-  double threshold;
-  double objective;
-};
-
-const std::vector<SloDef>& slo_defs() {
-  // The wireframe's "Response Time Targets"; the same route sets as docs/prometheus.
-  static const std::vector<SloDef> defs{
-      {"OTP send/verify",
-       {"/api_v1/otp_send", "/api_v1/otp_verify", "/api_v1/otp_resend"},
-       2,
-       0.995},
-      {"Lead creation", {"/api_v1/create_lead"}, 5, 0.99},
-      {"Status lookup", {"/api_v1/lead_status", "/api_v1/track_application"}, 3, 0.995},
-      {"WhatsApp webhook",
-       {"/api_v1/whatsapp/webhook", "/api_v1/whatsapp/webhook/{token}"},
-       1,
-       0.999},
-  };
-  return defs;
 }
 
 // The product API: operational routes (health, metrics, docs, the dashboard itself) and unknown

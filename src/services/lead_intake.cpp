@@ -67,6 +67,7 @@ boost::asio::awaitable<std::optional<LeadSubmitted>> LeadIntake::insert_new(
   w.lead.created_at = now;
   w.lead.updated_at = now;
   w.audit = stamp_audit(diff_audit(nullptr, in, "created"), trace, w.lead.reference_id);
+  w.durable = false;  // a claim: call_los's final write makes it durable
   bool conflict = false;
   try {
     w.lead.id = co_await deps_.pool.run([&] { return store_.insert_lead(w); });
@@ -100,6 +101,7 @@ boost::asio::awaitable<std::optional<LeadSubmitted>> LeadIntake::update_existing
   row.status = "pending_los";
   row.request_id = trace.request_id;
   w.lead = row;
+  w.durable = false;  // a claim: call_los's final write makes it durable
   if (!co_await deps_.pool.run([&] { return store_.update_lead(w); })) co_return std::nullopt;
   co_return co_await call_los(std::move(row), in, trace, true);
 }

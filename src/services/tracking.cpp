@@ -1,5 +1,8 @@
 #include "services/tracking.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
 #include "core/log.h"
@@ -56,6 +59,37 @@ StatusView stored_status_view(const LeadRow& row) {
   v.stage = derive_stage(row.status, row.partner_status);
   v.refreshed_at = row.status_refreshed_at;
   return v;
+}
+
+boost::asio::awaitable<StatusView> ApplicationTracker::current_status(LeadRow& row,
+                                                                      const Trace& trace) {
+  const std::int64_t ttl = deps_.config.status_ttl.count();
+  if (row.basic_application_id.empty()) co_return stored_status_view(row);
+  if (ttl == 0 || row.status_refreshed_at <= 0) co_return co_await refresh(row, trace);
+  const std::int64_t now = now_ms();
+  if (now - row.status_refreshed_at >= ttl && gate_->try_begin(row.id, now, ttl)) {
+    const auto executor = co_await boost::asio::this_coro::executor;
+    // The request's trace, so the refresh's log lines carry its request id.
+    boost::asio::co_spawn(executor, revalidate(gate_, row, trace), boost::asio::detached);
+  }
+  co_return stored_status_view(row);
+}
+
+boost::asio::awaitable<void> ApplicationTracker::revalidate(std::shared_ptr<RefreshGate> gate,
+                                                            LeadRow row, Trace trace) {
+  struct Finish {
+    RefreshGate& gate;
+    std::int64_t id;
+    ~Finish() { gate.finish(id); }
+  } finish{*gate, row.id};
+  try {
+    co_await refresh(row, trace);
+  } catch (const std::exception& e) {
+    log_warn("status_refresh_failed", {{"request_id", trace.request_id},
+                                       {"environment", row.environment},
+                                       {"reference_id", row.reference_id},
+                                       {"error", e.what()}});
+  }
 }
 
 boost::asio::awaitable<StatusView> ApplicationTracker::refresh(LeadRow& row, const Trace& trace) {
@@ -130,34 +164,28 @@ boost::json::object ApplicationTracker::application_summary(const LeadRow& row,
 
 boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
     const LeadStatusRequest& req, const std::string& environment, const Trace& trace) {
-  std::string mobile_bidx;
-  if (req.mobile) mobile_bidx = mobile_blind_index(deps_.cipher, *req.mobile);
-  // The customer's applications and the first one's appointment in one trip to the store (the
-  // appointment does not depend on the status refreshed below).
-  struct Found {
-    std::vector<LeadRow> leads;
-    std::optional<ActiveAppointment> appointment;
-  };
-  Found found = co_await deps_.pool.run([&] {
-    Found f;
-    if (req.basic_application_id) {
-      auto lead = leads_.find_lead_by_basic_id(environment, *req.basic_application_id);
-      if (lead && (!req.mobile || lead->mobile_bidx == mobile_bidx)) f.leads.push_back(*lead);
-    } else {
-      f.leads = leads_.find_leads_by_mobile(environment, mobile_bidx);
-    }
-    if (!f.leads.empty()) {
-      f.appointment = active_appointment(appointments_, environment, f.leads.front().reference_id);
-    }
-    return f;
-  });
-  std::vector<LeadRow>& leads = found.leads;
-  if (leads.empty()) not_found(environment);
-  LeadRow& lead = leads.front();
-  const StatusView view = co_await refresh(lead, trace);
-  const auto& appointment = found.appointment;
+  LeadLookup by;
+  if (req.mobile) by.mobile_bidx = mobile_blind_index(deps_.cipher, *req.mobile);
+  if (req.basic_application_id) by.basic_application_id = *req.basic_application_id;
+  // The customer's applications and the first one's appointment: one statement.
+  std::vector<LeadWithAppointment> found =
+      co_await deps_.pool.run([&] { return leads_.find_leads_with_appointment(environment, by); });
+  if (req.basic_application_id && req.mobile && !found.empty() &&
+      found.front().lead.mobile_bidx != by.mobile_bidx) {
+    found.clear();  // both identifiers given, and they name different customers
+  }
+  if (found.empty()) not_found(environment);
+  LeadRow& lead = found.front().lead;
+  const StatusView view = co_await current_status(lead, trace);
+  std::optional<ActiveAppointment> appointment;
+  if (found.front().appointment && found.front().rm) {
+    appointment = ActiveAppointment{*found.front().appointment, *found.front().rm};
+  }
+  // Decrypted only when the answer uses it: the mobile when the caller did not give it, the
+  // names for a notification.
+  const std::string mobile =
+      req.mobile && !req.notify ? *req.mobile : deps_.cipher.open("mobile", lead.mobile_enc);
 
-  const LeadInput customer = open_lead(lead, deps_.cipher);
   boost::json::object details{
       {"reference_id", lead.reference_id},
       {"application_id", text_or_null(lead.application_id)},
@@ -176,9 +204,9 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
   if (req.notify) {
     const auto& env = deps_.config.env(environment);
     const std::vector<OutboxMessage> messages{whatsapp_template_message(
-        deps_.cipher, environment, lead.reference_id, customer.mobile,
-        env.templates.at("status_update"),
-        {customer.first_name + " " + customer.last_name,
+        deps_.cipher, environment, lead.reference_id, mobile, env.templates.at("status_update"),
+        {deps_.cipher.open("first_name", lead.first_name_enc) + " " +
+             deps_.cipher.open("last_name", lead.last_name_enc),
          lead.basic_application_id.empty() ? lead.reference_id : lead.basic_application_id,
          view.status},
         now_ms())};
@@ -189,17 +217,16 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
   }
   boost::json::array applications;
   applications.push_back(application_summary(lead, view));
-  for (std::size_t i = 1; i < leads.size(); ++i) {
-    applications.push_back(application_summary(leads[i], stored_status_view(leads[i])));
+  for (std::size_t i = 1; i < found.size(); ++i) {
+    applications.push_back(application_summary(found[i].lead, stored_status_view(found[i].lead)));
   }
-  boost::json::object data{
-      {"basic_application_id", text_or_null(lead.basic_application_id)},
-      {"status", view.status},
-      {"mobile_number", req.mobile ? *req.mobile : mask_mobile(customer.mobile)},
-      {"status_source", view.source},
-      {"status_refreshed_at", iso_or_null(view.refreshed_at)},
-      {"additional_details", std::move(details)},
-      {"applications", std::move(applications)}};
+  boost::json::object data{{"basic_application_id", text_or_null(lead.basic_application_id)},
+                           {"status", view.status},
+                           {"mobile_number", req.mobile ? *req.mobile : mask_mobile(mobile)},
+                           {"status_source", view.source},
+                           {"status_refreshed_at", iso_or_null(view.refreshed_at)},
+                           {"additional_details", std::move(details)},
+                           {"applications", std::move(applications)}};
   boost::json::object body{{"success", true},
                            {"message", "Lead status retrieved successfully"},
                            {"data", std::move(data)}};
@@ -224,7 +251,7 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
   }
   if (chosen >= leads.size()) not_found(environment);
   LeadRow& lead = leads[chosen];
-  const StatusView view = co_await refresh(lead, trace);
+  const StatusView view = co_await current_status(lead, trace);
 
   struct History {
     std::vector<AuditEntry> audit;

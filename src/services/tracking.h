@@ -1,17 +1,20 @@
 #pragma once
-// lead_status and track_application (api-wireframes 3): find the customer's applications, ask
-// the LOS for the live status (stored, with a timeline entry when it changed; the stored status
-// when the LOS is down), and assemble the answers. refresh() is shared with the WhatsApp
-// assistant (services/whatsapp_assistant.h).
+// lead_status and track_application (api-wireframes 3): find the customer's applications, show
+// the partner status under LEADGATE_STATUS_TTL (stale-while-revalidate: within the TTL the stored
+// status; after it the stored status at once and one background refresh per application; only a
+// status never fetched waits for the LOS), and assemble the answers. current_status() is shared
+// with the WhatsApp assistant (services/whatsapp_assistant.h).
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <functional>
+#include <memory>
 #include <utility>
 
 #include "core/trace.h"
 #include "domain/application_progress.h"
 #include "domain/tracking_requests.h"
 #include "partners/basic_app.h"
+#include "services/refresh_gate.h"
 #include "services/service_deps.h"
 #include "store/store.h"
 
@@ -42,7 +45,8 @@ class ApplicationTracker {
         chats_(chats),
         deps_(deps),
         los_(los),
-        wake_outbox_(std::move(wake_outbox)) {}
+        wake_outbox_(std::move(wake_outbox)),
+        gate_(std::make_shared<RefreshGate>()) {}
 
   boost::asio::awaitable<boost::json::object> lead_status(const LeadStatusRequest& req,
                                                           const std::string& environment,
@@ -51,12 +55,20 @@ class ApplicationTracker {
                                                     const std::string& environment,
                                                     const Trace& trace);
 
+  // The status a read shows for `row` under LEADGATE_STATUS_TTL: the stored one while it is
+  // fresh; the stored one plus a background refresh once it is stale; a live answer (waiting for
+  // the LOS) when it was never fetched or the TTL is 0. A read writes nothing itself.
+  boost::asio::awaitable<StatusView> current_status(LeadRow& row, const Trace& trace);
+
   // Asks the LOS about `row` (when it has a basic_application_id) and stores what it says; `row`
   // is updated in memory. Never throws for a partner failure (the stored status is the answer);
   // a database failure propagates.
   boost::asio::awaitable<StatusView> refresh(LeadRow& row, const Trace& trace);
 
  private:
+  // The background half of current_status: one refresh of `row`, its failures logged.
+  boost::asio::awaitable<void> revalidate(std::shared_ptr<RefreshGate> gate, LeadRow row,
+                                          Trace trace);
   boost::asio::awaitable<void> record_change(const LeadRow& row, const PartnerStatusReport& report,
                                              std::int64_t refreshed_at, const Trace& trace);
   boost::json::object application_summary(const LeadRow& row, const StatusView& view) const;
@@ -71,6 +83,8 @@ class ApplicationTracker {
   ServiceDeps deps_;
   BasicAppClient& los_;
   std::function<void()> wake_outbox_;
+  // Shared with the background refreshes, whose frames can outlive this object at shutdown.
+  std::shared_ptr<RefreshGate> gate_;
 };
 
 }  // namespace leadgate

@@ -196,7 +196,7 @@ boost::asio::awaitable<WhatsAppAssistant::StatusAnswer> WhatsAppAssistant::statu
   Trace trace;
   trace.request_id = "inbox-" + std::to_string(event.id);
   trace.environment = environment;
-  const StatusView view = co_await tracker_.refresh(lead, trace);
+  const StatusView view = co_await tracker_.current_status(lead, trace);
   const LeadInput customer = open_lead(lead, deps_.cipher);
   answer.values = status_values({customer.first_name, lead.loan_type, choice.application_id,
                                  view.status, view.stage, found.leads.size()});

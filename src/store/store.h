@@ -116,6 +116,11 @@ struct LeadWrite {
   std::optional<std::string> expected_request_id;
   std::vector<AuditEntry> audit;
   std::vector<OutboxMessage> outbox;
+  // false: a claim (pending_los) that only has to be visible, not durable, because the write that
+  // ends the request follows and makes it durable with it (the WAL is flushed in order):
+  // PostgreSQL commits it without waiting for the WAL flush, SQLite without an fsync. A crash in
+  // between can lose the claim of a request that was never answered, never an answered one.
+  bool durable = true;
 };
 
 // What the LOS reported about one lead (lead_status / the WhatsApp assistant).
@@ -155,6 +160,19 @@ struct AppointmentRow {
   std::int64_t created_at = 0;
   std::int64_t cancelled_at = 0;  // 0 while booked
   std::string cancel_reason;
+};
+
+// A lead with its booked appointment and that appointment's RM (both or neither).
+struct LeadWithAppointment {
+  LeadRow lead;
+  std::optional<AppointmentRow> appointment;
+  std::optional<RmRow> rm;
+};
+
+// Which leads lead_status reads: by basic_application_id when it is set, else by mobile.
+struct LeadLookup {
+  std::string mobile_bidx;
+  std::string basic_application_id;
 };
 
 struct AppointmentWrite {
@@ -311,6 +329,11 @@ class LeadStore {
                                                     const std::string& mobile_bidx) = 0;
   virtual std::optional<LeadRow> find_lead_by_basic_id(const std::string& environment,
                                                        const std::string& basic_application_id) = 0;
+  // lead_status's one statement: the customer's leads newest first (by.mobile_bidx) or the lead
+  // with by.basic_application_id (when set), each with its booked appointment and that
+  // appointment's RM.
+  virtual std::vector<LeadWithAppointment> find_leads_with_appointment(
+      const std::string& environment, const LeadLookup& by) = 0;
   // One transaction. When (status, stage) differ from the stored (partner_status, partner_stage),
   // the stored partner_status still equals w.expected_status and w.partner_updated_at >= the
   // stored partner_updated_at: sets partner_status, partner_stage, partner_updated_at, inserts

@@ -78,6 +78,9 @@ FAST_TEST_SETTINGS = {
     "LEADGATE_GUPSHUP_TIMEOUT_MS": "2000",
     "LEADGATE_OUTBOX_POLL_MS": "50",
     "LEADGATE_OUTBOX_BACKOFF_MS": "50",
+    # Every status read asks the LOS, so tests can count GetApplicationStatus calls; the status
+    # cache (stale-while-revalidate) has its own tests with a TTL (test_tracking StatusTtlTest).
+    "LEADGATE_STATUS_TTL_SECONDS": "0",
 }
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 10.0

@@ -321,5 +321,56 @@ TEST_P(StoreConformanceTest, ConcurrentBookingsOfOneSlotBookOnce) {
   EXPECT_EQ(store_->audit_for("orbit", rows[0].lead_ref).size(), 1u);
 }
 
+TEST_P(StoreConformanceTest, FindLeadsWithAppointmentJoinsTheBookedOneAndItsRm) {
+  LeadLookup by_mobile{"bidx", ""};
+  EXPECT_TRUE(store_->find_leads_with_appointment("orbit", by_mobile).empty());
+  LeadWrite older;
+  older.lead = make_lead("orbit", "LG-OLD", "bidx", "HL");
+  older.lead.created_at = 2'000;
+  older.lead.basic_application_id = "B000OLD";
+  LeadWrite newer;
+  newer.lead = make_lead("orbit", "LG-NEW", "bidx", "PL");
+  newer.lead.created_at = 3'000;
+  LeadWrite other_env;
+  other_env.lead = make_lead("homfinity", "LG-H", "bidx", "HL");
+  other_env.lead.basic_application_id = "B000OLD";
+  for (const LeadWrite* w : {&older, &newer, &other_env}) store_->insert_lead(*w);
+  const auto rm = store_->insert_rm(make_rm("orbit", "Amit Rao", "amit rao"));
+  // A cancelled appointment, then a booked one, for the older lead.
+  ASSERT_EQ(store_->book_appointment(
+                make_booking("orbit", "6f1c2b3a-0000-4000-8000-00000000000a", "LG-OLD", rm, kSlot)),
+            BookOutcome::booked);
+  ASSERT_TRUE(
+      store_->cancel_appointment("6f1c2b3a-0000-4000-8000-00000000000a", 5'000, "moved", {}, {}));
+  ASSERT_EQ(store_->book_appointment(make_booking("orbit", "6f1c2b3a-0000-4000-8000-00000000000b",
+                                                  "LG-OLD", rm, kSlot + kHalfHour)),
+            BookOutcome::booked);
+
+  const auto rows = store_->find_leads_with_appointment("orbit", by_mobile);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].lead.reference_id, "LG-NEW");
+  EXPECT_FALSE(rows[0].appointment.has_value());
+  EXPECT_FALSE(rows[0].rm.has_value());
+  EXPECT_EQ(rows[1].lead.reference_id, "LG-OLD");
+  EXPECT_EQ(rows[1].lead.mobile_enc, "v1:mobile");
+  ASSERT_TRUE(rows[1].appointment.has_value());
+  EXPECT_EQ(rows[1].appointment->id, "6f1c2b3a-0000-4000-8000-00000000000b");
+  EXPECT_EQ(rows[1].appointment->slot_start, kSlot + kHalfHour);
+  EXPECT_EQ(rows[1].appointment->status, "booked");
+  ASSERT_TRUE(rows[1].rm.has_value());
+  EXPECT_EQ(rows[1].rm->id, rm);
+  EXPECT_EQ(rows[1].rm->name, "Amit Rao");
+
+  const auto by_id = store_->find_leads_with_appointment("orbit", {"", "B000OLD"});
+  ASSERT_EQ(by_id.size(), 1u);
+  EXPECT_EQ(by_id[0].lead.reference_id, "LG-OLD");
+  EXPECT_TRUE(by_id[0].appointment.has_value());
+  const auto hom = store_->find_leads_with_appointment("homfinity", {"", "B000OLD"});
+  ASSERT_EQ(hom.size(), 1u);
+  EXPECT_EQ(hom[0].lead.reference_id, "LG-H");
+  EXPECT_FALSE(hom[0].appointment.has_value());
+  EXPECT_TRUE(store_->find_leads_with_appointment("orbit", {"", "B000NONE"}).empty());
+}
+
 }  // namespace
 }  // namespace leadgate::conformance

@@ -8,6 +8,7 @@
 #include <boost/asio/use_future.hpp>
 #include <future>
 #include <thread>
+#include <vector>
 
 namespace leadgate {
 namespace {
@@ -65,6 +66,39 @@ TEST(BlockingPool, FullQueueFailsFast) {
   runner.join();
   EXPECT_EQ(started.load(), 2);
   EXPECT_EQ(pool.waiting(), 0);
+}
+
+// The estimated queue wait: 0 while a thread is free; with calls queued behind a busy thread,
+// about their number times the average run time (what load shedding compares with an SLO).
+TEST(BlockingPool, EstimatesTheQueueWaitFromTheAverageRunTime) {
+  BlockingPool pool(1, 1000);
+  asio::io_context ioc;
+  EXPECT_EQ(pool.estimated_wait(), 0.0);
+  auto nap = [&]() -> asio::awaitable<void> {
+    co_await pool.run([] { std::this_thread::sleep_for(std::chrono::milliseconds(10)); });
+  };
+  for (int i = 0; i < 48; ++i) {  // one after another: the average approaches 10 ms
+    auto done = asio::co_spawn(ioc, nap(), asio::use_future);
+    ioc.run();
+    ioc.restart();
+    done.get();
+    EXPECT_EQ(pool.estimated_wait(), 0.0);
+  }
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  auto block = [&]() -> asio::awaitable<void> { co_await pool.run([&] { released.wait(); }); };
+  std::vector<std::future<void>> calls;
+  calls.push_back(asio::co_spawn(ioc, block(), asio::use_future));
+  for (int i = 0; i < 20; ++i) calls.push_back(asio::co_spawn(ioc, nap(), asio::use_future));
+  std::thread runner([&] { ioc.run(); });
+  while (pool.waiting() < 21) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const double wait = pool.estimated_wait();  // 20 queued x ~10 ms
+  EXPECT_GT(wait, 0.1);
+  EXPECT_LT(wait, 0.6);
+  release.set_value();
+  for (auto& c : calls) c.get();
+  runner.join();
+  EXPECT_EQ(pool.estimated_wait(), 0.0);
 }
 
 }  // namespace

@@ -186,7 +186,10 @@ void exec_script(Connection& c, const std::string& sql);
 // BEGIN ... COMMIT on one connection, rolled back unless committed.
 class Transaction {
  public:
-  explicit Transaction(Connection& c) : c_(c) { exec_script(c_, "BEGIN"); }
+  // durable false: the commit does not wait for the WAL flush (LeadWrite::durable).
+  explicit Transaction(Connection& c, bool durable = true) : c_(c) {
+    exec_script(c_, durable ? "BEGIN" : "BEGIN; SET LOCAL synchronous_commit = off");
+  }
   ~Transaction() {
     if (done_ || c_.broken) return;
     PGresult* r = PQexec(c_.pg, "ROLLBACK");

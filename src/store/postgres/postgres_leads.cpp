@@ -33,7 +33,7 @@ std::optional<LeadRow> PostgresStore::find_lead_by_application_id(
 std::int64_t PostgresStore::insert_lead(const LeadWrite& w) {
   auto lease = borrow();
   Connection& c = *lease;
-  Transaction tx(c);
+  Transaction tx(c, w.durable);
   Params p;
   sql::bind_lead(p, w.lead);
   sql::bind_lead_partner(p, w.lead);
@@ -46,7 +46,7 @@ std::int64_t PostgresStore::insert_lead(const LeadWrite& w) {
 bool PostgresStore::update_lead(const LeadWrite& w) {
   auto lease = borrow();
   Connection& c = *lease;
-  Transaction tx(c);
+  Transaction tx(c, w.durable);
   Params p;
   sql::bind_lead(p, w.lead);
   p.bind(w.lead.id);
@@ -80,6 +80,15 @@ std::optional<LeadRow> PostgresStore::find_lead_by_basic_id(
     const std::string& environment, const std::string& basic_application_id) {
   return query_first(sql::kSelectLeadByBasicId, sql::read_lead<Result::Row>, environment,
                      basic_application_id);
+}
+
+std::vector<LeadWithAppointment> PostgresStore::find_leads_with_appointment(
+    const std::string& environment, const LeadLookup& by) {
+  static const std::string by_mobile = sql::select_leads_with_appointment(false);
+  static const std::string by_basic_id = sql::select_leads_with_appointment(true);
+  const bool basic = !by.basic_application_id.empty();
+  return query_all(basic ? by_basic_id : by_mobile, sql::read_lead_with_appointment<Result::Row>,
+                   environment, basic ? by.basic_application_id : by.mobile_bidx);
 }
 
 // The compare-and-set is the UPDATE's WHERE clause: a concurrent writer of the row waits for the

@@ -71,7 +71,10 @@ RateDecision PostgresStore::reserve_rate_event(const std::string& scope, std::in
                                                std::int64_t cooldown_ms) {
   auto lease = borrow();
   Connection& c = *lease;
-  Transaction tx(c);
+  // A reservation only has to be visible to the next one, not durable: the request that made it
+  // ends with a durable write (the OTP itself), which flushes it too, and one lost in a crash
+  // belonged to a request that was never answered.
+  Transaction tx(c, /*durable=*/false);
   exec(c, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", Params().bind(scope));
   RateDecision d;
   bool refused = false;

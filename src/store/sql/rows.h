@@ -81,6 +81,37 @@ LeadRow read_lead(const Row& r) {
   return l;
 }
 
+// A row whose columns are read from `by` on: a reader of one table over a join's later columns.
+template <class Row>
+struct ShiftedRow {
+  const Row& r;
+  int by;
+  std::string text(int c) const { return r.text(c + by); }
+  std::optional<std::string> opt_text(int c) const { return r.opt_text(c + by); }
+  std::int64_t i64(int c) const { return r.i64(c + by); }
+  std::optional<std::int64_t> opt_i64(int c) const { return r.opt_i64(c + by); }
+  bool boolean(int c) const { return r.boolean(c + by); }
+};
+
+inline constexpr int kLeadColumnCount = 41;
+inline constexpr int kAppointmentColumnCount = 11;
+
+template <class Row>
+AppointmentRow read_appointment(const Row& r);
+template <class Row>
+RmRow read_rm(const Row& r);
+
+// A row of select_leads_with_appointment.
+template <class Row>
+LeadWithAppointment read_lead_with_appointment(const Row& r) {
+  LeadWithAppointment out{read_lead(r), std::nullopt, std::nullopt};
+  if (r.opt_text(kLeadColumnCount)) {
+    out.appointment = read_appointment(ShiftedRow<Row>{r, kLeadColumnCount});
+    out.rm = read_rm(ShiftedRow<Row>{r, kLeadColumnCount + kAppointmentColumnCount});
+  }
+  return out;
+}
+
 template <class Row>
 AuditEntry read_audit(const Row& r) {
   AuditEntry a;

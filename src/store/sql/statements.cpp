@@ -20,6 +20,29 @@ std::string values_groups(std::size_t rows, int columns) {
   return values_groups(rows, std::vector<std::string_view>(static_cast<std::size_t>(columns)));
 }
 
+std::string qualified(std::string_view alias, std::string_view columns) {
+  std::string out;
+  while (!columns.empty()) {
+    const auto comma = columns.find(',');
+    std::string_view name = columns.substr(0, comma);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    if (!out.empty()) out += ", ";
+    out.append(alias).append(".").append(name);
+    columns = comma == std::string_view::npos ? std::string_view() : columns.substr(comma + 1);
+  }
+  return out;
+}
+
+std::string select_leads_with_appointment(bool by_basic_id) {
+  return "SELECT " + qualified("l", kLeadColumns) + ", " + qualified("a", kAppointmentColumns) +
+         ", " + qualified("r", kRmColumns) +
+         " FROM leads l LEFT JOIN appointments a ON a.environment = l.environment AND "
+         "a.lead_ref = l.reference_id AND a.status = 'booked' LEFT JOIN rms r ON r.id = a.rm_id "
+         "WHERE l.environment = $1 AND " +
+         (by_basic_id ? std::string("l.basic_application_id = $2")
+                      : std::string("l.mobile_bidx = $2 ORDER BY l.created_at DESC, l.id DESC"));
+}
+
 std::string update_lead(bool expected_status, bool expected_request_id) {
   std::string sql =
       "UPDATE leads SET environment = $1, reference_id = $2, basic_application_id = $3, "

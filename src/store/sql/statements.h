@@ -47,6 +47,8 @@ inline const std::string kConsentColumns =
 // joined in an UPDATE does (its columns would otherwise be text).
 std::string values_groups(std::size_t rows, const std::vector<std::string_view>& types);
 std::string values_groups(std::size_t rows, int columns);
+// `columns` (comma-separated) with each name prefixed by `alias.`.
+std::string qualified(std::string_view alias, std::string_view columns);
 
 // ---- leads ----
 
@@ -62,6 +64,10 @@ inline const std::string kSelectLeadByBasicId =
 inline const std::string kSelectLeadsByMobile =
     "SELECT " + kLeadColumns +
     " FROM leads WHERE environment = $1 AND mobile_bidx = $2 ORDER BY created_at DESC, id DESC";
+// lead_status's one read: leads with their booked appointment and its RM (LEFT JOINs: those
+// columns are NULL without one; a lead has at most one booked appointment). $1 environment, $2 the
+// mobile's blind index (newest lead first) or, by_basic_id, the basic_application_id.
+std::string select_leads_with_appointment(bool by_basic_id);
 inline const std::string kCountLeads = "SELECT COUNT(*) FROM leads WHERE environment = $1";
 // Every column but id ($1..$40, bind_lead then bind_lead_partner); the id is the database's.
 inline const std::string kInsertLead =

@@ -126,9 +126,20 @@ class Stmt {
 // BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
 class Transaction {
  public:
-  explicit Transaction(sqlite3* db) : db_(db) { exec("BEGIN IMMEDIATE"); }
+  // durable false: committed without an fsync (synchronous=NORMAL for this transaction only;
+  // LeadWrite::durable). The next FULL commit syncs the WAL, this one's frames included.
+  explicit Transaction(sqlite3* db, bool durable = true) : db_(db), durable_(durable) {
+    if (!durable_) exec("PRAGMA synchronous=NORMAL");
+    try {
+      exec("BEGIN IMMEDIATE");
+    } catch (...) {
+      restore_sync();
+      throw;
+    }
+  }
   ~Transaction() {
     if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    restore_sync();
   }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -146,7 +157,12 @@ class Transaction {
       throw StoreUnavailable(std::string("sqlite ") + sql + ": " + msg);
     }
   }
+  void restore_sync() {
+    if (!durable_) sqlite3_exec(db_, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
+  }
+
   sqlite3* db_;
+  bool durable_;
   bool done_ = false;
 };
 

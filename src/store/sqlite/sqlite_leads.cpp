@@ -30,7 +30,7 @@ std::optional<LeadRow> SqliteStore::find_lead_by_application_id(const std::strin
 
 std::int64_t SqliteStore::insert_lead(const LeadWrite& w) {
   std::lock_guard lock(mutex_);
-  Transaction tx(db_);
+  Transaction tx(db_, w.durable);
   Stmt s(db_, sql::kInsertLead);
   sql::bind_lead(s, w.lead);
   sql::bind_lead_partner(s, w.lead);
@@ -43,7 +43,7 @@ std::int64_t SqliteStore::insert_lead(const LeadWrite& w) {
 
 bool SqliteStore::update_lead(const LeadWrite& w) {
   std::lock_guard lock(mutex_);
-  Transaction tx(db_);
+  Transaction tx(db_, w.durable);
   Stmt s(db_, sql::update_lead(w.expected_status.has_value(), w.expected_request_id.has_value()));
   sql::bind_lead(s, w.lead);
   s.bind(w.lead.id);
@@ -78,6 +78,15 @@ std::optional<LeadRow> SqliteStore::find_lead_by_basic_id(const std::string& env
                                                           const std::string& basic_application_id) {
   return query_first(sql::kSelectLeadByBasicId, sql::read_lead<Stmt>, environment,
                      basic_application_id);
+}
+
+std::vector<LeadWithAppointment> SqliteStore::find_leads_with_appointment(
+    const std::string& environment, const LeadLookup& by) {
+  static const std::string by_mobile = sql::select_leads_with_appointment(false);
+  static const std::string by_basic_id = sql::select_leads_with_appointment(true);
+  const bool basic = !by.basic_application_id.empty();
+  return query_all(basic ? by_basic_id : by_mobile, sql::read_lead_with_appointment<Stmt>,
+                   environment, basic ? by.basic_application_id : by.mobile_bidx);
 }
 
 // The compare-and-set is the UPDATE's WHERE clause; the refresh time is raised either way.

@@ -69,7 +69,8 @@ RateDecision SqliteStore::reserve_rate_event(const std::string& scope, std::int6
                                              std::int64_t window_ms, int max_events,
                                              std::int64_t cooldown_ms) {
   std::lock_guard lock(mutex_);
-  Transaction tx(db_);
+  // Visible, not durable: see PostgresStore::reserve_rate_event.
+  Transaction tx(db_, /*durable=*/false);
   RateDecision d;
   bool refused = false;
   std::int64_t wait = 0;
