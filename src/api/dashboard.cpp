@@ -1,5 +1,7 @@
 #include "api/dashboard.h"
 
+#include <boost/asio/ip/address.hpp>
+
 #include "core/config.h"
 #include "core/log.h"
 #include "http/middleware.h"
@@ -85,6 +87,13 @@ boost::asio::awaitable<Access> access_of(const DashboardDeps& deps, const Reques
 
 }  // namespace
 
+bool secure_session_cookie(const std::string& listen_host) {
+  if (listen_host == "localhost") return false;
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(listen_host, ec);
+  return ec || !address.is_loopback();
+}
+
 Handler dashboard_page_handler(const DashboardDeps& deps) {
   return [&deps](const Request& req, RequestContext&) -> boost::asio::awaitable<Response> {
     const Access access = co_await access_of(deps, req);
@@ -130,7 +139,7 @@ Handler dashboard_login_handler(const DashboardDeps& deps) {
     std::string cookie = std::string(kCookie) + "=" + token +
                          "; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=" +
                          std::to_string(kSessionMs / 1000);
-    if (req["X-Forwarded-Proto"] == "https") cookie += "; Secure";
+    if (deps.secure_cookie) cookie += "; Secure";
     log_info("dashboard_login", {{"api_key_id", caller->key_id}});
     auto res = redirect(req, "/dashboard");
     res.set(http::field::set_cookie, cookie);

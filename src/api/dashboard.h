@@ -19,7 +19,12 @@ struct DashboardDeps {
   ApiKeyAuth& auth;
   const DocsAssets& assets;
   std::string session_secret;  // signs the session cookie
+  bool secure_cookie = true;   // secure_session_cookie(the listen address)
 };
+
+// Whether the session cookie is marked Secure: always, except when the service listens on a
+// loopback address only (local development over plain http).
+bool secure_session_cookie(const std::string& listen_host);
 
 Handler dashboard_page_handler(const DashboardDeps& deps);
 Handler dashboard_login_page_handler();

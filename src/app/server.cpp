@@ -1,6 +1,8 @@
 // `leadgate serve`: the wiring, in the order it happens. Open the store, build the partner
 // clients, the services, the routes and the background jobs, listen, and on SIGTERM/SIGINT drain
 // the connections and the jobs before the process ends.
+#include <sys/resource.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -118,6 +120,7 @@ struct Services {
         outbox(ioc.get_executor(), background.store, background.store, background.pool,
                *partners.whatsapp, cipher, config, metrics),
         intake(store, deps, *partners.los, wake_outbox()),
+        recovery(background.store, background_deps, *partners.los, wake_outbox()),
         flash(store, deps, *partners.los, wake_outbox(), data.pincodes, data.professions),
         tracker(store, store, store, store, deps, *partners.los, wake_outbox()),
         assistant(background.store, background.store, background.store, background_deps, tracker,
@@ -144,6 +147,7 @@ struct Services {
   ServiceDeps background_deps;  // ... and the assistant, which the inbox drives
   OutboxDispatcher outbox;
   LeadIntake intake;
+  LeadIntake recovery;  // the LOS recovery job's, on the background store and threads
   LeadFlash flash;
   ApplicationTracker tracker;
   WhatsAppAssistant assistant;
@@ -160,8 +164,10 @@ struct Services {
 // metric_minutes rows every LEADGATE_METRICS_FLUSH.
 struct Jobs {
   Jobs(asio::io_context& ioc, const Config& config, Store& store, BlockingPool& pool,
-       Metrics& metrics, MinuteRecorder& recorder)
-      : purge(ioc.get_executor(), pool, {"idempotency_purge", std::chrono::hours(1)},
+       Metrics& metrics, MinuteRecorder& recorder, LeadIntake& recovery)
+      : los_recovery(ioc.get_executor(), {"los_recovery", config.los_recovery_poll, true},
+                     [&recovery] { return recovery.recover_stale(); }),
+        purge(ioc.get_executor(), pool, {"idempotency_purge", std::chrono::hours(1)},
               [&store] {
                 purge_expired(
                     store, store,
@@ -174,16 +180,19 @@ struct Jobs {
     describe_backlog_gauges(metrics);
   }
   void start() {
+    los_recovery.start();
     purge.start();
     gauges.start();
     minutes.start();
   }
   void stop() {
+    los_recovery.stop();
     purge.stop();
     gauges.stop();
     minutes.stop();
   }
 
+  PollingLoop los_recovery;  // pending_los leads a crash left behind (LeadIntake::recover_stale)
   PeriodicJob purge, gauges, minutes;
 };
 
@@ -235,9 +244,29 @@ void run_io_threads(asio::io_context& ioc, int threads) {
   for (auto& t : pool) t.join();
 }
 
+// LEADGATE_MAX_CONNECTIONS, or the open-file limit (raised to its hard maximum first) less a
+// reserve for everything else the process opens: database connections, log and SQLite files,
+// kept-alive partner connections.
+std::size_t connection_cap(const Config& config) {
+  if (config.max_connections > 0) return static_cast<std::size_t>(config.max_connections);
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return 1024;
+  if (files.rlim_cur < files.rlim_max) {
+    rlimit raised = files;
+    raised.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) files = raised;
+  }
+  constexpr rlim_t kReserve = 256;
+  if (files.rlim_cur == RLIM_INFINITY) return 1000000;
+  return files.rlim_cur > 2 * kReserve ? static_cast<std::size_t>(files.rlim_cur - kReserve)
+                                       : static_cast<std::size_t>(files.rlim_cur / 2);
+}
+
 ServerOptions server_options(const Config& config) {
   ServerOptions options;
   options.body_limit = config.body_limit;
+  options.large_body_prefix = "/api_v1/whatsapp/webhook";  // Meta batches up to 1 MiB
+  options.max_connections = connection_cap(config);
   options.header_timeout = config.header_timeout;
   options.idle_timeout = config.idle_timeout;
   return options;
@@ -276,10 +305,15 @@ int run_server(const Config& config) {
   Partners partners(config, metrics);
   partners.warn_sandboxed();
   Services services(ioc, config, *store, pool, background, partners, cipher, data, metrics);
-  Jobs jobs(ioc, config, background.store, background.pool, metrics, services.recorder);
+  Jobs jobs(ioc, config, background.store, background.pool, metrics, services.recorder,
+            services.recovery);
 
-  const DashboardDeps dashboard{*store, pool, services.auth, data.docs,
-                                hkdf_sha256(pii_key, "", "leadgate ops dashboard session", 32)};
+  const DashboardDeps dashboard{*store,
+                                pool,
+                                services.auth,
+                                data.docs,
+                                hkdf_sha256(pii_key, "", "leadgate ops dashboard session", 32),
+                                secure_session_cookie(config.listen_host)};
   Router router;
   add_routes(router, {config, *store, pool, metrics, partners.los->sandboxed(),
                       partners.whatsapp->sandboxed(), data.pincodes, data.professions, data.docs,

@@ -66,7 +66,10 @@ const std::set<std::string>& global_keys() {
                                            "INBOX_POLL_MS",
                                            "METRICS_FLUSH_MS",
                                            "KEY_REQUESTS_PER_MINUTE",
-                                           "STATUS_TTL_SECONDS"};
+                                           "STATUS_TTL_SECONDS",
+                                           "MAX_CONNECTIONS",
+                                           "LOS_RECOVERY_AFTER_SECONDS",
+                                           "LOS_RECOVERY_POLL_MS"};
   return kKeys;
 }
 
@@ -409,6 +412,7 @@ void read_runtime(const Settings& s, Config& c) {
   }
   s.count("THREADS", 1, 64, c.threads);
   s.count("DB_THREADS", 1, 256, c.db_threads);
+  s.count("MAX_CONNECTIONS", 1, 1000000, c.max_connections);
   if (auto v = s.get("CA_FILE")) c.ca_file = *v;
 }
 
@@ -433,6 +437,11 @@ void read_partner_calls(const Settings& s, Config& c) {
   s.ms("METRICS_FLUSH_MS", c.metrics_flush, 100, 60000);
   s.count("ASSISTANT_MAX_REPLIES", 1, 1000, c.assistant_max_replies);
   s.count("KEY_REQUESTS_PER_MINUTE", 1, 1000000, c.key_requests_per_minute);
+  if (auto v = s.get("LOS_RECOVERY_AFTER_SECONDS")) {
+    c.los_recovery_after =
+        std::chrono::seconds(parse_int("LEADGATE_LOS_RECOVERY_AFTER_SECONDS", *v, 1, 86400));
+  }
+  s.ms("LOS_RECOVERY_POLL_MS", c.los_recovery_poll, 100, 3600000);
   if (auto v = s.get("STATUS_TTL_SECONDS")) {
     c.status_ttl = std::chrono::seconds(parse_int("LEADGATE_STATUS_TTL_SECONDS", *v, 0, 86400));
   }

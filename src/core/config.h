@@ -80,6 +80,10 @@ struct Config {
   // How old a stored partner status may be before a read refreshes it in the background
   // (stale-while-revalidate); 0: every read asks the LOS.
   std::chrono::milliseconds status_ttl{60000};
+  // A lead left pending_los this long (and longer than max_los_exchange) is re-driven by the
+  // recovery job; how often the job looks.
+  std::chrono::milliseconds los_recovery_after{120000};
+  std::chrono::milliseconds los_recovery_poll{30000};
   std::chrono::milliseconds status_retry_delay{250};
   // The WhatsApp assistant: automatic replies per sender per 10 minutes, inbox poll interval.
   int assistant_max_replies = 10;
@@ -91,6 +95,9 @@ struct Config {
   int consent_ttl_seconds = 86400;
   std::string public_base_url;  // for links sent to customers; default http://LISTEN
   std::size_t body_limit = 64 * 1024;
+  // Open HTTP connections at most (LEADGATE_MAX_CONNECTIONS); 0: the open-file limit less a
+  // reserve for the database, logs and partner connections.
+  int max_connections = 0;
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{30000};
   std::string config_file;

@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -70,6 +71,10 @@ asio::awaitable<void> HttpServer::accept_loop() {
       continue;
     }
     auto executor = socket.get_executor();
+    if (options_.max_connections > 0 && open_.load() >= options_.max_connections) {
+      asio::co_spawn(executor, refuse(std::move(socket)), asio::detached);
+      continue;
+    }
     asio::co_spawn(executor, session(std::move(socket)), asio::detached);
   }
 }
@@ -82,6 +87,9 @@ namespace {
 std::optional<Response> reject_incomplete(const http::request_parser<http::string_body>& parser,
                                           const boost::system::error_code& ec,
                                           std::size_t body_limit, const std::string& client_ip) {
+  // A line longer than the read buffer (a chunk extension, a trailer): malformed.
+  const bool overlong = ec == beast::error_code(http::error::buffer_overflow) ||
+                        ec == beast::error_code(asio::error::no_buffer_space);
   Request partial;
   partial.version(11);
   if (parser.is_header_done()) partial.base() = parser.get().base();
@@ -95,7 +103,7 @@ std::optional<Response> reject_incomplete(const http::request_parser<http::strin
              ec == http::error::bad_method || ec == http::error::bad_version ||
              ec == http::error::bad_field || ec == http::error::bad_value ||
              ec == http::error::bad_line_ending || ec == http::error::bad_content_length ||
-             ec == http::error::bad_chunk) {
+             ec == http::error::bad_chunk || ec == http::error::bad_chunk_extension || overlong) {
     res = problem_response(partial, 400, "BAD_REQUEST", "Malformed HTTP request", request_id);
   } else {
     return std::nullopt;
@@ -128,7 +136,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     auto remote = conn->stream.socket().remote_endpoint(ec);
     if (!ec) client_ip = remote.address().to_string();
   }
-  beast::flat_buffer buffer;
+  // The buffer holds the headers, then at most line_limit bytes ahead of the parser: the body
+  // streams through it, and no chunk-size or trailer line can grow past it.
+  beast::flat_buffer buffer(options_.header_limit + options_.line_limit);
   boost::system::error_code ec;
   bool first = true;
   while (!stopping_) {
@@ -142,6 +152,12 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     conn->busy = true;
     Response res;
     bool read_ok = !ec;
+    std::size_t body_limit = options_.body_limit;
+    if (!ec && !options_.large_body_prefix.empty() &&
+        parser.get().target().starts_with(options_.large_body_prefix)) {
+      body_limit = options_.large_body_limit;
+      parser.body_limit(body_limit);
+    }
     if (!ec) {
       conn->stream.expires_after(options_.header_timeout);
       co_await http::async_read(conn->stream, buffer, parser,
@@ -149,7 +165,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       read_ok = !ec;
     }
     if (!read_ok) {
-      auto rejected = reject_incomplete(parser, ec, options_.body_limit, client_ip);
+      auto rejected = reject_incomplete(parser, ec, body_limit, client_ip);
       if (!rejected) break;  // EOF, timeout, reset, cancelled by shutdown: nothing to answer
       res = std::move(*rejected);
     } else {
@@ -170,6 +186,35 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     connections_.erase(conn);
   }
   --open_;
+}
+
+asio::awaitable<void> HttpServer::refuse(tcp::socket socket) {
+  Request none;
+  none.version(11);
+  const std::string request_id = request_id_for(none);
+  Response res = problem_response(none, 503, "TOO_MANY_CONNECTIONS",
+                                  "Too many open connections; retry shortly", request_id);
+  res.set("X-Request-ID", request_id);
+  res.set(http::field::retry_after, "1");
+  res.keep_alive(false);
+  res.prepare_payload();
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(1));
+  boost::system::error_code ec;
+  co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  // Read what the client may still be sending for a moment, so that closing does not reset the
+  // connection before it has read the answer.
+  std::array<char, 4096> sink{};
+  stream.expires_after(std::chrono::milliseconds(200));
+  while (!ec) {
+    co_await stream.async_read_some(asio::buffer(sink),
+                                    asio::redirect_error(asio::use_awaitable, ec));
+  }
+  stream.close();
+  if (!refused_logged_.exchange(true)) {
+    log_warn("connection_limit_reached", {{"max_connections", options_.max_connections}});
+  }
 }
 
 }  // namespace leadgate

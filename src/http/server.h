@@ -17,7 +17,16 @@ namespace leadgate {
 
 struct ServerOptions {
   std::size_t body_limit = 64 * 1024;
+  // Paths starting with `large_body_prefix` (the WhatsApp webhook: Meta batches callbacks) may
+  // carry up to large_body_limit.
+  std::string large_body_prefix;
+  std::size_t large_body_limit = 1024 * 1024;
   std::size_t header_limit = 16 * 1024;
+  // Bytes buffered ahead of the parser: bounds a chunk-size line with its extensions and a
+  // trailer line (a longer one is answered 400 and the connection closed).
+  std::size_t line_limit = 8 * 1024;
+  // Open connections at most; one more is answered 503 and closed (0: no cap).
+  std::size_t max_connections = 0;
   std::chrono::milliseconds header_timeout{10000};  // first byte to end of headers/body
   std::chrono::milliseconds idle_timeout{30000};    // between keep-alive requests
   std::chrono::milliseconds write_timeout{10000};
@@ -39,6 +48,8 @@ class HttpServer {
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket);
+  // Past max_connections: a canned 503 with Connection: close, then the socket is closed.
+  boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& ioc_;
   ServerOptions options_;
@@ -47,6 +58,7 @@ class HttpServer {
   unsigned short port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> open_{0};
+  std::atomic<bool> refused_logged_{false};  // connection_limit_reached is logged once
   std::mutex mutex_;
   std::set<std::shared_ptr<Connection>> connections_;
 };

@@ -106,6 +106,46 @@ boost::asio::awaitable<std::optional<LeadSubmitted>> LeadIntake::update_existing
   co_return co_await call_los(std::move(row), in, trace, true);
 }
 
+boost::asio::awaitable<bool> LeadIntake::recover_stale() {
+  constexpr int kBatch = 16;
+  // Never a lead whose request may still be waiting for the LOS.
+  const std::int64_t age = std::max<std::int64_t>(deps_.config.los_recovery_after.count(),
+                                                  deps_.config.max_los_exchange().count());
+  const std::int64_t before = now_ms() - age;
+  auto stale =
+      co_await deps_.pool.run([&] { return store_.find_stale_pending_leads(before, kBatch); });
+  for (auto& row : stale) {
+    Trace trace;
+    trace.request_id = "los-recovery-" + uuid_v4();
+    trace.environment = row.environment;
+    const LeadInput in = open_lead(row, deps_.cipher);
+    LeadWrite claim;
+    claim.expected_status = "pending_los";
+    claim.expected_request_id = row.request_id;  // still the crashed request's: nobody took it
+    AuditEntry a = status_audit(row.environment, "pending_los", "pending_los");
+    a.operation = "los_recovery";
+    claim.audit = stamp_audit({a}, trace, row.reference_id);
+    row.request_id = trace.request_id;
+    row.updated_at = now_ms();
+    claim.lead = row;
+    claim.durable = false;  // a claim: call_los's final write makes it durable
+    if (!co_await deps_.pool.run([&] { return store_.update_lead(claim); })) continue;
+    log_warn("los_recovery_started", {{"request_id", trace.request_id},
+                                      {"environment", row.environment},
+                                      {"reference_id", row.reference_id}});
+    std::optional<std::string> failed;
+    try {
+      co_await call_los(std::move(row), in, trace, true);
+    } catch (const std::exception& e) {
+      failed = e.what();  // los_failed now: the customer's next submission retries it
+    }
+    if (failed) {
+      log_warn("los_recovery_failed", {{"request_id", trace.request_id}, {"error", *failed}});
+    }
+  }
+  co_return static_cast<int>(stale.size()) == kBatch;
+}
+
 boost::asio::awaitable<LeadSubmitted> LeadIntake::call_los(LeadRow row, const LeadInput& in,
                                                            const Trace& trace, bool retry) {
   const auto& env = deps_.config.env(in.environment);

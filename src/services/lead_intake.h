@@ -44,6 +44,13 @@ class LeadIntake {
   boost::asio::awaitable<LeadSubmitted> submit(const LeadInput& in, const Trace& trace,
                                                const std::string& user_agent);
 
+  // The LOS recovery job's round (issue 20): leads left pending_los for longer than
+  // LEADGATE_LOS_RECOVERY_AFTER_SECONDS (a crash around the LOS call) are claimed, one owner per
+  // lead (compare-and-set on the stored request id), and sent to the LOS again with the same
+  // referenceId; the confirmation is queued by the same final write as for a customer's request,
+  // so at most once. Returns true when a full batch was found (more may be due now).
+  boost::asio::awaitable<bool> recover_stale();
+
  private:
   // nullopt: a concurrent request changed the customer's lead first (look again).
   boost::asio::awaitable<std::optional<LeadSubmitted>> insert_new(const LeadInput& in,

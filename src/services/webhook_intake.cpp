@@ -218,13 +218,10 @@ boost::asio::awaitable<int> WebhookIntake::accept(const std::string& body,
     log_warn("webhook_rejected", {{"reason", reason}, {"client_ip", creds.client_ip}});
     return ApiError(status, code, std::move(detail));
   };
-  auto parsed = parse_webhook(body);
-  if (auto* error = std::get_if<PayloadError>(&parsed)) {
-    throw reject(400, "MALFORMED_WEBHOOK", "malformed",
-                 "Unrecognised webhook body: " + error->message);
-  }
-  const auto& batch = std::get<WebhookBatch>(parsed);
-  if (batch.provider == Provider::meta) {
+  // Authentication first, on the raw bytes: an unauthenticated body never reaches the parser. A
+  // signature claims a Meta callback; anything else must carry the Gupshup token.
+  const Provider claimed = creds.signature.empty() ? Provider::gupshup : Provider::meta;
+  if (claimed == Provider::meta) {
     if (deps_.config.meta_app_secret.empty()) {
       throw reject(401, "UNAUTHENTICATED", "meta_not_configured",
                    "Meta-format webhooks are not accepted: LEADGATE_META_APP_SECRET is not set");
@@ -248,6 +245,18 @@ boost::asio::awaitable<int> WebhookIntake::accept(const std::string& body,
       throw reject(403, "FORBIDDEN_SOURCE", "source_ip",
                    "This source address may not call the webhook");
     }
+  }
+  auto parsed = parse_webhook(body);
+  if (auto* error = std::get_if<PayloadError>(&parsed)) {
+    throw reject(400, "MALFORMED_WEBHOOK", "malformed",
+                 "Unrecognised webhook body: " + error->message);
+  }
+  const auto& batch = std::get<WebhookBatch>(parsed);
+  if (batch.provider != claimed) {
+    // A Gupshup token does not stand in for a Meta signature, nor the reverse.
+    throw reject(401, "UNAUTHENTICATED", claimed == Provider::meta ? "token" : "signature",
+                 claimed == Provider::meta ? "A signed callback must be in Meta's format"
+                                           : "Missing or invalid X-Hub-Signature-256");
   }
   const auto events = inbox_events(batch, deps_.config, deps_.cipher, now_ms());
   const auto stored = co_await writer_.write(events);

@@ -334,6 +334,9 @@ class LeadStore {
   // appointment's RM.
   virtual std::vector<LeadWithAppointment> find_leads_with_appointment(
       const std::string& environment, const LeadLookup& by) = 0;
+  // Leads of every environment left pending_los since before `updated_before` (ms), oldest
+  // first, at most `limit`: the LOS recovery job's work.
+  virtual std::vector<LeadRow> find_stale_pending_leads(std::int64_t updated_before, int limit) = 0;
   // One transaction. When (status, stage) differ from the stored (partner_status, partner_stage),
   // the stored partner_status still equals w.expected_status and w.partner_updated_at >= the
   // stored partner_updated_at: sets partner_status, partner_stage, partner_updated_at, inserts

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import os
 import random
+import socket
 import string
+import threading
+import time
 import unittest
 
-from harness import LeadgateTestCase
+from harness import (
+    LeadgateTestCase, accepted, los_calls_for, template_calls_for, valid_lead, wait_until,
+)
 
 
 def rss_kb(pid: int) -> int:
@@ -95,6 +100,132 @@ class KeyBudgetTest(LeadgateTestCase):
         self.assertEqual(lg.request("POST", "/api_v1/lead_status", body, api_key=other)[0], 422)
         # Unauthenticated requests are refused before the budget (401, not 429).
         self.assertEqual(lg.request("POST", "/api_v1/lead_status", body)[0], 401)
+
+
+def raw_exchange(lg, payload: bytes, timeout: float = 10.0) -> bytes:
+    """Send raw bytes on a fresh connection; return everything the service answers until it
+    closes the connection."""
+    with socket.create_connection((lg.host, lg.port), timeout=timeout) as sock:
+        try:
+            sock.sendall(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        chunks = []
+        while True:
+            try:
+                data = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        return b"".join(chunks)
+
+
+class BoundedResourcesTest(LeadgateTestCase):
+    """Issue 20 section 5: limits that hold before any authentication."""
+
+    def test_an_overlong_chunk_extension_is_400_and_closes(self):
+        _, lg, key = self.start_service()
+        extension = b";x=" + b"a" * 100_000
+        head = (b"POST /api_v1/lead_status HTTP/1.1\r\nHost: t\r\nContent-Type: application/json"
+                b"\r\nTransfer-Encoding: chunked\r\nAuthorization: Bearer " + key.encode() +
+                b"\r\n\r\n")
+        answer = raw_exchange(lg, head + b"2" + extension + b"\r\n{}\r\n0\r\n\r\n")
+        self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer[:200])
+        self.assertIn(b"Connection: close", answer)
+        # The service is unharmed.
+        self.assertEqual(lg.request("GET", "/healthz")[0], 200)
+
+    def test_only_the_webhook_takes_bodies_over_64_kib(self):
+        _, lg, key = self.start_service()
+        big = b'{"pad": "' + b"x" * (200 * 1024) + b'"}'
+        status, _, problem = lg.request("POST", "/api_v1/lead_status", raw_body=big,
+                                        headers={"Content-Type": "application/json"}, api_key=key)
+        self.assertEqual((status, problem["code"]), (413, "PAYLOAD_TOO_LARGE"), problem)
+        # The webhook reads it (and then refuses it for its missing token, not its size).
+        status, _, problem = lg.request("POST", "/api_v1/whatsapp/webhook", raw_body=big,
+                                        headers={"Content-Type": "application/json"})
+        self.assertNotEqual(status, 413, problem)
+        over = b'{"pad": "' + b"x" * (1024 * 1024) + b'"}'
+        status, _, problem = lg.request("POST", "/api_v1/whatsapp/webhook", raw_body=over,
+                                        headers={"Content-Type": "application/json"})
+        self.assertEqual((status, problem["code"]), (413, "PAYLOAD_TOO_LARGE"), problem)
+
+    def test_paths_with_an_empty_segment_match_no_route(self):
+        _, lg, key = self.start_service()
+        body = {"environment": "orbit", "mobile_number": "9876543210"}
+        for path in ("/api_v1//lead_status", "//api_v1/lead_status", "//healthz"):
+            status, _, problem = lg.request("POST" if "lead" in path else "GET", path, body,
+                                            api_key=key)
+            self.assertEqual(status, 404, (path, problem))
+        self.assertEqual(lg.request("GET", "/healthz")[0], 200)
+
+    def test_connections_beyond_the_cap_get_503_and_are_closed(self):
+        _, lg, _ = self.start_service(env={"LEADGATE_MAX_CONNECTIONS": "4"})
+        held = [socket.create_connection((lg.host, lg.port), timeout=5) for _ in range(4)]
+        try:
+            time.sleep(0.3)  # accepted and counted
+            started = time.monotonic()
+            answer = raw_exchange(lg, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            self.assertTrue(answer.startswith(b"HTTP/1.1 503"), answer[:200])
+            self.assertIn(b"TOO_MANY_CONNECTIONS", answer)
+            self.assertIn(b"Retry-After: 1", answer)
+            self.assertLess(time.monotonic() - started, 3.0, "the refused connection hung")
+        finally:
+            for sock in held:
+                sock.close()
+        # Once they are gone the service serves again.
+        deadline = time.monotonic() + 5
+        while lg.request("GET", "/healthz")[0] != 200:
+            self.assertLess(time.monotonic(), deadline, "no longer serving after the cap")
+            time.sleep(0.1)
+        self.assertIn("connection_limit_reached", lg.log_text())
+
+
+class LosRecoveryTest(LeadgateTestCase):
+    """Issue 20 section 8: a lead left pending_los by a crash is completed by the recovery job."""
+
+    def test_kill_during_the_los_call_then_the_lead_completes_with_one_confirmation(self):
+        fake, lg, key = self.start_service(env={
+            "LEADGATE_LOS_RECOVERY_AFTER_SECONDS": "1",
+            "LEADGATE_LOS_RECOVERY_POLL_MS": "200",
+            "LEADGATE_BASIC_APP_TIMEOUT_MS": "1000",
+            "LEADGATE_BASIC_APP_ATTEMPTS": "1",
+        })
+        fake.script("CreateFBBByBasicUser", [{"hang": True, "max_s": 30}])
+        lead = valid_lead()
+        answers = []
+        client = threading.Thread(
+            target=lambda: answers.append(self.post_lead_quietly(lg, lead, key)))
+        client.start()
+        first = wait_until(lambda: los_calls_for(fake, lead["mobile"]), 10,
+                           message="the LOS never received the create call")
+        reference = first[0]["body"]["referenceId"]
+        self.assertEqual(lg.kill(), -9)
+        client.join(15)
+        self.assertNotIn(200, answers, "the killed request cannot have been answered")
+        rows = lg.db_query("SELECT status FROM leads WHERE reference_id = ?", (reference,))
+        self.assertEqual(rows, [("pending_los",)])
+
+        lg.start()  # no customer action from here on
+        wait_until(lambda: lg.db_query("SELECT status FROM leads WHERE reference_id = ?",
+                                       (reference,)) == [("created",)], 30, interval=0.2,
+                   message="the recovery job did not complete the lead\n" + lg.log_tail(30))
+        calls = los_calls_for(fake, lead["mobile"])
+        self.assertEqual([c["body"]["referenceId"] for c in calls], [reference, reference])
+        wait_until(lambda: accepted(template_calls_for(fake, lead["mobile"])), 15,
+                   message="no confirmation after the recovery")
+        time.sleep(1.5)  # later polls find nothing more to do
+        self.assertEqual(len(accepted(template_calls_for(fake, lead["mobile"]))), 1)
+        self.assertEqual(len(los_calls_for(fake, lead["mobile"])), 2)
+        self.assertIn("los_recovery_started", lg.log_text())
+
+    def post_lead_quietly(self, lg, lead, key):
+        try:
+            return lg.request("POST", "/api_v1/create_lead", lead, api_key=key, timeout=20)[0]
+        except Exception:  # noqa: BLE001 - the connection dies with the killed service
+            return None
 
 
 if __name__ == "__main__":

@@ -49,12 +49,12 @@ http {{
   }}
   server {{
     listen 127.0.0.1:{port};
-    client_max_body_size 64k;
+    client_max_body_size 1m;
     location / {{
       proxy_pass http://leadgate;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_next_upstream error timeout http_502 http_503 non_idempotent;
+      proxy_next_upstream error timeout http_502 http_503;
       proxy_connect_timeout 1s;
       proxy_read_timeout 30s;
     }}

@@ -674,5 +674,29 @@ TEST_P(StoreConformanceTest, AppendEventsWritesAuditAndOutboxInOrder) {
   EXPECT_EQ(store_->claim_outbox(40, 10, "w", 100).size(), 2u);
 }
 
+TEST_P(StoreConformanceTest, FindStalePendingLeadsAcrossEnvironmentsOldestFirst) {
+  auto add = [&](const std::string& env, const std::string& ref, const std::string& status,
+                 std::int64_t updated_at) {
+    LeadWrite w;
+    w.lead = make_lead(env, ref, "bidx-" + ref);
+    w.lead.status = status;
+    w.lead.updated_at = updated_at;
+    store_->insert_lead(w);
+  };
+  add("orbit", "LG-NEW", "pending_los", 9'000);
+  add("homfinity", "LG-OLD", "pending_los", 1'000);
+  add("orbit", "LG-MID", "pending_los", 2'000);
+  add("orbit", "LG-DONE", "created", 500);
+  add("orbit", "LG-FAILED", "los_failed", 500);
+  std::vector<std::string> refs;
+  for (const auto& l : store_->find_stale_pending_leads(5'000, 10)) refs.push_back(l.reference_id);
+  EXPECT_EQ(refs, (std::vector<std::string>{"LG-OLD", "LG-MID"}));
+  const auto one = store_->find_stale_pending_leads(5'000, 1);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].reference_id, "LG-OLD");
+  EXPECT_EQ(one[0].environment, "homfinity");
+  EXPECT_TRUE(store_->find_stale_pending_leads(1'000, 10).empty());  // strictly before
+}
+
 }  // namespace
 }  // namespace leadgate::conformance

@@ -121,6 +121,19 @@ TEST(RouterEmpty, NothingMatches) {
   EXPECT_TRUE(m.allowed.empty());
 }
 
+TEST(RouterEmptySegment, PathsWithDoubleSlashesMatchNothing) {
+  Router r;
+  r.add(route(http::verb::post, "/api_v1/lead_status"));
+  r.add(route(http::verb::get, "/api_v1/consent/{token}"));
+  EXPECT_NE(r.match(http::verb::post, "/api_v1/lead_status").route, nullptr);
+  for (const char* path : {"//api_v1/lead_status", "/api_v1//lead_status", "/api_v1/lead_status//",
+                           "/api_v1//consent/abc", "/api_v1/consent//abc"}) {
+    const auto m = r.match(http::verb::post, path);
+    EXPECT_EQ(m.route, nullptr) << path;
+    EXPECT_TRUE(m.allowed.empty()) << path;
+  }
+}
+
 TEST(RouterPolicies, RouteCarriesItsFlags) {
   Router r;
   Route open = route(http::verb::get, "/healthz");

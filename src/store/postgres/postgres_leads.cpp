@@ -91,6 +91,12 @@ std::vector<LeadWithAppointment> PostgresStore::find_leads_with_appointment(
                    environment, basic ? by.basic_application_id : by.mobile_bidx);
 }
 
+std::vector<LeadRow> PostgresStore::find_stale_pending_leads(std::int64_t updated_before,
+                                                             int limit) {
+  return query_all(sql::kSelectStalePendingLeads, sql::read_lead<Result::Row>, updated_before,
+                   static_cast<std::int64_t>(limit));
+}
+
 // The compare-and-set is the UPDATE's WHERE clause: a concurrent writer of the row waits for the
 // row lock and re-checks it against the committed row. The refresh time is raised either way.
 bool PostgresStore::record_partner_status(const PartnerStatusWrite& w) {

@@ -68,6 +68,10 @@ inline const std::string kSelectLeadsByMobile =
 // columns are NULL without one; a lead has at most one booked appointment). $1 environment, $2 the
 // mobile's blind index (newest lead first) or, by_basic_id, the basic_application_id.
 std::string select_leads_with_appointment(bool by_basic_id);
+// Leads left pending_los since before $1 (updated_at), oldest first, at most $2.
+inline const std::string kSelectStalePendingLeads =
+    "SELECT " + kLeadColumns +
+    " FROM leads WHERE status = 'pending_los' AND updated_at < $1 ORDER BY updated_at LIMIT $2";
 inline const std::string kCountLeads = "SELECT COUNT(*) FROM leads WHERE environment = $1";
 // Every column but id ($1..$40, bind_lead then bind_lead_partner); the id is the database's.
 inline const std::string kInsertLead =

@@ -89,6 +89,11 @@ std::vector<LeadWithAppointment> SqliteStore::find_leads_with_appointment(
                    environment, basic ? by.basic_application_id : by.mobile_bidx);
 }
 
+std::vector<LeadRow> SqliteStore::find_stale_pending_leads(std::int64_t updated_before, int limit) {
+  return query_all(sql::kSelectStalePendingLeads, sql::read_lead<Stmt>, updated_before,
+                   static_cast<std::int64_t>(limit));
+}
+
 // The compare-and-set is the UPDATE's WHERE clause; the refresh time is raised either way.
 void SqliteStore::record_status_refresh(std::int64_t lead_id, std::int64_t refreshed_at) {
   run(sql::kRaiseStatusRefreshedAt, refreshed_at, lead_id);

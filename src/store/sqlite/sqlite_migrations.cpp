@@ -300,6 +300,10 @@ CREATE INDEX whatsapp_inbox_lease_owner ON whatsapp_inbox (lease_owner)
   WHERE lease_owner IS NOT NULL;
 CREATE INDEX outbox_lease_owner ON outbox (lease_owner) WHERE lease_owner IS NOT NULL;
 )sql",
+    // 10: the LOS recovery job (issue 20) finds leads left pending_los without a scan.
+    R"sql(
+CREATE INDEX leads_pending_los ON leads (updated_at) WHERE status = 'pending_los';
+)sql",
 };
 
 }  // namespace
