@@ -65,7 +65,10 @@ const std::set<std::string>& global_keys() {
                                            "ASSISTANT_MAX_REPLIES",
                                            "INBOX_POLL_MS",
                                            "METRICS_FLUSH_MS",
-                                           "KEY_REQUESTS_PER_MINUTE"};
+                                           "KEY_REQUESTS_PER_MINUTE",
+                                           "STATUS_NOTIFY_INTERVAL_SECONDS",
+                                           "BOOKINGS_PER_LEAD_PER_DAY",
+                                           "CUSTOMER_MESSAGES_PER_DAY"};
   return kKeys;
 }
 
@@ -432,6 +435,9 @@ void read_partner_calls(const Settings& s, Config& c) {
   s.ms("METRICS_FLUSH_MS", c.metrics_flush, 100, 60000);
   s.count("ASSISTANT_MAX_REPLIES", 1, 1000, c.assistant_max_replies);
   s.count("KEY_REQUESTS_PER_MINUTE", 1, 1000000, c.key_requests_per_minute);
+  s.count("STATUS_NOTIFY_INTERVAL_SECONDS", 1, 7 * 86400, c.status_notify_interval_seconds);
+  s.count("BOOKINGS_PER_LEAD_PER_DAY", 1, 1000, c.bookings_per_lead_per_day);
+  s.count("CUSTOMER_MESSAGES_PER_DAY", 1, 10000, c.customer_messages_per_day);
 }
 
 // OTP limits, the consent link's lifetime and the public base URL (links in messages).

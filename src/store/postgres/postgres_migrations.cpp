@@ -297,6 +297,11 @@ ALTER TABLE metric_minutes DROP CONSTRAINT metric_minutes_pkey,
 CREATE INDEX whatsapp_inbox_lease_owner ON whatsapp_inbox (lease_owner)
   WHERE lease_owner IS NOT NULL;
 )sql",
+    // 10: lead_status notify (issue 20): when the lead's last status message was queued, so that
+    // one conditional UPDATE lets at most one through per LEADGATE_STATUS_NOTIFY_INTERVAL_SECONDS.
+    R"sql(
+ALTER TABLE leads ADD COLUMN last_status_notified_at BIGINT NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace
