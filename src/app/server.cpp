@@ -93,7 +93,8 @@ struct Services {
   Services(asio::io_context& ioc, const Config& config, Store& store, BlockingPool& pool,
            Partners& partners, const PiiCipher& cipher, const StaticData& data, Metrics& metrics)
       : deps{pool, cipher, config, metrics},
-        outbox(ioc.get_executor(), store, store, pool, *partners.whatsapp, cipher, config, metrics),
+        outbox(ioc.get_executor(), store, store, store, pool, *partners.whatsapp, cipher, config,
+               metrics),
         intake(store, deps, *partners.los, wake_outbox()),
         flash(store, deps, *partners.los, wake_outbox(), data.pincodes, data.professions),
         tracker(store, store, store, store, deps, *partners.los, wake_outbox()),

@@ -251,7 +251,7 @@ AppointmentWrite AppointmentBook::booking_write(const Booking& b, const RmRow& r
                                 rm_phone(deps_.cipher, rm), b.env.templates.at("rm_appointment"),
                                 {rm.name, customer.first_name + " " + customer.last_name,
                                  customer.mobile, b.lead.basic_application_id, date, time},
-                                a.created_at));
+                                a.created_at, Recipient::staff));
   return w;
 }
 
@@ -399,7 +399,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequ
                                 env.templates.at("rm_appointment_cancelled"),
                                 {rm.name, customer.first_name + " " + customer.last_name,
                                  lead.basic_application_id, date, time},
-                                now)};
+                                now, Recipient::staff)};
   const std::string reason = req.reason.value_or("");
   const bool cancelled = co_await deps_.pool.run(
       [&] { return appointments_.cancel_appointment(a.id, now, reason, audits, messages); });
