@@ -117,8 +117,8 @@ struct Services {
            const StaticData& data, Metrics& metrics)
       : deps{pool, cipher, config, metrics},
         background_deps{background.pool, cipher, config, metrics},
-        outbox(ioc.get_executor(), background.store, background.store, background.pool,
-               *partners.whatsapp, cipher, config, metrics),
+        outbox(ioc.get_executor(), background.store, background.store, background.store,
+               background.pool, *partners.whatsapp, cipher, config, metrics),
         intake(store, deps, *partners.los, wake_outbox()),
         recovery(background.store, background_deps, *partners.los, wake_outbox()),
         flash(store, deps, *partners.los, wake_outbox(), data.pincodes, data.professions),

@@ -69,7 +69,10 @@ const std::set<std::string>& global_keys() {
                                            "STATUS_TTL_SECONDS",
                                            "MAX_CONNECTIONS",
                                            "LOS_RECOVERY_AFTER_SECONDS",
-                                           "LOS_RECOVERY_POLL_MS"};
+                                           "LOS_RECOVERY_POLL_MS",
+                                           "STATUS_NOTIFY_INTERVAL_SECONDS",
+                                           "BOOKINGS_PER_LEAD_PER_DAY",
+                                           "CUSTOMER_MESSAGES_PER_DAY"};
   return kKeys;
 }
 
@@ -445,6 +448,9 @@ void read_partner_calls(const Settings& s, Config& c) {
   if (auto v = s.get("STATUS_TTL_SECONDS")) {
     c.status_ttl = std::chrono::seconds(parse_int("LEADGATE_STATUS_TTL_SECONDS", *v, 0, 86400));
   }
+  s.count("STATUS_NOTIFY_INTERVAL_SECONDS", 1, 7 * 86400, c.status_notify_interval_seconds);
+  s.count("BOOKINGS_PER_LEAD_PER_DAY", 1, 1000, c.bookings_per_lead_per_day);
+  s.count("CUSTOMER_MESSAGES_PER_DAY", 1, 10000, c.customer_messages_per_day);
 }
 
 // OTP limits, the consent link's lifetime and the public base URL (links in messages).

@@ -89,6 +89,13 @@ struct Config {
   int assistant_max_replies = 10;
   // Requests per API key per minute on one instance (bursts up to the same number), then 429.
   int key_requests_per_minute = 6000;
+  // What a key can make the service send (issue 20): one status_update message per lead per
+  // interval (lead_status notify), bookings and as many cancellations per lead in a rolling 24 h
+  // (then 429), and notifications per customer (environment + mobile) in a rolling 24 h (beyond:
+  // suppressed, never sent).
+  int status_notify_interval_seconds = 3600;
+  int bookings_per_lead_per_day = 5;
+  int customer_messages_per_day = 10;
   std::chrono::milliseconds inbox_poll{200};
   // How often each instance writes its current minute of monitoring aggregates (docs/dashboard.md).
   std::chrono::milliseconds metrics_flush{10000};

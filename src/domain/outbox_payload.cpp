@@ -5,11 +5,14 @@
 namespace leadgate {
 
 std::string outbox_template_payload(const std::string& destination, const std::string& template_id,
-                                    const std::vector<std::string>& params) {
+                                    const std::vector<std::string>& params, Recipient to) {
   boost::json::array p;
   for (const auto& v : params) p.emplace_back(v);
-  return boost::json::serialize(boost::json::object{
-      {"destination", destination}, {"template_id", template_id}, {"params", p}});
+  return boost::json::serialize(
+      boost::json::object{{"destination", destination},
+                          {"template_id", template_id},
+                          {"params", p},
+                          {"customer_notification", to == Recipient::customer}});
 }
 
 std::string outbox_text_payload(const std::string& destination, const std::string& text,
@@ -26,6 +29,8 @@ OutboxPayload parse_outbox_payload(std::string_view kind, std::string_view json)
   if (kind == "whatsapp_template") {
     for (const auto& v : o.at("params").as_array()) p.params.emplace_back(v.as_string());
     p.template_id = std::string(o.at("template_id").as_string());
+    const auto* customer = o.if_contains("customer_notification");
+    p.customer_notification = customer && customer->is_bool() && customer->get_bool();
   } else {
     p.text = std::string(o.at("text").as_string());
     const auto* exempt = o.if_contains("exempt_opt_out");

@@ -48,9 +48,11 @@ struct Target {
   std::string where;  // "host:port" for error messages
 };
 
-[[noreturn]] void fail(const Target& t, std::string_view what, const error_code& ec) {
+// `request_sent`: see TransportError (true only once the request is fully written).
+[[noreturn]] void fail(const Target& t, std::string_view what, const error_code& ec,
+                       bool request_sent = false) {
   throw TransportError(std::string(what) + " " + t.where + " failed: " + ec.message(),
-                       ec == beast::error::timeout);
+                       ec == beast::error::timeout, request_sent);
 }
 
 bool is_tchar(char c) {
@@ -211,7 +213,7 @@ net::awaitable<ClientResponse> exchange(Stream& stream, const http::request<http
   parser.body_limit(kMaxResponseBody);
   lowest.expires_at(deadline);
   if (auto [ec, n] = co_await http::async_read(stream, buffer, parser, kAsTuple); ec) {
-    fail(t, "read response from", ec);
+    fail(t, "read response from", ec, /*request_sent=*/true);  // the partner may have acted
   }
 
   http::response<http::string_body> res = parser.release();

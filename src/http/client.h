@@ -28,10 +28,14 @@ struct ClientResponse {
 };
 
 // Raised for transport failures: DNS, connect, TLS, timeout, malformed response, bad URL.
+// `request_sent`: the whole request had been written when it failed (no answer, or an unreadable
+// one), so the partner may have acted on it: the outcome is unknown. False for failures before
+// that point (resolve, connect, TLS, the write itself): the request was certainly not processed.
 struct TransportError : std::runtime_error {
   bool timed_out = false;
-  TransportError(const std::string& what, bool timeout)
-      : std::runtime_error(what), timed_out(timeout) {}
+  bool request_sent = false;
+  TransportError(const std::string& what, bool timeout, bool sent = false)
+      : std::runtime_error(what), timed_out(timeout), request_sent(sent) {}
 };
 
 class HttpClient {

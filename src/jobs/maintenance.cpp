@@ -10,6 +10,7 @@ namespace leadgate {
 
 void purge_expired(VerificationStore& verification, AccessStore& access,
                    std::chrono::milliseconds idempotency) {
+  // A day: the longest window of any limit kept as rate events (the per-customer message cap).
   verification.purge_rate_events(now_ms() - 24LL * 3600 * 1000);
   access.purge_idempotent(now_ms() - idempotency.count());
 }

@@ -7,6 +7,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <exception>
 
 #include "core/log.h"
 #include "domain/outbox_payload.h"
@@ -14,12 +15,13 @@
 namespace leadgate {
 namespace {
 constexpr int kBatch = 16;
-}
+constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;  // the customer cap's rolling window
+}  // namespace
 
 OutboxDispatcher::OutboxDispatcher(boost::asio::any_io_executor executor, OutboxStore& store,
-                                   WhatsAppStore& opt_outs, BlockingPool& pool,
-                                   WhatsAppSender& sender, const PiiCipher& cipher,
-                                   const Config& config, Metrics& metrics)
+                                   WhatsAppStore& opt_outs, VerificationStore& limits,
+                                   BlockingPool& pool, WhatsAppSender& sender,
+                                   const PiiCipher& cipher, const Config& config, Metrics& metrics)
     : loop_(
           executor, {"outbox_dispatcher", config.outbox_poll}, [this] { return step(); },
           [this]() -> boost::asio::awaitable<void> {
@@ -28,6 +30,7 @@ OutboxDispatcher::OutboxDispatcher(boost::asio::any_io_executor executor, Outbox
           }),
       store_(store),
       chats_(opt_outs),
+      limits_(limits),
       pool_(pool),
       sender_(sender),
       cipher_(cipher),
@@ -112,11 +115,12 @@ boost::asio::awaitable<bool> OutboxDispatcher::send(const OutboxMessage& m, Outb
   const OutboxPayload payload = parse_outbox_payload(m.kind, cipher_.open("outbox", m.payload_enc));
   destination = payload.destination;
   const auto& env = config_.env(m.environment);
+  const std::string& environment = m.environment;
+  const std::string bidx =
+      destination.size() == 12 ? cipher_.blind_index("mobile", destination.substr(2)) : "";
   // A customer who sent STOP gets no notifications in that environment until START; only the
   // opt-out confirmations and answers to their own messages are exempt.
-  if (!payload.exempt_opt_out && destination.size() == 12) {
-    const std::string bidx = cipher_.blind_index("mobile", destination.substr(2));
-    const std::string& environment = m.environment;
+  if (!payload.exempt_opt_out && !bidx.empty()) {
     const bool opted_out =
         co_await pool_.run([&] { return chats_.is_opted_out(environment, bidx); });
     if (opted_out) {
@@ -125,14 +129,53 @@ boost::asio::awaitable<bool> OutboxDispatcher::send(const OutboxMessage& m, Outb
       co_return true;
     }
   }
-  // Arguments are named: no temporaries inside the co_await expressions (see core/offload.h).
-  if (m.kind == "whatsapp_template") {
-    attempt.provider_message_id =
-        co_await sender_.send_template(env, destination, payload.template_id, payload.params);
-  } else {
-    attempt.provider_message_id = co_await sender_.send_text(env, destination, payload.text);
+  std::optional<std::int64_t> slot;
+  if (payload.customer_notification && !bidx.empty()) {
+    slot = co_await take_customer_slot(environment, bidx);
+    if (!slot) {
+      attempt.outcome = "suppressed";
+      attempt.error = "customer message limit reached (" +
+                      std::to_string(config_.customer_messages_per_day) +
+                      " notifications in 24 hours)";
+      co_return true;
+    }
+  }
+  std::exception_ptr failed;
+  try {
+    // Arguments are named: no temporaries inside the co_await expressions (see core/offload.h).
+    if (m.kind == "whatsapp_template") {
+      attempt.provider_message_id =
+          co_await sender_.send_template(env, destination, payload.template_id, payload.params);
+    } else {
+      attempt.provider_message_id = co_await sender_.send_text(env, destination, payload.text);
+    }
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  if (failed) {
+    // Not sent (or not confirmed): the slot is given back; a retry takes one again.
+    if (slot) {
+      const std::int64_t id = *slot;
+      try {
+        co_await pool_.run([&] { limits_.release_rate_event(id); });
+      } catch (const std::exception& e) {
+        log_warn("outbox_slot_release_failed", {{"outbox_id", m.id}, {"error", e.what()}});
+      }
+    }
+    std::rethrow_exception(failed);
   }
   co_return false;
+}
+
+boost::asio::awaitable<std::optional<std::int64_t>> OutboxDispatcher::take_customer_slot(
+    const std::string& environment, const std::string& phone_bidx) {
+  const std::string scope = "wa_customer:" + environment + ":" + phone_bidx;
+  const std::int64_t now = now_ms();
+  const int cap = config_.customer_messages_per_day;
+  const RateDecision d = co_await pool_.run(
+      [&] { return limits_.reserve_rate_event(scope, now, kDayMs, cap, /*cooldown_ms=*/0); });
+  if (!d.allowed) co_return std::nullopt;
+  co_return d.event_id;
 }
 
 boost::asio::awaitable<void> OutboxDispatcher::record(const OutboxMessage& m,

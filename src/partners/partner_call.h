@@ -25,6 +25,10 @@ struct PartnerError : std::runtime_error {
   bool retryable;
   int http_status;
   std::string partner_message;  // the partner's own message, when it gave one
+  // The partner may have acted on the request although the call failed: a timeout or a broken
+  // connection after the request was written (TransportError::request_sent), or a success
+  // status with an unreadable body. False for definite failures (not connected, an error answer).
+  bool outcome_unknown = false;
 };
 
 // Exponential backoff with full jitter: uniform in [base*2^(attempt-1)/2, base*2^(attempt-1)].

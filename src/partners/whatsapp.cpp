@@ -58,8 +58,12 @@ class GupshupSender final : public WhatsAppSender {
     } catch (const TransportError& e) {
       failure = PartnerError(std::string("Gupshup: ") + e.what(),
                              e.timed_out ? "timeout" : "transport", true);
+      failure->outcome_unknown = e.request_sent;
     } catch (const PartnerError& e) {
       failure = e;
+      // A success status without a readable answer: Gupshup may have queued the message.
+      failure->outcome_unknown =
+          e.outcome == "invalid_response" && e.http_status >= 200 && e.http_status < 300;
     }
     record_partner_call(
         metrics_, kPartner, call, failure ? failure->outcome : "ok",

@@ -4,15 +4,18 @@
 #include <boost/json.hpp>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "core/log.h"
 #include "domain/application_progress.h"
+#include "domain/rolling_window.h"
 #include "services/lead_records.h"
 
 namespace leadgate {
 namespace {
 
 constexpr std::size_t kAlternatives = 5;
+constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
 
 std::int64_t day_start_utc(CivilDate day) {
   return slot_start_utc_ms(day, 0);
@@ -34,6 +37,31 @@ bool rm_booked_at(const std::vector<AppointmentRow>& booked, std::int64_t rm_id,
   return std::any_of(booked.begin(), booked.end(), [&](const AppointmentRow& a) {
     return a.rm_id == rm_id && a.slot_start == slot_start;
   });
+}
+
+// Bookings and cancellations message the customer and the RM: at most `max` of each per lead in
+// a rolling 24 h (LEADGATE_BOOKINGS_PER_LEAD_PER_DAY), counted from the lead's stored
+// appointments, so the limit holds across instances and restarts. Concurrent requests cannot
+// pass it together: a lead has at most one booked appointment (the store's unique rule), so
+// bookings and cancellations alternate. `what`: "bookings" | "cancellations".
+void enforce_daily_limit(const std::vector<AppointmentRow>& history, const char* what, int max,
+                         std::int64_t now) {
+  const bool bookings = std::string_view(what) == "bookings";
+  std::vector<std::int64_t> times;
+  for (const auto& a : history) {
+    if (bookings) {
+      times.push_back(a.created_at);
+    } else if (a.cancelled_at > 0) {
+      times.push_back(a.cancelled_at);
+    }
+  }
+  const WindowDecision d = check_rolling_window(times, now, kDayMs, max);
+  if (d.allowed) return;
+  const auto seconds = static_cast<int>((d.retry_after_ms + 999) / 1000);
+  throw ApiError(429, "RATE_LIMITED",
+                 "This application already had " + std::to_string(max) + " " + what +
+                     " in the last 24 hours; retry in " + std::to_string(seconds) + " seconds",
+                 {}, seconds);
 }
 
 }  // namespace
@@ -140,6 +168,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingReque
     std::optional<LeadRow> lead;
     std::vector<RmRow> roster;
     std::optional<ActiveAppointment> existing;
+    std::vector<AppointmentRow> history;
   };
   auto loaded = co_await deps_.pool.run([&] {
     Loaded l;
@@ -147,6 +176,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingReque
     if (l.lead) {
       l.roster = appointments_.list_rms(environment);
       l.existing = active_appointment(appointments_, environment, req.reference_id);
+      l.history = appointments_.appointments_for_lead(environment, req.reference_id);
     }
     return l;
   });
@@ -177,6 +207,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingReque
                                           "' in " + environment}});
     }
   }
+  enforce_daily_limit(loaded.history, "bookings", deps_.config.bookings_per_lead_per_day, now_ms());
   b.slot = slot_start_utc_ms(req.date, req.minute);
   b.customer = open_lead(b.lead, deps_.cipher);
   for (int round = 0; round < 3; ++round) {
@@ -251,7 +282,7 @@ AppointmentWrite AppointmentBook::booking_write(const Booking& b, const RmRow& r
                                 rm_phone(deps_.cipher, rm), b.env.templates.at("rm_appointment"),
                                 {rm.name, customer.first_name + " " + customer.last_name,
                                  customer.mobile, b.lead.basic_application_id, date, time},
-                                a.created_at));
+                                a.created_at, Recipient::staff));
   return w;
 }
 
@@ -350,6 +381,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequ
     std::optional<AppointmentRow> appointment;
     std::optional<RmRow> rm;
     std::optional<LeadRow> lead;
+    std::vector<AppointmentRow> history;
   };
   auto loaded = co_await deps_.pool.run([&] {
     Loaded l;
@@ -357,6 +389,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequ
     if (l.appointment && l.appointment->environment == environment) {
       l.rm = appointments_.find_rm(l.appointment->rm_id);
       l.lead = leads_.find_lead_by_reference(environment, l.appointment->lead_ref);
+      l.history = appointments_.appointments_for_lead(environment, l.appointment->lead_ref);
     }
     return l;
   });
@@ -379,6 +412,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequ
     e.extra = {{"appointment", details}};
     throw e;
   }
+  enforce_daily_limit(loaded.history, "cancellations", deps_.config.bookings_per_lead_per_day, now);
   const auto& env = deps_.config.env(environment);
   const LeadInput customer = open_lead(lead, deps_.cipher);
   const std::string date = details.at("date").as_string().c_str();
@@ -399,7 +433,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequ
                                 env.templates.at("rm_appointment_cancelled"),
                                 {rm.name, customer.first_name + " " + customer.last_name,
                                  lead.basic_application_id, date, time},
-                                now)};
+                                now, Recipient::staff)};
   const std::string reason = req.reason.value_or("");
   const bool cancelled = co_await deps_.pool.run(
       [&] { return appointments_.cancel_appointment(a.id, now, reason, audits, messages); });

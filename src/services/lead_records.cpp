@@ -38,13 +38,14 @@ AuditEntry status_audit(const std::string& environment, const std::string& from,
 OutboxMessage whatsapp_template_message(const PiiCipher& cipher, const std::string& environment,
                                         const std::string& lead_ref, const std::string& mobile,
                                         const std::string& template_id,
-                                        const std::vector<std::string>& params, std::int64_t now) {
+                                        const std::vector<std::string>& params, std::int64_t now,
+                                        Recipient to) {
   OutboxMessage m;
   m.environment = environment;
   m.lead_ref = lead_ref;
   m.kind = "whatsapp_template";
   m.payload_enc =
-      cipher.seal("outbox", outbox_template_payload("91" + mobile, template_id, params));
+      cipher.seal("outbox", outbox_template_payload("91" + mobile, template_id, params, to));
   m.created_at = now;
   m.next_attempt_at = now;
   return m;

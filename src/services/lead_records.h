@@ -7,6 +7,7 @@
 #include "core/trace.h"
 #include "crypto/crypto.h"
 #include "domain/lead_validation.h"
+#include "domain/outbox_payload.h"
 #include "store/store.h"
 
 namespace leadgate {
@@ -32,11 +33,13 @@ std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const Trace& 
 AuditEntry status_audit(const std::string& environment, const std::string& from,
                         const std::string& to);
 
-// A WhatsApp template message for the outbox, its payload sealed.
+// A WhatsApp template message for the outbox, its payload sealed. `to`: the lead's customer
+// (counted against the per-customer daily cap) or staff (the RM).
 OutboxMessage whatsapp_template_message(const PiiCipher& cipher, const std::string& environment,
                                         const std::string& lead_ref, const std::string& mobile,
                                         const std::string& template_id,
-                                        const std::vector<std::string>& params, std::int64_t now);
+                                        const std::vector<std::string>& params, std::int64_t now,
+                                        Recipient to = Recipient::customer);
 
 // The 400 BASIC_APP_API_ERROR problem for a failed partner call; `next` says what happens now.
 struct PartnerError;

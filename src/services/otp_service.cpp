@@ -1,5 +1,6 @@
 #include "services/otp_service.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "core/log.h"
@@ -56,7 +57,7 @@ boost::asio::awaitable<void> OtpService::deliver(const EnvironmentConfig& env,
   const std::string destination = "91" + phone;
   const std::string& template_id = env.templates.at(purpose);
   std::optional<PartnerError> failure;
-  for (int attempt = 1; attempt <= 2; ++attempt) {  // one retry
+  for (int attempt = 1; attempt <= 2; ++attempt) {  // one retry, after a definite failure only
     try {
       co_await sender_.send_template(env, destination, template_id, params);
       co_return;
@@ -67,10 +68,31 @@ boost::asio::awaitable<void> OtpService::deliver(const EnvironmentConfig& env,
                                      {"purpose", purpose},
                                      {"attempt", attempt},
                                      {"destination", mask_mobile(phone)},
+                                     {"outcome_unknown", failure->outcome_unknown},
                                      {"error", failure->what()}});
-    if (!failure->retryable) break;
+    // A send that may have reached the customer (a timeout after the request was written) is
+    // never repeated: a slow provider would otherwise deliver every copy.
+    if (!failure->retryable || failure->outcome_unknown) break;
   }
   throw *failure;
+}
+
+boost::asio::awaitable<void> OtpService::deliver_code(const EnvironmentConfig& env,
+                                                      const std::string& phone, const OtpCode& otp,
+                                                      const std::string& code) {
+  const std::string purpose = "otp";
+  const std::vector<std::string> params{code};
+  std::optional<PartnerError> unconfirmed;
+  try {
+    co_await deliver(env, phone, purpose, params);
+  } catch (const PartnerError& e) {
+    if (!e.outcome_unknown) throw;  // definitely not sent: the customer's code stays as it was
+    unconfirmed = e;
+  }
+  // Stored once delivered, or when it may have been (it can still arrive and must then verify);
+  // a send that certainly failed must not replace the customer's working code.
+  co_await deps_.pool.run([&] { store_.put_otp(otp); });
+  if (unconfirmed) throw *unconfirmed;
 }
 
 boost::asio::awaitable<OtpSent> OtpService::issue(const std::string& environment,
@@ -118,19 +140,16 @@ boost::asio::awaitable<OtpSent> OtpService::issue(const std::string& environment
       co_await deliver(env, phone, purpose, params);
       deps_.metrics.count("leadgate_consent_requested_total", {{"environment", environment}});
     }
-    const std::string purpose = "otp";
-    const std::vector<std::string> params{code};
-    co_await deliver(env, phone, purpose, params);
-    // Stored only once delivered: a failed send must not replace the customer's working code.
     const OtpCode otp{
         environment, bidx,    code_hash(environment, phone, code), now, now + policy.ttl_ms,
         0,           "active"};
-    co_await deps_.pool.run([&] { store_.put_otp(otp); });
+    co_await deliver_code(env, phone, otp, code);
   } catch (const PartnerError& e) {
     failure = e;
   }
+  if (failure && failure->outcome_unknown) unconfirmed(environment, phone, *failure, trace);
   if (failure) {
-    // A send that never reached the customer does not count against their limits.
+    // A send that certainly never reached the customer does not count against their limits.
     for (const auto id : reserved) co_await deps_.pool.run([&] { store_.release_rate_event(id); });
     deps_.metrics.count("leadgate_otp_failed_total",
                         {{"environment", environment}, {"reason", "WHATSAPP_UNAVAILABLE"}});
@@ -144,6 +163,21 @@ boost::asio::awaitable<OtpSent> OtpService::issue(const std::string& environment
                         {"phone", mask_mobile(phone)},
                         {"consent_requested", request_consent}});
   co_return OtpSent{phone, request_consent};
+}
+
+void OtpService::unconfirmed(const std::string& environment, const std::string& phone,
+                             const PartnerError& failure, const Trace& trace) const {
+  deps_.metrics.count("leadgate_otp_failed_total",
+                      {{"environment", environment}, {"reason", "WHATSAPP_UNCONFIRMED"}});
+  log_warn("otp_delivery_unconfirmed", {{"request_id", trace.request_id},
+                                        {"environment", environment},
+                                        {"phone", mask_mobile(phone)},
+                                        {"error", failure.what()}});
+  const std::int64_t cooldown_s = (deps_.config.otp.resend_cooldown_ms + 999) / 1000;
+  throw ApiError(503, "WHATSAPP_UNAVAILABLE",
+                 "WhatsApp did not confirm the message in time; it may still arrive. It counts "
+                 "against this number's OTP limits, so wait before asking for another code.",
+                 {}, static_cast<int>(std::max<std::int64_t>(5, cooldown_s)));
 }
 
 boost::asio::awaitable<OtpSent> OtpService::send(const std::string& environment,

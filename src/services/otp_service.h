@@ -54,9 +54,16 @@ class OtpService {
   boost::asio::awaitable<void> reserve(const std::string& scope, std::int64_t window_ms, int max,
                                        std::int64_t cooldown_ms, const char* code,
                                        std::vector<std::int64_t>& reserved);
+  // One template, retried once after a definite failure; never after an unknown outcome.
   boost::asio::awaitable<void> deliver(const EnvironmentConfig& env, const std::string& phone,
                                        const std::string& purpose,
                                        const std::vector<std::string>& params);
+  // The code's message, and the code stored when it was (or may have been) delivered.
+  boost::asio::awaitable<void> deliver_code(const EnvironmentConfig& env, const std::string& phone,
+                                            const OtpCode& otp, const std::string& code);
+  // A send whose outcome is unknown: it keeps every reservation; throws the 503.
+  [[noreturn]] void unconfirmed(const std::string& environment, const std::string& phone,
+                                const PartnerError& failure, const Trace& trace) const;
   std::string code_hash(const std::string& environment, const std::string& phone,
                         const std::string& code) const;
 

@@ -179,7 +179,8 @@ void add_conversation_events(const std::vector<ConversationMessage>& conversatio
   }
 }
 
-// One message's life in the outbox: queued, each attempt, and dead when it gave up.
+// One message's life in the outbox: queued, each attempt (sent, failed or suppressed), and dead
+// when it gave up.
 void add_message_events(const OutboxMessage& m, const std::string& purpose,
                         const std::vector<const OutboxAttempt*>& attempts,
                         std::vector<TimelineEvent>& out) {
@@ -203,6 +204,11 @@ void add_message_events(const OutboxMessage& m, const std::string& purpose,
         e.details["provider_message_id"] = a->provider_message_id;
       }
       e.details["attempt"] = a->attempt;
+      out.push_back(std::move(e));
+    } else if (a->outcome == "suppressed") {
+      // Never sent, on purpose: the customer opted out, or their daily message cap was reached.
+      auto e = base(last, "whatsapp_suppressed", "WhatsApp message not sent: " + words);
+      e.details["reason"] = a->error;
       out.push_back(std::move(e));
     } else {
       auto e =

@@ -210,10 +210,14 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
          lead.basic_application_id.empty() ? lead.reference_id : lead.basic_application_id,
          view.status},
         now_ms())};
-    const std::vector<AuditEntry> no_audit;
-    co_await deps_.pool.run([&] { return leads_.append_events(no_audit, messages); });
-    if (wake_outbox_) wake_outbox_();
-    details["notification"] = "queued";
+    // At most one status message per lead per interval, whichever instance answers: the store
+    // queues it only if it takes the lead's notification turn (one conditional UPDATE).
+    const std::int64_t now = messages.front().created_at;
+    const std::int64_t interval_ms = 1000LL * deps_.config.status_notify_interval_seconds;
+    const bool queued = co_await deps_.pool.run(
+        [&] { return leads_.append_status_notification(lead.id, now, interval_ms, messages); });
+    if (queued && wake_outbox_) wake_outbox_();
+    details["notification"] = queued ? "queued" : "suppressed";
   }
   boost::json::array applications;
   applications.push_back(application_summary(lead, view));

@@ -351,6 +351,15 @@ class LeadStore {
   // change, e.g. a status notification the customer asked for).
   virtual void append_events(const std::vector<AuditEntry>& audit,
                              const std::vector<OutboxMessage>& outbox) = 0;
+  // A status message the customer asked for (lead_status notify), at most one per lead per
+  // interval. ONE transaction: a conditional UPDATE sets the lead's last_status_notified_at = now
+  // only when the stored one is <= now - interval_ms, and only then are `outbox` rows inserted.
+  // Returns whether they were. Concurrent calls for one lead (threads or instances) within an
+  // interval: exactly one gets true (PostgreSQL's row lock re-checks the WHERE clause; SQLite's
+  // single writer).
+  virtual bool append_status_notification(std::int64_t lead_id, std::int64_t now,
+                                          std::int64_t interval_ms,
+                                          const std::vector<OutboxMessage>& outbox) = 0;
 };
 
 // Relationship managers and their appointments.

@@ -9,7 +9,8 @@ environment's leads, 409 INVALID_STATE / SLOT_UNAVAILABLE (next_free_slots, avai
 APPOINTMENT_EXISTS / APPOINTMENT_NOT_ACTIVE / APPOINTMENT_STARTED, automatic assignment (least
 booked free RM), 20 concurrent bookings of one slot with 3 RMs (exactly 3 win; the database shows
 no RM booked twice for a slot), the free-slot listing, cancellation (slot free again, templates),
-the .ics file (RFC 5545: CRLF, folding, UTC times) and Idempotency-Key.
+the .ics file (RFC 5545: CRLF, folding, UTC times), Idempotency-Key, and the per-lead limit of
+bookings and cancellations in a rolling 24 h (429 RATE_LIMITED with Retry-After).
 
 Every date is computed at run time in IST: bookable days are Monday-Saturday from tomorrow to
 today + 30. Each test books on its own day so the tests of one service do not interfere.
@@ -633,6 +634,64 @@ class CancelAppointmentTest(AppointmentTestCase):
                                      (started, booked["appointment_id"]))
         self.assertEqual(changed, 1)
         self.assertProblem(self.cancel(booked["appointment_id"]), 409, "APPOINTMENT_STARTED")
+
+
+# --------------------------------------------------------------------------- per-lead limit
+
+
+class BookingLimitTest(AppointmentTestCase):
+    """Its own service: LEADGATE_BOOKINGS_PER_LEAD_PER_DAY=2 (bookings, and as many
+    cancellations, per lead in a rolling 24 h; counted from the stored appointments)."""
+
+    SERVICE_ENV = {**BASE_ENV, "LEADGATE_BOOKINGS_PER_LEAD_PER_DAY": "2"}
+
+    def assertLimited(self, response, max_seconds=86400):
+        body = self.assertProblem(response, 429, "RATE_LIMITED")
+        retry_after = int(response[1].get("retry-after", "0"))
+        self.assertTrue(max_seconds - 120 <= retry_after <= max_seconds, response[1])
+        return body
+
+    def test_bookings_and_cancellations_per_lead_in_a_rolling_day(self):
+        day = DAYS[10]
+        lead, created = self.create()
+        ref = created["reference_id"]
+        first = self.book_ok(ref, day, "10:00 AM", rm_name="John Smith")["appointment_id"]
+        self.assertEqual(self.cancel(first)[0], 200)
+        second = self.book_ok(ref, day, "10:30 AM", rm_name="John Smith")["appointment_id"]
+        self.assertEqual(self.cancel(second)[0], 200)
+        # Two bookings in the last 24 h: a third is refused, and sends nothing.
+        self.wait_template(lead["mobile"], "appointment_cancelled", "10:30 AM")
+        sent = len(self.templates(lead["mobile"], "appointment_confirmation"))
+        self.assertLimited(self.book(ref, day, "11:00 AM", rm_name="John Smith"))
+        time.sleep(0.3)
+        self.assertEqual(len(self.templates(lead["mobile"], "appointment_confirmation")), sent)
+        rows = self.lg.db_query("SELECT COUNT(*) FROM appointments WHERE lead_ref = ?", (ref,))
+        self.assertEqual(rows, [(2,)])
+        # Another lead is not affected.
+        _, other = self.create()
+        self.book_ok(other["reference_id"], day, "11:00 AM", rm_name="John Smith")
+
+        # The first booking leaves the 24 h window (moved back in the database): one more
+        # booking is allowed, but its cancellation would be the third in 24 h.
+        day_ms = 24 * 3600 * 1000
+        moved = self.lg.db_execute("UPDATE appointments SET created_at = created_at - ? "
+                                   "WHERE id = ?", (day_ms + 1000, first))
+        self.assertEqual(moved, 1)
+        third = self.book_ok(ref, day, "11:30 AM", rm_name="John Smith")["appointment_id"]
+        self.assertLimited(self.cancel(third))
+        rows = self.lg.db_query("SELECT status FROM appointments WHERE id = ?", (third,))
+        self.assertEqual(rows, [("booked",)])
+        # Once the first cancellation is older than 24 h too, the cancellation goes through.
+        moved = self.lg.db_execute("UPDATE appointments SET cancelled_at = cancelled_at - ? "
+                                   "WHERE id = ?", (day_ms + 1000, first))
+        self.assertEqual(moved, 1)
+        self.assertEqual(self.cancel(third)[0], 200)
+        # Retry-After counts down to when the oldest counted booking leaves the window.
+        moved = self.lg.db_execute("UPDATE appointments SET created_at = created_at - ? "
+                                   "WHERE id = ?", (day_ms - 600_000, second))
+        self.assertEqual(moved, 1)
+        self.assertLimited(self.book(ref, day, "12:00 PM", rm_name="John Smith"),
+                           max_seconds=600)
 
 
 # --------------------------------------------------------------------------- the roster (CLI)

@@ -20,7 +20,7 @@ import time
 import unittest
 
 from harness import (FakePartners, Leadgate, LeadgateTestCase, PARTNER_CREDENTIALS, accepted,
-                     random_mobile, template_calls_for)
+                     free_port, random_mobile, template_calls_for, wait_until)
 
 SEND = "/api_v1/otp_send"
 RESEND = "/api_v1/otp_resend"
@@ -710,15 +710,57 @@ class OtpGupshupDownTest(OtpTestCase):
         self.assertEqual(len(template_calls_for(self.fake, phone)), 2)
         self.assertVerified(self.verify(phone, code), phone)
 
-    def test_gupshup_hanging_is_503_within_the_send_timeout(self):
+    def test_gupshup_hanging_is_503_within_the_send_timeout_and_counts(self):
         phone = random_mobile()
         self.fake.script(GUPSHUP, [{"hang": True, "max_s": 5}, {"hang": True, "max_s": 5}])
         started = time.monotonic()
         response = self.send(phone)
         elapsed = time.monotonic() - started
         self.assertProblem(response, 503, "WHATSAPP_UNAVAILABLE")
-        self.assertLess(elapsed, 2.8, "the 700 ms OTP send timeout was not applied")
-        self.sent_code(phone)
+        self.assertLess(elapsed, 1.4, "the 700 ms OTP send timeout was not applied (or retried)")
+        # Gupshup got the request and may deliver it: not retried, and it used the one send.
+        self.assertEqual(len(template_calls_for(self.fake, phone)), 1)
+        self.assertRateLimited(self.send(phone), "OTP_RATE_LIMITED")
+        self.assertEqual(len(template_calls_for(self.fake, phone)), 1)
+
+
+class OtpSlowGupshupTest(OtpTestCase):
+    """Gupshup slower than LEADGATE_OTP_SEND_TIMEOUT_MS: the outcome of the send is unknown (the
+    message may still arrive), so it counts against the cooldown and the window, and is not
+    retried. Default 30 s cooldown."""
+    ENV = {"LEADGATE_OTP_KEY_SENDS_PER_MINUTE": "100000", "LEADGATE_OTP_SEND_TIMEOUT_MS": "700"}
+
+    def test_a_timed_out_send_counts_against_the_cooldown_and_its_late_code_verifies(self):
+        phone = random_mobile()
+        self.fake.script(GUPSHUP, [{"delay_ms": 1500}])  # then accepts the message
+        started = time.monotonic()
+        response = self.send(phone)
+        self.assertLess(time.monotonic() - started, 1.4)
+        self.assertProblem(response, 503, "WHATSAPP_UNAVAILABLE")
+        self.assertGreaterEqual(int(response[1].get("retry-after", "0")), 5, response[1])
+        # An immediate second send (and a resend) for that phone: refused, nothing sent.
+        self.assertRateLimited(self.send(phone), "OTP_RATE_LIMITED", max_seconds=30)
+        self.assertRateLimited(self.resend(phone), "OTP_RATE_LIMITED", max_seconds=30)
+        # The slow message did arrive, once; its code verifies.
+        wait_until(lambda: otp_calls(self.fake, phone), 5, message="the slow OTP never arrived")
+        time.sleep(0.2)
+        code = self.code_for(phone)
+        self.assertVerified(self.verify(phone, code), phone)
+
+
+class OtpGupshupUnreachableTest(OtpTestCase):
+    """Nothing listens at LEADGATE_GUPSHUP_URL: connect refused is a definite failure (nothing
+    was sent), so it is retried once and the limits are given back."""
+    ENV = {"LEADGATE_OTP_RESEND_COOLDOWN_SECONDS": "30", "LEADGATE_OTP_MAX_SENDS": "1",
+           "LEADGATE_OTP_KEY_SENDS_PER_MINUTE": "100000",
+           "LEADGATE_GUPSHUP_URL": f"http://127.0.0.1:{free_port()}"}
+
+    def test_connect_refused_gives_the_limits_back(self):
+        phone = random_mobile()
+        for _ in range(2):  # a retry is allowed: neither cooldown nor window was used
+            response = self.send(phone)
+            self.assertProblem(response, 503, "WHATSAPP_UNAVAILABLE")
+            self.assertIn("no OTP was sent", response[2].get("detail", ""), response[2])
 
 
 class OtpKeyLimitTest(OtpTestCase):

@@ -155,3 +155,60 @@ class DeadLetterTest(LeadgateTestCase):
         nothing = lg.run_cli("outbox", "requeue", "--all-dead")
         self.assertEqual(nothing.returncode, 1)
         self.assertIn("requeued 0", nothing.stdout)
+
+
+class CustomerMessageCapTest(LeadgateTestCase):
+    """LEADGATE_CUSTOMER_MESSAGES_PER_DAY: notifications to one customer (environment + mobile)
+    in a rolling 24 h, checked by the dispatcher when it sends. Beyond the cap a message is kept
+    with status `suppressed` (shown in the timeline) and never reaches Gupshup."""
+
+    def notify(self, lg, key, mobile):
+        status, _, body = lg.request("POST", "/api_v1/lead_status",
+                                     {"environment": "orbit", "mobile_number": mobile,
+                                      "notify": True}, api_key=key)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["data"]["additional_details"].get("notification"), "queued", body)
+
+    def test_messages_above_the_cap_are_suppressed_not_sent(self):
+        fake, lg, key = self.start_service(env={"LEADGATE_CUSTOMER_MESSAGES_PER_DAY": "3",
+                                                "LEADGATE_STATUS_NOTIFY_INTERVAL_SECONDS": "1",
+                                                "LEADGATE_OUTBOX_POLL_MS": "50"})
+        lead = valid_lead()
+        status, _, created = self.post_lead(lg, lead, key)
+        self.assertEqual(status, 200, created)
+        mobile, ref = lead["mobile"], created["reference_id"]
+
+        def statuses():
+            return [r[0] for r in lg.db_query(
+                "SELECT status FROM outbox WHERE lead_ref = ? ORDER BY id", (ref,))]
+        # The confirmation and two status updates: three messages, all sent.
+        for expected in (["sent"], ["sent", "sent"], ["sent", "sent", "sent"]):
+            if len(expected) > 1:
+                time.sleep(1.1)  # the notify interval
+                self.notify(lg, key, mobile)
+            wait_until(lambda e=expected: statuses() == e, 10,
+                       message=f"outbox is {statuses()}, expected {expected}")
+        # The fourth in 24 h: queued, then suppressed by the dispatcher.
+        time.sleep(1.1)
+        self.notify(lg, key, mobile)
+        wait_until(lambda: statuses()[-1:] == ["suppressed"], 10,
+                   message=f"the fourth message was not suppressed: {statuses()}")
+        time.sleep(0.3)
+        self.assertEqual(len(accepted(template_calls_for(fake, mobile))), 3)
+        self.assertEqual(len(template_calls_for(fake, mobile)), 3, "a suppressed message was sent")
+        status, _, tracked = lg.request("POST", "/api_v1/track_application",
+                                        {"environment": "orbit", "mobile_number": mobile},
+                                        api_key=key)
+        self.assertEqual(status, 200, tracked)
+        suppressed = [e for e in tracked["data"]["application_timeline"]
+                      if e.get("event") == "whatsapp_suppressed"]
+        self.assertEqual(len(suppressed), 1, tracked["data"]["application_timeline"])
+        self.assertEqual(suppressed[0]["details"].get("purpose"), "status_update", suppressed)
+        self.assertIn("limit", suppressed[0]["details"].get("reason", ""), suppressed)
+
+        # Another customer has a cap of their own.
+        other = valid_lead()
+        status, _, body = self.post_lead(lg, other, key)
+        self.assertEqual(status, 200, body)
+        wait_until(lambda: accepted(template_calls_for(fake, other["mobile"])), 10,
+                   message="another customer's confirmation was not sent")

@@ -6,7 +6,8 @@ Covered: lookup by mobile number / basic_application_id (masking, both identifie
 one, 404 unknown and across environments), several applications newest first, the live status
 from the fake LOS (GetApplicationStatus; fake.set_status changes it), the cached fallback when the
 partner fails (500s, hangs, malformed or foreign answers), older answers not stored, "local" for
-a lead the LOS never accepted, notify -> status_update template at the fake Gupshup, the
+a lead the LOS never accepted, notify -> status_update template at the fake Gupshup (one per
+lead per LEADGATE_STATUS_NOTIFY_INTERVAL_SECONDS, even for concurrent calls), the
 timeline in time order (lead_created … appointment_cancelled), stages and next steps, contact
 information from configuration and the RM, and the application_id filter.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 import time
 import unittest
 import uuid
@@ -470,6 +472,44 @@ class LeadStatusTest(TrackingTestCase):
                     and (e.get("details") or {}).get("purpose") == "status_update"]
         wait_until(queued_or_sent, 10, interval=0.2,
                    message="the status update is not in the timeline")
+
+    def test_notify_sends_one_message_per_interval_even_when_concurrent(self):
+        lead, created = self.create()
+        mobile = lead["mobile"]
+        self.fake.set_status(created["basic_application_id"], "Under Review")
+        body = {"environment": "orbit", "mobile_number": mobile, "notify": True}
+        results = []
+        lock = threading.Lock()
+
+        def call():
+            response = self.lead_status(body, expect=None)
+            with lock:
+                results.append(response)
+        threads = [threading.Thread(target=call) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual([r[0] for r in results], [200] * 6, results)
+        notes = sorted(r[2]["data"]["additional_details"].get("notification") for r in results)
+        self.assertEqual(notes, ["queued"] + ["suppressed"] * 5, results)
+        wait_until(lambda: templates_to(self.fake, mobile, "orbit_status_update"), 10,
+                   message="status_update did not reach the fake Gupshup")
+        # A later call within LEADGATE_STATUS_NOTIFY_INTERVAL_SECONDS (3600) still answers 200.
+        data = self.by_mobile(mobile, notify=True)
+        self.assertEqual(data["additional_details"].get("notification"), "suppressed", data)
+        self.assertEqual(data["status"], "Under Review", data)
+        time.sleep(0.5)
+        self.assertEqual(len(templates_to(self.fake, mobile, "orbit_status_update")), 1)
+        # Once the interval has passed (moved back in the database), the next one is queued.
+        moved = self.lg.db_execute(
+            "UPDATE leads SET last_status_notified_at = last_status_notified_at - ? "
+            "WHERE reference_id = ?", (3_601_000, created["reference_id"]))
+        self.assertEqual(moved, 1)
+        data = self.by_mobile(mobile, notify=True)
+        self.assertEqual(data["additional_details"].get("notification"), "queued", data)
+        wait_until(lambda: len(templates_to(self.fake, mobile, "orbit_status_update")) == 2, 10,
+                   message="the second status_update did not reach the fake Gupshup")
 
     def test_idempotency_key_replays(self):
         lead, _ = self.create()

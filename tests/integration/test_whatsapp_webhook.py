@@ -864,6 +864,9 @@ class ReceiptsAndOptOutTest(WebhookTestCase):
         # START: notifications flow again.
         self.say(mobile, "START")
         self.assertEqual(self.exactly_replies(mobile, 3)[2], OPT_IN_TEXT)
+        # One status message per lead per LEADGATE_STATUS_NOTIFY_INTERVAL_SECONDS: let it pass.
+        self.lg.db_execute("UPDATE leads SET last_status_notified_at = 0 WHERE reference_id = ?",
+                           (created["reference_id"],))
         self.notify(mobile)
         wait_until(lambda: self.status_updates(mobile), 15,
                    message="status update not sent after START")

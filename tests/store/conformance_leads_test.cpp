@@ -3,6 +3,7 @@
 // The fixture, its parameterisation and the shared helpers: conformance.h.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -696,6 +697,54 @@ TEST_P(StoreConformanceTest, FindStalePendingLeadsAcrossEnvironmentsOldestFirst)
   EXPECT_EQ(one[0].reference_id, "LG-OLD");
   EXPECT_EQ(one[0].environment, "homfinity");
   EXPECT_TRUE(store_->find_stale_pending_leads(1'000, 10).empty());  // strictly before
+// ---- lead_status notify: one status message per lead per interval ----
+
+TEST_P(StoreConformanceTest, StatusNotificationIsQueuedOncePerInterval) {
+  const LeadRow lead = add_lead(*store_, "LG-1");
+  const LeadRow other = add_lead(*store_, "LG-2", "bidx-2");
+  constexpr std::int64_t kHour = 3'600'000;
+  const std::int64_t t0 = 1'700'000'000'000;
+  EXPECT_TRUE(
+      store_->append_status_notification(lead.id, t0, kHour, {make_outbox("orbit", "LG-1", t0)}));
+  // Within the interval: refused, nothing written.
+  EXPECT_FALSE(store_->append_status_notification(lead.id, t0 + kHour - 1, kHour,
+                                                  {make_outbox("orbit", "LG-1", t0)}));
+  EXPECT_EQ(store_->outbox_for("orbit", "LG-1").size(), 1u);
+  // Another lead has its own turn; an unknown lead gets none.
+  EXPECT_TRUE(store_->append_status_notification(other.id, t0 + 1, kHour,
+                                                 {make_outbox("orbit", "LG-2", t0)}));
+  EXPECT_FALSE(store_->append_status_notification(other.id + 1'000, t0, kHour,
+                                                  {make_outbox("orbit", "LG-404", t0)}));
+  EXPECT_TRUE(store_->outbox_for("orbit", "LG-404").empty());
+  // A lead update (which rewrites every lead column it knows) keeps the notification time.
+  LeadWrite w;
+  w.lead = *store_->find_lead_by_reference("orbit", "LG-1");
+  w.lead.status = "completed";
+  ASSERT_TRUE(store_->update_lead(w));
+  EXPECT_FALSE(store_->append_status_notification(lead.id, t0 + 10, kHour, {}));
+  // Once the interval has passed (the boundary included), the next one is queued.
+  EXPECT_TRUE(store_->append_status_notification(lead.id, t0 + kHour, kHour,
+                                                 {make_outbox("orbit", "LG-1", t0 + kHour)}));
+  EXPECT_EQ(store_->outbox_for("orbit", "LG-1").size(), 2u);
+  // A turn taken by a clock ahead of this one also counts.
+  EXPECT_FALSE(store_->append_status_notification(lead.id, t0 + kHour - 5, 1, {}));
+}
+
+// Concurrent notify calls for one lead (threads and instances): exactly one message is queued.
+TEST_P(StoreConformanceTest, ConcurrentStatusNotificationsQueueExactlyOne) {
+  constexpr int kThreads = 8;
+  const LeadRow lead = add_lead(*store_, "LG-1");
+  const std::int64_t now = now_ms();
+  std::atomic<int> queued{0};
+  const int failures = run_at_once(thread_stores(kThreads, true), [&](int, Store& store) {
+    if (store.append_status_notification(lead.id, now, 3'600'000,
+                                         {make_outbox("orbit", "LG-1", now)})) {
+      ++queued;
+    }
+  });
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(queued.load(), 1);
+  EXPECT_EQ(store_->outbox_for("orbit", "LG-1").size(), 1u);
 }
 
 }  // namespace

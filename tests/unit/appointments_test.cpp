@@ -80,6 +80,25 @@ TEST(Timeline, CreateLeadFlashAndMessagesInTimeOrder) {
   EXPECT_EQ(boost::json::serialize(json).find("JXXn"), std::string::npos);
 }
 
+TEST(Timeline, ASuppressedMessageIsShownAsSuchWithItsReason) {
+  OutboxMessage m;
+  m.id = 7;
+  m.created_at = 100;
+  m.status = "suppressed";
+  OutboxAttempt a;
+  a.outbox_id = 7;
+  a.attempt = 1;
+  a.started_at = 150;
+  a.outcome = "suppressed";
+  a.error = "customer message limit reached (10 notifications in 24 hours)";
+  const auto events = build_timeline(
+      {}, {m}, {a}, [](const OutboxMessage&) { return std::string("status_update"); });
+  ASSERT_EQ(names(events), (std::vector<std::string>{"whatsapp_queued", "whatsapp_suppressed"}));
+  EXPECT_EQ(events[1].details.at("reason").as_string(), a.error);
+  EXPECT_EQ(events[1].details.at("purpose"), "status_update");
+  EXPECT_EQ(events[1].description, "WhatsApp message not sent: status update");
+}
+
 TEST(Timeline, FailuresAndDeadMessages) {
   OutboxMessage m;
   m.id = 1;

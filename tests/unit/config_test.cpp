@@ -9,6 +9,8 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "crypto/crypto.h"
 
@@ -327,6 +329,29 @@ TEST(ConfigNumbers, OtherNumericSettingsNameThemselves) {
                                                {"LEADGATE_OUTBOX_MAX_ATTEMPTS", "0"},
                                                {"LEADGATE_OUTBOX_BACKOFF_MS", "1e3"},
                                                {"LEADGATE_SHUTDOWN_GRACE_MS", "600001"}};
+  for (const auto& [name, value] : bad) {
+    SCOPED_TRACE(name + "=" + value);
+    EXPECT_THAT(config_error({{name, value}}), HasSubstr(name));
+  }
+}
+
+TEST(ConfigNumbers, AbuseLimitsDefaultsValuesAndErrors) {
+  const Config defaults = load_config({});
+  EXPECT_EQ(defaults.status_notify_interval_seconds, 3600);
+  EXPECT_EQ(defaults.bookings_per_lead_per_day, 5);
+  EXPECT_EQ(defaults.customer_messages_per_day, 10);
+  const Config c = load_config({{"LEADGATE_STATUS_NOTIFY_INTERVAL_SECONDS", "60"},
+                                {"LEADGATE_BOOKINGS_PER_LEAD_PER_DAY", "2"},
+                                {"LEADGATE_CUSTOMER_MESSAGES_PER_DAY", "3"}});
+  EXPECT_EQ(c.status_notify_interval_seconds, 60);
+  EXPECT_EQ(c.bookings_per_lead_per_day, 2);
+  EXPECT_EQ(c.customer_messages_per_day, 3);
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"LEADGATE_STATUS_NOTIFY_INTERVAL_SECONDS", "0"},
+      {"LEADGATE_STATUS_NOTIFY_INTERVAL_SECONDS", "1h"},
+      {"LEADGATE_BOOKINGS_PER_LEAD_PER_DAY", "0"},
+      {"LEADGATE_CUSTOMER_MESSAGES_PER_DAY", "-1"},
+      {"LEADGATE_CUSTOMER_MESSAGES_PER_DAY", "10001"}};
   for (const auto& [name, value] : bad) {
     SCOPED_TRACE(name + "=" + value);
     EXPECT_THAT(config_error({{name, value}}), HasSubstr(name));

@@ -244,6 +244,8 @@ TEST(HttpClientTest, SilentServerTimesOut) {
     FAIL() << "expected TransportError";
   } catch (const TransportError& e) {
     EXPECT_TRUE(e.timed_out) << e.what();
+    // The server read the whole request: it may have acted on it (outcome unknown).
+    EXPECT_TRUE(e.request_sent) << e.what();
     EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(server.port())),
               std::string::npos)
         << e.what();
@@ -281,6 +283,7 @@ TEST(HttpClientTest, ConnectionRefused) {
     FAIL() << "expected TransportError";
   } catch (const TransportError& e) {
     EXPECT_FALSE(e.timed_out) << e.what();
+    EXPECT_FALSE(e.request_sent) << e.what();  // a definite failure: nothing reached a server
     const std::string what = e.what();
     EXPECT_NE(what.find("connect"), std::string::npos) << what;
     EXPECT_NE(what.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << what;

@@ -7,6 +7,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <functional>
+#include <utility>
 
 namespace leadgate {
 namespace {
@@ -18,6 +20,8 @@ class FakeVerificationStore : public VerificationStore {
  public:
   std::optional<OtpCode> otp;
   std::optional<ConsentRecord> consent;
+  int reserved = 0;
+  std::vector<std::int64_t> released;
 
   void put_otp(const OtpCode& code) override { otp = code; }
   std::optional<OtpCode> find_otp(const std::string&, const std::string&) override { return otp; }
@@ -30,9 +34,10 @@ class FakeVerificationStore : public VerificationStore {
   }
   RateDecision reserve_rate_event(const std::string&, std::int64_t, std::int64_t, int,
                                   std::int64_t) override {
-    return {true, 0, 1};
+    ++reserved;
+    return {true, 0, reserved};
   }
-  void release_rate_event(std::int64_t) override {}
+  void release_rate_event(std::int64_t id) override { released.push_back(id); }
   std::int64_t purge_rate_events(std::int64_t) override { return 0; }
   void insert_consent(const ConsentRecord& c) override { consent = c; }
   std::optional<ConsentRecord> grant_consent(const std::string&, std::int64_t) override {
@@ -44,15 +49,20 @@ class FakeVerificationStore : public VerificationStore {
   }
 };
 
-// Keeps the parameters of the last template sent (for an OTP: the code).
+// Keeps the parameters of the last template sent (for an OTP: the code); throws `failure`, when
+// set, instead of answering (after recording the call, like a partner that got the request).
 class FakeSender : public WhatsAppSender {
  public:
   std::vector<std::string> last_params;
+  int calls = 0;
+  std::optional<PartnerError> failure;
 
   asio::awaitable<std::string> send_template(const EnvironmentConfig&, const std::string&,
                                              const std::string&,
                                              const std::vector<std::string>& params) override {
+    ++calls;
     last_params = params;
+    if (failure) throw *failure;
     co_return "msg-1";
   }
   asio::awaitable<std::string> send_text(const EnvironmentConfig&, const std::string&,
@@ -113,6 +123,44 @@ TEST_F(OtpServiceTest, SentCodeVerifiesOnceAndWrongCodesCount) {
   EXPECT_EQ(verify(code), "");
   EXPECT_EQ(store_.otp->state, "used");
   EXPECT_EQ(verify(code), "OTP_ALREADY_USED");
+}
+
+// The error of a send that fails (status and code), or {0, ""}.
+std::pair<int, std::string> send_error(const std::function<void()>& send) {
+  try {
+    send();
+  } catch (const ApiError& e) {
+    return {e.status(), e.code()};
+  }
+  return {0, ""};
+}
+
+TEST_F(OtpServiceTest, AnUnconfirmedSendIsNotRetriedKeepsTheLimitsAndStoresTheCode) {
+  PartnerError timeout("Gupshup: read response from x failed: timeout", "timeout", true);
+  timeout.outcome_unknown = true;
+  sender_.failure = timeout;
+  const auto [status, code] =
+      send_error([&] { run(otp_.send("orbit", kPhone, true, "key_1", trace_)); });
+  EXPECT_EQ(status, 503);
+  EXPECT_EQ(code, "WHATSAPP_UNAVAILABLE");
+  EXPECT_EQ(sender_.calls, 1);           // no retry: the first copy may still arrive
+  EXPECT_EQ(store_.reserved, 2);         // the key's and the phone's reservation ...
+  EXPECT_TRUE(store_.released.empty());  // ... both kept
+  // The code that may arrive verifies.
+  ASSERT_TRUE(store_.otp);
+  ASSERT_EQ(sender_.last_params.size(), 1u);
+  EXPECT_EQ(verify(sender_.last_params.front()), "");
+}
+
+TEST_F(OtpServiceTest, ADefiniteFailureIsRetriedOnceAndGivesTheLimitsBack) {
+  sender_.failure = PartnerError("Gupshup: connect to x failed: refused", "transport", true);
+  const auto [status, code] =
+      send_error([&] { run(otp_.send("orbit", kPhone, true, "key_1", trace_)); });
+  EXPECT_EQ(status, 503);
+  EXPECT_EQ(code, "WHATSAPP_UNAVAILABLE");
+  EXPECT_EQ(sender_.calls, 2);
+  EXPECT_EQ(store_.released, (std::vector<std::int64_t>{1, 2}));
+  EXPECT_FALSE(store_.otp);  // nothing was sent: no code replaced
 }
 
 TEST_F(OtpServiceTest, VerifyWithoutASentCodeIsNotFound) {

@@ -415,5 +415,22 @@ TEST(SandboxPartners, ConfiguredUrlSelectsRealClients) {
       make_whatsapp_sender("http://127.0.0.1:1", milliseconds(1000), http, metrics)->sandboxed());
 }
 
+// Nothing listens on port 1: the request never left, so the outcome is known (not sent).
+TEST(GupshupSender, ConnectRefusedIsADefiniteFailure) {
+  HttpClient http;
+  Metrics metrics;
+  auto sender = make_whatsapp_sender("http://127.0.0.1:1", milliseconds(1000), http, metrics);
+  EnvironmentConfig env;
+  env.name = "orbit";
+  try {
+    run(sender->send_template(env, "919876543210", "t1", {"a"}));
+    FAIL() << "expected PartnerError";
+  } catch (const PartnerError& e) {
+    EXPECT_EQ(e.outcome, "transport") << e.what();
+    EXPECT_TRUE(e.retryable);
+    EXPECT_FALSE(e.outcome_unknown);
+  }
+}
+
 }  // namespace
 }  // namespace leadgate

@@ -150,4 +150,20 @@ void PostgresStore::append_events(const std::vector<AuditEntry>& audit,
   tx.commit();
 }
 
+// A concurrent caller waits for the row lock and re-checks the WHERE clause against the committed
+// row: only one of them updates it within an interval.
+bool PostgresStore::append_status_notification(std::int64_t lead_id, std::int64_t now,
+                                               std::int64_t interval_ms,
+                                               const std::vector<OutboxMessage>& outbox) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  const auto claimed = exec(c, sql::kClaimStatusNotification,
+                            Params().bind(now).bind(lead_id).bind(now - interval_ms));
+  if (claimed.affected() != 1) return false;  // notified within the interval: rolled back
+  write_children(c, {}, outbox);
+  tx.commit();
+  return true;
+}
+
 }  // namespace leadgate

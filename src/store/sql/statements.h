@@ -73,6 +73,10 @@ inline const std::string kSelectStalePendingLeads =
     "SELECT " + kLeadColumns +
     " FROM leads WHERE status = 'pending_los' AND updated_at < $1 ORDER BY updated_at LIMIT $2";
 inline const std::string kCountLeads = "SELECT COUNT(*) FROM leads WHERE environment = $1";
+// lead_status notify: takes the lead's notification turn ($1 now, $2 id, $3 now - interval).
+inline const std::string kClaimStatusNotification =
+    "UPDATE leads SET last_status_notified_at = $1 WHERE id = $2 AND "
+    "last_status_notified_at <= $3";
 // Every column but id ($1..$40, bind_lead then bind_lead_partner); the id is the database's.
 inline const std::string kInsertLead =
     "INSERT INTO leads (" + kLeadColumns.substr(4) + ") VALUES " + values_groups(1, 40);

@@ -130,4 +130,19 @@ void SqliteStore::append_events(const std::vector<AuditEntry>& audit,
   tx.commit();
 }
 
+bool SqliteStore::append_status_notification(std::int64_t lead_id, std::int64_t now,
+                                             std::int64_t interval_ms,
+                                             const std::vector<OutboxMessage>& outbox) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  {
+    Stmt s(db_, sql::kClaimStatusNotification);
+    s.bind(now).bind(lead_id).bind(now - interval_ms).run();
+  }
+  if (sqlite3_changes(db_) != 1) return false;  // notified within the interval: rolled back
+  write_children({}, outbox);
+  tx.commit();
+  return true;
+}
+
 }  // namespace leadgate

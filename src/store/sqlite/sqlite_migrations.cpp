@@ -300,7 +300,12 @@ CREATE INDEX whatsapp_inbox_lease_owner ON whatsapp_inbox (lease_owner)
   WHERE lease_owner IS NOT NULL;
 CREATE INDEX outbox_lease_owner ON outbox (lease_owner) WHERE lease_owner IS NOT NULL;
 )sql",
-    // 10: the LOS recovery job (issue 20) finds leads left pending_los without a scan.
+    // 10: lead_status notify (issue 20): when the lead's last status message was queued, so that
+    // one conditional UPDATE lets at most one through per LEADGATE_STATUS_NOTIFY_INTERVAL_SECONDS.
+    R"sql(
+ALTER TABLE leads ADD COLUMN last_status_notified_at INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 11: the LOS recovery job (issue 20) finds leads left pending_los without a scan.
     R"sql(
 CREATE INDEX leads_pending_los ON leads (updated_at) WHERE status = 'pending_los';
 )sql",
