@@ -40,6 +40,7 @@ const std::set<std::string>& global_keys() {
                                            "THREADS",
                                            "DB_THREADS",
                                            "CA_FILE",
+                                           "PARTNER_POOL_SIZE",
                                            "BASIC_APP_TIMEOUT_MS",
                                            "BASIC_APP_ATTEMPTS",
                                            "BASIC_APP_BACKOFF_MS",
@@ -409,6 +410,7 @@ void read_runtime(const Settings& s, Config& c) {
   s.count("THREADS", 1, 64, c.threads);
   s.count("DB_THREADS", 1, 256, c.db_threads);
   if (auto v = s.get("CA_FILE")) c.ca_file = *v;
+  s.count("PARTNER_POOL_SIZE", 0, 256, c.partner_pool_size);
 }
 
 // Timeouts, attempts and delays of the partner calls and the background loops.
