@@ -58,9 +58,18 @@ struct StaticData {
   DocsAssets docs;
 };
 
+// Kept-alive partner connections, LEADGATE_PARTNER_POOL_SIZE idle ones per host.
+HttpClientOptions http_options(const Config& config, Metrics& metrics) {
+  HttpClientOptions options;
+  options.ca_file = config.ca_file;
+  options.max_idle_per_host = static_cast<std::size_t>(config.partner_pool_size);
+  options.metrics = &metrics;
+  return options;
+}
+
 struct Partners {
   Partners(const Config& config, Metrics& metrics)
-      : http(config.ca_file),
+      : http(http_options(config, metrics)),
         los(make_basic_app_client(
             {config.basic_app_url, config.basic_app_timeout, config.basic_app_attempts,
              config.basic_app_backoff, config.self_fulfilment_timeout,

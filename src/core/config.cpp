@@ -40,6 +40,7 @@ const std::set<std::string>& global_keys() {
                                            "THREADS",
                                            "DB_THREADS",
                                            "CA_FILE",
+                                           "PARTNER_POOL_SIZE",
                                            "BASIC_APP_TIMEOUT_MS",
                                            "BASIC_APP_ATTEMPTS",
                                            "BASIC_APP_BACKOFF_MS",
@@ -417,6 +418,7 @@ void read_runtime(const Settings& s, Config& c) {
   s.count("DB_THREADS", 1, 256, c.db_threads);
   s.count("MAX_CONNECTIONS", 1, 1000000, c.max_connections);
   if (auto v = s.get("CA_FILE")) c.ca_file = *v;
+  s.count("PARTNER_POOL_SIZE", 0, 256, c.partner_pool_size);
 }
 
 // Timeouts, attempts and delays of the partner calls and the background loops.

@@ -60,6 +60,8 @@ struct Config {
   int threads = 2;      // I/O threads
   int db_threads = 0;   // threads (= PostgreSQL connections) for store calls; 0: SQLite 2, PG 16
   std::string ca_file;  // extra CA bundle for partner HTTPS
+  // Idle kept-alive connections per partner host (http/client.h); 0: a connection per call.
+  int partner_pool_size = 8;
   std::chrono::milliseconds basic_app_timeout{30000};
   int basic_app_attempts = 3;
   std::chrono::milliseconds basic_app_backoff{500};

@@ -174,7 +174,7 @@ TEST(HttpClientTest, GetRoundTrip) {
   EXPECT_EQ(r.target(), "/v1/leads?x=1&y=a%20b");
   EXPECT_EQ(r[http::field::host], "127.0.0.1:" + std::to_string(server.port()));
   EXPECT_EQ(r[http::field::user_agent], "leadgate/0.1");
-  EXPECT_EQ(r[http::field::connection], "close");
+  EXPECT_EQ(r.count(http::field::connection), 0u);  // kept alive (see http_keepalive_test)
   EXPECT_EQ(r["X-Api-Key"], "secret");
   EXPECT_EQ(r[http::field::accept], "application/json");
   EXPECT_EQ(r.count(http::field::content_type), 0u);
