@@ -202,6 +202,24 @@ if wh19:
     w(f"| webhook ack p99 ≤ 10 ms at 5,000 req/s (paced, inbox processor running; issue 19) | "
       f"p99 {wh19['p99']} ms at {wh19['rate']} req/s | "
       f"{verdict(num(wh19['p99']) is not None and num(wh19['p99']) <= 10, wh19)} |")
+# Issue 19, the HTTP path: leadgate's /healthz as a share of a minimal Boost.Beast server's
+# (bench/hello_server.cpp: same build flags, same I/O threads), measured back to back in this run.
+hz, hello = by.get("target_healthz"), by.get("target_healthz_hello")
+if hz:
+    if hello and num(hello["rate"]) and num(hz["rate"]) is not None:
+        ratio = num(hz["rate"]) / num(hello["rate"])
+        ev = ""
+        if num(hz["cpu"]) and num(hello["cpu"]):
+            # CPU time per request (µs): what leadgate spends beyond the bare server's HTTP path.
+            us = [num(r["cpu"]) / 100 * 1e6 / num(r["rate"]) for r in (hz, hello)]
+            ev = (f"; CPU per request {us[0]:.1f} µs vs {us[1]:.1f} µs (leadgate {hz['cpu']} %, "
+                  f"hello {hello['cpu']} %)")
+        w(f"| /healthz ≥ 0.75 × a minimal Boost.Beast server (same flags and threads, "
+          f"{hz['conns']} conns) | {hz['rate']} ÷ {hello['rate']} req/s = {ratio:.2f}{ev} | "
+          f"{verdict(ratio >= 0.75, hz, hello)} |")
+    else:
+        w(f"| /healthz ≥ 0.75 × a minimal Boost.Beast server | {hz['rate']} req/s; no hello "
+          f"server run | — |")
 idle = int(meta.get("idle_rss_start_kb") or 0) / 1024
 idle_end = int(meta.get("idle_rss_end_kb") or 0) / 1024
 w(f"| idle RSS ≤ 64 MB | {idle:.0f} MB after start, {idle_end:.0f} MB idle after the suite | {verdict(max(idle, idle_end) <= 64)} |")

@@ -79,15 +79,22 @@ free_port() {
 }
 
 # ---------------------------------------------------------------- build
+# The healthz target also needs the minimal Beast server (bench/hello_server.cpp), built by the
+# same build with the same flags (-DLEADGATE_BUILD_BENCH=ON).
+targets=(leadgate)
+bench_flag=()
+if want healthz || want targets; then targets+=(leadgate_hello_bench); bench_flag=(-DLEADGATE_BUILD_BENCH=ON); fi
 if [[ $build -eq 1 ]]; then
   if [[ "$build_dir" == "$root/build/release" ]]; then
-    (cd "$root" && cmake --preset release >/dev/null && cmake --build build/release --target leadgate) >&2
+    (cd "$root" && cmake --preset release "${bench_flag[@]}" >/dev/null &&
+      cmake --build build/release --target "${targets[@]}") >&2
   else
-    cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$build_dir" --target leadgate >&2
+    cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${bench_flag[@]}" >/dev/null
+    cmake --build "$build_dir" --target "${targets[@]}" >&2
   fi
 fi
 bin="${bin_override:-$build_dir/leadgate}"
+hello_bin="$build_dir/bench/leadgate_hello_bench"
 [[ -x "$bin" ]] || { log "no binary at $bin"; exit 1; }
 [[ -n "$bin_override" ]] || grep -q 'CMAKE_BUILD_TYPE:STRING=Release' "$build_dir/CMakeCache.txt" ||
   { log "$build_dir is not a Release build"; exit 1; }
@@ -446,6 +453,24 @@ if want targets; then
   fi
   run_wrk target_otp_send otp_send.lua 32 "$duration"
   lean_ceiling otp_send_tx
+fi
+
+# The HTTP path: leadgate's /healthz, then a minimal Boost.Beast server (bench/hello_server.cpp,
+# same build flags, same I/O thread count) with the same wrk settings, back to back; the report
+# gives the ratio (target ≥ 0.75). The hello row's CPU and RSS columns are the hello server's.
+if want healthz || want targets; then
+  if [[ -x "$hello_bin" ]]; then
+    hello_port="$(free_port)"
+    "$hello_bin" "$hello_port" "${LEADGATE_THREADS:-2}" >"$work/hello.log" 2>&1 &
+    hello_pid=$!
+    pids+=($hello_pid)
+    for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$hello_port/" >/dev/null && break; sleep 0.05; done
+    run_wrk target_healthz healthz.lua 64 "$duration"
+    lg_pid=$hello_pid wrk_url="http://127.0.0.1:$hello_port" run_wrk target_healthz_hello healthz.lua 64 "$duration"
+    kill "$hello_pid" 2>/dev/null || true
+  else
+    log "no $hello_bin (configure with -DLEADGATE_BUILD_BENCH=ON): healthz target skipped"
+  fi
 fi
 
 # inbox_drain NAME: waits until the inbox processor has finished every stored callback (so the next

@@ -15,6 +15,7 @@
 #include "app/app.h"
 #include "app/routes.h"
 #include "core/log.h"
+#include "core/log_sink.h"
 #include "crypto/crypto.h"
 #include "jobs/inbox_processor.h"
 #include "jobs/maintenance.h"
@@ -299,6 +300,9 @@ void log_listening(const Config& config, const HttpServer& server, Store& store,
 
 int run_server(const Config& config) {
   const auto boot = std::chrono::steady_clock::now();
+  // Log lines are buffered and written by a background thread while the server runs; everything
+  // buffered is written when this goes out of scope (declared first: destroyed last).
+  const AsyncLogging async_logging;
   const std::string pii_key = load_pii_key(config);
   const PiiCipher cipher(pii_key);
   auto store = open_and_migrate(config);

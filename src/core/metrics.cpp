@@ -1,5 +1,7 @@
 #include "core/metrics.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -48,7 +50,7 @@ std::string number(double v) {
 }  // namespace
 
 void Metrics::describe(const std::string& name, const std::string& type, const std::string& help) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   auto& f = families_[name];
   f.type = type;
   f.help = help;
@@ -58,61 +60,116 @@ void Metrics::describe(std::initializer_list<FamilyHelp> families) {
   for (const auto& f : families) describe(f.name, f.type, f.help);
 }
 
-const Labels& Metrics::admit(const std::string& name, Family& family, const Labels& labels) {
+template <typename Series>
+Series* Metrics::find(const std::map<Labels, std::unique_ptr<Series>>& series, const Cells& family,
+                      const Labels& labels) {
   static const Labels kOverflow{{"overflow", "true"}};
-  if (family.values.size() + family.histograms.size() < kMaxSeriesPerFamily ||
-      family.values.contains(labels) || family.histograms.contains(labels)) {
-    return labels;
-  }
-  if (!family.overflowed) {
+  if (auto it = series.find(labels); it != series.end()) return it->second.get();
+  if (!family.overflowed) return nullptr;
+  auto it = series.find(kOverflow);
+  return it == series.end() ? nullptr : it->second.get();
+}
+
+template <typename Series>
+Series& Metrics::create(const std::string& name, Cells& family,
+                        std::map<Labels, std::unique_ptr<Series>>& series, const Labels& labels) {
+  if (Series* found = find(series, family, labels)) return *found;
+  static const Labels kOverflow{{"overflow", "true"}};
+  const bool full = family.values.size() + family.histograms.size() >= kMaxSeriesPerFamily;
+  if (full && !family.overflowed) {
     family.overflowed = true;
     log_warn("metric_series_overflow",
              {{"metric", name}, {"max_series", static_cast<std::int64_t>(kMaxSeriesPerFamily)}});
   }
-  return kOverflow;
+  auto& slot = series[full ? kOverflow : labels];
+  if (!slot) slot = std::make_unique<Series>();
+  return *slot;
+}
+
+Metrics::Cell& Metrics::value_cell(const std::string& name, const Labels& labels,
+                                   const char* type) {
+  {
+    std::shared_lock lock(mutex_);
+    if (auto f = families_.find(name); f != families_.end()) {
+      if (Cell* cell = find(f->second.values, f->second, labels)) return *cell;
+    }
+  }
+  std::unique_lock lock(mutex_);
+  auto& f = families_[name];
+  if (f.type.empty()) f.type = type;
+  return create(name, f, f.values, labels);
 }
 
 void Metrics::count(const std::string& name, const Labels& labels, double delta) {
-  std::lock_guard lock(mutex_);
-  auto& f = families_[name];
-  if (f.type.empty()) f.type = "counter";
-  f.values[admit(name, f, labels)] += delta;
+  value_cell(name, labels, "counter").value.fetch_add(delta, std::memory_order_relaxed);
 }
 
 void Metrics::set_gauge(const std::string& name, const Labels& labels, double value) {
-  std::lock_guard lock(mutex_);
-  auto& f = families_[name];
-  if (f.type.empty()) f.type = "gauge";
-  f.values[admit(name, f, labels)] = value;
+  value_cell(name, labels, "gauge").value.store(value, std::memory_order_relaxed);
 }
 
 void Metrics::observe(const std::string& name, const Labels& labels, double seconds) {
-  std::lock_guard lock(mutex_);
-  auto& f = families_[name];
-  if (f.type.empty()) f.type = "histogram";
-  auto& h = f.histograms[admit(name, f, labels)];
-  for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) ++h.buckets[i];
+  HistogramCell* cell = nullptr;
+  {
+    std::shared_lock lock(mutex_);
+    if (auto f = families_.find(name); f != families_.end()) {
+      cell = find(f->second.histograms, f->second, labels);
+    }
   }
-  ++h.count;
-  h.sum += seconds;
+  if (!cell) {
+    std::unique_lock lock(mutex_);
+    auto& f = families_[name];
+    if (f.type.empty()) f.type = "histogram";
+    cell = &create(name, f, f.histograms, labels);
+  }
+  // The first bucket with seconds <= le; NaN is in none but +Inf.
+  const auto bucket = std::isnan(seconds)
+                          ? kBuckets.end()
+                          : std::lower_bound(kBuckets.begin(), kBuckets.end(), seconds);
+  cell->counts[static_cast<std::size_t>(bucket - kBuckets.begin())].fetch_add(
+      1, std::memory_order_relaxed);
+  cell->sum.fetch_add(seconds, std::memory_order_relaxed);
+}
+
+Metrics::Histogram Metrics::HistogramCell::read() const {
+  Histogram h;
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    total += counts[i].load(std::memory_order_relaxed);
+    if (i < h.buckets.size()) h.buckets[i] = total;
+  }
+  h.count = total;
+  h.sum = sum.load(std::memory_order_relaxed);
+  return h;
 }
 
 std::map<std::string, Metrics::Family> Metrics::snapshot() const {
-  std::lock_guard lock(mutex_);
-  return families_;
+  std::shared_lock lock(mutex_);
+  std::map<std::string, Family> out;
+  for (const auto& [name, cells] : families_) {
+    auto& f = out[name];
+    f.type = cells.type;
+    f.help = cells.help;
+    f.overflowed = cells.overflowed;
+    for (const auto& [labels, cell] : cells.values) {
+      f.values.emplace(labels, cell->value.load(std::memory_order_relaxed));
+    }
+    for (const auto& [labels, cell] : cells.histograms) f.histograms.emplace(labels, cell->read());
+  }
+  return out;
 }
 
 std::string Metrics::render() const {
-  std::lock_guard lock(mutex_);
+  std::shared_lock lock(mutex_);
   std::ostringstream out;
   for (const auto& [name, f] : families_) {
     if (!f.help.empty()) out << "# HELP " << name << ' ' << f.help << '\n';
     out << "# TYPE " << name << ' ' << f.type << '\n';
-    for (const auto& [labels, value] : f.values) {
-      out << name << render_labels(labels) << ' ' << number(value) << '\n';
+    for (const auto& [labels, cell] : f.values) {
+      out << name << render_labels(labels) << ' ' << number(cell->value.load()) << '\n';
     }
-    for (const auto& [labels, h] : f.histograms) {
+    for (const auto& [labels, cell] : f.histograms) {
+      const Histogram h = cell->read();
       for (std::size_t i = 0; i < kBuckets.size(); ++i) {
         out << name << "_bucket" << render_labels(labels, "le", number(kBuckets[i])) << ' '
             << h.buckets[i] << '\n';

@@ -1,9 +1,14 @@
 #pragma once
-// Prometheus text-format metrics: counters and histograms with label sets. Thread-safe.
+// Prometheus text-format metrics: counters and histograms with label sets. Thread-safe, with no
+// global lock on the hot path: an update finds its series under a shared (reader) lock and adds
+// to it atomically; only the first update of a new label set takes the exclusive lock.
 #include <array>
+#include <atomic>
+#include <cstdint>
 #include <initializer_list>
 #include <map>
-#include <mutex>
+#include <memory>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -55,11 +60,38 @@ class Metrics {
 
  private:
   static_assert(std::tuple_size_v<decltype(Histogram::buckets)> == kBuckets.size());
-  // `labels`, or the overflow label set when the family is full and `labels` is new.
-  static const Labels& admit(const std::string& name, Family& family, const Labels& labels);
+  // One series' numbers, updated without a lock (relaxed atomics: each number is exact, a render
+  // racing an update may show a histogram one observation behind in its sum).
+  struct Cell {
+    std::atomic<double> value{0};
+  };
+  struct HistogramCell {
+    // counts[i]: observations in (kBuckets[i - 1], kBuckets[i]]; the last one: above every bucket
+    // (or NaN). The cumulative buckets and the count are summed from these when read.
+    std::array<std::atomic<std::uint64_t>, kBuckets.size() + 1> counts{};
+    std::atomic<double> sum{0};
+    Histogram read() const;
+  };
+  struct Cells {  // a family: the series' addresses never change once created
+    std::string type;
+    std::string help;
+    std::map<Labels, std::unique_ptr<Cell>> values;
+    std::map<Labels, std::unique_ptr<HistogramCell>> histograms;
+    bool overflowed = false;
+  };
+  // The series of `labels` in `family` (the overflow series when the family is full and `labels`
+  // is new), or nullptr when it does not exist yet. With mutex_ held, shared or exclusive.
+  template <typename Series>
+  static Series* find(const std::map<Labels, std::unique_ptr<Series>>& series, const Cells& family,
+                      const Labels& labels);
+  // The same, creating the series (exclusive lock held); the first refusal logs a warning.
+  template <typename Series>
+  static Series& create(const std::string& name, Cells& family,
+                        std::map<Labels, std::unique_ptr<Series>>& series, const Labels& labels);
+  Cell& value_cell(const std::string& name, const Labels& labels, const char* type);
 
-  mutable std::mutex mutex_;
-  std::map<std::string, Family> families_;
+  mutable std::shared_mutex mutex_;
+  std::map<std::string, Cells> families_;
 };
 
 }  // namespace leadgate

@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "crypto/request_id.h"
 #include "http/problem.h"
 
 namespace leadgate {
@@ -91,7 +92,7 @@ Middleware metrics_middleware(Metrics& metrics, std::vector<std::string> environ
 
 std::string request_id_for(const Request& req) {
   auto given = req["X-Request-ID"];
-  return valid_request_id(given) ? std::string(given) : uuid_v4();
+  return valid_request_id(given) ? std::string(given) : correlation_uuid();
 }
 
 Middleware request_id_middleware() {

@@ -39,7 +39,8 @@ boost::json::object query_object(const Request& req);
 // An application/x-www-form-urlencoded body, decoded, as a JSON object of strings.
 boost::json::object form_object(std::string_view body);
 
-// The request's X-Request-ID when it is sane (1-128 of [A-Za-z0-9._:-]), a new UUID otherwise.
+// The request's X-Request-ID when it is sane (1-128 of [A-Za-z0-9._:-]), a new UUID otherwise
+// (crypto/request_id.h: unique, cheap, not a secret).
 std::string request_id_for(const Request& req);
 
 // Builds a problem+json response (used by error mapping and by the server for 413/400).

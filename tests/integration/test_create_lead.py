@@ -251,7 +251,7 @@ class RequestIdTest(LeadgateTestCase):
         self.assertEqual(headers.get("x-request-id"), "it-req-0001")
         self.assertEqual(los_calls_for(self.fake, lead["mobile"])[0]["headers"]
                          .get("x-request-id"), "it-req-0001")
-        self.assertIn("it-req-0001", self.lg.stderr_text() + self.lg.stdout_text())
+        self.lg.wait_for_log("it-req-0001")  # the access log is written within a few ms
 
     def test_given_request_id_is_echoed_on_errors(self):
         response = self.post_lead(self.lg, valid_lead(pan="bad"), self.key,

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "crypto/request_id.h"
 
 namespace leadgate {
 namespace {
@@ -175,10 +178,10 @@ TEST(CryptoRandom, RandomDigitsRoughlyUniform) {
   }
 }
 
-TEST(CryptoRandom, UuidV4Format) {
+void expect_uuid_v4s(const std::function<std::string()>& make) {
   std::set<std::string> seen;
   for (int i = 0; i < 200; ++i) {
-    const std::string id = uuid_v4();
+    const std::string id = make();
     ASSERT_EQ(id.size(), 36u);
     for (std::size_t k = 0; k < id.size(); ++k) {
       if (k == 8 || k == 13 || k == 18 || k == 23) {
@@ -192,6 +195,27 @@ TEST(CryptoRandom, UuidV4Format) {
     seen.insert(id);
   }
   EXPECT_EQ(seen.size(), 200u);
+}
+
+TEST(CryptoRandom, UuidV4Format) {
+  expect_uuid_v4s(uuid_v4);
+}
+
+TEST(CryptoRandom, CorrelationUuidIsAUuidV4UniqueAcrossThreads) {
+  expect_uuid_v4s(correlation_uuid);
+  // Each thread seeds its own generator from the CSPRNG: no two threads repeat each other.
+  std::vector<std::string> a, b;
+  std::thread ta([&a] {
+    for (int i = 0; i < 1000; ++i) a.push_back(correlation_uuid());
+  });
+  std::thread tb([&b] {
+    for (int i = 0; i < 1000; ++i) b.push_back(correlation_uuid());
+  });
+  ta.join();
+  tb.join();
+  std::set<std::string> all(a.begin(), a.end());
+  all.insert(b.begin(), b.end());
+  EXPECT_EQ(all.size(), 2000u);
 }
 
 // ---- PII sealing ----

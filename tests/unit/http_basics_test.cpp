@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cmath>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/metrics.h"
@@ -185,6 +187,52 @@ TEST(MetricsCap, SeriesBeyondTheCapAreCountedInOneOverflowSeries) {
   EXPECT_EQ(families.at("h_seconds").histograms.size(), n + 1);
   EXPECT_EQ(families.at("h_seconds").histograms.at({{"overflow", "true"}}).count, 500u);
   EXPECT_EQ(sample(m.render(), "c_total{overflow=\"true\"}"), 500);
+}
+
+// Updates from several threads at once, new series among them, lose nothing (no global lock:
+// each series is updated atomically), and a render meanwhile sees a consistent histogram.
+TEST(MetricsConcurrency, ConcurrentUpdatesAreAllCounted) {
+  Metrics m;
+  constexpr int kThreads = 4, kUpdates = 20000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&m, t] {
+      for (int i = 0; i < kUpdates; ++i) {
+        m.count("c_total", {{"route", "/shared"}});
+        m.count("c_total", {{"route", "/t" + std::to_string(t)}}, 2);
+        m.observe("h_seconds", {{"route", "/shared"}}, i % 2 ? 0.001 : 20);
+        m.set_gauge("g", {{"thread", std::to_string(t)}}, i);
+      }
+    });
+  }
+  for (int i = 0; i < 50; ++i) {
+    const std::string text = m.render();
+    const double inf = sample(text, "h_seconds_bucket{route=\"/shared\",le=\"+Inf\"}");
+    EXPECT_EQ(inf, sample(text, "h_seconds_count{route=\"/shared\"}"));
+    EXPECT_LE(sample(text, "h_seconds_bucket{route=\"/shared\",le=\"10\"}"), inf);
+  }
+  for (auto& t : threads) t.join();
+  const auto families = m.snapshot();
+  EXPECT_EQ(families.at("c_total").values.at({{"route", "/shared"}}), kThreads * kUpdates);
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(families.at("c_total").values.at({{"route", "/t" + std::to_string(t)}}),
+              2 * kUpdates);
+    EXPECT_EQ(families.at("g").values.at({{"thread", std::to_string(t)}}), kUpdates - 1);
+  }
+  const auto& h = families.at("h_seconds").histograms.at({{"route", "/shared"}});
+  EXPECT_EQ(h.count, std::uint64_t{kThreads} * kUpdates);
+  EXPECT_EQ(h.buckets[1], std::uint64_t{kThreads} * kUpdates / 2);      // le 0.001
+  EXPECT_EQ(h.buckets.back(), std::uint64_t{kThreads} * kUpdates / 2);  // le 10: not the 20 s
+  EXPECT_NEAR(h.sum, kThreads * (kUpdates / 2) * (0.001 + 20), 1e-3);
+}
+
+TEST(MetricsRender, NanIsOnlyInTheInfBucket) {
+  Metrics m;
+  m.observe("h", {}, std::nan(""));
+  const std::string text = m.render();
+  EXPECT_EQ(sample(text, "h_bucket{le=\"10\"}"), 0);
+  EXPECT_EQ(sample(text, "h_bucket{le=\"+Inf\"}"), 1);
+  EXPECT_EQ(sample(text, "h_count"), 1);
 }
 
 TEST(MethodLabel, ServedMethodsByNameEverythingElseIsOther) {
