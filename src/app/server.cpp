@@ -107,7 +107,8 @@ struct Services {
         webhook(store, deps, [this] { inbox.notify(); }),
         appointments(store, store, deps, wake_outbox()),
         otp(store, deps, *partners.otp_sender),
-        auth(store, pool, std::chrono::seconds(30), config.key_requests_per_minute),
+        auth(store, pool, config.api_key_cache, config.key_requests_per_minute),
+        customers(store, pool),
         idempotency(store, pool),
         recorder(store, metrics, make_instance_id()) {}
 
@@ -127,6 +128,7 @@ struct Services {
   AppointmentBook appointments;
   OtpService otp;
   ApiKeyAuth auth;
+  CustomerGuard customers;
   Idempotency idempotency;
   MinuteRecorder recorder;
 };
@@ -260,7 +262,8 @@ int run_server(const Config& config) {
                       dashboard, services.intake, services.flash, services.otp, services.tracker,
                       services.appointments, services.webhook});
   HttpServer server(ioc, server_options(config),
-                    make_dispatch(router, config, metrics, services.auth, services.idempotency));
+                    make_dispatch(router, config, metrics, services.auth, services.customers,
+                                  services.idempotency));
   try {
     server.start(config.listen_host, config.listen_port);
   } catch (const std::exception& e) {

@@ -65,7 +65,9 @@ const std::set<std::string>& global_keys() {
                                            "ASSISTANT_MAX_REPLIES",
                                            "INBOX_POLL_MS",
                                            "METRICS_FLUSH_MS",
-                                           "KEY_REQUESTS_PER_MINUTE"};
+                                           "KEY_REQUESTS_PER_MINUTE",
+                                           "API_KEY_CACHE_SECONDS",
+                                           "CUSTOMER_TOKEN_TTL_SECONDS"};
   return kKeys;
 }
 
@@ -432,6 +434,10 @@ void read_partner_calls(const Settings& s, Config& c) {
   s.ms("METRICS_FLUSH_MS", c.metrics_flush, 100, 60000);
   s.count("ASSISTANT_MAX_REPLIES", 1, 1000, c.assistant_max_replies);
   s.count("KEY_REQUESTS_PER_MINUTE", 1, 1000000, c.key_requests_per_minute);
+  // At most 30 s: a revoked key must stop working on every instance within 30 s (issue 20 §7).
+  if (auto v = s.get("API_KEY_CACHE_SECONDS")) {
+    c.api_key_cache = std::chrono::seconds(parse_int("LEADGATE_API_KEY_CACHE_SECONDS", *v, 1, 30));
+  }
 }
 
 // OTP limits, the consent link's lifetime and the public base URL (links in messages).
@@ -447,6 +453,7 @@ void read_otp(const Settings& s, Config& c) {
     c.otp.send_window_ms = 1000 * parse_int("LEADGATE_OTP_SEND_WINDOW_SECONDS", *v, 1, 86400);
   }
   s.count("CONSENT_TTL_SECONDS", 60, 30 * 86400, c.consent_ttl_seconds);
+  s.count("CUSTOMER_TOKEN_TTL_SECONDS", 60, 86400, c.customer_token_ttl_seconds);
   if (auto v = s.get("PUBLIC_BASE_URL"); v && !v->empty()) {
     c.public_base_url = parse_base_url("LEADGATE_PUBLIC_BASE_URL", *v);
   }

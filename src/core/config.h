@@ -82,6 +82,11 @@ struct Config {
   int assistant_max_replies = 10;
   // Requests per API key per minute on one instance (bursts up to the same number), then 429.
   int key_requests_per_minute = 6000;
+  // How long an API key lookup (known or unknown) is answered from memory: also the longest a
+  // revoked key keeps working on an instance (services/auth.h). 1-30 s.
+  std::chrono::seconds api_key_cache{30};
+  // Validity of the customer token otp_verify answers (issue 20 §2; services/customer_tokens.h).
+  int customer_token_ttl_seconds = 900;
   std::chrono::milliseconds inbox_poll{200};
   // How often each instance writes its current minute of monitoring aggregates (docs/dashboard.md).
   std::chrono::milliseconds metrics_flush{10000};
