@@ -16,6 +16,7 @@
 #include <functional>
 
 #include "core/trace.h"
+#include "domain/customer_access.h"
 #include "domain/lead_validation.h"
 #include "partners/basic_app.h"
 #include "services/service_deps.h"
@@ -40,9 +41,10 @@ class LeadIntake {
              std::function<void()> notify_outbox)
       : store_(store), deps_(deps), los_(los), notify_outbox_(std::move(notify_outbox)) {}
 
-  // Throws ApiError (400/409) unless the lead is stored and accepted.
-  boost::asio::awaitable<LeadSubmitted> submit(const LeadInput& in, const Trace& trace,
-                                               const std::string& user_agent);
+  // Throws ApiError (400/409) unless the lead is stored and accepted; 401/403 when `access`
+  // (an app key's) does not prove the lead's mobile (services/customer_tokens.h).
+  boost::asio::awaitable<LeadSubmitted> submit(const LeadInput& in, const CustomerAccess& access,
+                                               const Trace& trace, const std::string& user_agent);
 
  private:
   // nullopt: a concurrent request changed the customer's lead first (look again).

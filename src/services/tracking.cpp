@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "http/problem.h"
 #include "services/appointments.h"
+#include "services/customer_tokens.h"
 #include "services/lead_records.h"
 #include "services/timeline.h"
 
@@ -129,9 +130,13 @@ boost::json::object ApplicationTracker::application_summary(const LeadRow& row,
 }
 
 boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
-    const LeadStatusRequest& req, const std::string& environment, const Trace& trace) {
+    const LeadStatusRequest& req, const std::string& environment, const CustomerAccess& access,
+    const Trace& trace) {
   std::string mobile_bidx;
-  if (req.mobile) mobile_bidx = mobile_blind_index(deps_.cipher, *req.mobile);
+  if (req.mobile) {
+    mobile_bidx = mobile_blind_index(deps_.cipher, *req.mobile);
+    require_customer(access, environment, mobile_bidx);
+  }
   // The customer's applications and the first one's appointment in one trip to the store (the
   // appointment does not depend on the status refreshed below).
   struct Found {
@@ -154,6 +159,7 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
   std::vector<LeadRow>& leads = found.leads;
   if (leads.empty()) not_found(environment);
   LeadRow& lead = leads.front();
+  require_customer(access, environment, lead.mobile_bidx);  // found by application id
   const StatusView view = co_await refresh(lead, trace);
   const auto& appointment = found.appointment;
 
@@ -207,8 +213,10 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
 }
 
 boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
-    const TrackRequest& req, const std::string& environment, const Trace& trace) {
+    const TrackRequest& req, const std::string& environment, const CustomerAccess& access,
+    const Trace& trace) {
   const std::string mobile_bidx = mobile_blind_index(deps_.cipher, req.mobile);
+  require_customer(access, environment, mobile_bidx);
   std::vector<LeadRow> leads = co_await deps_.pool.run(
       [&] { return leads_.find_leads_by_mobile(environment, mobile_bidx); });
   std::size_t chosen = 0;

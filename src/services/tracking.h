@@ -10,6 +10,7 @@
 
 #include "core/trace.h"
 #include "domain/application_progress.h"
+#include "domain/customer_access.h"
 #include "domain/tracking_requests.h"
 #include "partners/basic_app.h"
 #include "services/service_deps.h"
@@ -44,11 +45,16 @@ class ApplicationTracker {
         los_(los),
         wake_outbox_(std::move(wake_outbox)) {}
 
+  // With an app key (`access` required), the mobile asked about, and the lead found (by mobile
+  // or by application id), must be the customer token's: 401/403 otherwise, checked before the
+  // LOS is asked or a notification is queued (services/customer_tokens.h).
   boost::asio::awaitable<boost::json::object> lead_status(const LeadStatusRequest& req,
                                                           const std::string& environment,
+                                                          const CustomerAccess& access,
                                                           const Trace& trace);
   boost::asio::awaitable<boost::json::object> track(const TrackRequest& req,
                                                     const std::string& environment,
+                                                    const CustomerAccess& access,
                                                     const Trace& trace);
 
   // Asks the LOS about `row` (when it has a basic_application_id) and stores what it says; `row`
