@@ -13,7 +13,10 @@ namespace {
 constexpr const char* kUsage = R"(usage:
   leadgate [serve]                                   run the HTTP service
   leadgate migrate                                   apply database migrations and exit
-  leadgate apikey create --name NAME --env ENV[,ENV] create an API key (printed once, last line)
+  leadgate apikey create --name NAME --env ENV[,ENV] [--kind server|app]
+                                                     create an API key (printed once, last line)
+  leadgate apikey list                               the API keys (never the keys themselves)
+  leadgate apikey revoke --id ID                     revoke a key (refused everywhere within 30 s)
   leadgate outbox list [--status dead|pending|sent] [--limit N]
                                                      list outbox messages (default: dead)
   leadgate outbox requeue --id N | --all-dead        retry dead messages now
@@ -62,7 +65,20 @@ int main(int argc, char** argv) {
         std::cerr << "leadgate apikey create: --name and --env are required\n" << kUsage;
         return 2;
       }
-      return leadgate::run_apikey_create(config, f["name"], f["env"]);
+      return leadgate::run_apikey_create(config, f["name"], f["env"],
+                                         f.contains("kind") ? f["kind"] : "server");
+    }
+    if (command == "apikey" && args.size() == 2 && args[1] == "list") {
+      return leadgate::run_apikey_list(config);
+    }
+    if (command == "apikey" && args.size() >= 2 && args[1] == "revoke") {
+      auto f = flags(args, 2);
+      if (!f.contains("id") || f["id"].empty()) {
+        std::cerr << "leadgate apikey revoke: --id ID is required (leadgate apikey list shows "
+                     "the ids)\n";
+        return 2;
+      }
+      return leadgate::run_apikey_revoke(config, f["id"]);
     }
     if (command == "consent" && args.size() >= 2 && args[1] == "list") {
       auto f = flags(args, 2);

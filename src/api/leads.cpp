@@ -24,8 +24,15 @@ std::string resolve_environment(const boost::json::object& body, RequestContext&
     ctx.require_environment(std::string(env->get_string()));
     return ctx.environment;
   }
-  if (ctx.caller && ctx.caller->environments.size() == 1) {
-    ctx.require_environment(ctx.caller->environments.front());
+  // The key's only brand environment (an "ops" scope beside it does not count).
+  std::vector<std::string> brands;
+  if (ctx.caller) {
+    for (const auto& e : ctx.caller->environments) {
+      if (is_environment(e)) brands.push_back(e);
+    }
+  }
+  if (brands.size() == 1) {
+    ctx.require_environment(brands.front());
     return ctx.environment;
   }
   throw_field_errors(
@@ -40,7 +47,8 @@ Handler lead_flash_handler(LeadFlash& flash, const PincodeDirectory& pincodes,
     const std::string environment = resolve_environment(body, ctx);
     auto parsed = parse_flash(body, professions, pincodes, today_ist());
     if (auto* errors = std::get_if<std::vector<FieldError>>(&parsed)) throw_field_errors(*errors);
-    const auto done = co_await flash.submit(std::get<FlashInput>(parsed), environment, ctx);
+    const auto done =
+        co_await flash.submit(std::get<FlashInput>(parsed), environment, ctx.customer, ctx);
     boost::json::array steps;
     for (const auto& s : next_steps(Stage::completed)) steps.emplace_back(s);
     boost::json::object answer{{"success", true},
@@ -65,7 +73,8 @@ Handler create_lead_handler(LeadIntake& intake, const PincodeDirectory& pincodes
     }
     const auto& lead = std::get<LeadInput>(parsed);
     ctx.require_environment(lead.environment);  // the parsed (trimmed) value is what is used
-    const auto done = co_await intake.submit(lead, ctx, std::string(req[http::field::user_agent]));
+    const auto done =
+        co_await intake.submit(lead, ctx.customer, ctx, std::string(req[http::field::user_agent]));
     co_return json_response(
         req, http::status::ok,
         boost::json::object{

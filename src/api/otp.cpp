@@ -165,12 +165,13 @@ Handler otp_verify_handler(OtpService& otp) {
       if (!code) in.errors.push_back({"otp", "otp must be 6 digits"});
     }
     if (!in.errors.empty()) throw_field_errors(in.errors);
-    co_await otp.verify(in.environment, in.phone, *code, ctx);
+    const std::string token = co_await otp.verify(in.environment, in.phone, *code, ctx);
     co_return json_response(
         req, http::status::ok,
-        boost::json::object{{"success", true},
-                            {"message", std::string(verdict_message(OtpVerdict::verified))},
-                            {"data", {{"phone_number", in.phone}, {"verified", true}}}});
+        boost::json::object{
+            {"success", true},
+            {"message", std::string(verdict_message(OtpVerdict::verified))},
+            {"data", {{"phone_number", in.phone}, {"verified", true}, {"customer_token", token}}}});
   };
 }
 

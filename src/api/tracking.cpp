@@ -35,7 +35,7 @@ Handler lead_status_handler(ApplicationTracker& tracker) {
     const auto [request, environment] =
         parse_body<LeadStatusRequest>(req, ctx, parse_lead_status_request);
     co_return json_response(req, http::status::ok,
-                            co_await tracker.lead_status(request, environment, ctx));
+                            co_await tracker.lead_status(request, environment, ctx.customer, ctx));
   };
 }
 
@@ -43,7 +43,7 @@ Handler track_application_handler(ApplicationTracker& tracker) {
   return [&tracker](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
     const auto [request, environment] = parse_body<TrackRequest>(req, ctx, parse_track_request);
     co_return json_response(req, http::status::ok,
-                            co_await tracker.track(request, environment, ctx));
+                            co_await tracker.track(request, environment, ctx.customer, ctx));
   };
 }
 
@@ -54,7 +54,7 @@ Handler book_appointment_handler(AppointmentBook& book, const Config& config) {
     const std::string environment = resolve_environment(body, ctx);
     const auto request = parsed_or_422<BookingRequest>(
         parse_booking_request(body, now_ms(), config.env(environment).business_hours));
-    const auto done = co_await book.book(request, environment, ctx);
+    const auto done = co_await book.book(request, environment, ctx.customer, ctx);
     const std::string& id = done.appointment.id;
     co_return json_response(
         req, http::status::ok,
@@ -70,7 +70,7 @@ Handler book_appointment_handler(AppointmentBook& book, const Config& config) {
 Handler cancel_appointment_handler(AppointmentBook& book) {
   return [&book](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
     const auto [request, environment] = parse_body<CancelRequest>(req, ctx, parse_cancel_request);
-    const auto done = co_await book.cancel(request, environment, ctx);
+    const auto done = co_await book.cancel(request, environment, ctx.customer, ctx);
     co_return json_response(req, http::status::ok,
                             boost::json::object{{"success", true},
                                                 {"message", "Appointment cancelled successfully"},
@@ -128,7 +128,7 @@ Handler appointment_ics_handler(AppointmentBook& book) {
                      "No such appointment file; use /api_v1/appointments/<id>.ics");
     }
     const std::string id = file.substr(0, file.size() - kSuffix.size());
-    auto calendar = co_await book.ics(id, ctx.caller);
+    auto calendar = co_await book.ics(id, ctx.caller, ctx.customer);
     ctx.environment = calendar.environment;  // for the access log
     auto res = text_response(req, http::status::ok, std::move(calendar.ics),
                              "text/calendar; charset=utf-8");

@@ -15,8 +15,14 @@ namespace leadgate {
 int run_server(const Config& config);
 // `leadgate migrate`.
 int run_migrate(const Config& config);
-// `leadgate apikey create`: prints the key alone on the last line of stdout.
-int run_apikey_create(const Config& config, const std::string& name, const std::string& envs);
+// `leadgate apikey create`: prints the key alone on the last line of stdout. kind: server | app.
+int run_apikey_create(const Config& config, const std::string& name, const std::string& envs,
+                      const std::string& kind);
+// `leadgate apikey list`: id, name, environments, kind, state, created and last used (UTC); never
+// the key nor its hash.
+int run_apikey_list(const Config& config);
+// `leadgate apikey revoke --id ID`: exit 0 when revoked now, 1 when unknown or already revoked.
+int run_apikey_revoke(const Config& config, const std::string& id);
 
 // `leadgate outbox list [--status dead]`: one line per message (no PII: the payload stays sealed).
 int run_outbox_list(const Config& config, const std::string& status, int limit);

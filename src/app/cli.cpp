@@ -6,6 +6,7 @@
 #include "app/app.h"
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "domain/application_progress.h"
 #include "domain/mobile.h"
 #include "domain/tracking_requests.h"
 #include "services/auth.h"
@@ -18,7 +19,8 @@ int run_migrate(const Config& config) {
   return 0;
 }
 
-int run_apikey_create(const Config& config, const std::string& name, const std::string& envs) {
+int run_apikey_create(const Config& config, const std::string& name, const std::string& envs,
+                      const std::string& kind) {
   std::vector<std::string> scopes;
   std::stringstream in(envs);
   std::string part;
@@ -27,16 +29,56 @@ int run_apikey_create(const Config& config, const std::string& name, const std::
   }
   NewApiKey key;
   try {
-    key = make_api_key(name, scopes);
+    key = make_api_key(name, scopes, kind);
   } catch (const std::invalid_argument& e) {
     std::cerr << "leadgate apikey create: " << e.what() << "\n";
     return 2;
   }
   auto store = open_and_migrate(config);
   store->insert_api_key(key.row);
-  std::cout << "Created API key " << key.row.id << " (" << name << ") for " << envs
+  log_info("api_key_created", {{"key_id", key.row.id}, {"kind", kind}, {"environments", envs}});
+  std::cout << "Created " << kind << " API key " << key.row.id << " (" << name << ") for " << envs
             << ". It is shown once; store it now:\n"
             << key.key << std::endl;
+  return 0;
+}
+
+int run_apikey_list(const Config& config) {
+  auto store = open_and_migrate(config);
+  const auto keys = store->list_api_keys();
+  std::cout << "id\tname\tenvironments\tkind\tstate\tcreated\tlast_used\n";
+  std::size_t active = 0;
+  for (const auto& k : keys) {
+    if (!k.revoked) ++active;
+    std::string envs;
+    for (const auto& e : k.environments) envs += (envs.empty() ? "" : ",") + e;
+    std::cout << k.id << '\t' << k.name << '\t' << envs << '\t' << k.kind << '\t'
+              << (k.revoked ? "revoked" : "active") << '\t' << iso_utc(k.created_at) << '\t'
+              << (k.last_used_at ? iso_utc(k.last_used_at) : "never") << '\n';
+  }
+  std::cout << keys.size() << " API key(s), " << active << " active" << std::endl;
+  return 0;
+}
+
+int run_apikey_revoke(const Config& config, const std::string& id) {
+  auto store = open_and_migrate(config);
+  const auto keys = store->list_api_keys();
+  const auto key =
+      std::find_if(keys.begin(), keys.end(), [&](const auto& k) { return k.id == id; });
+  if (key == keys.end()) {
+    std::cerr << "leadgate apikey revoke: no API key with id '" << id
+              << "' (leadgate apikey list shows them)\n";
+    return 1;
+  }
+  if (!store->revoke_api_key(id)) {
+    std::cout << "API key " << id << " (" << key->name << ") was already revoked; nothing changed"
+              << std::endl;
+    return 1;
+  }
+  log_info("api_key_revoked", {{"key_id", id}});
+  std::cout << "Revoked API key " << id << " (" << key->name
+            << "). Every instance refuses it (401) within " << config.api_key_cache.count() << " s."
+            << std::endl;
   return 0;
 }
 

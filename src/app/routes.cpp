@@ -37,8 +37,9 @@ void add_ops_routes(Router& router, const RouteDeps& d) {
 }
 
 void add_api_routes(Router& router, const RouteDeps& d) {
+  // {method, pattern, handler, requires_api_key, idempotent, customer_bound}
   router.add({http::verb::post, "/api_v1/create_lead", create_lead_handler(d.intake, d.pincodes),
-              true, true});
+              true, true, true});
   router.add({http::verb::post, "/api_v1/otp_send", otp_send_handler(d.otp), true});
   router.add({http::verb::post, "/api_v1/otp_resend", otp_resend_handler(d.otp), true});
   router.add({http::verb::post, "/api_v1/otp_verify", otp_verify_handler(d.otp), true});
@@ -46,14 +47,15 @@ void add_api_routes(Router& router, const RouteDeps& d) {
       {http::verb::get, "/api_v1/consent/{token}", consent_page_handler(d.otp, d.config), false});
   router.add({http::verb::post, "/api_v1/consent/{token}", consent_grant_handler(d.otp), false});
   router.add({http::verb::post, "/api_v1/lead_flash",
-              lead_flash_handler(d.flash, d.pincodes, d.professions), true, true});
-  router.add({http::verb::post, "/api_v1/lead_status", lead_status_handler(d.tracker), true, true});
+              lead_flash_handler(d.flash, d.pincodes, d.professions), true, true, true});
   router.add(
-      {http::verb::post, "/api_v1/track_application", track_application_handler(d.tracker), true});
+      {http::verb::post, "/api_v1/lead_status", lead_status_handler(d.tracker), true, true, true});
+  router.add({http::verb::post, "/api_v1/track_application", track_application_handler(d.tracker),
+              true, false, true});
   router.add({http::verb::post, "/api_v1/book_appointment",
-              book_appointment_handler(d.appointments, d.config), true, true});
+              book_appointment_handler(d.appointments, d.config), true, true, true});
   router.add({http::verb::post, "/api_v1/cancel_appointment",
-              cancel_appointment_handler(d.appointments), true, true});
+              cancel_appointment_handler(d.appointments), true, true, true});
   router.add({http::verb::get, "/api_v1/appointment_slots",
               appointment_slots_handler(d.appointments), true});
   router.add(
@@ -63,7 +65,7 @@ void add_api_routes(Router& router, const RouteDeps& d) {
   router.add({http::verb::post, "/api_v1/whatsapp/webhook/{token}",
               webhook_intake_handler(d.webhook), false});
   router.add({http::verb::get, "/api_v1/appointments/{file}",
-              appointment_ics_handler(d.appointments), true});
+              appointment_ics_handler(d.appointments), true, false, true});
 }
 
 // Unknown paths: 405 with Allow when the path exists for other methods, else 404.
@@ -90,14 +92,17 @@ void add_routes(Router& router, const RouteDeps& deps) {
 }
 
 Dispatch make_dispatch(const Router& router, const Config& config, Metrics& metrics,
-                       const BlockingPool& pool, ApiKeyAuth& auth, Idempotency& idempotency) {
+                       const BlockingPool& pool, ApiKeyAuth& auth, CustomerGuard& customers,
+                       Idempotency& idempotency) {
   const std::vector<Middleware> outer{metrics_middleware(metrics, environments()),
                                       request_id_middleware(), error_mapping_middleware()};
   auto chains = std::make_shared<std::map<const Route*, Handler>>();
   for (const auto& r : router.routes()) {
     std::vector<Middleware> chain = outer;
     if (auto slo = slo_threshold(r.pattern)) chain.push_back(load_shedding_middleware(pool, *slo));
-    if (r.requires_api_key) chain.push_back(auth.middleware());
+    // The brands' API (/api_v1/...) is closed to keys scoped for operations only.
+    if (r.requires_api_key) chain.push_back(auth.middleware(r.pattern.starts_with("/api_v1/")));
+    if (r.customer_bound) chain.push_back(customers.middleware());
     if (r.idempotent) {
       // A key's first request is presumed dead after the route's slowest partner exchange.
       std::chrono::milliseconds horizon = config.max_status_exchange();

@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "services/appointments.h"
 #include "services/auth.h"
+#include "services/customer_tokens.h"
 #include "services/idempotency.h"
 #include "services/lead_flash.h"
 #include "services/lead_intake.h"
@@ -45,10 +46,11 @@ struct RouteDeps {
 void add_routes(Router& router, const RouteDeps& deps);
 
 // Builds every route's middleware chain once (metrics, request id, error mapping; load shedding
-// on routes with a latency objective; the API key and Idempotency-Key where the route asks for
-// them) and answers unknown paths 404 and known paths
-// with another method 405. `router` must outlive the returned function.
+// on routes with a latency objective; the API key, the customer token and Idempotency-Key where
+// the route asks for them) and answers unknown paths 404 and known paths with another method 405.
+// `router` must outlive the returned function.
 Dispatch make_dispatch(const Router& router, const Config& config, Metrics& metrics,
-                       const BlockingPool& pool, ApiKeyAuth& auth, Idempotency& idempotency);
+                       const BlockingPool& pool, ApiKeyAuth& auth, CustomerGuard& customers,
+                       Idempotency& idempotency);
 
 }  // namespace leadgate

@@ -144,7 +144,8 @@ struct Services {
         webhook(store, deps, [this] { inbox.notify(); }),
         appointments(store, store, deps, wake_outbox()),
         otp(store, deps, *partners.otp_sender),
-        auth(store, pool, std::chrono::seconds(30), config.key_requests_per_minute),
+        auth(store, pool, config.api_key_cache, config.key_requests_per_minute),
+        customers(store, pool),
         idempotency(store, pool),
         recorder(background.store, metrics, make_instance_id()) {}
 
@@ -166,6 +167,7 @@ struct Services {
   AppointmentBook appointments;
   OtpService otp;
   ApiKeyAuth auth;
+  CustomerGuard customers;
   Idempotency idempotency;
   MinuteRecorder recorder;
 };
@@ -332,9 +334,9 @@ int run_server(const Config& config) {
                       partners.whatsapp->sandboxed(), data.pincodes, data.professions, data.docs,
                       dashboard, services.intake, services.flash, services.otp, services.tracker,
                       services.appointments, services.webhook});
-  HttpServer server(
-      ioc, server_options(config),
-      make_dispatch(router, config, metrics, pool, services.auth, services.idempotency));
+  HttpServer server(ioc, server_options(config),
+                    make_dispatch(router, config, metrics, pool, services.auth, services.customers,
+                                  services.idempotency));
   try {
     server.start(config.listen_host, config.listen_port);
   } catch (const std::exception& e) {

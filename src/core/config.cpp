@@ -73,7 +73,9 @@ const std::set<std::string>& global_keys() {
                                            "LOS_RECOVERY_POLL_MS",
                                            "STATUS_NOTIFY_INTERVAL_SECONDS",
                                            "BOOKINGS_PER_LEAD_PER_DAY",
-                                           "CUSTOMER_MESSAGES_PER_DAY"};
+                                           "CUSTOMER_MESSAGES_PER_DAY",
+                                           "API_KEY_CACHE_SECONDS",
+                                           "CUSTOMER_TOKEN_TTL_SECONDS"};
   return kKeys;
 }
 
@@ -453,6 +455,10 @@ void read_partner_calls(const Settings& s, Config& c) {
   s.count("STATUS_NOTIFY_INTERVAL_SECONDS", 1, 7 * 86400, c.status_notify_interval_seconds);
   s.count("BOOKINGS_PER_LEAD_PER_DAY", 1, 1000, c.bookings_per_lead_per_day);
   s.count("CUSTOMER_MESSAGES_PER_DAY", 1, 10000, c.customer_messages_per_day);
+  // At most 30 s: a revoked key must stop working on every instance within 30 s (issue 20 §7).
+  if (auto v = s.get("API_KEY_CACHE_SECONDS")) {
+    c.api_key_cache = std::chrono::seconds(parse_int("LEADGATE_API_KEY_CACHE_SECONDS", *v, 1, 30));
+  }
 }
 
 // OTP limits, the consent link's lifetime and the public base URL (links in messages).
@@ -468,6 +474,7 @@ void read_otp(const Settings& s, Config& c) {
     c.otp.send_window_ms = 1000 * parse_int("LEADGATE_OTP_SEND_WINDOW_SECONDS", *v, 1, 86400);
   }
   s.count("CONSENT_TTL_SECONDS", 60, 30 * 86400, c.consent_ttl_seconds);
+  s.count("CUSTOMER_TOKEN_TTL_SECONDS", 60, 86400, c.customer_token_ttl_seconds);
   if (auto v = s.get("PUBLIC_BASE_URL"); v && !v->empty()) {
     c.public_base_url = parse_base_url("LEADGATE_PUBLIC_BASE_URL", *v);
   }

@@ -98,6 +98,11 @@ struct Config {
   int status_notify_interval_seconds = 3600;
   int bookings_per_lead_per_day = 5;
   int customer_messages_per_day = 10;
+  // How long an API key lookup (known or unknown) is answered from memory: also the longest a
+  // revoked key keeps working on an instance (services/auth.h). 1-30 s.
+  std::chrono::seconds api_key_cache{30};
+  // Validity of the customer token otp_verify answers (issue 20 §2; services/customer_tokens.h).
+  int customer_token_ttl_seconds = 900;
   std::chrono::milliseconds inbox_poll{200};
   // How often each instance writes its current minute of monitoring aggregates (docs/dashboard.md).
   std::chrono::milliseconds metrics_flush{10000};

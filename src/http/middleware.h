@@ -4,8 +4,9 @@
 //   2. request id     — takes or makes X-Request-ID, echoes it, writes the access log line
 //   3. error mapping  — turns ApiError / unavailability / faults into problem+json
 //   4. auth           — API key (routes that need one); see services/auth.h
-//   5. idempotency    — Idempotency-Key replay (routes that opt in); see services/idempotency.h
-//   6. the handler
+//   5. customer token — X-Customer-Token for app keys (customer routes); services/customer_tokens.h
+//   6. idempotency    — Idempotency-Key replay (routes that opt in); see services/idempotency.h
+//   7. the handler
 // A middleware is `co_await next(req, ctx)` with work before and after.
 #include <vector>
 

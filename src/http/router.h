@@ -13,6 +13,8 @@ struct Route {
   Handler handler;
   bool requires_api_key = true;
   bool idempotent = false;  // honours Idempotency-Key
+  // Concerns one customer: an app key must carry that customer's token (issue 20 §2).
+  bool customer_bound = false;
 };
 
 class Router {

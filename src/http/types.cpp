@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "domain/environments.h"
 #include "http/problem.h"
 
 namespace leadgate {
@@ -9,6 +10,13 @@ namespace leadgate {
 bool Caller::allows(const std::string& environment) const {
   for (const auto& e : environments) {
     if (e == environment) return true;
+  }
+  return false;
+}
+
+bool Caller::has_brand_scope() const {
+  for (const auto& e : environments) {
+    if (is_environment(e)) return true;
   }
   return false;
 }

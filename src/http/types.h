@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/trace.h"
+#include "domain/customer_access.h"
 
 namespace leadgate {
 
@@ -18,12 +19,17 @@ namespace http = boost::beast::http;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
-// Who is calling: the API key's public id, name and environment scopes.
+// Who is calling: the API key's public id, name, environment scopes and kind (server | app,
+// domain/customer_access.h).
 struct Caller {
   std::string key_id;
   std::string key_name;
   std::vector<std::string> environments;
+  std::string kind = std::string(kServerKeyKind);
   bool allows(const std::string& environment) const;
+  bool is_app() const { return kind == kAppKeyKind; }
+  // Scoped for at least one brand environment (not only "ops").
+  bool has_brand_scope() const;
 };
 
 // One HTTP request's context. Its Trace part (request id, environment once a handler knows it,
@@ -34,6 +40,8 @@ struct RequestContext : Trace {
   std::string error_code;  // the problem's code when the answer is an error (metrics label)
   std::map<std::string, std::string> path_params;
   std::optional<Caller> caller;
+  // What the request proves about its customer (customer-bound routes; services/customer_tokens.h).
+  CustomerAccess customer;
   // 403 unless the caller's key is scoped for `environment`.
   void require_environment(const std::string& environment);
 };

@@ -13,6 +13,7 @@ void purge_expired(VerificationStore& verification, AccessStore& access,
   // A day: the longest window of any limit kept as rate events (the per-customer message cap).
   verification.purge_rate_events(now_ms() - 24LL * 3600 * 1000);
   access.purge_idempotent(now_ms() - idempotency.count());
+  verification.purge_customer_tokens(now_ms());
 }
 
 void describe_backlog_gauges(Metrics& metrics) {

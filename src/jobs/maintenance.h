@@ -7,7 +7,8 @@
 
 namespace leadgate {
 
-// Hourly: OTP rate events older than 24 hours and idempotency records older than `idempotency`.
+// Hourly: OTP rate events older than 24 hours, idempotency records older than `idempotency` and
+// expired customer tokens.
 void purge_expired(VerificationStore& verification, AccessStore& access,
                    std::chrono::milliseconds idempotency);
 

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "domain/application_progress.h"
 #include "domain/rolling_window.h"
+#include "services/customer_tokens.h"
 #include "services/lead_records.h"
 
 namespace leadgate {
@@ -158,6 +159,7 @@ struct AppointmentBook::Booking {
 
 boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingRequest& req,
                                                               const std::string& environment,
+                                                              const CustomerAccess& access,
                                                               const Trace& trace) {
   const auto& env = deps_.config.env(environment);
   const CivilDate today = ist_date(now_ms());
@@ -183,6 +185,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::book(const BookingReque
   if (!loaded.lead) {
     throw ApiError(404, "NOT_FOUND", "No lead " + req.reference_id + " in " + environment);
   }
+  require_customer(access, environment, loaded.lead->mobile_bidx);
   Booking b{req, environment, env, std::move(*loaded.lead), std::move(loaded.roster),
             {},  nullptr,     0};
   if (b.lead.basic_application_id.empty()) {
@@ -376,6 +379,7 @@ boost::asio::awaitable<DaySlots> AppointmentBook::slots(CivilDate date,
 
 boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequest& req,
                                                                 const std::string& environment,
+                                                                const CustomerAccess& access,
                                                                 const Trace& trace) {
   struct Loaded {
     std::optional<AppointmentRow> appointment;
@@ -400,6 +404,7 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequ
   const auto& a = *loaded.appointment;
   const auto& rm = *loaded.rm;
   const auto& lead = *loaded.lead;
+  require_customer(access, environment, lead.mobile_bidx);
   const auto now = now_ms();
   const auto details = appointment_details(a, rm);
   if (a.status != "booked") {
@@ -452,7 +457,8 @@ boost::asio::awaitable<LeadAppointment> AppointmentBook::cancel(const CancelRequ
 }
 
 boost::asio::awaitable<AppointmentCalendar> AppointmentBook::ics(
-    const std::string& appointment_id, const std::optional<Caller>& caller) {
+    const std::string& appointment_id, const std::optional<Caller>& caller,
+    const CustomerAccess& access) {
   struct Loaded {
     std::optional<AppointmentRow> appointment;
     std::optional<RmRow> rm;
@@ -475,6 +481,7 @@ boost::asio::awaitable<AppointmentCalendar> AppointmentBook::ics(
     throw ApiError(404, "NOT_FOUND", "No such appointment");
   }
   const std::string& environment = loaded.appointment->environment;
+  require_customer(access, environment, loaded.lead->mobile_bidx);
   co_return AppointmentCalendar{
       environment,
       appointment_ics(*loaded.appointment, *loaded.rm, rm_phone(deps_.cipher, *loaded.rm),

@@ -76,17 +76,21 @@ class AppointmentBook {
         deps_(deps),
         notify_outbox_(std::move(notify_outbox)) {}
 
-  // Throw ApiError (404/409/422) unless booked / cancelled.
+  // Throw ApiError (404/409/422) unless booked / cancelled; 401/403 when `access` (an app
+  // key's) does not prove the lead's mobile (services/customer_tokens.h).
   boost::asio::awaitable<LeadAppointment> book(const BookingRequest& req,
-                                               const std::string& environment, const Trace& trace);
+                                               const std::string& environment,
+                                               const CustomerAccess& access, const Trace& trace);
   boost::asio::awaitable<DaySlots> slots(CivilDate date, const std::optional<RmName>& rm,
                                          const std::string& environment);
   boost::asio::awaitable<LeadAppointment> cancel(const CancelRequest& req,
                                                  const std::string& environment,
-                                                 const Trace& trace);
-  // 404 unless the appointment exists in an environment the caller's key is scoped for.
+                                                 const CustomerAccess& access, const Trace& trace);
+  // 404 unless the appointment exists in an environment the caller's key is scoped for; 401/403
+  // as for book.
   boost::asio::awaitable<AppointmentCalendar> ics(const std::string& appointment_id,
-                                                  const std::optional<Caller>& caller);
+                                                  const std::optional<Caller>& caller,
+                                                  const CustomerAccess& access);
 
  private:
   struct Booking;  // what book() has loaded and decided so far

@@ -1,5 +1,7 @@
 #include "services/auth.h"
 
+#include <algorithm>
+
 #include "core/config.h"
 #include "crypto/crypto.h"
 
@@ -17,7 +19,8 @@ bool well_formed_api_key(std::string_view key) {
   return true;
 }
 
-NewApiKey make_api_key(const std::string& name, const std::vector<std::string>& envs) {
+NewApiKey make_api_key(const std::string& name, const std::vector<std::string>& envs,
+                       const std::string& kind) {
   if (name.empty() || name.size() > 100)
     throw std::invalid_argument("--name must be 1-100 characters");
   if (envs.empty()) throw std::invalid_argument("--env needs at least one environment");
@@ -27,6 +30,12 @@ NewApiKey make_api_key(const std::string& name, const std::vector<std::string>& 
                                   "' (orbit, homfinity or ops)");
     }
   }
+  if (!is_key_kind(kind)) throw std::invalid_argument("--kind must be server or app");
+  const bool ops = std::find(envs.begin(), envs.end(), kOpsScope) != envs.end();
+  if (kind == kAppKeyKind && ops) {
+    throw std::invalid_argument(
+        "--kind app: an app key cannot have the ops scope (it ships inside a mobile app)");
+  }
   NewApiKey out;
   out.key = "lg_" + random_token(43);
   out.row.id = "key_" + random_token(10);
@@ -34,6 +43,7 @@ NewApiKey make_api_key(const std::string& name, const std::vector<std::string>& 
   out.row.key_hash = hash_api_key(out.key);
   out.row.environments = envs;
   out.row.created_at = now_ms();
+  out.row.kind = kind;
   return out;
 }
 
@@ -83,19 +93,34 @@ boost::asio::awaitable<std::optional<Caller>> ApiKeyAuth::lookup_hash(std::strin
     std::lock_guard lock(mutex_);
     auto it = cache_.find(hash);
     if (it != cache_.end() && it->second.expires > now) co_return it->second.caller;
+    auto unknown = unknown_.find(hash);
+    if (unknown != unknown_.end() && unknown->second > now) co_return std::nullopt;
   }
-  auto row = co_await pool_.run([&] { return store_.find_api_key(hash); });
-  if (!row || row->revoked || !constant_time_equals(row->key_hash, hash)) co_return std::nullopt;
-  Caller caller{row->id, row->name, row->environments};
+  const std::int64_t wall = now_ms();
+  auto row = co_await pool_.run([&] {
+    auto found = store_.find_api_key(hash);
+    // "Last used" to the minute: at most one write per key a minute, whatever the traffic.
+    if (found && !found->revoked && found->last_used_at <= wall - kLastUsedResolutionMs) {
+      store_.touch_api_key(found->id, wall);
+    }
+    return found;
+  });
   std::lock_guard lock(mutex_);
-  if (cache_.size() > 10000) cache_.clear();
+  if (!row || row->revoked || !constant_time_equals(row->key_hash, hash)) {
+    if (unknown_.size() >= kMaxCachedKeys) unknown_.clear();
+    unknown_[hash] = now + ttl_;
+    cache_.erase(hash);
+    co_return std::nullopt;
+  }
+  Caller caller{row->id, row->name, row->environments, row->kind};
+  if (cache_.size() >= kMaxCachedKeys) cache_.clear();
   cache_[hash] = Cached{caller, now + ttl_};
   co_return caller;
 }
 
-Middleware ApiKeyAuth::middleware() {
-  return [this](const Request& req, RequestContext& ctx,
-                const Handler& next) -> boost::asio::awaitable<Response> {
+Middleware ApiKeyAuth::middleware(bool brand_route) {
+  return [this, brand_route](const Request& req, RequestContext& ctx,
+                             const Handler& next) -> boost::asio::awaitable<Response> {
     std::string key = key_of(req);
     if (key.empty()) {
       throw ApiError(401, "UNAUTHENTICATED",
@@ -106,6 +131,11 @@ Middleware ApiKeyAuth::middleware() {
     ctx.caller = co_await lookup(std::move(key));
     if (!ctx.caller) throw ApiError(401, "UNAUTHENTICATED", "Unknown API key");
     spend(ctx.caller->key_id);
+    if (brand_route && !ctx.caller->has_brand_scope()) {
+      throw ApiError(403, "SCOPE_FORBIDDEN",
+                     "This API key is scoped for operations only; brand APIs need a key scoped "
+                     "for orbit or homfinity");
+    }
     co_return co_await next(req, ctx);
   };
 }

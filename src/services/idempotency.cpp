@@ -14,7 +14,11 @@ Middleware Idempotency::middleware(std::chrono::milliseconds stale_after) {
       throw ApiError(422, "VALIDATION_ERROR", "Idempotency-Key must be at most 255 characters",
                      {{"Idempotency-Key", "Idempotency-Key must be at most 255 characters"}});
     }
-    const std::string scope = (ctx.caller ? ctx.caller->key_id : std::string()) + " " + ctx.route;
+    // An app key serves many customers: each customer's records are its own, so a stored answer
+    // is never replayed to another customer's token (issue 20 §2).
+    std::string scope = (ctx.caller ? ctx.caller->key_id : std::string()) + " " + ctx.route;
+    if (ctx.customer.required)
+      scope += " " + ctx.customer.environment + ":" + ctx.customer.mobile_bidx;
     const std::string fingerprint = hex_encode(sha256(req.body()));
     const auto now = now_ms();
     const auto stale_before = now - stale_after.count();

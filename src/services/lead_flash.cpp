@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "domain/lead_upsert.h"
+#include "services/customer_tokens.h"
 #include "services/lead_intake.h"
 #include "services/lead_records.h"
 
@@ -109,6 +110,7 @@ struct LeadFlash::Merged {
 
 boost::asio::awaitable<FlashCompleted> LeadFlash::submit(const FlashInput& flash,
                                                          const std::string& environment,
+                                                         const CustomerAccess& access,
                                                          const Trace& trace) {
   auto found = co_await deps_.pool.run(
       [&] { return store_.find_lead_by_application_id(environment, flash.application_id); });
@@ -117,6 +119,13 @@ boost::asio::awaitable<FlashCompleted> LeadFlash::submit(const FlashInput& flash
                    "No application " + flash.application_id + " in " + environment);
   }
   LeadRow row = std::move(*found);
+  require_customer(access, environment, row.mobile_bidx);
+  if (access.required && flash.mobile &&
+      mobile_blind_index(deps_.cipher, *flash.mobile) != row.mobile_bidx) {
+    throw ApiError(403, "CUSTOMER_MISMATCH",
+                   "An app key cannot change the lead's mobile: the customer token proves the "
+                   "current number only. Change it through the brand's server key.");
+  }
   const FlashStart start = decide_flash_start({row.status, row.updated_at}, now_ms(),
                                               deps_.config.max_flash_exchange().count());
   if (start == FlashStart::in_progress || start == FlashStart::invalid_state) {

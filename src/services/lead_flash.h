@@ -13,6 +13,7 @@
 #include <functional>
 
 #include "core/trace.h"
+#include "domain/customer_access.h"
 #include "domain/flash_validation.h"
 #include "domain/loan_rules.h"
 #include "domain/pincode_directory.h"
@@ -48,9 +49,12 @@ class LeadFlash {
         pincodes_(pincodes),
         professions_(professions) {}
 
-  // Throws ApiError (400/404/409/422) unless the flash completed.
+  // Throws ApiError (400/404/409/422) unless the flash completed. With an app key (`access`
+  // required) the lead's current mobile must be the token's, and the flash may not change it:
+  // the token proves the current phone, not a new one (401/403, services/customer_tokens.h).
   boost::asio::awaitable<FlashCompleted> submit(const FlashInput& flash,
-                                                const std::string& environment, const Trace& trace);
+                                                const std::string& environment,
+                                                const CustomerAccess& access, const Trace& trace);
 
  private:
   struct Merged;  // the lead and its flash details after this flash, and its warnings

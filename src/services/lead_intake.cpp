@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "domain/lead_upsert.h"
+#include "services/customer_tokens.h"
 #include "services/lead_records.h"
 
 namespace leadgate {
@@ -17,9 +18,12 @@ CivilDate today_ist() {
   return ist_date(now_ms());
 }
 
-boost::asio::awaitable<LeadSubmitted> LeadIntake::submit(const LeadInput& in, const Trace& trace,
+boost::asio::awaitable<LeadSubmitted> LeadIntake::submit(const LeadInput& in,
+                                                         const CustomerAccess& access,
+                                                         const Trace& trace,
                                                          const std::string& user_agent) {
   const std::string bidx = mobile_blind_index(deps_.cipher, in.mobile);
+  require_customer(access, in.environment, bidx);
   // Two rounds at most: a concurrent insert of the same customer's lead sends us to the update
   // path.
   for (int round = 0; round < 3; ++round) {

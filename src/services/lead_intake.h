@@ -16,6 +16,7 @@
 #include <functional>
 
 #include "core/trace.h"
+#include "domain/customer_access.h"
 #include "domain/lead_validation.h"
 #include "partners/basic_app.h"
 #include "services/service_deps.h"
@@ -40,9 +41,10 @@ class LeadIntake {
              std::function<void()> notify_outbox)
       : store_(store), deps_(deps), los_(los), notify_outbox_(std::move(notify_outbox)) {}
 
-  // Throws ApiError (400/409) unless the lead is stored and accepted.
-  boost::asio::awaitable<LeadSubmitted> submit(const LeadInput& in, const Trace& trace,
-                                               const std::string& user_agent);
+  // Throws ApiError (400/409) unless the lead is stored and accepted; 401/403 when `access`
+  // (an app key's) does not prove the lead's mobile (services/customer_tokens.h).
+  boost::asio::awaitable<LeadSubmitted> submit(const LeadInput& in, const CustomerAccess& access,
+                                               const Trace& trace, const std::string& user_agent);
 
   // The LOS recovery job's round (issue 20): leads left pending_los for longer than
   // LEADGATE_LOS_RECOVERY_AFTER_SECONDS (a crash around the LOS call) are claimed, one owner per

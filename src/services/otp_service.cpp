@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "core/log.h"
+#include "services/customer_tokens.h"
 
 namespace leadgate {
 namespace {
@@ -198,9 +199,10 @@ boost::asio::awaitable<OtpSent> OtpService::resend(const std::string& environmen
   co_return co_await issue(environment, phone, false, key_id, trace);
 }
 
-boost::asio::awaitable<void> OtpService::verify(const std::string& environment,
-                                                const std::string& phone, const std::string& code,
-                                                const Trace& trace) {
+boost::asio::awaitable<std::string> OtpService::verify(const std::string& environment,
+                                                       const std::string& phone,
+                                                       const std::string& code,
+                                                       const Trace& trace) {
   const std::string bidx = deps_.cipher.blind_index("mobile", phone);
   const std::string given = code_hash(environment, phone, code);
   const auto now = now_ms();
@@ -230,6 +232,11 @@ boost::asio::awaitable<void> OtpService::verify(const std::string& environment,
     throw ApiError(400, std::string(verdict_code(verdict)), std::string(verdict_message(verdict)));
   }
   deps_.metrics.count("leadgate_otp_verified_total", {{"environment", environment}});
+  const std::string token = make_customer_token();
+  const CustomerTokenRow row = customer_token_row(token, environment, bidx, now_ms(),
+                                                  1000LL * deps_.config.customer_token_ttl_seconds);
+  co_await deps_.pool.run([&] { store_.insert_customer_token(row); });
+  co_return token;
 }
 
 boost::asio::awaitable<OtpService::ConsentLink> OtpService::consent_link(const std::string& token) {

@@ -31,9 +31,12 @@ class OtpService {
                                        const Trace& trace);
   boost::asio::awaitable<OtpSent> resend(const std::string& environment, const std::string& phone,
                                          const std::string& key_id, const Trace& trace);
-  // Returns when the code is verified (used up); throws ApiError 400 with the verdict otherwise.
-  boost::asio::awaitable<void> verify(const std::string& environment, const std::string& phone,
-                                      const std::string& code, const Trace& trace);
+  // When the code is verified (used up): a new customer token for this phone in this environment
+  // (services/customer_tokens.h), stored as its hash. Throws ApiError 400 with the verdict
+  // otherwise.
+  boost::asio::awaitable<std::string> verify(const std::string& environment,
+                                             const std::string& phone, const std::string& code,
+                                             const Trace& trace);
   // The consent request behind a link, as its page shows it: `pending` (it can still be granted),
   // `granted` (already recorded) or `invalid` (unknown or expired; `record` is then empty). Nothing
   // is recorded: link previews and prefetchers open links too.

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "http/problem.h"
 #include "services/appointments.h"
+#include "services/customer_tokens.h"
 #include "services/lead_records.h"
 #include "services/timeline.h"
 
@@ -163,9 +164,13 @@ boost::json::object ApplicationTracker::application_summary(const LeadRow& row,
 }
 
 boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
-    const LeadStatusRequest& req, const std::string& environment, const Trace& trace) {
+    const LeadStatusRequest& req, const std::string& environment, const CustomerAccess& access,
+    const Trace& trace) {
   LeadLookup by;
-  if (req.mobile) by.mobile_bidx = mobile_blind_index(deps_.cipher, *req.mobile);
+  if (req.mobile) {
+    by.mobile_bidx = mobile_blind_index(deps_.cipher, *req.mobile);
+    require_customer(access, environment, by.mobile_bidx);
+  }
   if (req.basic_application_id) by.basic_application_id = *req.basic_application_id;
   // The customer's applications and the first one's appointment: one statement.
   std::vector<LeadWithAppointment> found =
@@ -176,6 +181,7 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
   }
   if (found.empty()) not_found(environment);
   LeadRow& lead = found.front().lead;
+  require_customer(access, environment, lead.mobile_bidx);  // found by application id
   const StatusView view = co_await current_status(lead, trace);
   std::optional<ActiveAppointment> appointment;
   if (found.front().appointment && found.front().rm) {
@@ -238,8 +244,10 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
 }
 
 boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
-    const TrackRequest& req, const std::string& environment, const Trace& trace) {
+    const TrackRequest& req, const std::string& environment, const CustomerAccess& access,
+    const Trace& trace) {
   const std::string mobile_bidx = mobile_blind_index(deps_.cipher, req.mobile);
+  require_customer(access, environment, mobile_bidx);
   std::vector<LeadRow> leads = co_await deps_.pool.run(
       [&] { return leads_.find_leads_by_mobile(environment, mobile_bidx); });
   std::size_t chosen = 0;

@@ -12,6 +12,7 @@
 
 #include "core/trace.h"
 #include "domain/application_progress.h"
+#include "domain/customer_access.h"
 #include "domain/tracking_requests.h"
 #include "partners/basic_app.h"
 #include "services/refresh_gate.h"
@@ -48,11 +49,16 @@ class ApplicationTracker {
         wake_outbox_(std::move(wake_outbox)),
         gate_(std::make_shared<RefreshGate>()) {}
 
+  // With an app key (`access` required), the mobile asked about, and the lead found (by mobile
+  // or by application id), must be the customer token's: 401/403 otherwise, checked before the
+  // LOS is asked or a notification is queued (services/customer_tokens.h).
   boost::asio::awaitable<boost::json::object> lead_status(const LeadStatusRequest& req,
                                                           const std::string& environment,
+                                                          const CustomerAccess& access,
                                                           const Trace& trace);
   boost::asio::awaitable<boost::json::object> track(const TrackRequest& req,
                                                     const std::string& environment,
+                                                    const CustomerAccess& access,
                                                     const Trace& trace);
 
   // The status a read shows for `row` under LEADGATE_STATUS_TTL: the stored one while it is

@@ -22,6 +22,21 @@ struct ApiKeyRow {
   std::vector<std::string> environments;  // scopes
   std::int64_t created_at = 0;
   bool revoked = false;
+  // Schema 10 (issue 20): "server" (a brand's back end, trusted for every customer of its
+  // environments) or "app" (a mobile app: customer routes need a customer token); when the key
+  // was last used (0: never; kept to about a minute, see services/auth.h).
+  std::string kind = "server";
+  std::int64_t last_used_at = 0;
+};
+
+// A customer token (issue 20): proof, from a verified OTP, that the caller holds one phone in one
+// environment. Only its hash is stored, with the phone's mobile blind index (never the mobile).
+struct CustomerTokenRow {
+  std::string token_hash;  // hex SHA-256 of the token
+  std::string environment;
+  std::string phone_bidx;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
 };
 
 // One row of the leads table. *_enc columns are sealed PII; *_bidx are blind indexes.
@@ -535,6 +550,13 @@ class VerificationStore {
   virtual std::optional<ConsentRecord> find_consent(const std::string& token_hash) = 0;
   virtual std::vector<ConsentRecord> consents_for(const std::string& environment,
                                                   const std::string& phone_bidx) = 0;
+
+  // Customer tokens. insert_customer_token stores one (a duplicate hash is a StoreConflict);
+  // find_customer_token answers it by hash whatever its expiry (the caller compares);
+  // purge_customer_tokens deletes tokens with expires_at < older_than and returns how many.
+  virtual void insert_customer_token(const CustomerTokenRow& token) = 0;
+  virtual std::optional<CustomerTokenRow> find_customer_token(const std::string& token_hash) = 0;
+  virtual std::int64_t purge_customer_tokens(std::int64_t older_than) = 0;
 };
 
 // Who may call: API keys and Idempotency-Key records.
@@ -546,6 +568,12 @@ class AccessStore {
   virtual void insert_api_key(const ApiKeyRow& row) = 0;
   virtual std::optional<ApiKeyRow> find_api_key(const std::string& key_hash) = 0;
   virtual std::int64_t count_api_keys() = 0;
+  // Every key, revoked ones too, by created_at then id.
+  virtual std::vector<ApiKeyRow> list_api_keys() = 0;
+  // Marks the key revoked; false when there is no such key or it was revoked already.
+  virtual bool revoke_api_key(const std::string& id) = 0;
+  // last_used_at = at, when that is later than the stored value (one statement).
+  virtual void touch_api_key(const std::string& id, std::int64_t at) = 0;
 
   // Idempotency-Key records (scope = API key id + route).
   virtual IdempotencyRecord begin_idempotent(const std::string& scope, const std::string& key,

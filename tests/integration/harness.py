@@ -570,10 +570,14 @@ class Leadgate:
                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=timeout)
 
-    def create_api_key(self, name: str = "tests", envs=("orbit", "homfinity")) -> str:
-        """`leadgate apikey create`; returns the key (last non-empty stdout line)."""
+    def create_api_key(self, name: str = "tests", envs=("orbit", "homfinity"),
+                       kind: str | None = None) -> str:
+        """`leadgate apikey create [--kind KIND]`; returns the key (last non-empty stdout line)."""
         env_arg = envs if isinstance(envs, str) else ",".join(envs)
-        result = self.run_cli("apikey", "create", "--name", name, "--env", env_arg)
+        args = ["apikey", "create", "--name", name, "--env", env_arg]
+        if kind is not None:
+            args += ["--kind", kind]
+        result = self.run_cli(*args)
         lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
         if result.returncode != 0 or not lines:
             raise LeadgateError(f"apikey create failed (exit {result.returncode})\n"

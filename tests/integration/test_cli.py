@@ -72,6 +72,71 @@ class ApiKeyCreateTest(CliTestCase):
         self.assertNotEqual(result.returncode, 0, result.stdout)
 
 
+class ApiKeyKindListRevokeTest(CliTestCase):
+    """issue 20 §2, §7: --kind, apikey list (never the key nor its hash), apikey revoke."""
+
+    def list_lines(self, lg):
+        result = lg.run_cli("apikey", "list")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        lines = result.stdout.rstrip("\n").splitlines()
+        self.assertEqual(lines[0].split("\t"),
+                         ["id", "name", "environments", "kind", "state", "created", "last_used"])
+        return result.stdout, {f[1]: f for f in (line.split("\t") for line in lines[1:-1])}, \
+            lines[-1]
+
+    def test_kinds_list_and_revoke(self):
+        lg = self.new_instance()
+        result = lg.run_cli("apikey", "create", "--name", "mobile", "--env", "orbit",
+                            "--kind", "app")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("Created app API key", result.stdout)
+        app_key = result.stdout.rstrip("\n").splitlines()[-1]
+        backend = lg.create_api_key("backend", ("orbit", "homfinity"))
+        for bad in (("--kind", "mobile"), ("--kind", "")):
+            result = lg.run_cli("apikey", "create", "--name", "x", "--env", "orbit", *bad)
+            self.assertEqual(result.returncode, 2, result.stdout)
+            self.assertIn("--kind", result.stderr)
+        result = lg.run_cli("apikey", "create", "--name", "x", "--env", "ops", "--kind", "app")
+        self.assertEqual(result.returncode, 2, result.stdout)
+        self.assertIn("ops", result.stderr)
+
+        lg.start()
+        self.assertEqual(self.post_lead(lg, valid_lead(), backend)[0], 200)
+        text, rows, summary = self.list_lines(lg)
+        self.assertNotIn(app_key, text)
+        self.assertNotIn(backend, text)
+        for stored_hash, in lg.db_query("SELECT key_hash FROM api_keys"):
+            self.assertNotIn(stored_hash, text)
+        self.assertEqual(summary, "2 API key(s), 2 active")
+        self.assertEqual(rows["mobile"][2:5], ["orbit", "app", "active"])
+        self.assertEqual(rows["backend"][2:5], ["orbit,homfinity", "server", "active"])
+        self.assertRegex(rows["backend"][5], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+        self.assertRegex(rows["backend"][6], r"^\d{4}-\d\d-\d\dT")  # used just now
+        self.assertEqual(rows["mobile"][6], "never")
+
+        key_id = rows["backend"][0]
+        result = lg.run_cli("apikey", "revoke", "--id", key_id)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn(f"Revoked API key {key_id} (backend)", result.stdout)
+        self.assertIn("within 30 s", result.stdout)
+        _, rows, summary = self.list_lines(lg)
+        self.assertEqual(rows["backend"][4], "revoked")
+        self.assertEqual(summary, "2 API key(s), 1 active")
+        result = lg.run_cli("apikey", "revoke", "--id", key_id)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("already revoked", result.stdout)
+        result = lg.run_cli("apikey", "revoke", "--id", "key_nope")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("no API key with id 'key_nope'", result.stderr)
+        result = lg.run_cli("apikey", "revoke")
+        self.assertEqual(result.returncode, 2)
+
+    def test_default_kind_is_server(self):
+        lg = self.new_instance()
+        lg.create_api_key("old", ("orbit",))
+        self.assertEqual(lg.db_query("SELECT kind FROM api_keys"), [("server",)])
+
+
 class MigrateTest(CliTestCase):
 
     def test_migrate_exits_0_and_is_repeatable(self):
@@ -105,6 +170,13 @@ class ConfigValidationTest(CliTestCase):
 
     def test_bad_otp_ttl(self):
         self.assertStartFails({"LEADGATE_OTP_TTL_SECONDS": "abc"}, "LEADGATE_OTP_TTL_SECONDS")
+
+    def test_bad_key_cache_and_token_ttl(self):
+        # The key cache may not exceed 30 s: revocation must reach every instance within 30 s.
+        self.assertStartFails({"LEADGATE_API_KEY_CACHE_SECONDS": "31"},
+                              "LEADGATE_API_KEY_CACHE_SECONDS")
+        self.assertStartFails({"LEADGATE_CUSTOMER_TOKEN_TTL_SECONDS": "abc"},
+                              "LEADGATE_CUSTOMER_TOKEN_TTL_SECONDS")
 
     def test_bad_database_url(self):
         self.assertStartFails({"LEADGATE_DATABASE_URL": "mysql://x"}, "LEADGATE_DATABASE_URL")

@@ -199,7 +199,10 @@ class OtpTestCase(LeadgateTestCase):
         self.assertIs(body.get("success"), True, body)
         self.assertIsInstance(body.get("message"), str, body)
         self.assertTrue(body["message"], body)
-        self.assertEqual(body.get("data"), {"phone_number": phone, "verified": True}, body)
+        data = dict(body.get("data") or {})
+        # issue 20 §2: the proof of the phone for app keys, opaque and new at each verification.
+        self.assertRegex(str(data.pop("customer_token", "")), r"^lgc_[A-Za-z0-9_-]{43}$", body)
+        self.assertEqual(data, {"phone_number": phone, "verified": True}, body)
 
     def assertOtpError(self, response, code):
         body = self.assertProblem(response, 400, code)

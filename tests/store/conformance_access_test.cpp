@@ -52,6 +52,47 @@ TEST_P(StoreConformanceTest, ApiKeyDuplicateHashOrIdConflicts) {
   EXPECT_EQ(store_->count_api_keys(), 2);
 }
 
+TEST_P(StoreConformanceTest, ApiKeyKindDefaultsToServerAndRoundTrips) {
+  store_->insert_api_key({"lg_one", "crm", "hash-one", {"orbit"}, 1, false});
+  ApiKeyRow app{"lg_two", "mobile", "hash-two", {"homfinity"}, 2, false};
+  app.kind = "app";
+  store_->insert_api_key(app);
+  EXPECT_EQ(store_->find_api_key("hash-one")->kind, "server");
+  EXPECT_EQ(store_->find_api_key("hash-one")->last_used_at, 0);
+  EXPECT_EQ(store_->find_api_key("hash-two")->kind, "app");
+}
+
+TEST_P(StoreConformanceTest, ApiKeyListRevokeAndTouch) {
+  EXPECT_TRUE(store_->list_api_keys().empty());
+  store_->insert_api_key({"lg_b", "second", "hash-b", {"orbit", "ops"}, 200, false});
+  store_->insert_api_key({"lg_a", "first", "hash-a", {"homfinity"}, 100, false});
+  store_->insert_api_key({"lg_c", "third", "hash-c", {"orbit"}, 200, false});
+  auto keys = store_->list_api_keys();
+  ASSERT_EQ(keys.size(), 3u);  // by created_at, then id
+  EXPECT_EQ(keys[0].id, "lg_a");
+  EXPECT_EQ(keys[1].id, "lg_b");
+  EXPECT_EQ(keys[2].id, "lg_c");
+  EXPECT_EQ(keys[1].environments, (std::vector<std::string>{"orbit", "ops"}));
+  EXPECT_EQ(keys[1].key_hash, "hash-b");
+
+  EXPECT_TRUE(store_->revoke_api_key("lg_b"));
+  EXPECT_FALSE(store_->revoke_api_key("lg_b"));  // already revoked
+  EXPECT_FALSE(store_->revoke_api_key("lg_nope"));
+  EXPECT_TRUE(store_->find_api_key("hash-b")->revoked);
+  EXPECT_FALSE(store_->find_api_key("hash-a")->revoked);
+  EXPECT_FALSE(store_->find_api_key("hash-c")->revoked);
+  EXPECT_EQ(store_->list_api_keys().size(), 3u);  // revoked keys stay listed
+
+  store_->touch_api_key("lg_a", 5'000);
+  EXPECT_EQ(store_->find_api_key("hash-a")->last_used_at, 5'000);
+  store_->touch_api_key("lg_a", 4'000);  // an older time (another instance's clock) never wins
+  EXPECT_EQ(store_->find_api_key("hash-a")->last_used_at, 5'000);
+  store_->touch_api_key("lg_a", 9'000);
+  EXPECT_EQ(store_->find_api_key("hash-a")->last_used_at, 9'000);
+  EXPECT_EQ(store_->find_api_key("hash-c")->last_used_at, 0);
+  store_->touch_api_key("lg_nope", 1);  // no such key: nothing happens
+}
+
 // ---- Idempotency ----
 
 TEST_P(StoreConformanceTest, IdempotencyLifecycle) {

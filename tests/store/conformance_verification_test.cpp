@@ -495,5 +495,28 @@ TEST_P(StoreConformanceTest, ConcurrentGrantsOfOneTokenSucceedOnce) {
   EXPECT_EQ(granted.load(), 1);
 }
 
+// ---- Customer tokens ----
+
+TEST_P(StoreConformanceTest, CustomerTokensInsertFindPurge) {
+  EXPECT_FALSE(store_->find_customer_token("hash-1").has_value());
+  store_->insert_customer_token({"hash-1", "orbit", "bidx-1", 1'000, 901'000});
+  store_->insert_customer_token({"hash-2", "homfinity", "bidx-2", 2'000, 5'000});
+  const auto one = store_->find_customer_token("hash-1");
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one->token_hash, "hash-1");
+  EXPECT_EQ(one->environment, "orbit");
+  EXPECT_EQ(one->phone_bidx, "bidx-1");
+  EXPECT_EQ(one->created_at, 1'000);
+  EXPECT_EQ(one->expires_at, 901'000);
+  EXPECT_THROW(store_->insert_customer_token({"hash-1", "orbit", "bidx-9", 1, 2}), StoreConflict);
+  // Found whatever its expiry: the caller compares.
+  EXPECT_EQ(store_->find_customer_token("hash-2")->expires_at, 5'000);
+
+  EXPECT_EQ(store_->purge_customer_tokens(5'000), 0);  // expires_at < older_than only
+  EXPECT_EQ(store_->purge_customer_tokens(5'001), 1);
+  EXPECT_FALSE(store_->find_customer_token("hash-2").has_value());
+  EXPECT_TRUE(store_->find_customer_token("hash-1").has_value());
+}
+
 }  // namespace
 }  // namespace leadgate::conformance

@@ -2,6 +2,9 @@
 // the WhatsApp sender: no database, no network.
 #include "services/otp_service.h"
 
+#include "services/auth.h"
+#include "services/customer_tokens.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -47,6 +50,15 @@ class FakeVerificationStore : public VerificationStore {
   std::vector<ConsentRecord> consents_for(const std::string&, const std::string&) override {
     return {};
   }
+  std::vector<CustomerTokenRow> tokens;
+  void insert_customer_token(const CustomerTokenRow& t) override { tokens.push_back(t); }
+  std::optional<CustomerTokenRow> find_customer_token(const std::string& hash) override {
+    for (const auto& t : tokens) {
+      if (t.token_hash == hash) return t;
+    }
+    return std::nullopt;
+  }
+  std::int64_t purge_customer_tokens(std::int64_t) override { return 0; }
 };
 
 // Keeps the parameters of the last template sent (for an OTP: the code); throws `failure`, when
@@ -90,7 +102,7 @@ class OtpServiceTest : public ::testing::Test {
   // The error code of a verify that fails ("" when it succeeds).
   std::string verify(const std::string& code) {
     try {
-      run(otp_.verify("orbit", kPhone, code, trace_));
+      last_token_ = run(otp_.verify("orbit", kPhone, code, trace_));
       return "";
     } catch (const ApiError& e) {
       return e.code();
@@ -107,6 +119,7 @@ class OtpServiceTest : public ::testing::Test {
   OtpService otp_{store_, {pool_, cipher_, config_, metrics_}, sender_};
   asio::io_context ioc_;
   Trace trace_{"req-1", "orbit"};
+  std::string last_token_;
 };
 
 TEST_F(OtpServiceTest, SentCodeVerifiesOnceAndWrongCodesCount) {
@@ -120,9 +133,21 @@ TEST_F(OtpServiceTest, SentCodeVerifiesOnceAndWrongCodesCount) {
 
   EXPECT_EQ(verify(code == "000000" ? "111111" : "000000"), "OTP_INVALID");
   EXPECT_EQ(store_.otp->attempts, 1);
+  EXPECT_TRUE(store_.tokens.empty());  // a wrong code proves nothing
   EXPECT_EQ(verify(code), "");
   EXPECT_EQ(store_.otp->state, "used");
   EXPECT_EQ(verify(code), "OTP_ALREADY_USED");
+
+  // The verified code answered a customer token for this phone and environment, stored only as
+  // its hash, valid LEADGATE_CUSTOMER_TOKEN_TTL_SECONDS.
+  EXPECT_TRUE(well_formed_customer_token(last_token_)) << last_token_;
+  ASSERT_EQ(store_.tokens.size(), 1u);
+  const auto& t = store_.tokens.front();
+  EXPECT_EQ(t.token_hash, hash_api_key(last_token_));
+  EXPECT_NE(t.token_hash, last_token_);
+  EXPECT_EQ(t.environment, "orbit");
+  EXPECT_EQ(t.phone_bidx, cipher_.blind_index("mobile", kPhone));
+  EXPECT_EQ(t.expires_at - t.created_at, 1000LL * config_.customer_token_ttl_seconds);
 }
 
 // The error of a send that fails (status and code), or {0, ""}.

@@ -26,6 +26,18 @@ std::int64_t PostgresStore::count_api_keys() {
   return exec(*lease, sql::kCountApiKeys).i64(0, 0);
 }
 
+std::vector<ApiKeyRow> PostgresStore::list_api_keys() {
+  return query_all(sql::kListApiKeys, sql::read_api_key<Result::Row>);
+}
+
+bool PostgresStore::revoke_api_key(const std::string& id) {
+  return run(sql::kRevokeApiKey, id, true, false) > 0;
+}
+
+void PostgresStore::touch_api_key(const std::string& id, std::int64_t at) {
+  run(sql::kTouchApiKey, id, at);
+}
+
 // ---- idempotency ----
 
 IdempotencyRecord PostgresStore::begin_idempotent(const std::string& scope, const std::string& key,

@@ -306,6 +306,20 @@ ALTER TABLE leads ADD COLUMN last_status_notified_at BIGINT NOT NULL DEFAULT 0;
     R"sql(
 CREATE INDEX leads_pending_los ON leads (updated_at) WHERE status = 'pending_los';
 )sql",
+    // 12 (issue 20): API key kinds (existing keys stay "server", today's contract) and when a key
+    // was last used; customer tokens, stored by hash with the phone's blind index.
+    R"sql(
+ALTER TABLE api_keys ADD COLUMN kind TEXT NOT NULL DEFAULT 'server';
+ALTER TABLE api_keys ADD COLUMN last_used_at BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE customer_tokens (
+  token_hash TEXT PRIMARY KEY,
+  environment TEXT NOT NULL,
+  phone_bidx TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX customer_tokens_expiry ON customer_tokens (expires_at);
+)sql",
 };
 
 }  // namespace

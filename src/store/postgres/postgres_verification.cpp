@@ -155,4 +155,21 @@ std::vector<ConsentRecord> PostgresStore::consents_for(const std::string& enviro
                    phone_bidx);
 }
 
+// ---- customer tokens ----
+
+void PostgresStore::insert_customer_token(const CustomerTokenRow& token) {
+  auto lease = borrow();
+  Params p;
+  sql::bind_customer_token(p, token);
+  exec(*lease, sql::kInsertCustomerToken, p);
+}
+
+std::optional<CustomerTokenRow> PostgresStore::find_customer_token(const std::string& token_hash) {
+  return query_first(sql::kSelectCustomerToken, sql::read_customer_token<Result::Row>, token_hash);
+}
+
+std::int64_t PostgresStore::purge_customer_tokens(std::int64_t older_than) {
+  return run(sql::kPurgeCustomerTokens, older_than);
+}
+
 }  // namespace leadgate

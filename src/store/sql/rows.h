@@ -290,7 +290,14 @@ ApiKeyRow read_api_key(const Row& r) {
   k.environments = split_list(r.text(3));
   k.created_at = r.i64(4);
   k.revoked = r.boolean(5);
+  k.kind = r.text(6);
+  k.last_used_at = r.i64(7);
   return k;
+}
+
+template <class Row>
+CustomerTokenRow read_customer_token(const Row& r) {
+  return {r.text(0), r.text(1), r.text(2), r.i64(3), r.i64(4)};
 }
 
 // A stored Idempotency-Key record (a row of kSelectIdempotency) met by a new request: its answer
@@ -434,7 +441,12 @@ void bind_consent(Binder& b, const ConsentRecord& c) {
 template <class Binder>
 void bind_api_key(Binder& b, const ApiKeyRow& row) {
   b.bind(row.id).bind(row.name).bind(row.key_hash).bind(join_list(row.environments));
-  b.bind(row.created_at).bind(row.revoked);
+  b.bind(row.created_at).bind(row.revoked).bind(row.kind).bind(row.last_used_at);
+}
+
+template <class Binder>
+void bind_customer_token(Binder& b, const CustomerTokenRow& t) {
+  b.bind(t.token_hash).bind(t.environment).bind(t.phone_bidx).bind(t.created_at).bind(t.expires_at);
 }
 
 template <class Binder>

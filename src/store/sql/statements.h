@@ -197,19 +197,33 @@ inline const std::string kGrantConsent =
     kConsentColumns;
 inline const std::string kSelectConsent =
     "SELECT " + kConsentColumns + " FROM consents WHERE token_hash = $1";
+inline const std::string kCustomerTokenColumns =
+    "token_hash, environment, phone_bidx, created_at, expires_at";
+inline const std::string kInsertCustomerToken =
+    "INSERT INTO customer_tokens (" + kCustomerTokenColumns + ") VALUES " + values_groups(1, 5);
+inline const std::string kSelectCustomerToken =
+    "SELECT " + kCustomerTokenColumns + " FROM customer_tokens WHERE token_hash = $1";
+inline const std::string kPurgeCustomerTokens = "DELETE FROM customer_tokens WHERE expires_at < $1";
 inline const std::string kSelectConsentsForPhone =
     "SELECT " + kConsentColumns +
     " FROM consents WHERE environment = $1 AND phone_bidx = $2 ORDER BY requested_at, id";
 
 // ---- access: API keys, idempotency ----
 
+inline const std::string kApiKeyColumns =
+    "id, name, key_hash, environments, created_at, revoked, kind, last_used_at";
 inline const std::string kInsertApiKey =
-    "INSERT INTO api_keys (id, name, key_hash, environments, created_at, revoked) VALUES " +
-    values_groups(1, 6);
+    "INSERT INTO api_keys (" + kApiKeyColumns + ") VALUES " + values_groups(1, 8);
 inline const std::string kSelectApiKey =
-    "SELECT id, name, key_hash, environments, created_at, revoked FROM api_keys WHERE key_hash "
-    "= $1";
+    "SELECT " + kApiKeyColumns + " FROM api_keys WHERE key_hash = $1";
 inline const std::string kCountApiKeys = "SELECT COUNT(*) FROM api_keys";
+inline const std::string kListApiKeys =
+    "SELECT " + kApiKeyColumns + " FROM api_keys ORDER BY created_at, id";
+// $1 id, $2 true, $3 false (bound, so one text serves SQLite's integers and PostgreSQL's booleans).
+inline const std::string kRevokeApiKey =
+    "UPDATE api_keys SET revoked = $2 WHERE id = $1 AND revoked = $3";
+inline const std::string kTouchApiKey =
+    "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND last_used_at < $2";
 inline const std::string kSelectIdempotency =
     "SELECT fingerprint, state, status, body, content_type, updated_at FROM idempotency_keys "
     "WHERE scope = $1 AND key = $2";

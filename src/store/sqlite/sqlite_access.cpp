@@ -27,6 +27,18 @@ std::int64_t SqliteStore::count_api_keys() {
   return s.i64(0);
 }
 
+std::vector<ApiKeyRow> SqliteStore::list_api_keys() {
+  return query_all(sql::kListApiKeys, sql::read_api_key<Stmt>);
+}
+
+bool SqliteStore::revoke_api_key(const std::string& id) {
+  return run(sql::kRevokeApiKey, id, true, false) > 0;
+}
+
+void SqliteStore::touch_api_key(const std::string& id, std::int64_t at) {
+  run(sql::kTouchApiKey, id, at);
+}
+
 // ---- idempotency ----
 
 IdempotencyRecord SqliteStore::begin_idempotent(const std::string& scope, const std::string& key,

@@ -153,4 +153,21 @@ std::vector<ConsentRecord> SqliteStore::consents_for(const std::string& environm
   return query_all(sql::kSelectConsentsForPhone, sql::read_consent<Stmt>, environment, phone_bidx);
 }
 
+// ---- customer tokens ----
+
+void SqliteStore::insert_customer_token(const CustomerTokenRow& token) {
+  std::lock_guard lock(mutex_);
+  Stmt s(db_, sql::kInsertCustomerToken);
+  sql::bind_customer_token(s, token);
+  s.run();
+}
+
+std::optional<CustomerTokenRow> SqliteStore::find_customer_token(const std::string& token_hash) {
+  return query_first(sql::kSelectCustomerToken, sql::read_customer_token<Stmt>, token_hash);
+}
+
+std::int64_t SqliteStore::purge_customer_tokens(std::int64_t older_than) {
+  return run(sql::kPurgeCustomerTokens, older_than);
+}
+
 }  // namespace leadgate
