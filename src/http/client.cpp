@@ -299,6 +299,13 @@ net::awaitable<Exchanged> exchange(Stream& stream, const Call& call, bool reused
   co_return out;
 }
 
+// Every write is a whole request or a TLS handshake flight: waiting for the peer's ACK before
+// sending the next small segment (Nagle) only adds a delayed-ACK pause (~40 ms) to handshakes.
+void no_delay(Connection& c) {
+  error_code ignored;
+  c.socket().set_option(tcp::no_delay(true), ignored);
+}
+
 // Resolves, connects and (https) handshakes call.conn, resuming the host's last TLS session.
 net::awaitable<void> open_connection(Call& call) {
   const Target& t = call.target;
@@ -311,6 +318,7 @@ net::awaitable<void> open_connection(Call& call) {
     if (auto [ec, ep] = co_await stream.async_connect(endpoints, kAsTuple); ec) {
       fail(t, "connect to", ec);
     }
+    no_delay(c);
     ++call.pool->opened;
     co_return;
   }
@@ -337,6 +345,7 @@ net::awaitable<void> open_connection(Call& call) {
   if (auto [ec, ep] = co_await lowest.async_connect(endpoints, kAsTuple); ec) {
     fail(t, "connect to", ec);
   }
+  no_delay(c);
   lowest.expires_at(call.deadline);
   if (auto [ec] = co_await stream.async_handshake(ssl::stream_base::client, kAsTuple); ec) {
     fail(t, "TLS handshake with", ec);
