@@ -697,6 +697,8 @@ TEST_P(StoreConformanceTest, FindStalePendingLeadsAcrossEnvironmentsOldestFirst)
   EXPECT_EQ(one[0].reference_id, "LG-OLD");
   EXPECT_EQ(one[0].environment, "homfinity");
   EXPECT_TRUE(store_->find_stale_pending_leads(1'000, 10).empty());  // strictly before
+}
+
 // ---- lead_status notify: one status message per lead per interval ----
 
 TEST_P(StoreConformanceTest, StatusNotificationIsQueuedOncePerInterval) {
