@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -143,7 +144,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
   bool first = true;
   while (!stopping_) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(options_.body_limit);
+    // The parser checks a Content-Length against the limit as the headers end, before the route
+    // is known: the largest limit first, the route's own once the target is read.
+    parser.body_limit(std::max(options_.body_limit, options_.large_body_limit));
     parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
     conn->stream.expires_after(first ? options_.header_timeout : options_.idle_timeout);
     first = false;
@@ -152,11 +155,18 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     conn->busy = true;
     Response res;
     bool read_ok = !ec;
-    std::size_t body_limit = options_.body_limit;
-    if (!ec && !options_.large_body_prefix.empty() &&
-        parser.get().target().starts_with(options_.large_body_prefix)) {
-      body_limit = options_.large_body_limit;
-      parser.body_limit(body_limit);
+    std::size_t body_limit = std::max(options_.body_limit, options_.large_body_limit);
+    if (!ec) {
+      body_limit = options_.body_limit;
+      if (!options_.large_body_prefix.empty() &&
+          parser.get().target().starts_with(options_.large_body_prefix)) {
+        body_limit = options_.large_body_limit;
+      }
+      parser.body_limit(body_limit);  // chunked bodies are counted against it as they arrive
+      if (const auto length = parser.content_length(); length && *length > body_limit) {
+        ec = http::error::body_limit;
+        read_ok = false;
+      }
     }
     if (!ec) {
       conn->stream.expires_after(options_.header_timeout);
