@@ -82,6 +82,22 @@ asio::awaitable<void> HttpServer::accept_loop() {
 
 namespace {
 
+// A lingering close: after answering a request it will not read (413, 400, 503), the server stops
+// sending and reads what the client still sends, for a moment and up to a bound, so that closing
+// does not reset the connection before the client has read the answer.
+asio::awaitable<void> linger(beast::tcp_stream& stream) {
+  constexpr std::size_t kMaxBytes = 2 * 1024 * 1024;
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 16 * 1024> sink{};
+  std::size_t drained = 0;
+  stream.expires_after(std::chrono::seconds(1));
+  while (!ec && drained < kMaxBytes) {
+    drained += co_await stream.async_read_some(asio::buffer(sink),
+                                               asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
 // The answer to a request that never became complete (answered here, outside the middleware
 // chain): 413 past the body limit, 400 when malformed; nullopt when there is no one to answer
 // (EOF, timeout, reset, cancelled by shutdown).
@@ -187,6 +203,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     conn->stream.expires_after(options_.write_timeout);
     co_await http::async_write(conn->stream, res, asio::redirect_error(asio::use_awaitable, ec));
     conn->busy = false;
+    if (!read_ok && !ec) co_await linger(conn->stream);  // a refused request's unread rest
     if (ec || !res.keep_alive()) break;
   }
   conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -212,15 +229,7 @@ asio::awaitable<void> HttpServer::refuse(tcp::socket socket) {
   stream.expires_after(std::chrono::seconds(1));
   boost::system::error_code ec;
   co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  // Read what the client may still be sending for a moment, so that closing does not reset the
-  // connection before it has read the answer.
-  std::array<char, 4096> sink{};
-  stream.expires_after(std::chrono::milliseconds(200));
-  while (!ec) {
-    co_await stream.async_read_some(asio::buffer(sink),
-                                    asio::redirect_error(asio::use_awaitable, ec));
-  }
+  if (!ec) co_await linger(stream);
   stream.close();
   if (!refused_logged_.exchange(true)) {
     log_warn("connection_limit_reached", {{"max_connections", options_.max_connections}});
