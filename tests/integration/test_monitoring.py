@@ -73,9 +73,10 @@ class MonitoringDurabilityTest(LeadgateTestCase):
         self.assertProblem((status, _, body), 403, "SCOPE_FORBIDDEN")
         self.assertProblem(lg.request("GET", "/dashboard/data"), 401, "UNAUTHENTICATED")
         ops = lg.create_api_key("ops", ("ops",))
-        # An ops key reads monitoring, not customers.
+        # An ops key reads monitoring, not customers (issue 20: 403 SCOPE_FORBIDDEN on every brand
+        # route, whatever the body names).
         status, _, body = self.post_lead(lg, valid_lead(), ops)
-        self.assertProblem((status, _, body), 403, "ENVIRONMENT_FORBIDDEN")
+        self.assertProblem((status, _, body), 403, "SCOPE_FORBIDDEN")
         self.assertProblem(lg.request("GET", "/dashboard/data?range=month&environment=mars",
                                       api_key=ops), 422, "VALIDATION_ERROR")
         status, _, body = lg.request("GET", "/dashboard/data?range=month", api_key=ops)
