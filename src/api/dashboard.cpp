@@ -4,6 +4,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "crypto/crypto.h"
 #include "http/middleware.h"
 #include "http/problem.h"
 #include "services/dashboard.h"
@@ -70,16 +71,23 @@ std::string login_page(std::string_view error) {
 
 enum class Access { none, denied, ops };
 
+// The session a cookie names: stored only as the SHA-256 of the cookie's random token.
+std::string session_hash(std::string_view token) {
+  return hex_encode(sha256(token));
+}
+
 // Who is asking: a session cookie or an API key with the ops scope.
 boost::asio::awaitable<Access> access_of(const DashboardDeps& deps, const Request& req) {
   std::optional<Caller> caller;
   const std::string key = ApiKeyAuth::key_of(req);
   if (!key.empty()) {
     caller = co_await deps.auth.lookup(key);
-  } else if (const auto cookie = cookie_value(req, kCookie); !cookie.empty()) {
-    if (auto hash = verify_ops_session(deps.session_secret, cookie, now_ms())) {
-      caller = co_await deps.auth.lookup_hash(std::move(*hash));
-    }
+  } else if (const auto cookie = cookie_value(req, kCookie);
+             !cookie.empty() && cookie.size() < 100) {
+    const auto now = now_ms();
+    auto key_hash = co_await deps.pool.run(
+        [&] { return deps.sessions.find_ops_session(session_hash(cookie), now); });
+    if (key_hash) caller = co_await deps.auth.lookup_hash(std::move(*key_hash));
   }
   if (!caller) co_return Access::none;
   co_return caller->allows(kOpsScope) ? Access::ops : Access::denied;
@@ -134,8 +142,12 @@ Handler dashboard_login_handler(const DashboardDeps& deps) {
           req, http::status::unauthorized,
           login_page(caller ? "This API key has no ops scope." : "Unknown or revoked API key."));
     }
-    const std::string token =
-        make_ops_session(deps.session_secret, hash_api_key(key), now_ms() + kSessionMs);
+    const std::string token = "lgs_" + random_token(43);
+    const auto now = now_ms();
+    co_await deps.pool.run([&] {
+      deps.sessions.insert_ops_session(
+          {session_hash(token), hash_api_key(key), now, now + kSessionMs});
+    });
     std::string cookie = std::string(kCookie) + "=" + token +
                          "; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=" +
                          std::to_string(kSessionMs / 1000);
@@ -147,8 +159,14 @@ Handler dashboard_login_handler(const DashboardDeps& deps) {
   };
 }
 
-Handler dashboard_logout_handler() {
-  return [](const Request& req, RequestContext&) -> boost::asio::awaitable<Response> {
+Handler dashboard_logout_handler(const DashboardDeps& deps) {
+  return [&deps](const Request& req, RequestContext&) -> boost::asio::awaitable<Response> {
+    // The session ends on the server, on every instance: a copy of the cookie is worth nothing.
+    if (const auto cookie = cookie_value(req, kCookie); !cookie.empty() && cookie.size() < 100) {
+      const bool ended = co_await deps.pool.run(
+          [&] { return deps.sessions.delete_ops_session(session_hash(cookie)); });
+      if (ended) log_info("dashboard_logout", {});
+    }
     auto res = redirect(req, "/dashboard/login");
     res.set(http::field::set_cookie,
             std::string(kCookie) + "=; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age=0");

@@ -14,12 +14,12 @@
 namespace leadgate {
 
 struct DashboardDeps {
-  OpsStore& store;  // metric_minutes
+  OpsStore& store;        // metric_minutes
+  AccessStore& sessions;  // the sessions the login opens and the logout ends
   BlockingPool& pool;
   ApiKeyAuth& auth;
   const DocsAssets& assets;
-  std::string session_secret;  // signs the session cookie
-  bool secure_cookie = true;   // secure_session_cookie(the listen address)
+  bool secure_cookie = true;  // secure_session_cookie(the listen address)
 };
 
 // Whether the session cookie is marked Secure: always, except when the service listens on a
@@ -29,7 +29,7 @@ bool secure_session_cookie(const std::string& listen_host);
 Handler dashboard_page_handler(const DashboardDeps& deps);
 Handler dashboard_login_page_handler();
 Handler dashboard_login_handler(const DashboardDeps& deps);
-Handler dashboard_logout_handler();
+Handler dashboard_logout_handler(const DashboardDeps& deps);
 Handler dashboard_data_handler(const DashboardDeps& deps);
 Handler dashboard_asset_handler(const DashboardDeps& deps);
 

@@ -19,6 +19,7 @@ Handler readyz_handler(ReadinessInputs in) {
     boost::json::object db{{"kind", in.store.kind()},
                            {"expected_schema_version", in.store.expected_schema_version()}};
     bool ready = false;
+    std::string error;
     try {
       const int version = co_await in.pool.run([&] {
         in.store.ping();
@@ -30,7 +31,20 @@ Handler readyz_handler(ReadinessInputs in) {
       db["migrations_applied"] = ready;
     } catch (const std::exception& e) {
       db["reachable"] = false;
-      db["error"] = e.what();
+      error = e.what();
+    }
+    if (!error.empty()) {
+      // Driver messages name hosts, users and databases: for operators only (issue 20 §5).
+      const std::string key = ApiKeyAuth::key_of(req);
+      std::optional<Caller> caller;
+      try {
+        // A key looked up lately is in the cache; with the database down, others are not known.
+        if (!key.empty()) caller = co_await in.auth.lookup(key);
+      } catch (const std::exception&) {
+        caller.reset();
+      }
+      const bool ops = caller && caller->allows(kOpsScope);
+      db["error"] = ops ? error : "unavailable (send an ops API key for the details)";
     }
     boost::json::object body{{"status", ready ? "ready" : "not_ready"},
                              {"database", db},

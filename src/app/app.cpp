@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "services/pii_backfill.h"
 
 namespace leadgate {
 
@@ -36,6 +37,22 @@ std::string exe_dir() {
 std::unique_ptr<Store> open_and_migrate(const Config& config) {
   auto store = open_store(config.database_url, config.db_threads);
   store->migrate();
+  return store;
+}
+
+std::unique_ptr<Store> open_migrate_and_seal(const Config& config, const PiiCipher& cipher) {
+  auto store = open_and_migrate(config);
+  std::int64_t last_log = now_ms();
+  const auto done = seal_plaintext_at_rest(*store, cipher, [&](const PlaintextSealed& so_far) {
+    if (now_ms() - last_log < 2000) return;
+    last_log = now_ms();
+    log_info("sealing_plaintext",
+             {{"leads", so_far.leads}, {"idempotency_records", so_far.idempotency_records}});
+  });
+  if (done.leads > 0 || done.idempotency_records > 0) {
+    log_info("plaintext_sealed",
+             {{"leads", done.leads}, {"idempotency_records", done.idempotency_records}});
+  }
   return store;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/config.h"
+#include "crypto/crypto.h"
 #include "store/store.h"
 
 namespace leadgate {
@@ -41,6 +42,9 @@ int run_consent_list(const Config& config, const std::string& environment,
 
 // Opens the configured store and applies its migrations.
 std::unique_ptr<Store> open_and_migrate(const Config& config);
+// The same, then seals whatever an older version left in plaintext (services/pii_backfill.h),
+// logging progress at most every 2 s and the counts at the end. `serve` and `migrate` use it.
+std::unique_ptr<Store> open_migrate_and_seal(const Config& config, const PiiCipher& cipher);
 // Where data/pincodes.csv lives: LEADGATE_DATA_DIR, ./data, the source tree, or next to the binary.
 std::string find_data_dir(const Config& config);
 // The PII master key: LEADGATE_PII_KEY, or in the sandbox a key generated once into the data

@@ -14,7 +14,8 @@
 namespace leadgate {
 
 int run_migrate(const Config& config) {
-  auto store = open_and_migrate(config);
+  const PiiCipher cipher(load_pii_key(config));
+  auto store = open_migrate_and_seal(config, cipher);
   log_info("migrated", {{"database", store->kind()}, {"schema_version", store->schema_version()}});
   return 0;
 }

@@ -21,7 +21,8 @@ namespace {
 void add_ops_routes(Router& router, const RouteDeps& d) {
   router.add({http::verb::get, "/healthz", healthz_handler(), false});
   router.add({http::verb::get, "/readyz",
-              readyz_handler({d.store, d.pool, d.basic_app_sandboxed, d.gupshup_sandboxed}),
+              readyz_handler(
+                  {d.store, d.pool, d.dashboard.auth, d.basic_app_sandboxed, d.gupshup_sandboxed}),
               false});
   router.add({http::verb::get, "/metrics", metrics_handler(d.metrics), true});
   router.add({http::verb::get, "/openapi.json", openapi_handler(), false});
@@ -30,7 +31,7 @@ void add_ops_routes(Router& router, const RouteDeps& d) {
   router.add({http::verb::get, "/dashboard", dashboard_page_handler(d.dashboard), false});
   router.add({http::verb::get, "/dashboard/login", dashboard_login_page_handler(), false});
   router.add({http::verb::post, "/dashboard/login", dashboard_login_handler(d.dashboard), false});
-  router.add({http::verb::post, "/dashboard/logout", dashboard_logout_handler(), false});
+  router.add({http::verb::post, "/dashboard/logout", dashboard_logout_handler(d.dashboard), false});
   router.add({http::verb::get, "/dashboard/data", dashboard_data_handler(d.dashboard), false});
   router.add(
       {http::verb::get, "/dashboard/assets/{asset}", dashboard_asset_handler(d.dashboard), false});

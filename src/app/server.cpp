@@ -146,7 +146,7 @@ struct Services {
         otp(store, deps, *partners.otp_sender),
         auth(store, pool, config.api_key_cache, config.key_requests_per_minute),
         customers(store, pool),
-        idempotency(store, pool),
+        idempotency(store, pool, cipher),
         recorder(background.store, metrics, make_instance_id()) {}
 
   // What the use cases call when they queued a message: the dispatcher looks now.
@@ -305,9 +305,8 @@ int run_server(const Config& config) {
   // Log lines are buffered and written by a background thread while the server runs; everything
   // buffered is written when this goes out of scope (declared first: destroyed last).
   const AsyncLogging async_logging;
-  const std::string pii_key = load_pii_key(config);
-  const PiiCipher cipher(pii_key);
-  auto store = open_and_migrate(config);
+  const PiiCipher cipher(load_pii_key(config));
+  auto store = open_migrate_and_seal(config, cipher);
   ensure_development_key(config, *store);
   const StaticData data(find_data_dir(config));
 
@@ -323,12 +322,8 @@ int run_server(const Config& config) {
   Jobs jobs(ioc, config, background.store, background.pool, metrics, services.recorder,
             services.recovery);
 
-  const DashboardDeps dashboard{*store,
-                                pool,
-                                services.auth,
-                                data.docs,
-                                hkdf_sha256(pii_key, "", "leadgate ops dashboard session", 32),
-                                secure_session_cookie(config.listen_host)};
+  const DashboardDeps dashboard{
+      *store, *store, pool, services.auth, data.docs, secure_session_cookie(config.listen_host)};
   Router router;
   add_routes(router, {config, *store, pool, metrics, partners.los->sandboxed(),
                       partners.whatsapp->sandboxed(), data.pincodes, data.professions, data.docs,

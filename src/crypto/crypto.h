@@ -53,6 +53,12 @@ bool constant_time_equals(std::string_view a, std::string_view b);
 // (info "leadgate:pii:" + purpose); blind indexes use separate derived keys (info
 // "leadgate:bidx:" + purpose). A purpose is a fixed label from code ("pan", "mobile"), never
 // input. Movable, not copyable; a moved-from cipher must not be used.
+// Whether a stored value is in PiiCipher::seal's format (what a plaintext value written before
+// its column was sealed never looks like, except by the remotest chance for free text).
+inline bool is_sealed(std::string_view stored) {
+  return stored.starts_with("v1:");
+}
+
 class PiiCipher {
  public:
   static constexpr std::size_t kMasterKeySize = 32;

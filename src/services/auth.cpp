@@ -47,32 +47,6 @@ NewApiKey make_api_key(const std::string& name, const std::vector<std::string>& 
   return out;
 }
 
-std::string make_ops_session(std::string_view secret, const std::string& key_hash,
-                             std::int64_t expires_ms) {
-  const std::string body = "v1." + key_hash + "." + std::to_string(expires_ms);
-  return body + "." + hex_encode(hmac_sha256(secret, body));
-}
-
-std::optional<std::string> verify_ops_session(std::string_view secret, std::string_view token,
-                                              std::int64_t now_ms) {
-  const auto mac_at = token.rfind('.');
-  if (token.size() > 300 || mac_at == std::string_view::npos) return std::nullopt;
-  const std::string_view body = token.substr(0, mac_at);
-  if (!constant_time_equals(token.substr(mac_at + 1), hex_encode(hmac_sha256(secret, body)))) {
-    return std::nullopt;
-  }
-  // Signed by us, so the layout is ours: v1.<hash>.<expiry>.
-  const auto first = body.find('.');
-  const auto second = body.rfind('.');
-  if (body.substr(0, first) != "v1" || second <= first) return std::nullopt;
-  const std::string expiry(body.substr(second + 1));
-  if (expiry.empty() || expiry.size() > 18 ||
-      expiry.find_first_not_of("0123456789") != std::string::npos || std::stoll(expiry) <= now_ms) {
-    return std::nullopt;
-  }
-  return std::string(body.substr(first + 1, second - first - 1));
-}
-
 std::string ApiKeyAuth::key_of(const Request& req) {
   auto authorization = req[http::field::authorization];
   if (authorization.size() > 7 &&

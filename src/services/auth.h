@@ -42,14 +42,6 @@ NewApiKey make_api_key(const std::string& name, const std::vector<std::string>& 
 std::string hash_api_key(std::string_view key);
 bool well_formed_api_key(std::string_view key);  // "lg_" + 43 alphanumerics
 
-// Dashboard sessions: "v1.<key hash>.<expiry ms>.<hex HMAC-SHA256 of the rest>", signed with a
-// server secret. verify_ops_session answers the key hash when the signature is right and the
-// session has not expired.
-std::string make_ops_session(std::string_view secret, const std::string& key_hash,
-                             std::int64_t expires_ms);
-std::optional<std::string> verify_ops_session(std::string_view secret, std::string_view token,
-                                              std::int64_t now_ms);
-
 class ApiKeyAuth {
  public:
   // requests_per_minute: each key's budget on this instance (a token bucket, see

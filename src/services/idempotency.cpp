@@ -32,8 +32,8 @@ Middleware Idempotency::middleware(std::chrono::milliseconds stale_after) {
         throw ApiError(409, "IDEMPOTENCY_IN_PROGRESS",
                        "A request with this Idempotency-Key is still being processed");
       case IdempotencyRecord::State::replay: {
-        Response res =
-            text_response(req, static_cast<http::status>(rec.status), rec.body, rec.content_type);
+        Response res = text_response(req, static_cast<http::status>(rec.status),
+                                     open_idempotent_response(cipher_, rec.body), rec.content_type);
         res.set("Idempotent-Replayed", "true");
         co_return res;
       }
@@ -55,11 +55,11 @@ Middleware Idempotency::middleware(std::chrono::milliseconds stale_after) {
       co_return res;
     }
     const std::string content_type(res[http::field::content_type]);
+    const std::string sealed = seal_idempotent_response(cipher_, res.body());
     bool recorded = true;
     try {
       co_await pool_.run([&] {
-        store_.complete_idempotent(scope, key, res.result_int(), res.body(), content_type,
-                                   now_ms());
+        store_.complete_idempotent(scope, key, res.result_int(), sealed, content_type, now_ms());
       });
     } catch (const std::exception& e) {
       recorded = false;  // the work is done: report it; a retry finds the key stale later
@@ -68,6 +68,14 @@ Middleware Idempotency::middleware(std::chrono::milliseconds stale_after) {
     if (!recorded) res.set("Idempotency-Recorded", "false");
     co_return res;
   };
+}
+
+std::string seal_idempotent_response(const PiiCipher& cipher, std::string_view body) {
+  return cipher.seal(kIdempotentResponsePurpose, body);
+}
+
+std::string open_idempotent_response(const PiiCipher& cipher, const std::string& stored) {
+  return is_sealed(stored) ? cipher.open(kIdempotentResponsePurpose, stored) : stored;
 }
 
 }  // namespace leadgate

@@ -1,5 +1,8 @@
 #include "services/lead_records.h"
 
+#include <charconv>
+#include <stdexcept>
+
 #include "domain/outbox_payload.h"
 #include "partners/partner_call.h"
 
@@ -9,7 +12,52 @@ std::optional<std::string> opt_open(const PiiCipher& c, const char* purpose,
                                     const std::string& sealed) {
   return sealed.empty() ? std::nullopt : std::optional<std::string>(c.open(purpose, sealed));
 }
+
+// What a schema-13 column holds, as plaintext: sealed values are opened; a value written before
+// schema 13 is plaintext until the backfill seals it. A pre-13 remark that happens to begin like
+// a sealed value ("v1:") is read as it is.
+std::string open_or_legacy(const PiiCipher& c, std::string_view purpose, const std::string& v,
+                           bool free_text) {
+  if (!is_sealed(v)) return v;
+  if (!free_text) return c.open(purpose, v);
+  try {
+    return c.open(purpose, v);
+  } catch (const std::runtime_error&) {
+    return v;
+  }
+}
+
+std::optional<std::string> opt_open_or_legacy(const PiiCipher& c, std::string_view purpose,
+                                              const std::optional<std::string>& v,
+                                              bool free_text = false) {
+  if (!v) return std::nullopt;
+  return open_or_legacy(c, purpose, *v, free_text);
+}
+
+std::int64_t whole_number(const std::string& text, const char* what) {
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    throw std::runtime_error(std::string("stored ") + what + " is not a whole number");
+  }
+  return v;
+}
+
+constexpr std::string_view kCreditScore = "credit_score";
+constexpr std::string_view kAnnualIncome = "annual_income";
+constexpr std::string_view kRemarks = "remarks";
 }  // namespace
+
+SealedLeadFields seal_plaintext_fields(const PiiCipher& c, SealedLeadFields stored) {
+  if (!is_sealed(stored.credit_score))
+    stored.credit_score = c.seal(kCreditScore, stored.credit_score);
+  if (stored.annual_income && !is_sealed(*stored.annual_income)) {
+    stored.annual_income = c.seal(kAnnualIncome, *stored.annual_income);
+  }
+  if (stored.remarks && !is_sealed(*stored.remarks))
+    stored.remarks = c.seal(kRemarks, *stored.remarks);
+  return stored;
+}
 
 std::vector<AuditEntry> stamp_audit(std::vector<AuditEntry> audit, const Trace& trace,
                                     const std::string& entity_ref) {
@@ -88,15 +136,17 @@ void seal_lead_fields(const LeadInput& in, const PiiCipher& c, LeadRow& r) {
   r.loan_type = in.loan_type;
   r.loan_amount_req = in.loan_amount_req;
   r.loan_tenure = in.loan_tenure;
-  r.credit_score = in.credit_score;
+  r.credit_score_enc = c.seal(kCreditScore, std::to_string(in.credit_score));
   r.pincode = in.pincode;
   r.state = in.state;
   r.gender = in.gender;
   r.application_assigned_to_rm = in.application_assigned_to_rm;
-  r.remarks = in.remarks;
+  r.remarks_enc = in.remarks ? std::optional(c.seal(kRemarks, *in.remarks)) : std::nullopt;
   r.customer_id = in.customer_id;
   r.qr_short_code = in.qr_short_code;
-  r.annual_income = in.annual_income;
+  r.annual_income_enc =
+      in.annual_income ? std::optional(c.seal(kAnnualIncome, std::to_string(*in.annual_income)))
+                       : std::nullopt;
   r.include_credit_score = in.include_credit_score;
   r.is_lead_prefilled = in.is_lead_prefilled;
 }
@@ -113,15 +163,18 @@ LeadInput open_lead(const LeadRow& r, const PiiCipher& c) {
   in.loan_type = r.loan_type;
   in.loan_amount_req = r.loan_amount_req;
   in.loan_tenure = r.loan_tenure;
-  in.credit_score = r.credit_score;
+  in.credit_score = static_cast<int>(
+      whole_number(open_or_legacy(c, kCreditScore, r.credit_score_enc, false), "credit score"));
   in.pincode = r.pincode;
   in.state = r.state;
   in.gender = r.gender;
   in.application_assigned_to_rm = r.application_assigned_to_rm;
-  in.remarks = r.remarks;
+  in.remarks = opt_open_or_legacy(c, kRemarks, r.remarks_enc, true);
   in.customer_id = r.customer_id;
   in.qr_short_code = r.qr_short_code;
-  in.annual_income = r.annual_income;
+  if (const auto income = opt_open_or_legacy(c, kAnnualIncome, r.annual_income_enc)) {
+    in.annual_income = whole_number(*income, "annual income");
+  }
   in.include_credit_score = r.include_credit_score;
   in.is_lead_prefilled = r.is_lead_prefilled;
   return in;
@@ -144,11 +197,11 @@ std::vector<FieldValue> lead_field_values(const LeadInput& in) {
       named("loanType", same(in.loan_type)),
       named("loanAmountReq", same(std::to_string(in.loan_amount_req))),
       named("loanTenure", same(std::to_string(in.loan_tenure))),
-      named("creditScore", same(std::to_string(in.credit_score))),
+      named("creditScore", {"", std::to_string(in.credit_score), "***"}),
       named("pincode", same(in.pincode)),
       named("dateOfBirth", {"", in.date_of_birth, "XXXX-XX-XX"}),
       named("gender", opt(in.gender)),
-      named("annualIncome", same(income)),
+      named("annualIncome", {"", income, income.empty() ? "" : "***"}),
       named("applicationAssignedToRm", opt(in.application_assigned_to_rm)),
       named("remarks", {"", in.remarks.value_or(""), mask_generic(in.remarks.value_or(""))}),
       named("state", opt(in.state)),

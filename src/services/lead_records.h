@@ -15,6 +15,9 @@ namespace leadgate {
 // Seals the lead's PII into `row` and copies the other fields; ids and status are left alone.
 void seal_lead_fields(const LeadInput& in, const PiiCipher& cipher, LeadRow& row);
 LeadInput open_lead(const LeadRow& row, const PiiCipher& cipher);
+// The fields schema 13 seals (credit score, annual income, remarks), with any still in plaintext
+// sealed as seal_lead_fields would (services/pii_backfill.h).
+SealedLeadFields seal_plaintext_fields(const PiiCipher& cipher, SealedLeadFields stored);
 std::string mobile_blind_index(const PiiCipher& cipher, const std::string& mobile);
 
 struct FieldValue {

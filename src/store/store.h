@@ -52,11 +52,14 @@ struct LeadRow {
   std::string loan_type;
   std::int64_t loan_amount_req = 0;
   int loan_tenure = 0;
-  int credit_score = 0;
+  // Sealed since schema 13 (issue 20): the credit score, the yearly income (decimal text before
+  // sealing) and the remarks. A value written before schema 13 is plaintext until
+  // seal_plaintext_leads reaches it (services/pii_backfill.h).
+  std::string credit_score_enc;
   std::string pincode;
-  std::optional<std::string> state, gender, application_assigned_to_rm, remarks, customer_id,
+  std::optional<std::string> state, gender, application_assigned_to_rm, remarks_enc, customer_id,
       qr_short_code;
-  std::optional<std::int64_t> annual_income;
+  std::optional<std::string> annual_income_enc;
   bool include_credit_score = true;
   bool is_lead_prefilled = false;
   std::string los_error;  // last partner failure, for reconciliation
@@ -303,6 +306,22 @@ struct ConsentRecord {
   std::int64_t requested_at = 0;
   std::int64_t expires_at = 0;
   std::int64_t granted_at = 0;  // 0 until granted
+};
+
+// The values of one lead that schema 13 seals, as stored (SealedLeadFields::id names the row).
+struct SealedLeadFields {
+  std::int64_t id = 0;
+  std::string credit_score;
+  std::optional<std::string> annual_income, remarks;
+};
+
+// A dashboard session (issue 20): the cookie's token is stored only as its SHA-256, with the ops
+// key it was opened with; logout deletes the row, so the session ends on every instance.
+struct OpsSessionRow {
+  std::string token_hash;
+  std::string key_hash;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
 };
 
 struct IdempotencyRecord {
@@ -584,6 +603,14 @@ class AccessStore {
                                    std::int64_t now) = 0;
   virtual void abandon_idempotent(const std::string& scope, const std::string& key) = 0;
   virtual std::int64_t purge_idempotent(std::int64_t older_than) = 0;
+
+  // Dashboard sessions (issue 20). insert_ops_session also deletes every session expired at
+  // row.created_at; find_ops_session answers the key hash of a session unexpired at `now`;
+  // delete_ops_session is logout (false when there was no such session).
+  virtual void insert_ops_session(const OpsSessionRow& row) = 0;
+  virtual std::optional<std::string> find_ops_session(const std::string& token_hash,
+                                                      std::int64_t now) = 0;
+  virtual bool delete_ops_session(const std::string& token_hash) = 0;
 };
 
 // Operating the database: schema, health and the monitoring aggregates.
@@ -611,6 +638,16 @@ class OpsStore {
   virtual std::map<std::string, std::int64_t> outbox_counts() = 0;
   virtual std::map<std::string, std::int64_t> inbox_counts() = 0;
   virtual std::int64_t database_size_bytes() = 0;
+
+  // Sealing what schema 13 found in plaintext (services/pii_backfill.h): each call hands up to
+  // `limit` rows still holding a plaintext value to `seal` and writes back what it returns, in
+  // one transaction, and answers how many rows it handed over (0: none is left). A value counts
+  // as sealed when it starts with "v1:" (PiiCipher's format); NULLs are left alone.
+  virtual std::int64_t seal_plaintext_leads(
+      int limit, const std::function<SealedLeadFields(SealedLeadFields)>& seal) = 0;
+  // The same for stored Idempotency-Key responses (state 'done', body not sealed).
+  virtual std::int64_t seal_plaintext_idempotency(
+      int limit, const std::function<std::string(std::string)>& seal) = 0;
 };
 
 // Every role in one object: what open_store returns and the implementations derive from.

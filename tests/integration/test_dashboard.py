@@ -521,7 +521,7 @@ class DashboardTest(LeadgateTestCase):
             raw_body=urlencode({"api_key": self.ops_key}))
         self.assertEqual(status, 303, headers)
         cookie = headers.get("set-cookie", "")
-        self.assertTrue(cookie.startswith("lg_ops=v1."), cookie)
+        self.assertTrue(cookie.startswith("lg_ops=lgs_"), cookie)
         self.assertNotIn(self.ops_key, cookie)
         for attribute in ("HttpOnly", "SameSite=Strict", "Path=/dashboard"):
             self.assertIn(attribute.lower(), cookie.lower(), cookie)
@@ -536,6 +536,18 @@ class DashboardTest(LeadgateTestCase):
                                                   f"/dashboard/assets/{asset}")
             self.assertEqual(status, 200, asset)
             self.assertTrue(content, asset)
+        # Logout ends the session on the server: the same cookie, replayed, opens nothing.
+        status, headers, _ = http_request_raw(self.lg.host, self.lg.port, "POST",
+                                              "/dashboard/logout", headers={"Cookie": session})
+        self.assertEqual(status, 303)
+        self.assertIn("max-age=0", headers.get("set-cookie", "").lower())
+        status, headers, _ = http_request_raw(self.lg.host, self.lg.port, "GET", "/dashboard",
+                                              headers={"Cookie": session})
+        self.assertEqual(status, 303, "the page after logout")
+        self.assertTrue(headers.get("location", "").endswith("/dashboard/login"), headers)
+        status, _, _ = http_request_raw(self.lg.host, self.lg.port, "GET", DATA,
+                                        headers={"Cookie": session})
+        self.assertEqual(status, 401, "the data after logout")
         # An orbit-only key cannot log in.
         status, _, page = self.lg.request(
             "POST", "/dashboard/login", headers={"Content-Type": "application/x-www-form-urlencoded"},

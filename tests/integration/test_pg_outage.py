@@ -4,6 +4,7 @@ stopped and started here, so it cannot be the shared test server)."""
 from __future__ import annotations
 
 import glob
+import json
 import subprocess
 import tempfile
 import time
@@ -37,6 +38,7 @@ class DatabaseOutageTest(unittest.TestCase):
         self.base = Path(self.dir_file).read_text().strip()
         self.lg = Leadgate(database_url=self.url).start()
         self.key = self.lg.create_api_key("outage", ("orbit",))
+        self.ops_key = self.lg.create_api_key("ops", ("ops",))
 
     def tearDown(self):
         self.lg.close()
@@ -49,6 +51,8 @@ class DatabaseOutageTest(unittest.TestCase):
     def test_outage_gives_503_and_recovery_needs_no_restart(self):
         status, _, body = self.post(valid_lead())
         self.assertEqual(status, 200, body)
+        status, _, _ = self.lg.request("GET", "/metrics", api_key=self.ops_key)  # now cached
+        self.assertEqual(status, 200)
 
         pg_ctl(self.base, "stop")
         started = time.monotonic()
@@ -61,6 +65,15 @@ class DatabaseOutageTest(unittest.TestCase):
         status, _, ready = self.lg.request("GET", "/readyz")
         self.assertEqual(status, 503, ready)
         self.assertFalse(ready["database"]["reachable"])
+        # The driver's message (host, port, user) is for operators only (issue 20 §5).
+        port = self.url.rsplit(":", 1)[1].split("/", 1)[0]
+        self.assertNotIn(port, json.dumps(ready))
+        self.assertEqual(ready["database"]["error"],
+                         "unavailable (send an ops API key for the details)")
+        status, _, ready = self.lg.request("GET", "/readyz", api_key=self.ops_key)
+        self.assertEqual(status, 503, ready)
+        self.assertNotIn("unavailable (send", ready["database"]["error"])
+        self.assertTrue(ready["database"]["error"], ready)
         status, _, _ = self.lg.request("GET", "/healthz")
         self.assertEqual(status, 200, "the process itself stays alive")
 

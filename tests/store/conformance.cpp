@@ -42,7 +42,7 @@ LeadRow make_lead(const std::string& env, const std::string& reference, const st
   r.loan_type = loan_type;
   r.loan_amount_req = 2'500'000;
   r.loan_tenure = 240;
-  r.credit_score = 760;
+  r.credit_score_enc = "v1:credit-score";
   r.pincode = "400001";
   r.request_id = "req-" + reference;
   r.user_agent = "unit-test";

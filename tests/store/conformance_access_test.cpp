@@ -1,4 +1,4 @@
-// Store conformance, AccessStore: API keys and idempotency records.
+// Store conformance, AccessStore: API keys, idempotency records and dashboard sessions.
 // The fixture, its parameterisation and the shared helpers: conformance.h.
 #include <gtest/gtest.h>
 
@@ -205,6 +205,24 @@ TEST_P(StoreConformanceTest, PurgeCountsAgeFromCreation) {
   EXPECT_EQ(store_->begin_idempotent("s", "late-done", "other", 10'000, 0).state, State::started);
   EXPECT_EQ(store_->begin_idempotent("s", "taken-over", "other", 10'000, 0).state, State::started);
   EXPECT_EQ(store_->begin_idempotent("s", "boundary", "other", 10'000, 0).state, State::mismatch);
+}
+
+// ---- Dashboard sessions ----
+
+TEST_P(StoreConformanceTest, OpsSessionsOpenExpireAndEnd) {
+  store_->insert_ops_session({"tok-a", "key-hash-1", 1000, 5000});
+  store_->insert_ops_session({"tok-b", "key-hash-2", 1000, 2000});
+  EXPECT_EQ(store_->find_ops_session("tok-a", 4999), std::optional<std::string>("key-hash-1"));
+  EXPECT_FALSE(store_->find_ops_session("tok-a", 5000).has_value());  // expired
+  EXPECT_FALSE(store_->find_ops_session("tok-x", 1500).has_value());
+  EXPECT_TRUE(store_->delete_ops_session("tok-a"));  // logout
+  EXPECT_FALSE(store_->delete_ops_session("tok-a"));
+  EXPECT_FALSE(store_->find_ops_session("tok-a", 1500).has_value());
+  EXPECT_EQ(store_->find_ops_session("tok-b", 1500), std::optional<std::string>("key-hash-2"));
+  // A new session clears those expired by then.
+  store_->insert_ops_session({"tok-c", "key-hash-1", 3000, 9000});
+  EXPECT_FALSE(store_->delete_ops_session("tok-b"));
+  EXPECT_EQ(store_->find_ops_session("tok-c", 3000), std::optional<std::string>("key-hash-1"));
 }
 
 }  // namespace

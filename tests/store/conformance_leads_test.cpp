@@ -48,10 +48,10 @@ TEST_P(StoreConformanceTest, InsertAndFindLeadRoundTripsEveryColumn) {
   w.lead.state = "Maharashtra";
   w.lead.gender = "Female";
   w.lead.application_assigned_to_rm = "Ravi";
-  w.lead.remarks = "it's \"quoted\"\nand multi-line \xE2\x82\xB9 50%_";
+  w.lead.remarks_enc = "it's \"quoted\"\nand multi-line \xE2\x82\xB9 50%_";
   w.lead.customer_id = "CUST-9";
   w.lead.qr_short_code = "QR1";
-  w.lead.annual_income = 12'000'000'000;  // beyond 32 bits
+  w.lead.annual_income_enc = "v1:income";
   w.lead.include_credit_score = false;
   w.lead.is_lead_prefilled = true;
   w.lead.los_error = "timeout";
@@ -78,15 +78,15 @@ TEST_P(StoreConformanceTest, InsertAndFindLeadRoundTripsEveryColumn) {
   EXPECT_EQ(r.loan_type, "HL");
   EXPECT_EQ(r.loan_amount_req, 2'500'000);
   EXPECT_EQ(r.loan_tenure, 240);
-  EXPECT_EQ(r.credit_score, 760);
+  EXPECT_EQ(r.credit_score_enc, "v1:credit-score");
   EXPECT_EQ(r.pincode, "400001");
   EXPECT_EQ(r.state, std::optional<std::string>("Maharashtra"));
   EXPECT_EQ(r.gender, std::optional<std::string>("Female"));
   EXPECT_EQ(r.application_assigned_to_rm, std::optional<std::string>("Ravi"));
-  EXPECT_EQ(r.remarks, w.lead.remarks);
+  EXPECT_EQ(r.remarks_enc, w.lead.remarks_enc);
   EXPECT_EQ(r.customer_id, std::optional<std::string>("CUST-9"));
   EXPECT_EQ(r.qr_short_code, std::optional<std::string>("QR1"));
-  EXPECT_EQ(r.annual_income, std::optional<std::int64_t>(12'000'000'000));
+  EXPECT_EQ(r.annual_income_enc, std::optional<std::string>("v1:income"));
   EXPECT_FALSE(r.include_credit_score);
   EXPECT_TRUE(r.is_lead_prefilled);
   EXPECT_EQ(r.los_error, "timeout");
@@ -98,7 +98,7 @@ TEST_P(StoreConformanceTest, InsertAndFindLeadRoundTripsEveryColumn) {
   auto by_ref = store_->find_lead_by_reference("orbit", "LG-1");
   ASSERT_TRUE(by_ref.has_value());
   EXPECT_EQ(by_ref->id, id);
-  EXPECT_EQ(by_ref->remarks, w.lead.remarks);
+  EXPECT_EQ(by_ref->remarks_enc, w.lead.remarks_enc);
   EXPECT_EQ(store_->count_leads("orbit"), 1);
   EXPECT_EQ(store_->count_leads("homfinity"), 0);
 }
@@ -114,10 +114,10 @@ TEST_P(StoreConformanceTest, AbsentOptionalsStayAbsent) {
   EXPECT_FALSE(r->state.has_value());
   EXPECT_FALSE(r->gender.has_value());
   EXPECT_FALSE(r->application_assigned_to_rm.has_value());
-  EXPECT_FALSE(r->remarks.has_value());
+  EXPECT_FALSE(r->remarks_enc.has_value());
   EXPECT_FALSE(r->customer_id.has_value());
   EXPECT_FALSE(r->qr_short_code.has_value());
-  EXPECT_FALSE(r->annual_income.has_value());
+  EXPECT_FALSE(r->annual_income_enc.has_value());
   EXPECT_TRUE(r->include_credit_score);
   EXPECT_FALSE(r->is_lead_prefilled);
   EXPECT_EQ(r->los_error, "");
@@ -248,8 +248,8 @@ TEST_P(StoreConformanceTest, UpdateLeadAppliesChangesAndChildren) {
   u.lead = w.lead;
   u.lead.status = "created";
   u.lead.basic_application_id = "B00ABCD";
-  u.lead.remarks = "updated";
-  u.lead.annual_income = 900'000;
+  u.lead.remarks_enc = "updated";
+  u.lead.annual_income_enc = "v1:900000";
   u.lead.updated_at = 1'700'000'000'999;
   u.expected_status = "pending_los";
   u.audit.push_back(make_audit("orbit", "LG-1", "status", "status_changed"));
@@ -261,8 +261,8 @@ TEST_P(StoreConformanceTest, UpdateLeadAppliesChangesAndChildren) {
   EXPECT_EQ(r->id, w.lead.id);
   EXPECT_EQ(r->status, "created");
   EXPECT_EQ(r->basic_application_id, "B00ABCD");
-  EXPECT_EQ(r->remarks, std::optional<std::string>("updated"));
-  EXPECT_EQ(r->annual_income, std::optional<std::int64_t>(900'000));
+  EXPECT_EQ(r->remarks_enc, std::optional<std::string>("updated"));
+  EXPECT_EQ(r->annual_income_enc, std::optional<std::string>("v1:900000"));
   EXPECT_EQ(r->created_at, 1'700'000'000'000);
   EXPECT_EQ(r->updated_at, 1'700'000'000'999);
   auto audit = store_->audit_for("orbit", "LG-1");
@@ -278,20 +278,20 @@ TEST_P(StoreConformanceTest, UpdateLeadAppliesChangesAndChildren) {
 TEST_P(StoreConformanceTest, UpdateCanClearOptionalColumns) {
   LeadWrite w;
   w.lead = make_lead("orbit", "LG-1", "bidx");
-  w.lead.remarks = "to be removed";
-  w.lead.annual_income = 5;
+  w.lead.remarks_enc = "to be removed";
+  w.lead.annual_income_enc = "v1:5";
   w.lead.basic_application_id = "B1";
   w.lead.id = store_->insert_lead(w);
   LeadWrite u;
   u.lead = w.lead;
-  u.lead.remarks.reset();
-  u.lead.annual_income.reset();
+  u.lead.remarks_enc.reset();
+  u.lead.annual_income_enc.reset();
   u.lead.basic_application_id.clear();
   ASSERT_TRUE(store_->update_lead(u));
   auto r = store_->find_lead_by_reference("orbit", "LG-1");
   ASSERT_TRUE(r.has_value());
-  EXPECT_FALSE(r->remarks.has_value());
-  EXPECT_FALSE(r->annual_income.has_value());
+  EXPECT_FALSE(r->remarks_enc.has_value());
+  EXPECT_FALSE(r->annual_income_enc.has_value());
   EXPECT_EQ(r->basic_application_id, "");
 }
 
@@ -302,9 +302,9 @@ TEST_P(StoreConformanceTest, UpdateWithoutExpectedStatusAlwaysApplies) {
   u.lead.status = "los_failed";
   EXPECT_TRUE(store_->update_lead(u));
   EXPECT_EQ(store_->find_lead_by_reference("orbit", "LG-1")->status, "los_failed");
-  u.lead.remarks = "checked";
+  u.lead.remarks_enc = "checked";
   EXPECT_TRUE(store_->update_lead(u));  // an unchanged status is no obstacle either
-  EXPECT_EQ(store_->find_lead_by_reference("orbit", "LG-1")->remarks,
+  EXPECT_EQ(store_->find_lead_by_reference("orbit", "LG-1")->remarks_enc,
             std::optional<std::string>("checked"));
 }
 
@@ -313,14 +313,14 @@ TEST_P(StoreConformanceTest, UpdateWithStaleExpectedStatusChangesNothing) {
 
   LeadWrite u = with_children(lead, "status", "status_changed");
   u.lead.status = "completed";
-  u.lead.remarks = "should not land";
+  u.lead.remarks_enc = "should not land";
   u.expected_status = "created";  // stored status is pending_los
   EXPECT_FALSE(store_->update_lead(u));
 
   auto r = store_->find_lead_by_reference("orbit", "LG-1");
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, "pending_los");
-  EXPECT_FALSE(r->remarks.has_value());
+  EXPECT_FALSE(r->remarks_enc.has_value());
   expect_no_children(*store_, "LG-1");
   EXPECT_TRUE(store_->claim_outbox(1'000, 10, "w", 2'000).empty());
 }

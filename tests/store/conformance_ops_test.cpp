@@ -1,5 +1,5 @@
 // Store conformance, OpsStore: schema and migrations, monitoring (metric minutes, counts,
-// database size).
+// database size), and the backfill that seals what schema 13 found in plaintext.
 // The fixture, its parameterisation and the shared helpers: conformance.h.
 #include <gtest/gtest.h>
 
@@ -229,6 +229,85 @@ TEST_P(StoreConformanceTest, DatabaseSizeIsPositiveAndGrowsWithRows) {
   EXPECT_GE(after, before + 2'000 * 1'024) << "before " << before << ", after " << after;
   EXPECT_EQ(store_->purge_metric_minutes(2'000), 2'000);
   EXPECT_GT(store_->database_size_bytes(), 0);
+}
+
+// ---- Schema 13's backfill ----
+
+// What a seal callback makes of a value: "v1:" + the plaintext (only what is not sealed yet).
+std::string fake_seal(const std::string& v) {
+  return v.starts_with("v1:") ? v : "v1:" + v;
+}
+
+TEST_P(StoreConformanceTest, SealPlaintextLeadsHandsOverOnlyRowsWithPlaintext) {
+  LeadWrite old_row;  // as a version before schema 13 stored it
+  old_row.lead = make_lead("orbit", "LG-OLD", "bidx-old");
+  old_row.lead.credit_score_enc = "760";
+  old_row.lead.annual_income_enc = "1200000";
+  old_row.lead.remarks_enc = "call after 6";
+  store_->insert_lead(old_row);
+  LeadWrite partly = old_row;  // sealed but for the remarks
+  partly.lead = make_lead("orbit", "LG-PART", "bidx-part");
+  partly.lead.credit_score_enc = "v1:cs";
+  partly.lead.remarks_enc = "plain remark";
+  store_->insert_lead(partly);
+  LeadWrite sealed = old_row;
+  sealed.lead = make_lead("orbit", "LG-NEW", "bidx-new");
+  sealed.lead.credit_score_enc = "v1:cs";
+  sealed.lead.annual_income_enc = "v1:income";
+  store_->insert_lead(sealed);
+
+  std::vector<SealedLeadFields> seen;
+  const auto seal = [&](SealedLeadFields f) {
+    seen.push_back(f);
+    f.credit_score = fake_seal(f.credit_score);
+    if (f.annual_income) f.annual_income = fake_seal(*f.annual_income);
+    if (f.remarks) f.remarks = fake_seal(*f.remarks);
+    return f;
+  };
+  EXPECT_EQ(store_->seal_plaintext_leads(1, seal), 1);  // batches of the given size
+  EXPECT_EQ(store_->seal_plaintext_leads(10, seal), 1);
+  EXPECT_EQ(store_->seal_plaintext_leads(10, seal), 0);  // nothing left
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].credit_score, "760");
+  EXPECT_EQ(seen[0].annual_income, std::optional<std::string>("1200000"));
+  EXPECT_EQ(seen[0].remarks, std::optional<std::string>("call after 6"));
+  EXPECT_EQ(seen[1].credit_score, "v1:cs");
+  EXPECT_FALSE(seen[1].annual_income.has_value());
+
+  const auto old_now = store_->find_lead_by_reference("orbit", "LG-OLD");
+  ASSERT_TRUE(old_now.has_value());
+  EXPECT_EQ(old_now->credit_score_enc, "v1:760");
+  EXPECT_EQ(old_now->annual_income_enc, std::optional<std::string>("v1:1200000"));
+  EXPECT_EQ(old_now->remarks_enc, std::optional<std::string>("v1:call after 6"));
+  const auto part_now = store_->find_lead_by_reference("orbit", "LG-PART");
+  ASSERT_TRUE(part_now.has_value());
+  EXPECT_EQ(part_now->credit_score_enc, "v1:cs");
+  EXPECT_FALSE(part_now->annual_income_enc.has_value());
+  EXPECT_EQ(part_now->remarks_enc, std::optional<std::string>("v1:plain remark"));
+  EXPECT_EQ(store_->find_lead_by_reference("orbit", "LG-NEW")->annual_income_enc,
+            std::optional<std::string>("v1:income"));
+}
+
+TEST_P(StoreConformanceTest, SealPlaintextIdempotencySealsOnlyStoredPlaintextBodies) {
+  store_->begin_idempotent("k1 /r", "old", "f", 1, 0);
+  store_->complete_idempotent("k1 /r", "old", 200, R"({"mobile":"9876543210"})", "application/json",
+                              2);
+  store_->begin_idempotent("k1 /r", "new", "f", 1, 0);
+  store_->complete_idempotent("k1 /r", "new", 200, "v1:sealed", "application/json", 2);
+  store_->begin_idempotent("k1 /r", "running", "f", 1, 0);  // no body yet
+
+  std::vector<std::string> seen;
+  const auto seal = [&](std::string body) {
+    seen.push_back(body);
+    return fake_seal(body);
+  };
+  EXPECT_EQ(store_->seal_plaintext_idempotency(10, seal), 1);
+  EXPECT_EQ(store_->seal_plaintext_idempotency(10, seal), 0);
+  EXPECT_EQ(seen, std::vector<std::string>{R"({"mobile":"9876543210"})"});
+  const auto replay = store_->begin_idempotent("k1 /r", "old", "f", 3, 0);
+  EXPECT_EQ(replay.state, IdempotencyRecord::State::replay);
+  EXPECT_EQ(replay.body, R"(v1:{"mobile":"9876543210"})");
+  EXPECT_EQ(store_->begin_idempotent("k1 /r", "new", "f", 3, 0).body, "v1:sealed");
 }
 
 }  // namespace

@@ -99,7 +99,7 @@ LeadRow sample_lead(const std::string& environment, const std::string& ref,
   l.loan_type = "personal_loan";
   l.loan_amount_req = 500000;
   l.loan_tenure = 36;
-  l.credit_score = 760;
+  l.credit_score_enc = "v1:credit-score";
   l.pincode = "560001";
   l.request_id = "req-1";
   l.user_agent = "test-agent";
@@ -435,7 +435,7 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       "include_credit_score, is_lead_prefilled, request_id, user_agent, created_at, updated_at) "
       "SELECT CASE WHEN i % 2 = 0 THEN 'orbit' ELSE 'homfinity' END, 'R' || i, 'B' || i, "
       "'A' || i, 'created', 'x', 'x', 'x', 'x', 'x', 'x', 'm' || i, 'p' || i, 'personal_loan', "
-      "1, 1, 1, '560001', true, false, 'r', 'u', i, i FROM generate_series(1, 5000) i");
+      "1, 1, 'v1:x', '560001', true, false, 'r', 'u', i, i FROM generate_series(1, 5000) i");
   admin_->run(
       "INSERT INTO outbox (environment, lead_ref, kind, payload_enc, status, next_attempt_at, "
       "created_at, updated_at) SELECT 'orbit', 'R' || i, 'k', 'p', CASE WHEN i % 100 = 0 THEN "

@@ -54,6 +54,11 @@ class CountingAccessStore : public AccessStore {
                            const std::string&, std::int64_t) override {}
   void abandon_idempotent(const std::string&, const std::string&) override {}
   std::int64_t purge_idempotent(std::int64_t) override { return 0; }
+  void insert_ops_session(const OpsSessionRow&) override {}
+  std::optional<std::string> find_ops_session(const std::string&, std::int64_t) override {
+    return std::nullopt;
+  }
+  bool delete_ops_session(const std::string&) override { return false; }
 };
 
 class ApiKeyAuthTest : public ::testing::Test {

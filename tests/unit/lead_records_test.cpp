@@ -95,6 +95,8 @@ std::vector<std::string> raw_pii(const LeadInput& in) {
                                in.email,      in.pan,       in.date_of_birth};
   out.push_back(in.email.substr(0, in.email.find('@')));  // the local part alone
   if (in.remarks) out.push_back(*in.remarks);
+  if (in.annual_income) out.push_back(std::to_string(*in.annual_income));
+  out.push_back(std::to_string(in.credit_score));
   return out;
 }
 
@@ -114,7 +116,7 @@ TEST(SealLeadFields, RoundTripsMinimalLead) {
   LeadRow row;
   seal_lead_fields(in, cipher, row);
   EXPECT_FALSE(row.state.has_value());
-  EXPECT_FALSE(row.annual_income.has_value());
+  EXPECT_FALSE(row.annual_income_enc.has_value());
   expect_same_lead(open_lead(row, cipher), in);
 }
 
@@ -128,7 +130,10 @@ TEST(SealLeadFields, SealedColumnsHoldNoPlaintext) {
                                                   {"mobile_enc", row.mobile_enc},
                                                   {"email_enc", row.email_enc},
                                                   {"pan_enc", row.pan_enc},
-                                                  {"dob_enc", row.dob_enc}};
+                                                  {"dob_enc", row.dob_enc},
+                                                  {"credit_score", row.credit_score_enc},
+                                                  {"annual_income", *row.annual_income_enc},
+                                                  {"remarks", *row.remarks_enc}};
   for (const auto& [column, value] : sealed) {
     SCOPED_TRACE(column);
     EXPECT_THAT(value, StartsWith("v1:"));
@@ -142,6 +147,35 @@ TEST(SealLeadFields, SealedColumnsHoldNoPlaintext) {
     EXPECT_THAT(row.mobile_bidx, Not(HasSubstr(pii)));
     EXPECT_THAT(row.pan_bidx, Not(HasSubstr(pii)));
   }
+}
+
+TEST(SealLeadFields, RowsWrittenBeforeSchema13AreReadAndSealedLater) {
+  const auto cipher = test_cipher();
+  const LeadInput in = full_lead();
+  LeadRow row;
+  seal_lead_fields(in, cipher, row);
+  row.credit_score_enc = std::to_string(in.credit_score);  // as an older version stored them
+  row.annual_income_enc = std::to_string(*in.annual_income);
+  row.remarks_enc = "v1: a remark that only looks sealed";
+  LeadInput expected = in;
+  expected.remarks = row.remarks_enc;
+  expect_same_lead(open_lead(row, cipher), expected);
+
+  const SealedLeadFields sealed = seal_plaintext_fields(
+      cipher, {row.id, row.credit_score_enc, row.annual_income_enc, std::string("a remark")});
+  EXPECT_THAT(sealed.credit_score, StartsWith("v1:"));
+  EXPECT_THAT(*sealed.annual_income, StartsWith("v1:"));
+  EXPECT_THAT(*sealed.remarks, StartsWith("v1:"));
+  row.credit_score_enc = sealed.credit_score;
+  row.annual_income_enc = sealed.annual_income;
+  row.remarks_enc = sealed.remarks;
+  expected.remarks = "a remark";
+  expect_same_lead(open_lead(row, cipher), expected);
+  // What is sealed already stays as it is; NULLs stay NULL.
+  const SealedLeadFields again = seal_plaintext_fields(cipher, {7, sealed.credit_score, {}, {}});
+  EXPECT_EQ(again.credit_score, sealed.credit_score);
+  EXPECT_FALSE(again.annual_income.has_value());
+  EXPECT_FALSE(again.remarks.has_value());
 }
 
 TEST(SealLeadFields, EachSealUsesAFreshNonce) {
@@ -201,8 +235,8 @@ TEST(SealLeadFields, ResealingClearsOptionalsThatWentAway) {
   updated.remarks.reset();
   updated.annual_income.reset();
   seal_lead_fields(updated, cipher, row);
-  EXPECT_FALSE(row.remarks.has_value());
-  EXPECT_FALSE(row.annual_income.has_value());
+  EXPECT_FALSE(row.remarks_enc.has_value());
+  EXPECT_FALSE(row.annual_income_enc.has_value());
   expect_same_lead(open_lead(row, cipher), updated);
 }
 
@@ -268,6 +302,8 @@ TEST(LeadFieldValues, SensitiveFieldsMasked) {
   EXPECT_EQ(by_name["remarks"].masked, mask_generic("Wants a callback on Saturday"));
   EXPECT_EQ(by_name["loanAmountReq"].masked, "4500000");
   EXPECT_EQ(by_name["annualIncome"].value, "2400000");
+  EXPECT_EQ(by_name["annualIncome"].masked, "***");
+  EXPECT_EQ(by_name["creditScore"].masked, "***");
   EXPECT_EQ(by_name["includeCreditScore"].value, "false");
   EXPECT_EQ(by_name["isLeadPrefilled"].value, "true");
 }

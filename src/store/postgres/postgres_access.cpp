@@ -86,4 +86,26 @@ std::int64_t PostgresStore::purge_idempotent(std::int64_t older_than) {
   return run(sql::kPurgeIdempotency, older_than);
 }
 
+// ---- dashboard sessions ----
+
+void PostgresStore::insert_ops_session(const OpsSessionRow& row) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  exec(c, sql::kPurgeOpsSessions, Params().bind(row.created_at));
+  exec(c, sql::kInsertOpsSession,
+       Params().bind(row.token_hash).bind(row.key_hash).bind(row.created_at).bind(row.expires_at));
+  tx.commit();
+}
+
+std::optional<std::string> PostgresStore::find_ops_session(const std::string& token_hash,
+                                                           std::int64_t now) {
+  return query_first(
+      sql::kSelectOpsSession, [](const Result::Row& r) { return r.text(0); }, token_hash, now);
+}
+
+bool PostgresStore::delete_ops_session(const std::string& token_hash) {
+  return run(sql::kDeleteOpsSession, token_hash) > 0;
+}
+
 }  // namespace leadgate

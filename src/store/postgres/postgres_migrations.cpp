@@ -320,6 +320,26 @@ CREATE TABLE customer_tokens (
 );
 CREATE INDEX customer_tokens_expiry ON customer_tokens (expires_at);
 )sql",
+    // 13 (issue 20): the credit score, yearly income and remarks of a lead and the stored
+    // Idempotency-Key responses are sealed (PiiCipher's "v1:" format). What older versions wrote
+    // in plaintext is sealed after migrating by services/pii_backfill.h, which finds it through
+    // the partial indexes below (empty once done). Dashboard sessions live here so that logout
+    // ends them on every instance.
+    R"sql(
+ALTER TABLE leads ALTER COLUMN credit_score TYPE TEXT USING credit_score::text,
+  ALTER COLUMN annual_income TYPE TEXT USING annual_income::text;
+CREATE INDEX leads_plaintext ON leads (id)
+  WHERE credit_score NOT LIKE 'v1:%' OR annual_income NOT LIKE 'v1:%' OR remarks NOT LIKE 'v1:%';
+CREATE INDEX idempotency_keys_plaintext ON idempotency_keys (scope, key)
+  WHERE state = 'done' AND body NOT LIKE 'v1:%';
+CREATE TABLE ops_sessions (
+  token_hash TEXT PRIMARY KEY,
+  key_hash TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX ops_sessions_expiry ON ops_sessions (expires_at);
+)sql",
 };
 
 }  // namespace

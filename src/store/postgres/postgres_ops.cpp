@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -111,6 +112,47 @@ std::map<std::string, std::int64_t> PostgresStore::inbox_counts() {
 std::int64_t PostgresStore::database_size_bytes() {
   auto lease = borrow();
   return exec(*lease, "SELECT pg_database_size(current_database())").i64(0, 0);
+}
+
+// ---- schema 13's backfill ----
+
+std::int64_t PostgresStore::seal_plaintext_leads(
+    int limit, const std::function<SealedLeadFields(SealedLeadFields)>& seal) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  // Two instances starting together seal each row once, neither waiting for the other.
+  const Result r =
+      exec(c, sql::kSelectPlaintextLeads + " FOR UPDATE SKIP LOCKED", Params().bind(limit));
+  const auto rows = r.all([](const Result::Row& row) {
+    return SealedLeadFields{row.i64(0), row.text(1), row.opt_text(2), row.opt_text(3)};
+  });
+  for (const auto& row : rows) {
+    const SealedLeadFields sealed = seal(row);
+    exec(c, sql::kSealLeadFields,
+         Params()
+             .bind(row.id)
+             .bind(sealed.credit_score)
+             .bind(sealed.annual_income)
+             .bind(sealed.remarks));
+  }
+  tx.commit();
+  return static_cast<std::int64_t>(rows.size());
+}
+
+std::int64_t PostgresStore::seal_plaintext_idempotency(
+    int limit, const std::function<std::string(std::string)>& seal) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  const Result r =
+      exec(c, sql::kSelectPlaintextIdempotency + " FOR UPDATE SKIP LOCKED", Params().bind(limit));
+  for (int i = 0; i < r.rows(); ++i) {
+    exec(c, sql::kSealIdempotencyBody,
+         Params().bind(r.text(i, 0)).bind(r.text(i, 1)).bind(seal(r.text(i, 2))));
+  }
+  tx.commit();
+  return r.rows();
 }
 
 }  // namespace leadgate

@@ -54,15 +54,15 @@ LeadRow read_lead(const Row& r) {
   l.loan_type = r.text(c++);
   l.loan_amount_req = r.i64(c++);
   l.loan_tenure = static_cast<int>(r.i64(c++));
-  l.credit_score = static_cast<int>(r.i64(c++));
+  l.credit_score_enc = r.text(c++);
   l.pincode = r.text(c++);
   l.state = r.opt_text(c++);
   l.gender = r.opt_text(c++);
   l.application_assigned_to_rm = r.opt_text(c++);
-  l.remarks = r.opt_text(c++);
+  l.remarks_enc = r.opt_text(c++);
   l.customer_id = r.opt_text(c++);
   l.qr_short_code = r.opt_text(c++);
-  l.annual_income = r.opt_i64(c++);
+  l.annual_income_enc = r.opt_text(c++);
   l.include_credit_score = r.boolean(c++);
   l.is_lead_prefilled = r.boolean(c++);
   l.los_error = r.text(c++);
@@ -350,15 +350,15 @@ void bind_lead(Binder& b, const LeadRow& r) {
       .bind(r.loan_type)
       .bind(r.loan_amount_req)
       .bind(r.loan_tenure)
-      .bind(r.credit_score)
+      .bind(r.credit_score_enc)
       .bind(r.pincode)
       .bind(r.state)
       .bind(r.gender)
       .bind(r.application_assigned_to_rm)
-      .bind(r.remarks)
+      .bind(r.remarks_enc)
       .bind(r.customer_id)
       .bind(r.qr_short_code)
-      .bind(r.annual_income)
+      .bind(r.annual_income_enc)
       .bind(r.include_credit_score)
       .bind(r.is_lead_prefilled)
       .bind(r.los_error)

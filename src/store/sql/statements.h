@@ -237,6 +237,28 @@ inline const std::string kAbandonIdempotency =
     "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'running'";
 inline const std::string kPurgeIdempotency = "DELETE FROM idempotency_keys WHERE created_at < $1";
 
+// Dashboard sessions (schema 13).
+inline const std::string kPurgeOpsSessions = "DELETE FROM ops_sessions WHERE expires_at <= $1";
+inline const std::string kInsertOpsSession =
+    "INSERT INTO ops_sessions (token_hash, key_hash, created_at, expires_at) VALUES ($1, $2, $3, "
+    "$4)";
+inline const std::string kSelectOpsSession =
+    "SELECT key_hash FROM ops_sessions WHERE token_hash = $1 AND expires_at > $2";
+inline const std::string kDeleteOpsSession = "DELETE FROM ops_sessions WHERE token_hash = $1";
+
+// Schema 13's backfill: rows still holding plaintext, found through partial indexes on the same
+// predicates (so that once sealed, finding none costs nothing).
+inline const std::string kSelectPlaintextLeads =
+    "SELECT id, credit_score, annual_income, remarks FROM leads WHERE credit_score NOT LIKE "
+    "'v1:%' OR annual_income NOT LIKE 'v1:%' OR remarks NOT LIKE 'v1:%' ORDER BY id LIMIT $1";
+inline const std::string kSealLeadFields =
+    "UPDATE leads SET credit_score = $2, annual_income = $3, remarks = $4 WHERE id = $1";
+inline const std::string kSelectPlaintextIdempotency =
+    "SELECT scope, key, body FROM idempotency_keys WHERE state = 'done' AND body NOT LIKE 'v1:%' "
+    "LIMIT $1";
+inline const std::string kSealIdempotencyBody =
+    "UPDATE idempotency_keys SET body = $3 WHERE scope = $1 AND key = $2";
+
 // ---- operations: schema, monitoring ----
 
 inline const std::string kSelectMigration = "SELECT 1 FROM schema_migrations WHERE version = $1";

@@ -76,4 +76,29 @@ std::int64_t SqliteStore::purge_idempotent(std::int64_t older_than) {
   return run(sql::kPurgeIdempotency, older_than);
 }
 
+// ---- dashboard sessions ----
+
+void SqliteStore::insert_ops_session(const OpsSessionRow& row) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  Stmt(db_, sql::kPurgeOpsSessions).bind(row.created_at).run();
+  Stmt(db_, sql::kInsertOpsSession)
+      .bind(row.token_hash)
+      .bind(row.key_hash)
+      .bind(row.created_at)
+      .bind(row.expires_at)
+      .run();
+  tx.commit();
+}
+
+std::optional<std::string> SqliteStore::find_ops_session(const std::string& token_hash,
+                                                         std::int64_t now) {
+  return query_first(
+      sql::kSelectOpsSession, [](Stmt& s) { return s.text(0); }, token_hash, now);
+}
+
+bool SqliteStore::delete_ops_session(const std::string& token_hash) {
+  return run(sql::kDeleteOpsSession, token_hash) > 0;
+}
+
 }  // namespace leadgate

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -106,6 +107,47 @@ std::int64_t SqliteStore::database_size_bytes() {
   Stmt size(db_, "PRAGMA page_size");
   if (!count.step() || !size.step()) return 0;
   return count.i64(0) * size.i64(0);
+}
+
+// ---- schema 13's backfill ----
+
+std::int64_t SqliteStore::seal_plaintext_leads(
+    int limit, const std::function<SealedLeadFields(SealedLeadFields)>& seal) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  Stmt select(db_, sql::kSelectPlaintextLeads);
+  select.bind(limit);
+  const auto rows = select.all([](Stmt& s) {
+    return SealedLeadFields{s.i64(0), s.text(1), s.opt_text(2), s.opt_text(3)};
+  });
+  for (const auto& row : rows) {
+    const SealedLeadFields sealed = seal(row);
+    Stmt(db_, sql::kSealLeadFields)
+        .bind(row.id)
+        .bind(sealed.credit_score)
+        .bind(sealed.annual_income)
+        .bind(sealed.remarks)
+        .run();
+  }
+  tx.commit();
+  return static_cast<std::int64_t>(rows.size());
+}
+
+std::int64_t SqliteStore::seal_plaintext_idempotency(
+    int limit, const std::function<std::string(std::string)>& seal) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  Stmt select(db_, sql::kSelectPlaintextIdempotency);
+  select.bind(limit);
+  struct Stored {
+    std::string scope, key, body;
+  };
+  const auto rows = select.all([](Stmt& s) { return Stored{s.text(0), s.text(1), s.text(2)}; });
+  for (const auto& row : rows) {
+    Stmt(db_, sql::kSealIdempotencyBody).bind(row.scope).bind(row.key).bind(seal(row.body)).run();
+  }
+  tx.commit();
+  return static_cast<std::int64_t>(rows.size());
 }
 
 }  // namespace leadgate
