@@ -16,7 +16,8 @@ void put(boost::json::object& o, const char* key, const std::optional<T>& v) {
   if (v) o[key] = *v;
 }
 
-// Masked field-by-field view of the flash details for the audit trail (free text is masked).
+// Masked field-by-field view of the flash details for the audit trail: free text is masked,
+// money (what the person earns or owns) is replaced, the rest is kept.
 std::vector<FieldValue> flash_field_values(const boost::json::object& details) {
   std::vector<FieldValue> out;
   for (const auto& kv : details) {
@@ -24,7 +25,9 @@ std::vector<FieldValue> flash_field_values(const boost::json::object& details) {
                                                : boost::json::serialize(kv.value());
     const bool free_text =
         kv.key() == "companyName" || kv.key() == "propertyName" || kv.key() == "location";
-    out.push_back({std::string(kv.key()), value, free_text ? mask_generic(value) : value});
+    const bool money = kv.key() == "coBorrowerIncome" || kv.key() == "propertyValue";
+    std::string masked = free_text ? mask_generic(value) : money ? std::string("***") : value;
+    out.push_back({std::string(kv.key()), value, std::move(masked)});
   }
   return out;
 }

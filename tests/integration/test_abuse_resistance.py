@@ -230,5 +230,60 @@ class LosRecoveryTest(LeadgateTestCase):
             return None
 
 
+
+class PlaintextAtRestTest(LeadgateTestCase):
+    """Issue 20 §6: what create_lead, lead_flash and lead_status store, including the responses
+    kept for their Idempotency-Keys, holds no plaintext PII, and neither do the logs."""
+
+    def test_no_pii_in_the_database_or_the_logs(self):
+        fake, lg, key = self.start_service()
+        lead = valid_lead(firstName="Ottoline", lastName="Quarrington",
+                          email="ottoline.quarrington.8817@example.org", dateOfBirth="1979-11-23",
+                          annualIncome=2718281, remarks="gate code 4471 after dusk")
+        status, _, created = lg.request("POST", "/api_v1/create_lead", lead, api_key=key,
+                                        headers={"Idempotency-Key": "pii-create-1"})
+        self.assertEqual(status, 200, created)
+        flash = {"environment": "orbit", "applicationId": created["applicationId"],
+                 "professionId": 1, "professionName": "Software Engineer",
+                 "coBorrowerIncome": 3141592}
+        status, _, body = lg.request("POST", "/api_v1/lead_flash", flash, api_key=key,
+                                     headers={"Idempotency-Key": "pii-flash-1"})
+        self.assertEqual(status, 200, body)
+        query = {"environment": "orbit", "mobile_number": lead["mobile"]}
+        status, _, body = lg.request("POST", "/api_v1/lead_status", query, api_key=key,
+                                     headers={"Idempotency-Key": "pii-status-1"})
+        self.assertEqual(status, 200, body)
+        self.assertIn(lead["mobile"], str(body), "the answer itself names the customer")
+        # The stored answer is replayed whole: sealing it lost nothing.
+        status, headers, replayed = lg.request("POST", "/api_v1/lead_status", query, api_key=key,
+                                               headers={"Idempotency-Key": "pii-status-1"})
+        self.assertEqual(status, 200, replayed)
+        self.assertEqual(headers.get("idempotent-replayed"), "true", headers)
+        self.assertEqual(replayed, body)
+        wait_until(lambda: accepted(template_calls_for(fake, lead["mobile"])), timeout=10)
+
+        secrets = {
+            "mobile": lead["mobile"],
+            "PAN": lead["pan"],
+            "e-mail": lead["email"],
+            "date of birth": "1979-11-23",
+            "date of birth (DD-MM-YYYY)": "23-11-1979",
+            "annual income": "2718281",
+            "co-borrower income": "3141592",
+            "remarks": "gate code 4471",
+        }
+        for when in ("while running", "after shutdown"):
+            data = lg.db_bytes()
+            self.assertGreater(len(data), 0)
+            for what, value in secrets.items():
+                self.assertNotIn(value.encode(), data, f"{what} stored in plaintext ({when})")
+            if when == "while running":
+                lg.stop()
+        logs = lg.stdout_text() + lg.stderr_text()
+        self.assertIn("create_lead", logs)
+        for what, value in secrets.items():
+            self.assertNotIn(value, logs, f"{what} in the logs")
+
+
 if __name__ == "__main__":
     unittest.main()
