@@ -10,6 +10,7 @@ Run: cd tests/integration && LEADGATE_BIN=/work/main/build/asan/leadgate \
 """
 from __future__ import annotations
 
+import json
 import os
 import random
 import socket
@@ -276,13 +277,54 @@ class PlaintextAtRestTest(LeadgateTestCase):
             data = lg.db_bytes()
             self.assertGreater(len(data), 0)
             for what, value in secrets.items():
-                self.assertNotIn(value.encode(), data, f"{what} stored in plaintext ({when})")
+                self.assertFalse(value.encode() in data, f"{what} stored in plaintext ({when})")
             if when == "while running":
                 lg.stop()
         logs = lg.stdout_text() + lg.stderr_text()
         self.assertIn("create_lead", logs)
         for what, value in secrets.items():
             self.assertNotIn(value, logs, f"{what} in the logs")
+
+
+    def test_values_an_older_version_left_in_plaintext_are_sealed_at_start(self):
+        fake, lg, key = self.start_service()
+        lead = valid_lead(annualIncome=1618033, remarks="ring the bell twice")
+        status, _, created = lg.request("POST", "/api_v1/create_lead", lead, api_key=key,
+                                        headers={"Idempotency-Key": "legacy-1"})
+        self.assertEqual(status, 200, created)
+        query = {"environment": "orbit", "mobile_number": lead["mobile"]}
+        status, _, answer = lg.request("POST", "/api_v1/lead_status", query, api_key=key,
+                                       headers={"Idempotency-Key": "legacy-2"})
+        self.assertEqual(status, 200, answer)
+        lg.stop()
+        # What a version before schema 13 wrote: plaintext score, income, remarks and answer.
+        lg.db_execute("UPDATE leads SET credit_score = '750', annual_income = '1618033', "
+                      "remarks = 'ring the bell twice' WHERE reference_id = ?",
+                      (created["reference_id"],))
+        lg.db_execute("UPDATE idempotency_keys SET body = ? WHERE key = 'legacy-2'",
+                      (json.dumps(answer),))
+        self.assertIn(b"ring the bell twice", lg.db_bytes())
+        lg.start()
+        lg.wait_for_log(r'"event":"plaintext_sealed".*"leads":1.*"idempotency_records":1')
+        data = lg.db_bytes()
+        for value in (b"ring the bell twice", b"1618033", lead["mobile"].encode()):
+            self.assertFalse(value in data, f"{value!r} is still in the database")
+        # Read back whole: the replayed answer and the lead's fields.
+        status, headers, replayed = lg.request("POST", "/api_v1/lead_status", query, api_key=key,
+                                               headers={"Idempotency-Key": "legacy-2"})
+        self.assertEqual(status, 200, replayed)
+        self.assertEqual(headers.get("idempotent-replayed"), "true", headers)
+        self.assertEqual(replayed, answer)
+        status, _, again = lg.request("POST", "/api_v1/create_lead",
+                                      dict(lead, remarks="ring once"), api_key=key)
+        self.assertEqual(status, 200, again)
+        audit = lg.db_query("SELECT field, old_value, new_value FROM audit_log WHERE "
+                            "entity_ref = ? AND field = 'remarks' ORDER BY id",
+                            (created["reference_id"],))
+        self.assertEqual(len(audit), 2, audit)  # created, then changed from the sealed value
+        lg.stop()
+        lg.start()
+        self.assertNotIn("plaintext_sealed", lg.log_text(since_last_start=True))
 
 
 if __name__ == "__main__":

@@ -111,6 +111,12 @@ std::int64_t SqliteStore::database_size_bytes() {
 
 // ---- schema 13's backfill ----
 
+// The WAL still holds the pages as they were before sealing: copy the new ones into the database
+// file and empty the log, so that no plaintext survives in either.
+void SqliteStore::checkpoint_after_sealing(std::size_t sealed) {
+  if (sealed > 0) exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 std::int64_t SqliteStore::seal_plaintext_leads(
     int limit, const std::function<SealedLeadFields(SealedLeadFields)>& seal) {
   std::lock_guard lock(mutex_);
@@ -130,6 +136,7 @@ std::int64_t SqliteStore::seal_plaintext_leads(
         .run();
   }
   tx.commit();
+  checkpoint_after_sealing(rows.size());
   return static_cast<std::int64_t>(rows.size());
 }
 
@@ -147,6 +154,7 @@ std::int64_t SqliteStore::seal_plaintext_idempotency(
     Stmt(db_, sql::kSealIdempotencyBody).bind(row.scope).bind(row.key).bind(seal(row.body)).run();
   }
   tx.commit();
+  checkpoint_after_sealing(rows.size());
   return static_cast<std::int64_t>(rows.size());
 }
 

@@ -43,6 +43,9 @@ SqliteStore::SqliteStore(const std::string& path) {
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=FULL");
   exec("PRAGMA foreign_keys=ON");
+  // Deleted and overwritten content is zeroed, not left in free space where a copy of the file
+  // would still show it (sealing plaintext in place, purges, erasure).
+  exec("PRAGMA secure_delete=ON");
 }
 
 SqliteStore::~SqliteStore() {

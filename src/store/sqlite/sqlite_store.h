@@ -38,6 +38,7 @@ class SqliteStore final : public Store {
   template <class... Args>
   std::int64_t run(std::string_view sql, const Args&... args);
   void exec(const char* sql);
+  void checkpoint_after_sealing(std::size_t sealed);  // mutex_ held
   // Inserts audit entries and outbox messages (inside the caller's transaction).
   void write_children(const std::vector<AuditEntry>& audit,
                       const std::vector<OutboxMessage>& outbox);
