@@ -164,6 +164,9 @@ export LEADGATE_HOMFINITY_GUPSHUP_SOURCE=917834811115 LEADGATE_HOMFINITY_GUPSHUP
 # The OTP per-API-key limit (60/min by default) would stop a load test after one second: raised to
 # its maximum. Per-phone limits stay as configured: every request uses a new phone.
 export LEADGATE_OTP_KEY_SENDS_PER_MINUTE=100000
+# The same for the per-key request budget (LEADGATE_KEY_REQUESTS_PER_MINUTE, 6,000 by default):
+# one key drives every scenario here.
+export LEADGATE_KEY_REQUESTS_PER_MINUTE=1000000
 # Extra settings under test (e.g. LEADGATE_DB_THREADS) come from the caller's environment.
 
 "$bin" migrate >/dev/null 2>"$work/migrate.log"
