@@ -99,6 +99,21 @@ Response consent_page(const Request& req, http::status status, const std::string
       kConsentPagePolicy);
 }
 
+// The privacy notice under the request (DPDP Act 2023 §5): who decides on the data, for what,
+// how to withdraw, whom to complain to, and the notice's version (kept with the consent).
+std::string consent_notice_html(const EnvironmentConfig& env) {
+  std::string html =
+      "<h2>Privacy notice</h2><ul><li>Data fiduciary: " + escape_html(env.brand_name) +
+      "</li><li>Purpose: contacting you on WhatsApp about your loan application, as above.</li>"
+      "<li>To withdraw: reply STOP on WhatsApp to stop its messages, or ask " +
+      escape_html(env.brand_name) + " (it takes effect at once and costs you nothing).</li>";
+  if (!env.grievance_contact.empty()) {
+    html += "<li>Grievances: " + escape_html(env.grievance_contact) + "</li>";
+  }
+  html += "<li>Notice version: " + escape_html(env.consent_notice_version) + "</li></ul>";
+  return html;
+}
+
 // The answer to "I agree", now (`before` false) or to a repeat of it.
 Response consent_recorded(const Request& req, const ConsentRecord& consent, bool before) {
   return consent_page(req, http::status::ok, "Thank you",
@@ -187,15 +202,17 @@ Handler consent_page_handler(OtpService& otp, const Config& config) {
       co_return consent_recorded(req, link.record, true);
     }
     // Nothing is recorded here: link previews and mail scanners open links as well.
+    const auto& env = config.env(link.record.environment);
     co_return consent_page(
         req, http::status::ok, "Your consent",
-        config.env(link.record.environment).brand_name +
+        env.brand_name +
             " asks for your consent to contact you on WhatsApp about your loan application "
             "(one-time passwords, application updates and answers to your questions) and to use "
             "the details you share for it. Nothing is recorded unless you press \"I agree\". "
             "This link works until " +
             format_ist_timestamp(link.record.expires_at) + ".",
-        "<form method=\"post\"><button type=\"submit\">I agree</button></form>");
+        consent_notice_html(env) +
+            "<form method=\"post\"><button type=\"submit\">I agree</button></form>");
   };
 }
 
@@ -203,7 +220,7 @@ Handler consent_grant_handler(OtpService& otp) {
   return [&otp](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
     const std::string token = ctx.path_params["token"];
     if (!valid_token(token)) co_return link_not_valid(req);
-    if (auto granted = co_await otp.grant_consent(token)) {
+    if (auto granted = co_await otp.grant_consent(token, ctx)) {
       ctx.environment = granted->environment;
       co_return consent_recorded(req, *granted, false);
     }

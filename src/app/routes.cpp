@@ -6,6 +6,7 @@
 #include "api/leads.h"
 #include "api/ops.h"
 #include "api/otp.h"
+#include "api/privacy.h"
 #include "api/tracking.h"
 #include "api/webhook.h"
 #include "core/errors.h"
@@ -65,6 +66,11 @@ void add_api_routes(Router& router, const RouteDeps& d) {
       {http::verb::post, "/api_v1/whatsapp/webhook", webhook_intake_handler(d.webhook), false});
   router.add({http::verb::post, "/api_v1/whatsapp/webhook/{token}",
               webhook_intake_handler(d.webhook), false});
+  // Data-protection rights (issue 21): customer-bound, like the lead routes.
+  router.add({http::verb::post, "/api_v1/privacy/consents", privacy_consents_handler(d.privacy),
+              true, false, true});
+  router.add({http::verb::post, "/api_v1/privacy/consent/withdraw",
+              privacy_withdraw_handler(d.privacy), true, true, true});
   router.add({http::verb::get, "/api_v1/appointments/{file}",
               appointment_ics_handler(d.appointments), true, false, true});
 }

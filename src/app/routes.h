@@ -17,6 +17,7 @@
 #include "services/lead_flash.h"
 #include "services/lead_intake.h"
 #include "services/otp_service.h"
+#include "services/privacy.h"
 #include "services/tracking.h"
 #include "services/webhook_intake.h"
 #include "store/store.h"
@@ -41,6 +42,7 @@ struct RouteDeps {
   ApplicationTracker& tracker;
   AppointmentBook& appointments;
   WebhookIntake& webhook;
+  ConsentLedger& privacy;
 };
 
 void add_routes(Router& router, const RouteDeps& deps);

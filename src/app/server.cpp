@@ -25,6 +25,7 @@
 #include "partners/whatsapp.h"
 #include "services/idempotency.h"
 #include "services/monitoring.h"
+#include "services/privacy.h"
 #include "services/service_deps.h"
 #include "services/whatsapp_assistant.h"
 
@@ -133,8 +134,8 @@ struct Services {
         recovery(background.store, background_deps, *partners.los, wake_outbox()),
         flash(store, deps, *partners.los, wake_outbox(), data.pincodes, data.professions),
         tracker(store, store, store, store, deps, *partners.los, wake_outbox()),
-        assistant(background.store, background.store, background.store, background_deps, tracker,
-                  wake_outbox()),
+        assistant(background.store, background.store, background.store, background.store,
+                  background_deps, tracker, wake_outbox()),
         inbox(ioc.get_executor(), background.store, background.pool,
               {[this](const std::vector<InboxEvent>& batch) {
                  return assistant.apply_receipts(batch);
@@ -144,6 +145,7 @@ struct Services {
         webhook(store, deps, [this] { inbox.notify(); }),
         appointments(store, store, deps, wake_outbox()),
         otp(store, deps, *partners.otp_sender),
+        privacy(store, deps),
         auth(store, pool, config.api_key_cache, config.key_requests_per_minute),
         customers(store, pool),
         idempotency(store, pool, cipher),
@@ -166,6 +168,7 @@ struct Services {
   WebhookIntake webhook;
   AppointmentBook appointments;
   OtpService otp;
+  ConsentLedger privacy;
   ApiKeyAuth auth;
   CustomerGuard customers;
   Idempotency idempotency;
@@ -328,7 +331,7 @@ int run_server(const Config& config) {
   add_routes(router, {config, *store, pool, metrics, partners.los->sandboxed(),
                       partners.whatsapp->sandboxed(), data.pincodes, data.professions, data.docs,
                       dashboard, services.intake, services.flash, services.otp, services.tracker,
-                      services.appointments, services.webhook});
+                      services.appointments, services.webhook, services.privacy});
   HttpServer server(ioc, server_options(config),
                     make_dispatch(router, config, metrics, pool, services.auth, services.customers,
                                   services.idempotency));

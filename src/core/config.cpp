@@ -81,12 +81,27 @@ const std::set<std::string>& global_keys() {
 
 // Per-environment keys settable as LEADGATE_<ENV>_<KEY> or in the file's "environments".
 const std::set<std::string>& env_keys() {
-  static const std::set<std::string> kKeys{
-      "BRAND_NAME",          "BASIC_APP_API_KEY", "BASIC_APP_USER_ID", "GUPSHUP_API_KEY",
-      "GUPSHUP_SOURCE",      "GUPSHUP_APP_NAME",  "OPT_OUT_TEXT",      "SUPPORT_PHONE",
-      "SUPPORT_EMAIL",       "SUPPORT_HOURS",     "TEMPLATES",         "LAP_MAX_LTV",
-      "MAX_AGE_AT_MATURITY", "FOIR_LIMIT",        "REFERENCE_RATES",   "COMFORT_CREDIT_SCORES",
-      "BUSINESS_HOURS",      "HOLIDAYS",          "USUAL_MAX_TENURES"};
+  static const std::set<std::string> kKeys{"BRAND_NAME",
+                                           "BASIC_APP_API_KEY",
+                                           "BASIC_APP_USER_ID",
+                                           "GUPSHUP_API_KEY",
+                                           "GUPSHUP_SOURCE",
+                                           "GUPSHUP_APP_NAME",
+                                           "OPT_OUT_TEXT",
+                                           "SUPPORT_PHONE",
+                                           "SUPPORT_EMAIL",
+                                           "SUPPORT_HOURS",
+                                           "TEMPLATES",
+                                           "LAP_MAX_LTV",
+                                           "MAX_AGE_AT_MATURITY",
+                                           "FOIR_LIMIT",
+                                           "REFERENCE_RATES",
+                                           "COMFORT_CREDIT_SCORES",
+                                           "BUSINESS_HOURS",
+                                           "HOLIDAYS",
+                                           "USUAL_MAX_TENURES",
+                                           "GRIEVANCE_CONTACT",
+                                           "CONSENT_NOTICE_VERSION"};
   return kKeys;
 }
 
@@ -553,6 +568,9 @@ EnvironmentConfig read_environment(const Settings& s, const Config& c, const std
   e.support_phone = eget("SUPPORT_PHONE").value_or("");
   e.support_email = eget("SUPPORT_EMAIL").value_or("");
   e.support_hours = eget("SUPPORT_HOURS").value_or("Mon-Sat 9:30 AM - 6:30 PM IST");
+  e.grievance_contact = eget("GRIEVANCE_CONTACT")
+                            .value_or(e.support_email.empty() ? e.support_phone : e.support_email);
+  e.consent_notice_version = eget("CONSENT_NOTICE_VERSION").value_or("2026-12");
   default_templates(name, e.templates);
   read_business_hours(env, eget, e.business_hours);
   e.assistant_texts = default_assistant_texts();

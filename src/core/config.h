@@ -36,6 +36,10 @@ struct EnvironmentConfig {
   std::string support_phone;
   std::string support_email;
   std::string support_hours;
+  // Data protection (issue 21): who handles grievances (DPDP Act §8(10)), shown on the consent
+  // page; the version of the privacy notice a consent is given against (the consent ledger).
+  std::string grievance_contact;
+  std::string consent_notice_version;
   LoanPolicy loan_policy;        // lead_flash limits and rates (domain/loan_rules.h defaults)
   BusinessHours business_hours;  // appointments (domain/slot_calendar.h defaults)
   std::map<std::string, std::string> assistant_texts;  // WhatsApp assistant replies by kind

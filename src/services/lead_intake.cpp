@@ -4,6 +4,7 @@
 #include "domain/lead_upsert.h"
 #include "services/customer_tokens.h"
 #include "services/lead_records.h"
+#include "services/privacy.h"
 
 namespace leadgate {
 namespace {
@@ -95,6 +96,8 @@ boost::asio::awaitable<std::optional<LeadSubmitted>> LeadIntake::update_existing
   row.updated_at = now_ms();
   if (row.status == "created") {
     w.lead = row;
+    w.consent =
+        consent_event(deps_, in.environment, in.mobile, "loan_processing", "granted", "api", trace);
     if (!w.audit.empty() && !co_await deps_.pool.run([&] { return store_.update_lead(w); })) {
       co_return std::nullopt;
     }
@@ -192,6 +195,9 @@ boost::asio::awaitable<LeadSubmitted> LeadIntake::call_los(LeadRow row, const Le
                                  loan_type_name(in.loan_type)},
                                 row.updated_at));
   w.lead = row;
+  // Submitting the application is consent to its processing (the consent ledger, issue 21).
+  w.consent =
+      consent_event(deps_, in.environment, in.mobile, "loan_processing", "granted", "api", trace);
   if (!co_await deps_.pool.run([&] { return store_.update_lead(w); })) {
     throw ApiError(409, "LEAD_IN_PROGRESS", "The lead was changed concurrently; retry");
   }

@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "services/customer_tokens.h"
+#include "services/privacy.h"
 
 namespace leadgate {
 namespace {
@@ -141,9 +142,17 @@ boost::asio::awaitable<OtpSent> OtpService::issue(const std::string& environment
       co_await deliver(env, phone, purpose, params);
       deps_.metrics.count("leadgate_consent_requested_total", {{"environment", environment}});
     }
-    const OtpCode otp{
-        environment, bidx,    code_hash(environment, phone, code), now, now + policy.ttl_ms,
-        0,           "active"};
+    OtpCode otp;
+    otp.environment = environment;
+    otp.phone_bidx = bidx;
+    otp.code_hash = code_hash(environment, phone, code);
+    otp.created_at = now;
+    otp.expires_at = now + policy.ttl_ms;
+    // user_check: true is the client asserting the person's consent to OTPs on WhatsApp.
+    if (!request_consent) {
+      otp.consent = consent_event(deps_, environment, phone, "whatsapp_otp", "granted",
+                                  "client_asserted", trace);
+    }
     co_await deliver_code(env, phone, otp, code);
   } catch (const PartnerError& e) {
     failure = e;
@@ -256,10 +265,20 @@ boost::asio::awaitable<OtpService::ConsentLink> OtpService::consent_link(const s
 }
 
 boost::asio::awaitable<std::optional<ConsentRecord>> OtpService::grant_consent(
-    const std::string& token) {
+    const std::string& token, const Trace& trace) {
   const std::string hash = consent_token_hash(token);
   const auto now = now_ms();
-  auto granted = co_await deps_.pool.run([&] { return store_.grant_consent(hash, now); });
+  // The ledger's event, whose person and time the store fills from the granted request.
+  const auto found = co_await deps_.pool.run([&] { return store_.find_consent(hash); });
+  if (!found || !deps_.config.envs.contains(found->environment)) co_return std::nullopt;
+  ConsentEvent e;
+  e.purpose = "whatsapp_otp";
+  e.action = "granted";
+  e.source = "consent_link";
+  e.notice_version = deps_.config.env(found->environment).consent_notice_version;
+  e.request_id = trace.request_id;
+  const std::optional<ConsentEvent> ledger = e;
+  auto granted = co_await deps_.pool.run([&] { return store_.grant_consent(hash, now, ledger); });
   if (granted)
     deps_.metrics.count("leadgate_consent_granted_total", {{"environment", granted->environment}});
   co_return granted;

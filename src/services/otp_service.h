@@ -48,7 +48,9 @@ class OtpService {
   boost::asio::awaitable<ConsentLink> consent_link(const std::string& token);
   // POST /api_v1/consent/{token} (the customer's "I agree"): the granted consent, or nullopt for
   // an unknown, used or expired link.
-  boost::asio::awaitable<std::optional<ConsentRecord>> grant_consent(const std::string& token);
+  // Records the grant in the consent ledger with it (purpose whatsapp_otp, source consent_link).
+  boost::asio::awaitable<std::optional<ConsentRecord>> grant_consent(const std::string& token,
+                                                                     const Trace& trace);
 
  private:
   boost::asio::awaitable<OtpSent> issue(const std::string& environment, const std::string& phone,

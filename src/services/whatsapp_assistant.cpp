@@ -12,9 +12,19 @@
 #include "domain/mobile.h"
 #include "domain/outbox_payload.h"
 #include "services/lead_records.h"
+#include "services/privacy.h"
 
 namespace leadgate {
+
 namespace {
+
+// What the consent ledger records as the request of an event that came in over WhatsApp.
+Trace inbound_trace(std::string request_id, const std::string& environment) {
+  Trace t;
+  t.request_id = std::move(request_id);
+  t.environment = environment;
+  return t;
+}
 
 constexpr std::int64_t kReplyWindowMs = 10 * 60 * 1000;
 constexpr int kUnmatchedReceiptRetries = 2;
@@ -53,9 +63,11 @@ struct WhatsAppAssistant::StatusAnswer {
 };
 
 WhatsAppAssistant::WhatsAppAssistant(WhatsAppStore& chats, LeadStore& leads,
-                                     VerificationStore& limits, const ServiceDeps& deps,
-                                     ApplicationTracker& tracker, std::function<void()> wake_outbox)
-    : chats_(chats),
+                                     VerificationStore& limits, PrivacyStore& consents,
+                                     const ServiceDeps& deps, ApplicationTracker& tracker,
+                                     std::function<void()> wake_outbox)
+    : consents_(consents),
+      chats_(chats),
       leads_(leads),
       limits_(limits),
       deps_(deps),
@@ -148,10 +160,14 @@ boost::asio::awaitable<void> WhatsAppAssistant::record_user_event(const InboxEve
                                                                   const UserEvent& u) {
   const auto mobile = normalize_mobile(u.phone);
   if ((u.kind == "opted-out" || u.kind == "opted-in") && mobile && !event.environment.empty()) {
-    const std::string bidx = mobile_blind_index(deps_.cipher, *mobile);
+    // The consent ledger's whatsapp_updates event sets the opt-out with it (one transaction).
     const bool out = u.kind == "opted-out";
-    const auto at = u.timestamp_ms != 0 ? u.timestamp_ms : event.received_at;
-    co_await deps_.pool.run([&] { chats_.set_opt_out(event.environment, bidx, out, at); });
+    ConsentEvent e = consent_event(
+        deps_, event.environment, *mobile, "whatsapp_updates", out ? "withdrawn" : "granted",
+        out ? "whatsapp_stop" : "whatsapp_start",
+        inbound_trace("whatsapp-event:" + std::to_string(event.id), event.environment));
+    if (u.timestamp_ms != 0) e.at = u.timestamp_ms;
+    co_await deps_.pool.run([&] { return consents_.record_consent(e, true); });
   }
   const auto now = now_ms();
   co_await deps_.pool.run([&] { chats_.finish_inbox(event.id, "done", now, 0, ""); });
@@ -263,6 +279,13 @@ boost::asio::awaitable<void> WhatsAppAssistant::answer(const InboxEvent& event,
   const AssistantPlan plan = plan_reply(question, limited);
   in.classification = plan.classification;
   w.opted_out = plan.opted_out;
+  if (plan.opted_out) {
+    w.consent =
+        consent_event(deps_, environment, message.from, "whatsapp_updates",
+                      *plan.opted_out ? "withdrawn" : "granted",
+                      *plan.opted_out ? "whatsapp_stop" : "whatsapp_start",
+                      inbound_trace("whatsapp:" + message.provider_message_id, environment));
+  }
   std::string reply_kind = plan.reply_kind;
   std::map<std::string, std::string> values{{"brand", env.brand_name},
                                             {"support_phone", env.support_phone},

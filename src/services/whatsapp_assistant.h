@@ -23,7 +23,7 @@ class WhatsAppAssistant {
  public:
   // wake_outbox: a reply was queued (the outbox dispatcher looks now, not at its next poll).
   WhatsAppAssistant(WhatsAppStore& chats, LeadStore& leads, VerificationStore& limits,
-                    const ServiceDeps& deps, ApplicationTracker& tracker,
+                    PrivacyStore& consents, const ServiceDeps& deps, ApplicationTracker& tracker,
                     std::function<void()> wake_outbox);
 
   // The delivery receipts of a claim in one store call (one commit). Returns the events it did
@@ -49,6 +49,7 @@ class WhatsAppAssistant {
   void receipt_finished(const InboxEvent& event, const DeliveryReceipt& r, std::int64_t matched);
   void finished(const InboxEvent& event);
 
+  PrivacyStore& consents_;  // WhatsApp STOP / START in the consent ledger
   WhatsAppStore& chats_;
   LeadStore& leads_;
   VerificationStore& limits_;

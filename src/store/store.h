@@ -39,6 +39,21 @@ struct CustomerTokenRow {
   std::int64_t expires_at = 0;
 };
 
+// One consent event (issue 21): a person (environment + the mobile's blind index) granted or
+// withdrew one purpose. The consent ledger is append-only.
+struct ConsentEvent {
+  std::int64_t id = 0;  // filled on reads
+  std::string environment;
+  std::string phone_bidx;
+  std::optional<std::string> phone_enc;  // the mobile, sealed, when known
+  std::string purpose;                   // whatsapp_otp | whatsapp_updates | loan_processing
+  std::string action;                    // granted | withdrawn
+  std::string notice_version;
+  std::string source;  // consent_link | client_asserted | whatsapp_stop | whatsapp_start | api
+  std::int64_t at = 0;
+  std::string request_id;
+};
+
 // One row of the leads table. *_enc columns are sealed PII; *_bidx are blind indexes.
 struct LeadRow {
   std::int64_t id = 0;
@@ -139,6 +154,9 @@ struct LeadWrite {
   // PostgreSQL commits it without waiting for the WAL flush, SQLite without an fsync. A crash in
   // between can lose the claim of a request that was never answered, never an answered one.
   bool durable = true;
+  // A loan_processing grant for the consent ledger (issue 21), appended in the same transaction
+  // unless the person's latest loan_processing event already is a grant.
+  std::optional<ConsentEvent> consent;
 };
 
 // What the LOS reported about one lead (lead_status / the WhatsApp assistant).
@@ -247,6 +265,7 @@ struct ConversationWrite {
   std::optional<OutboxMessage> reply_outbox;
   std::optional<ConversationMessage> reply;  // written only with reply_outbox
   std::optional<bool> opted_out;             // set_opt_out(inbound's environment/phone, value)
+  std::optional<ConsentEvent> consent;       // STOP / START in the consent ledger (issue 21)
   std::int64_t inbox_id = 0;                 // 0: no inbox row to finish
   std::int64_t now = 0;
 };
@@ -288,6 +307,9 @@ struct OtpCode {
   std::int64_t expires_at = 0;
   int attempts = 0;              // wrong verifies so far
   std::string state = "active";  // active | used | burned
+  // Written with the code (one transaction, issue 21): the consent the client asserted for this
+  // send (otp_send with user_check: true), unless the ledger already shows it granted.
+  std::optional<ConsentEvent> consent;
 };
 
 // Outcome of an atomic rate-limit reservation.
@@ -564,8 +586,11 @@ class VerificationStore {
   // consents_for: every request of one phone in one environment, oldest first (requested_at, then
   // insertion order).
   virtual void insert_consent(const ConsentRecord& consent) = 0;
+  // `ledger`: appended to the consent ledger with the grant, in the same transaction, with the
+  // granted request's environment, phone and sealed phone, at `now` (issue 21).
   virtual std::optional<ConsentRecord> grant_consent(const std::string& token_hash,
-                                                     std::int64_t now) = 0;
+                                                     std::int64_t now,
+                                                     const std::optional<ConsentEvent>& ledger) = 0;
   virtual std::optional<ConsentRecord> find_consent(const std::string& token_hash) = 0;
   virtual std::vector<ConsentRecord> consents_for(const std::string& environment,
                                                   const std::string& phone_bidx) = 0;
@@ -650,6 +675,21 @@ class OpsStore {
       int limit, const std::function<std::string(std::string)>& seal) = 0;
 };
 
+// The data-protection rights (issue 21): the consent ledger.
+class PrivacyStore {
+ public:
+  virtual ~PrivacyStore() = default;
+
+  // Appends `e` to the ledger, unless `only_if_changed` and the person's latest event for that
+  // purpose has the same action (one statement). A whatsapp_updates event also sets the person's
+  // WhatsApp opt-out (withdrawn: opted out) in the same transaction, so that the outbox
+  // suppresses what is already queued. Answers whether the event was appended.
+  virtual bool record_consent(const ConsentEvent& e, bool only_if_changed) = 0;
+  // The person's ledger, oldest first.
+  virtual std::vector<ConsentEvent> consent_events(const std::string& environment,
+                                                   const std::string& phone_bidx) = 0;
+};
+
 // Every role in one object: what open_store returns and the implementations derive from.
 class Store : public LeadStore,
               public AppointmentStore,
@@ -657,7 +697,8 @@ class Store : public LeadStore,
               public WhatsAppStore,
               public VerificationStore,
               public AccessStore,
-              public OpsStore {};
+              public OpsStore,
+              public PrivacyStore {};
 
 std::unique_ptr<Store> open_store(const std::string& database_url, int pool_size);
 std::int64_t now_ms();

@@ -402,7 +402,7 @@ TEST_P(StoreConformanceTest, ConsentIsGrantedOnce) {
   EXPECT_EQ(before[0].granted_at, 0);
   EXPECT_EQ(before[0].phone_enc, "v1:phone-b1");
 
-  const auto granted = store_->grant_consent("tok-1", 5'000);
+  const auto granted = store_->grant_consent("tok-1", 5'000, std::nullopt);
   ASSERT_TRUE(granted.has_value());
   EXPECT_EQ(granted->environment, "orbit");
   EXPECT_EQ(granted->phone_bidx, "b1");
@@ -412,7 +412,8 @@ TEST_P(StoreConformanceTest, ConsentIsGrantedOnce) {
   EXPECT_EQ(granted->expires_at, 100'000);
   EXPECT_EQ(granted->granted_at, 5'000);
 
-  EXPECT_FALSE(store_->grant_consent("tok-1", 6'000).has_value()) << "the link works once";
+  EXPECT_FALSE(store_->grant_consent("tok-1", 6'000, std::nullopt).has_value())
+      << "the link works once";
   const auto after = store_->consents_for("orbit", "b1");
   ASSERT_EQ(after.size(), 1u);
   EXPECT_EQ(after[0].granted_at, 5'000) << "the second open did not move the time";
@@ -432,7 +433,7 @@ TEST_P(StoreConformanceTest, FindConsentReadsAnyStateAndChangesNothing) {
   }
   EXPECT_EQ(store_->consents_for("homfinity", "b2").at(0).granted_at, 0);
   EXPECT_FALSE(store_->find_consent("tok-unknown").has_value());
-  ASSERT_TRUE(store_->grant_consent("tok-p", 3'000).has_value());
+  ASSERT_TRUE(store_->grant_consent("tok-p", 3'000, std::nullopt).has_value());
   const auto granted = store_->find_consent("tok-p");
   ASSERT_TRUE(granted.has_value());
   EXPECT_EQ(granted->granted_at, 3'000);
@@ -441,12 +442,13 @@ TEST_P(StoreConformanceTest, FindConsentReadsAnyStateAndChangesNothing) {
 TEST_P(StoreConformanceTest, ExpiredOrUnknownConsentIsNotGranted) {
   store_->insert_consent(make_consent("orbit", "b1", "tok-expired", 1'000, 5'000));
   store_->insert_consent(make_consent("orbit", "b1", "tok-last-ms", 1'000, 5'000));
-  EXPECT_FALSE(store_->grant_consent("tok-expired", 5'000).has_value()) << "expires_at > now";
-  EXPECT_FALSE(store_->grant_consent("tok-expired", 9'000).has_value());
-  const auto last = store_->grant_consent("tok-last-ms", 4'999);
+  EXPECT_FALSE(store_->grant_consent("tok-expired", 5'000, std::nullopt).has_value())
+      << "expires_at > now";
+  EXPECT_FALSE(store_->grant_consent("tok-expired", 9'000, std::nullopt).has_value());
+  const auto last = store_->grant_consent("tok-last-ms", 4'999, std::nullopt);
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(last->granted_at, 4'999);
-  EXPECT_FALSE(store_->grant_consent("tok-unknown", 2'000).has_value());
+  EXPECT_FALSE(store_->grant_consent("tok-unknown", 2'000, std::nullopt).has_value());
 
   const auto rows = store_->consents_for("orbit", "b1");
   ASSERT_EQ(rows.size(), 2u);
@@ -474,7 +476,7 @@ TEST_P(StoreConformanceTest, ConsentsForOldestFirstAndIsolated) {
   EXPECT_TRUE(store_->consents_for("orbit", "b3").empty());
 
   // Granting one phone's consent does not touch another's.
-  ASSERT_TRUE(store_->grant_consent("t-other-phone", 1'000).has_value());
+  ASSERT_TRUE(store_->grant_consent("t-other-phone", 1'000, std::nullopt).has_value());
   for (const auto& c : store_->consents_for("orbit", "b1")) EXPECT_EQ(c.granted_at, 0);
 }
 
@@ -489,7 +491,7 @@ TEST_P(StoreConformanceTest, ConcurrentGrantsOfOneTokenSucceedOnce) {
   store_->insert_consent(make_consent("orbit", "b1", "tok", 1'000, 90'000));
   std::atomic<int> granted{0};
   const int failures = run_at_once(thread_stores(8), [&](int t, Store& store) {
-    if (store.grant_consent("tok", 2'000 + t)) ++granted;
+    if (store.grant_consent("tok", 2'000 + t, std::nullopt)) ++granted;
   });
   EXPECT_EQ(failures, 0);
   EXPECT_EQ(granted.load(), 1);

@@ -43,7 +43,8 @@ class FakeVerificationStore : public VerificationStore {
   void release_rate_event(std::int64_t id) override { released.push_back(id); }
   std::int64_t purge_rate_events(std::int64_t) override { return 0; }
   void insert_consent(const ConsentRecord& c) override { consent = c; }
-  std::optional<ConsentRecord> grant_consent(const std::string&, std::int64_t) override {
+  std::optional<ConsentRecord> grant_consent(const std::string&, std::int64_t,
+                                             const std::optional<ConsentEvent>&) override {
     return std::nullopt;
   }
   std::optional<ConsentRecord> find_consent(const std::string&) override { return consent; }

@@ -211,6 +211,10 @@ class Transaction {
 // Inserts one new outbox message (pending, no attempts, no delivery state yet) and returns its id.
 std::int64_t insert_outbox(Connection& c, const OutboxMessage& m);
 
+// Appends one consent event (PrivacyStore::record_consent's rule for only_if_changed; the
+// whatsapp_updates opt-out is the caller's) and answers whether it was appended.
+bool insert_consent_event(Connection& c, const ConsentEvent& e, bool only_if_changed);
+
 // Inserts audit entries and outbox messages (inside the caller's transaction).
 void write_children(Connection& c, const std::vector<AuditEntry>& audit,
                     const std::vector<OutboxMessage>& outbox);

@@ -39,6 +39,7 @@ std::int64_t PostgresStore::insert_lead(const LeadWrite& w) {
   sql::bind_lead_partner(p, w.lead);
   const std::int64_t id = exec(c, sql::kInsertLead + " RETURNING id", p).i64(0, 0);
   write_children(c, w.audit, w.outbox);
+  if (w.consent) insert_consent_event(c, *w.consent, true);
   tx.commit();
   return id;
 }
@@ -56,6 +57,7 @@ bool PostgresStore::update_lead(const LeadWrite& w) {
       sql::update_lead(w.expected_status.has_value(), w.expected_request_id.has_value());
   if (exec(c, update, p).affected() != 1) return false;  // rolled back: no audit, no outbox
   write_children(c, w.audit, w.outbox);
+  if (w.consent) insert_consent_event(c, *w.consent, true);
   tx.commit();
   return true;
 }

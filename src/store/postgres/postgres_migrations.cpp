@@ -340,6 +340,39 @@ CREATE TABLE ops_sessions (
 );
 CREATE INDEX ops_sessions_expiry ON ops_sessions (expires_at);
 )sql",
+    // 14 (issue 21): the consent ledger, one row per consent event of a person (found by the
+    // mobile's blind index; the mobile sealed when known) and purpose. What was recorded before is
+    // carried over as notice version "before-ledger": granted consent links (whatsapp_otp), the
+    // WhatsApp opt-out state (whatsapp_updates) and, for every person with a lead, the first
+    // lead's submission (loan_processing).
+    R"sql(
+CREATE TABLE consent_ledger (
+  id BIGSERIAL PRIMARY KEY,
+  environment TEXT NOT NULL,
+  phone_bidx TEXT NOT NULL,
+  phone_enc TEXT,
+  purpose TEXT NOT NULL,
+  action TEXT NOT NULL,
+  notice_version TEXT NOT NULL,
+  source TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  request_id TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX consent_ledger_person ON consent_ledger (environment, phone_bidx, purpose, id);
+INSERT INTO consent_ledger (environment, phone_bidx, phone_enc, purpose, action, notice_version,
+                            source, at)
+  SELECT environment, phone_bidx, phone_enc, 'whatsapp_otp', 'granted', 'before-ledger',
+         'consent_link', granted_at FROM consents WHERE granted_at > 0 ORDER BY granted_at, id;
+INSERT INTO consent_ledger (environment, phone_bidx, purpose, action, notice_version, source, at)
+  SELECT environment, phone_bidx, 'whatsapp_updates',
+         CASE WHEN opted_out THEN 'withdrawn' ELSE 'granted' END, 'before-ledger',
+         CASE WHEN opted_out THEN 'whatsapp_stop' ELSE 'whatsapp_start' END, updated_at
+  FROM whatsapp_opt_outs ORDER BY updated_at;
+INSERT INTO consent_ledger (environment, phone_bidx, phone_enc, purpose, action, notice_version,
+                            source, at)
+  SELECT environment, mobile_bidx, MIN(mobile_enc), 'loan_processing', 'granted', 'before-ledger',
+         'api', MIN(created_at) FROM leads GROUP BY environment, mobile_bidx ORDER BY MIN(created_at);
+)sql",
 };
 
 }  // namespace

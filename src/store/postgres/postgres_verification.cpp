@@ -28,7 +28,14 @@ void upsert_otp(Connection& c, const OtpCode& o) {
 
 void PostgresStore::put_otp(const OtpCode& code) {
   auto lease = borrow();
+  if (!code.consent) {
+    upsert_otp(*lease, code);
+    return;
+  }
+  Transaction tx(*lease);
   upsert_otp(*lease, code);
+  insert_consent_event(*lease, *code.consent, true);
+  tx.commit();
 }
 
 std::optional<OtpCode> PostgresStore::find_otp(const std::string& environment,
@@ -140,9 +147,18 @@ void PostgresStore::insert_consent(const ConsentRecord& c) {
 
 // One statement: a concurrent grant of the same token waits for the row lock, re-checks
 // granted_at = 0 on the updated row and matches nothing, so a link works once.
-std::optional<ConsentRecord> PostgresStore::grant_consent(const std::string& token_hash,
-                                                          std::int64_t now) {
-  return query_first(sql::kGrantConsent, sql::read_consent<Result::Row>, token_hash, now);
+std::optional<ConsentRecord> PostgresStore::grant_consent(
+    const std::string& token_hash, std::int64_t now, const std::optional<ConsentEvent>& ledger) {
+  if (!ledger)
+    return query_first(sql::kGrantConsent, sql::read_consent<Result::Row>, token_hash, now);
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  auto granted = exec(c, sql::kGrantConsent, Params().bind(token_hash).bind(now))
+                     .first(sql::read_consent<Result::Row>);
+  if (granted) insert_consent_event(c, sql::granted_event(*ledger, *granted, now), false);
+  tx.commit();
+  return granted;
 }
 
 std::optional<ConsentRecord> PostgresStore::find_consent(const std::string& token_hash) {

@@ -173,6 +173,7 @@ void PostgresStore::record_conversation(const ConversationWrite& w) {
   if (w.opted_out) {
     upsert_opt_out(c, w.inbound.environment, w.inbound.phone_bidx, *w.opted_out, w.now);
   }
+  if (w.consent) insert_consent_event(c, *w.consent, true);
   if (w.inbox_id != 0) update_inbox_state(c, w.inbox_id, "done", w.now, 0, "");
   tx.commit();
 }

@@ -444,6 +444,39 @@ void bind_api_key(Binder& b, const ApiKeyRow& row) {
   b.bind(row.created_at).bind(row.revoked).bind(row.kind).bind(row.last_used_at);
 }
 
+template <class Row>
+ConsentEvent read_consent_event(const Row& r) {
+  ConsentEvent e;
+  e.id = r.i64(0);
+  e.environment = r.text(1);
+  e.phone_bidx = r.text(2);
+  e.phone_enc = r.opt_text(3);
+  e.purpose = r.text(4);
+  e.action = r.text(5);
+  e.notice_version = r.text(6);
+  e.source = r.text(7);
+  e.at = r.i64(8);
+  e.request_id = r.text(9);
+  return e;
+}
+
+// A consent-link grant's ledger event: `e` with the granted request's person, at `now`.
+inline ConsentEvent granted_event(ConsentEvent e, const ConsentRecord& granted, std::int64_t now) {
+  e.environment = granted.environment;
+  e.phone_bidx = granted.phone_bidx;
+  e.phone_enc = granted.phone_enc;
+  e.at = now;
+  return e;
+}
+
+// kInsertConsentEvent's parameters.
+template <class Binder>
+void bind_consent_event(Binder& b, const ConsentEvent& e, bool only_if_changed) {
+  b.bind(e.environment).bind(e.phone_bidx).bind(e.phone_enc).bind(e.purpose).bind(e.action);
+  b.bind(e.notice_version).bind(e.source).bind(e.at).bind(e.request_id);
+  b.bind(static_cast<std::int64_t>(only_if_changed ? 1 : 0));
+}
+
 template <class Binder>
 void bind_customer_token(Binder& b, const CustomerTokenRow& t) {
   b.bind(t.token_hash).bind(t.environment).bind(t.phone_bidx).bind(t.created_at).bind(t.expires_at);

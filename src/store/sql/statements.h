@@ -237,6 +237,21 @@ inline const std::string kAbandonIdempotency =
     "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'running'";
 inline const std::string kPurgeIdempotency = "DELETE FROM idempotency_keys WHERE created_at < $1";
 
+// The consent ledger (schema 14). $10 = 1: only when the person's latest event for the purpose
+// has another action (or there is none).
+inline const std::string kConsentEventColumns =
+    "id, environment, phone_bidx, phone_enc, purpose, action, notice_version, source, at, "
+    "request_id";
+inline const std::string kInsertConsentEvent =
+    "INSERT INTO consent_ledger (environment, phone_bidx, phone_enc, purpose, action, "
+    "notice_version, source, at, request_id) SELECT $1, $2, $3, $4, $5, $6, $7, CAST($8 AS "
+    "BIGINT), $9 WHERE CAST($10 AS INTEGER) = 0 OR COALESCE((SELECT action FROM consent_ledger "
+    "WHERE environment = $1 AND phone_bidx = $2 AND purpose = $4 ORDER BY id DESC LIMIT 1), '') "
+    "<> $5";
+inline const std::string kSelectConsentEvents = "SELECT " + kConsentEventColumns +
+                                                " FROM consent_ledger WHERE environment = $1 AND "
+                                                "phone_bidx = $2 ORDER BY id";
+
 // Dashboard sessions (schema 13).
 inline const std::string kPurgeOpsSessions = "DELETE FROM ops_sessions WHERE expires_at <= $1";
 inline const std::string kInsertOpsSession =

@@ -200,6 +200,10 @@ auto claim(sqlite3* db, std::string_view sql, Read read, const Args&... args) {
 // Inserts one new outbox message (pending, no attempts, no delivery state yet) and returns its id.
 std::int64_t insert_outbox(sqlite3* db, const OutboxMessage& m);
 
+// Appends one consent event (PrivacyStore::record_consent's rule for only_if_changed; the
+// whatsapp_updates opt-out is the caller's) and answers whether it was appended.
+bool insert_consent_event(sqlite3* db, const ConsentEvent& e, bool only_if_changed);
+
 }  // namespace leadgate::sqlite
 
 namespace leadgate {

@@ -37,6 +37,7 @@ std::int64_t SqliteStore::insert_lead(const LeadWrite& w) {
   s.run();
   const std::int64_t id = sqlite3_last_insert_rowid(db_);
   write_children(w.audit, w.outbox);
+  if (w.consent) sqlite::insert_consent_event(db_, *w.consent, true);
   tx.commit();
   return id;
 }
@@ -52,6 +53,7 @@ bool SqliteStore::update_lead(const LeadWrite& w) {
   s.run();
   if (sqlite3_changes(db_) != 1) return false;
   write_children(w.audit, w.outbox);
+  if (w.consent) sqlite::insert_consent_event(db_, *w.consent, true);
   tx.commit();
   return true;
 }

@@ -29,7 +29,14 @@ void upsert_otp(sqlite3* db, const OtpCode& o) {
 
 void SqliteStore::put_otp(const OtpCode& code) {
   std::lock_guard lock(mutex_);
+  if (!code.consent) {
+    upsert_otp(db_, code);
+    return;
+  }
+  Transaction tx(db_);
   upsert_otp(db_, code);
+  sqlite::insert_consent_event(db_, *code.consent, true);
+  tx.commit();
 }
 
 std::optional<OtpCode> SqliteStore::find_otp(const std::string& environment,
@@ -133,14 +140,21 @@ void SqliteStore::insert_consent(const ConsentRecord& c) {
 
 // One statement: of two concurrent grants of one token only one updates the row.
 std::optional<ConsentRecord> SqliteStore::grant_consent(const std::string& token_hash,
-                                                        std::int64_t now) {
+                                                        std::int64_t now,
+                                                        const std::optional<ConsentEvent>& ledger) {
   std::lock_guard lock(mutex_);
-  Stmt s(db_, sql::kGrantConsent);
-  s.bind(token_hash).bind(now);
-  if (!s.step()) return std::nullopt;
-  ConsentRecord c = sql::read_consent(s);
-  while (s.step()) {
-  }  // finish the statement (token_hash is unique: no second row)
+  Transaction tx(db_);
+  std::optional<ConsentRecord> c;
+  {
+    Stmt s(db_, sql::kGrantConsent);
+    s.bind(token_hash).bind(now);
+    if (!s.step()) return std::nullopt;
+    c = sql::read_consent(s);
+    while (s.step()) {
+    }  // finish the statement (token_hash is unique: no second row)
+  }
+  if (ledger) sqlite::insert_consent_event(db_, sql::granted_event(*ledger, *c, now), false);
+  tx.commit();
   return c;
 }
 

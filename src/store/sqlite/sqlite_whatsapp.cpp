@@ -121,6 +121,7 @@ void SqliteStore::record_conversation(const ConversationWrite& w) {
   if (w.opted_out) {
     upsert_opt_out(db_, w.inbound.environment, w.inbound.phone_bidx, *w.opted_out, w.now);
   }
+  if (w.consent) sqlite::insert_consent_event(db_, *w.consent, true);
   if (w.inbox_id != 0) update_inbox_state(db_, w.inbox_id, "done", w.now, 0, "");
   tx.commit();
 }
