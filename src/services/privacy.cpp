@@ -1,27 +1,12 @@
 #include "services/privacy.h"
 
-#include <cstdio>
-#include <ctime>
 #include <utility>
 
 #include "core/errors.h"
-#include "core/log.h"
+#include "domain/application_progress.h"
 #include "services/customer_tokens.h"
 
 namespace leadgate {
-
-namespace {
-std::string iso_utc(std::int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[40];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
-}  // namespace
 
 ConsentEvent consent_event(const ServiceDeps& deps, const std::string& environment,
                            const std::string& mobile, const std::string& purpose,
