@@ -117,14 +117,13 @@ std::string parse_base_url(const std::string& name, std::string value) {
   return value;
 }
 
+}  // namespace
+
 // Flattens the JSON file into LEADGATE_* style keys so one code path validates both sources.
-void read_file(const std::string& path, std::map<std::string, std::string>& out) {
-  std::ifstream in(path);
-  if (!in) bad("LEADGATE_CONFIG", "names a file that cannot be read: " + path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+void read_config_text(std::string_view text, const std::string& path,
+                      std::map<std::string, std::string>& out) {
   boost::system::error_code ec;
-  auto value = boost::json::parse(buffer.str(), ec);
+  auto value = boost::json::parse(text, ec);
   if (ec || !value.is_object()) bad("LEADGATE_CONFIG", "file " + path + " is not a JSON object");
   auto scalar = [&](const std::string& key, const boost::json::value& v) -> std::string {
     if (v.is_string()) return std::string(v.get_string());
@@ -169,6 +168,16 @@ void read_file(const std::string& path, std::map<std::string, std::string>& out)
     }
     out.emplace(std::string(kPrefix) + field, scalar(key, kv.value()));
   }
+}
+
+namespace {
+
+void read_file(const std::string& path, std::map<std::string, std::string>& out) {
+  std::ifstream in(path);
+  if (!in) bad("LEADGATE_CONFIG", "names a file that cannot be read: " + path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  read_config_text(buffer.str(), path, out);
 }
 
 double parse_fraction(const std::string& name, const std::string& value) {
