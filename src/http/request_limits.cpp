@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <boost/asio/error.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <cstdint>
 
 namespace leadgate {
+
+namespace beast = boost::beast;
 
 std::size_t request_buffer_limit(const ServerOptions& options) {
   return options.header_limit + options.line_limit;
@@ -27,7 +30,12 @@ std::size_t check_body_framing(http::request_parser<http::string_body>& parser,
     limit = options.large_body_limit;
   }
   parser.body_limit(limit);
-  if (const auto length = parser.content_length(); length && *length > limit) {
+  const auto& fields = parser.get();
+  const std::size_t encodings = fields.count(http::field::transfer_encoding);
+  if (encodings > 0 &&
+      (encodings > 1 || !beast::iequals(fields[http::field::transfer_encoding], "chunked"))) {
+    ec = http::error::bad_transfer_encoding;
+  } else if (const auto length = parser.content_length(); length && *length > limit) {
     ec = http::error::body_limit;
   }
   return limit;
@@ -38,11 +46,15 @@ unsigned rejection_status(const boost::system::error_code& ec) {
   // A line longer than the read buffer (a chunk extension, a trailer): malformed.
   const bool overlong =
       ec == http::error::buffer_overflow || ec == boost::asio::error::no_buffer_space;
+  // Framing that could be read two ways (two Transfer-Encodings, Transfer-Encoding with
+  // Content-Length, two different Content-Lengths) is malformed too, never just dropped.
   if (ec == http::error::header_limit || ec == http::error::bad_target ||
       ec == http::error::bad_method || ec == http::error::bad_version ||
       ec == http::error::bad_field || ec == http::error::bad_value ||
       ec == http::error::bad_line_ending || ec == http::error::bad_content_length ||
-      ec == http::error::bad_chunk || ec == http::error::bad_chunk_extension || overlong) {
+      ec == http::error::multiple_content_length || ec == http::error::bad_transfer_encoding ||
+      ec == http::error::bad_obs_fold || ec == http::error::bad_chunk ||
+      ec == http::error::bad_chunk_extension || overlong) {
     return 400;
   }
   return 0;

@@ -24,7 +24,11 @@ std::size_t configure_request_parser(http::request_parser<http::string_body>& pa
 // Once the headers are read, how the body is framed: the route's own body limit (large_body_limit
 // under large_body_prefix, else body_limit) goes on the parser, so that a chunked body is counted
 // against it as it arrives; a Content-Length over it sets `ec` to http::error::body_limit (413).
-// Returns the limit.
+// A Transfer-Encoding other than one field "chunked" sets http::error::bad_transfer_encoding (400):
+// not ending in chunked, Beast would read the request as bodiless and its body as the next request
+// (RFC 9112 6.3 says 400); several fields may be combined one way here and another by a proxy in
+// front; and no other transfer coding is decoded (RFC 9112 6.1 suggests 501; 400 is answered, as
+// for the rest of the framing). Returns the limit.
 std::size_t check_body_framing(http::request_parser<http::string_body>& parser,
                                const ServerOptions& options, boost::system::error_code& ec);
 

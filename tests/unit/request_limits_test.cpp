@@ -59,6 +59,29 @@ TEST(RequestLimits, ContentLengthOverTheRoutesLimitIs413) {
             413u);
 }
 
+// Found by fuzz/fuzz_http_request.cpp: framing that can be read two ways closed the connection
+// without an answer; a Transfer-Encoding not ending in chunked was read as a bodiless request (its
+// body then read as the next request); two Transfer-Encoding fields, the last one chunked, were
+// read as chunked.
+TEST(RequestLimits, AmbiguousFramingIs400) {
+  for (const char* head : {
+           "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+           "POST /x HTTP/1.1\r\nTransfer-Encoding:chunked\r\nTransfer-Encoding:\r\n\r\n",
+           "POST /x HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
+           "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n",
+           "POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+           "POST /x HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+           "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+           "POST /x HTTP/1.1\r\nTransfer-Encoding:\r\n\r\n",
+           "POST /x HTTP/1.1\r\nTransfer-Encoding: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+           "POST /x HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+       }) {
+    const auto ec = framing_error(head);
+    EXPECT_TRUE(ec) << head;
+    EXPECT_EQ(rejection_status(ec), 400u) << head << ": " << ec.message();
+  }
+}
+
 TEST(RequestLimits, MalformedRequestsAre400) {
   for (const char* head :
        {"G@T / HTTP/1.1\r\n\r\n", "GET / HTTP/9.1\r\n\r\n", "GET / HTTP/1.1\r\nNo Colon\r\n\r\n",
