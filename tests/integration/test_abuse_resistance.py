@@ -173,7 +173,8 @@ class BoundedResourcesTest(LeadgateTestCase):
     def test_paths_with_an_empty_segment_match_no_route(self):
         _, lg, key = self.start_service()
         body = {"environment": "orbit", "mobile_number": "9876543210"}
-        for path in ("/api_v1//lead_status", "//api_v1/lead_status", "//healthz"):
+        for path in ("/api_v1//lead_status", "//api_v1/lead_status", "//healthz",
+                     "/api_v1/lead_status/", "/healthz/"):
             status, _, problem = lg.request("POST" if "lead" in path else "GET", path, body,
                                             api_key=key)
             self.assertEqual(status, 404, (path, problem))
