@@ -108,6 +108,12 @@ long long parse_int(const std::string& name, const std::string& value, long long
 }
 
 std::string parse_base_url(const std::string& name, std::string value) {
+  // The scheme and "//" are checked first: Boost.URL 1.81 asserts on some rootless paths
+  // ("http:\"", "l:[", boostorg/url#665, fixed in 1.82), which aborts a Debug build instead of
+  // refusing the setting; with an authority it does not take that path.
+  if (!value.starts_with("http://") && !value.starts_with("https://")) {
+    bad(name, "must be an absolute http:// or https:// URL");
+  }
   auto parsed = boost::urls::parse_absolute_uri(value);
   if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") ||
       parsed->host().empty()) {
