@@ -8,8 +8,10 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "core/log.h"
 #include "crypto/crypto.h"
@@ -206,7 +208,15 @@ void read_loan_type_map(const std::string& name, const std::string& text,
     const std::string type(kv.key());
     if (!out.contains(type)) bad(name + "." + type, "is not a loan type (HL, LAP, PL, BL, CL, EL)");
     if (!kv.value().is_number()) bad(name + "." + type, "must be a number");
-    out[type] = static_cast<T>(kv.value().to_number<double>());
+    const double number = kv.value().to_number<double>();
+    // Converting a double beyond the int range is undefined: such a number is refused here (the
+    // loan policy checks the actual bounds).
+    if constexpr (std::is_integral_v<T>) {
+      if (!(number >= std::numeric_limits<T>::min() && number <= std::numeric_limits<T>::max())) {
+        bad(name + "." + type, "is out of range");
+      }
+    }
+    out[type] = static_cast<T>(number);
   }
 }
 
