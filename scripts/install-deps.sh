@@ -9,6 +9,7 @@ packages=(
   pgbouncer  # tests/integration/test_pg_pooler.py: the transaction-mode pooler case
   prometheus  # for promtool: checks and unit-tests docs/prometheus/*.yml
   chromium  # headless browser for the dashboard check (tests/browser, driven by playwright-core)
+  clang libclang-rt-14-dev  # fuzz/: libFuzzer and the sanitizers' runtimes for clang 14
 )
 missing=()
 for p in "${packages[@]}"; do

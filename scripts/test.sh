@@ -34,6 +34,9 @@ npm ci --prefix tests/browser --prefer-offline --ignore-scripts --no-audit --no-
   --loglevel=error >/dev/null
 cmake --preset asan >/dev/null
 cmake --build build/asan
+# The fuzz targets (fuzz/README.md): a clang build of what they need, then each target for
+# FUZZ_SECONDS (15) over its seed corpus; any crash, leak, UB or broken invariant fails the run.
+bash fuzz/run.sh
 
 pg_dir_file="$(mktemp)"
 LEADGATE_TEST_PG_URL="$(bash tests/pg/start_pg.sh "" "$pg_dir_file")"

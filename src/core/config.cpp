@@ -8,8 +8,10 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "core/log.h"
 #include "crypto/crypto.h"
@@ -123,6 +125,12 @@ long long parse_int(const std::string& name, const std::string& value, long long
 }
 
 std::string parse_base_url(const std::string& name, std::string value) {
+  // The scheme and "//" are checked first: Boost.URL 1.81 asserts on some rootless paths
+  // ("http:\"", "l:[", boostorg/url#665, fixed in 1.82), which aborts a Debug build instead of
+  // refusing the setting; with an authority it does not take that path.
+  if (!value.starts_with("http://") && !value.starts_with("https://")) {
+    bad(name, "must be an absolute http:// or https:// URL");
+  }
   auto parsed = boost::urls::parse_absolute_uri(value);
   if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") ||
       parsed->host().empty()) {
@@ -132,14 +140,13 @@ std::string parse_base_url(const std::string& name, std::string value) {
   return value;
 }
 
+}  // namespace
+
 // Flattens the JSON file into LEADGATE_* style keys so one code path validates both sources.
-void read_file(const std::string& path, std::map<std::string, std::string>& out) {
-  std::ifstream in(path);
-  if (!in) bad("LEADGATE_CONFIG", "names a file that cannot be read: " + path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+void read_config_text(std::string_view text, const std::string& path,
+                      std::map<std::string, std::string>& out) {
   boost::system::error_code ec;
-  auto value = boost::json::parse(buffer.str(), ec);
+  auto value = boost::json::parse(text, ec);
   if (ec || !value.is_object()) bad("LEADGATE_CONFIG", "file " + path + " is not a JSON object");
   auto scalar = [&](const std::string& key, const boost::json::value& v) -> std::string {
     if (v.is_string()) return std::string(v.get_string());
@@ -186,6 +193,16 @@ void read_file(const std::string& path, std::map<std::string, std::string>& out)
   }
 }
 
+namespace {
+
+void read_file(const std::string& path, std::map<std::string, std::string>& out) {
+  std::ifstream in(path);
+  if (!in) bad("LEADGATE_CONFIG", "names a file that cannot be read: " + path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  read_config_text(buffer.str(), path, out);
+}
+
 double parse_fraction(const std::string& name, const std::string& value) {
   char* end = nullptr;
   const double v = std::strtod(value.c_str(), &end);
@@ -206,7 +223,15 @@ void read_loan_type_map(const std::string& name, const std::string& text,
     const std::string type(kv.key());
     if (!out.contains(type)) bad(name + "." + type, "is not a loan type (HL, LAP, PL, BL, CL, EL)");
     if (!kv.value().is_number()) bad(name + "." + type, "must be a number");
-    out[type] = static_cast<T>(kv.value().to_number<double>());
+    const double number = kv.value().to_number<double>();
+    // Converting a double beyond the int range is undefined: such a number is refused here (the
+    // loan policy checks the actual bounds).
+    if constexpr (std::is_integral_v<T>) {
+      if (!(number >= std::numeric_limits<T>::min() && number <= std::numeric_limits<T>::max())) {
+        bad(name + "." + type, "is out of range");
+      }
+    }
+    out[type] = static_cast<T>(number);
   }
 }
 

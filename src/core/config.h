@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/environments.h"
@@ -152,5 +153,10 @@ struct Config {
 Config load_config();
 // Same, from an explicit variable map (tests).
 Config load_config(const std::map<std::string, std::string>& vars);
+// The text of a LEADGATE_CONFIG file (`path` names it in messages), flattened into LEADGATE_*
+// variables added to `vars`; a variable already there wins. load_config reads the file and calls
+// this; the fuzz target (fuzz/fuzz_config.cpp) calls it directly. Throws ConfigError.
+void read_config_text(std::string_view text, const std::string& path,
+                      std::map<std::string, std::string>& vars);
 
 }  // namespace leadgate

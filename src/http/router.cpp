@@ -39,9 +39,12 @@ void Router::add(Route route) {
 Router::Match Router::match(http::verb method, std::string_view target) const {
   const auto path = target.substr(0, target.find('?'));
   Match m;
-  // An empty segment ("//") matches no route: one resource, one path (no alias that a proxy's
-  // rules or a cache would see as another).
-  if (path.find("//") != std::string_view::npos) return m;
+  // One resource, one path (no alias that a proxy's rules or a cache would see as another): a
+  // path with an empty segment ("//", a trailing '/') or without its leading '/' (not origin-form,
+  // which Beast lets through) matches no route.
+  if (!path.starts_with('/') || path.ends_with('/') || path.find("//") != std::string_view::npos) {
+    return m;
+  }
   for (const auto& r : routes_) {
     std::map<std::string, std::string> params;
     if (!match_pattern(r.pattern, path, params)) continue;

@@ -1,6 +1,5 @@
 #include "http/server.h"
 
-#include <algorithm>
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -14,6 +13,7 @@
 
 #include "core/log.h"
 #include "http/middleware.h"
+#include "http/request_limits.h"
 
 namespace leadgate {
 
@@ -99,32 +99,23 @@ asio::awaitable<void> linger(beast::tcp_stream& stream) {
 }
 
 // The answer to a request that never became complete (answered here, outside the middleware
-// chain): 413 past the body limit, 400 when malformed; nullopt when there is no one to answer
-// (EOF, timeout, reset, cancelled by shutdown).
+// chain; rejection_status says which): 413 past the body limit, 400 when malformed; nullopt when
+// there is no one to answer (EOF, timeout, reset, cancelled by shutdown).
 std::optional<Response> reject_incomplete(const http::request_parser<http::string_body>& parser,
                                           const boost::system::error_code& ec,
                                           std::size_t body_limit, const std::string& client_ip) {
-  // A line longer than the read buffer (a chunk extension, a trailer): malformed.
-  const bool overlong = ec == beast::error_code(http::error::buffer_overflow) ||
-                        ec == beast::error_code(asio::error::no_buffer_space);
+  const unsigned status = rejection_status(ec);
+  if (status == 0) return std::nullopt;
   Request partial;
   partial.version(11);
   if (parser.is_header_done()) partial.base() = parser.get().base();
   const std::string request_id = request_id_for(partial);
-  Response res;
-  if (ec == http::error::body_limit) {
-    res = problem_response(partial, 413, "PAYLOAD_TOO_LARGE",
-                           "Request body exceeds " + std::to_string(body_limit) + " bytes",
-                           request_id);
-  } else if (ec == http::error::header_limit || ec == http::error::bad_target ||
-             ec == http::error::bad_method || ec == http::error::bad_version ||
-             ec == http::error::bad_field || ec == http::error::bad_value ||
-             ec == http::error::bad_line_ending || ec == http::error::bad_content_length ||
-             ec == http::error::bad_chunk || ec == http::error::bad_chunk_extension || overlong) {
-    res = problem_response(partial, 400, "BAD_REQUEST", "Malformed HTTP request", request_id);
-  } else {
-    return std::nullopt;
-  }
+  Response res =
+      status == 413
+          ? problem_response(partial, 413, "PAYLOAD_TOO_LARGE",
+                             "Request body exceeds " + std::to_string(body_limit) + " bytes",
+                             request_id)
+          : problem_response(partial, 400, "BAD_REQUEST", "Malformed HTTP request", request_id);
   res.set("X-Request-ID", request_id);
   res.keep_alive(false);
   log_info("http_request", {{"request_id", request_id},
@@ -153,37 +144,22 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     auto remote = conn->stream.socket().remote_endpoint(ec);
     if (!ec) client_ip = remote.address().to_string();
   }
-  // The buffer holds the headers, then at most line_limit bytes ahead of the parser: the body
-  // streams through it, and no chunk-size or trailer line can grow past it.
-  beast::flat_buffer buffer(options_.header_limit + options_.line_limit);
+  // The limits (request_limits.h): the buffer bounds the lines, the parser the header and body.
+  beast::flat_buffer buffer(request_buffer_limit(options_));
   boost::system::error_code ec;
   bool first = true;
   while (!stopping_) {
     http::request_parser<http::string_body> parser;
-    // The parser checks a Content-Length against the limit as the headers end, before the route
-    // is known: the largest limit first, the route's own once the target is read.
-    parser.body_limit(std::max(options_.body_limit, options_.large_body_limit));
-    parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+    // The largest body limit first, the route's own once the target is read.
+    std::size_t body_limit = configure_request_parser(parser, options_);
     conn->stream.expires_after(first ? options_.header_timeout : options_.idle_timeout);
     first = false;
     co_await http::async_read_header(conn->stream, buffer, parser,
                                      asio::redirect_error(asio::use_awaitable, ec));
     conn->busy = true;
     Response res;
+    if (!ec) body_limit = check_body_framing(parser, options_, ec);
     bool read_ok = !ec;
-    std::size_t body_limit = std::max(options_.body_limit, options_.large_body_limit);
-    if (!ec) {
-      body_limit = options_.body_limit;
-      if (!options_.large_body_prefix.empty() &&
-          parser.get().target().starts_with(options_.large_body_prefix)) {
-        body_limit = options_.large_body_limit;
-      }
-      parser.body_limit(body_limit);  // chunked bodies are counted against it as they arrive
-      if (const auto length = parser.content_length(); length && *length > body_limit) {
-        ec = http::error::body_limit;
-        read_ok = false;
-      }
-    }
     if (!ec) {
       conn->stream.expires_after(options_.header_timeout);
       co_await http::async_read(conn->stream, buffer, parser,

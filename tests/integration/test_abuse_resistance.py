@@ -140,6 +140,22 @@ class BoundedResourcesTest(LeadgateTestCase):
         # The service is unharmed.
         self.assertEqual(lg.request("GET", "/healthz")[0], 200)
 
+    def test_ambiguous_body_framing_is_400_and_closes(self):
+        # Found by fuzz/fuzz_http_request.cpp: these were read as bodiless (the body then taken
+        # for the next request) or the connection was closed without an answer.
+        _, lg, _ = self.start_service()
+        smuggled = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+        for framing in (b"Transfer-Encoding: gzip\r\n",
+                        b"Transfer-Encoding: x\r\nTransfer-Encoding: chunked\r\n",
+                        b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+                        b"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n",
+                        b"Content-Length: 1\r\nContent-Length: 2\r\n"):
+            answer = raw_exchange(lg, b"POST /api_v1/lead_status HTTP/1.1\r\nHost: t\r\n" +
+                                  framing + b"\r\n" + smuggled)
+            self.assertTrue(answer.startswith(b"HTTP/1.1 400"), (framing, answer[:200]))
+            self.assertIn(b"Connection: close", answer)
+            self.assertEqual(answer.count(b"HTTP/1.1 "), 1, (framing, answer[:400]))
+
     def test_only_the_webhook_takes_bodies_over_64_kib(self):
         _, lg, key = self.start_service()
         big = b'{"pad": "' + b"x" * (200 * 1024) + b'"}'
@@ -158,7 +174,8 @@ class BoundedResourcesTest(LeadgateTestCase):
     def test_paths_with_an_empty_segment_match_no_route(self):
         _, lg, key = self.start_service()
         body = {"environment": "orbit", "mobile_number": "9876543210"}
-        for path in ("/api_v1//lead_status", "//api_v1/lead_status", "//healthz"):
+        for path in ("/api_v1//lead_status", "//api_v1/lead_status", "//healthz",
+                     "/api_v1/lead_status/", "/healthz/"):
             status, _, problem = lg.request("POST" if "lead" in path else "GET", path, body,
                                             api_key=key)
             self.assertEqual(status, 404, (path, problem))

@@ -180,7 +180,10 @@ TEST(ConfigPartnerUrls, EmptyValueMeansSandbox) {
 
 TEST(ConfigPartnerUrls, InvalidUrlsNameTheSetting) {
   for (const char* bad :
-       {"ftp://los.example.com", "los.example.com", "not a url", "http://", "/relative/path"}) {
+       {"ftp://los.example.com", "los.example.com", "not a url", "http://", "/relative/path",
+        // Found by fuzz/fuzz_config.cpp: Boost.URL 1.81 asserts on the first three
+        // (boostorg/url#665).
+        "http:\"", "http:\\", "l:[", "HTTP://los.example.com", "https://los.example.com/a\"b"}) {
     SCOPED_TRACE(bad);
     Vars v = production_vars();
     v["LEADGATE_BASIC_APP_URL"] = bad;
@@ -547,6 +550,31 @@ TEST(ConfigBusinessHours, BadValuesNameTheSetting) {
               HasSubstr("LEADGATE_ORBIT_HOLIDAYS"));
   EXPECT_THAT(config_error({{"LEADGATE_STATUS_ATTEMPTS", "9"}}),
               HasSubstr("LEADGATE_STATUS_ATTEMPTS"));
+}
+
+TEST(ConfigLoanPolicy, PerLoanTypeMapsOverrideTheDefaults) {
+  const auto c = load_config(Vars{{"LEADGATE_HOMFINITY_REFERENCE_RATES", R"({"HL": 8.75})"},
+                                  {"LEADGATE_ORBIT_COMFORT_CREDIT_SCORES", R"({"PL": 700})"},
+                                  {"LEADGATE_ORBIT_USUAL_MAX_TENURES", R"({"LAP": 240})"}});
+  EXPECT_DOUBLE_EQ(c.env("homfinity").loan_policy.reference_rate_pct.at("HL"), 8.75);
+  EXPECT_DOUBLE_EQ(c.env("orbit").loan_policy.reference_rate_pct.at("HL"), 8.5);
+  EXPECT_EQ(c.env("orbit").loan_policy.comfort_credit_score.at("PL"), 700);
+  EXPECT_EQ(c.env("orbit").loan_policy.usual_max_tenure_months.at("LAP"), 240);
+}
+
+// Found while writing fuzz/fuzz_config.cpp (UBSan: "1e+10 is outside the range of representable
+// values of type 'int'"): a whole-number setting beyond int was converted before any check.
+TEST(ConfigLoanPolicy, NumbersBeyondIntAreRefused) {
+  for (const char* value : {R"({"HL": 1e10})", R"({"HL": -1e300})", R"({"HL": 2147483648})",
+                            R"({"HL": 18446744073709551615})"}) {
+    SCOPED_TRACE(value);
+    EXPECT_THAT(config_error({{"LEADGATE_ORBIT_COMFORT_CREDIT_SCORES", value}}),
+                HasSubstr("LEADGATE_ORBIT_COMFORT_CREDIT_SCORES.HL"));
+    EXPECT_THAT(config_error({{"LEADGATE_HOMFINITY_USUAL_MAX_TENURES", value}}),
+                HasSubstr("LEADGATE_HOMFINITY_USUAL_MAX_TENURES.HL"));
+  }
+  EXPECT_THAT(config_error({{"LEADGATE_ORBIT_COMFORT_CREDIT_SCORES", R"({"HL": 901})"}}),
+              HasSubstr("comfort_credit_score for HL must be 300..900"));
 }
 
 }  // namespace
