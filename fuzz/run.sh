@@ -37,7 +37,8 @@ for target in "${targets[@]}"; do
   binary="build/fuzz/fuzz/fuzz_${target}"
   corpus="fuzz/corpus/${target}"
   [[ -x "$binary" && -d "$corpus" ]] || { echo "fuzz: unknown target ${target}" >&2; exit 1; }
-  args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+  # A unit takes milliseconds; -timeout (wall clock) leaves room for a busy machine.
+  args=(-max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1
     -artifact_prefix="$work/${target}-")
   if [[ -n "${dict[$target]:-}" ]]; then args+=(-dict="fuzz/dict/${dict[$target]}.dict"); fi
   if [[ -n "${max_len[$target]:-}" ]]; then args+=(-max_len="${max_len[$target]}"); fi
