@@ -282,9 +282,15 @@ bool deferred(const Reading& a, const Reading& b) {
          rejection_status(b.error) == 400;
 }
 
+// The same quirk when the malformed extension is still open where the input ends, or runs past
+// the read buffer: one reading waits for the rest of its line (partial message, nothing to
+// answer) or finds it overlong (400) while the other has already taken the chunk's size off the
+// body limit more than once (413).
 bool bad_chunk_extension(const Reading& a, const Reading& b) {
-  return a.error == http::error::bad_chunk_extension && b.error == http::error::body_limit &&
-         a.requests == b.requests;
+  const bool line_trouble = a.error == http::error::bad_chunk_extension ||
+                            a.error == http::error::partial_message ||
+                            a.error == http::error::buffer_overflow;
+  return line_trouble && b.error == http::error::body_limit && a.requests == b.requests;
 }
 
 // `a` refused request n for the size of its header, `b` agreeing on the requests before: then `b`

@@ -11,6 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-15}"
+# A fixed seed and a fixed number of runs make the CI step repeatable: the same inputs on every
+# machine (a slower one stops earlier, at FUZZ_SECONDS). FUZZ_SEED=0 (random) and FUZZ_RUNS=-1
+# (unbounded) for exploring.
+seed="${FUZZ_SEED:-1}"
+declare -A runs_cap=([create_lead]=200000 [lead_flash]=150000 [webhook]=200000 [mobile]=1000000
+  [config]=100000 [http_request]=40000)
 targets=(create_lead lead_flash webhook mobile config http_request)
 if [[ $# -gt 0 ]]; then targets=("$@"); fi
 
@@ -39,7 +45,7 @@ for target in "${targets[@]}"; do
   [[ -x "$binary" && -d "$corpus" ]] || { echo "fuzz: unknown target ${target}" >&2; exit 1; }
   # A unit takes milliseconds; -timeout (wall clock) leaves room for a busy machine.
   args=(-max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1
-    -artifact_prefix="$work/${target}-")
+    -seed="$seed" -runs="${FUZZ_RUNS:-${runs_cap[$target]}}" -artifact_prefix="$work/${target}-")
   if [[ -n "${dict[$target]:-}" ]]; then args+=(-dict="fuzz/dict/${dict[$target]}.dict"); fi
   if [[ -n "${max_len[$target]:-}" ]]; then args+=(-max_len="${max_len[$target]}"); fi
   mkdir -p "$work/$target"
