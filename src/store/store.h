@@ -557,20 +557,24 @@ class VerificationStore {
       const std::function<std::optional<OtpCode>(const std::optional<OtpCode>&)>& decide) = 0;
 
   // Rate limits shared by all instances. reserve_rate_event is ONE transaction, serialised per
-  // scope across instances (PostgreSQL: pg_advisory_xact_lock(hashtextextended(scope, 0));
-  // SQLite: BEGIN IMMEDIATE):
-  //   - window: n = scope's events with at > now - window_ms; when n >= max_events it is refused
-  //     until the (n - max_events + 1)-th oldest of them leaves the window (the oldest when
-  //     n == max_events): wait = that event's at + window_ms - now.
+  // scope across instances (PostgreSQL: pg_advisory_xact_lock(hashtextextended(scope, 0)) in one
+  // statement; SQLite: BEGIN IMMEDIATE). The events of one scope in one second of `now` (now/1000)
+  // are one row that counts them, dated by the newest, so a busy scope costs at most a row a
+  // second of its window:
+  //   - window: n = scope's events in rows with at > now - window_ms; when n >= max_events it is
+  //     refused until the (n - max_events + 1)-th oldest of them leaves the window (the oldest
+  //     when n == max_events): wait = that event's at + window_ms - now. An event shares its
+  //     row's (newest) time, so it may count up to a second longer: never fewer refusals.
   //   - cooldown: when the scope's newest event (in the window or not) has at > now - cooldown_ms
   //     it is refused: wait = newest + cooldown_ms - now.
   //   - refused: nothing is recorded; retry_after_ms = the larger wait of the rules that refused
   //     (>= 1), the earliest time every rule allows it if no event is added or released meanwhile.
-  //   - allowed: records (scope, now) and returns its event_id.
+  //   - allowed: records (scope, now) and returns its event_id (its row's id).
   // window_ms <= 0 or max_events <= 0 disables the window rule; cooldown_ms <= 0 the cooldown.
   // Events dated after `now` (another instance's clock ahead) count for both rules.
-  // release_rate_event deletes one event (a send that failed does not count); purge_rate_events
-  // deletes events with at < older_than and returns how many.
+  // release_rate_event takes one event back (a send that failed does not count): its row counts
+  // one less, and goes with its last event. purge_rate_events deletes rows with at < older_than
+  // and returns how many.
   virtual RateDecision reserve_rate_event(const std::string& scope, std::int64_t now,
                                           std::int64_t window_ms, int max_events,
                                           std::int64_t cooldown_ms) = 0;

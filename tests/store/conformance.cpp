@@ -240,11 +240,16 @@ std::vector<Store*> StoreConformanceTest::thread_stores(int threads, bool share_
 }
 
 std::int64_t StoreConformanceTest::count_rows(const std::string& table) {
-  const std::string sql = "SELECT COUNT(*) FROM " + table;
+  return number_from(table, "COUNT(*)");
+}
+
+std::int64_t StoreConformanceTest::number_from(const std::string& table,
+                                               const std::string& expression) {
   if (postgres()) {
-    const auto out = pg_exec("SELECT COUNT(*) FROM " + location_ + "." + table);
+    const auto out = pg_exec("SELECT " + expression + " FROM " + location_ + "." + table);
     return out.empty() ? -1 : std::stoll(out.front());
   }
+  const std::string sql = "SELECT " + expression + " FROM " + table;
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open_v2(location_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;

@@ -91,6 +91,8 @@ class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
   // Rows in one table of store_'s database, read behind the store's back (for tables the
   // interface has no reader for, such as outbox_attempts).
   std::int64_t count_rows(const std::string& table);
+  // One number computed over a table the same way, e.g. number_from("rate_events", "SUM(n)").
+  std::int64_t number_from(const std::string& table, const std::string& expression);
 
   // Inserts a lead with one outbox message due at `due` and returns the message's id.
   std::int64_t insert_with_outbox(const std::string& ref, const std::string& bidx, std::int64_t due,

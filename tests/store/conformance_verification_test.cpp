@@ -364,7 +364,40 @@ TEST_P(StoreConformanceTest, ConcurrentReservationsNeverExceedTheMaximum) {
     EXPECT_EQ(refused.load(), kThreads - c.expected_allowed) << c.scope;
     EXPECT_EQ(retry_afters, std::set<std::int64_t>{c.expected_retry_after_ms}) << c.scope;
   }
-  EXPECT_EQ(count_rows("rate_events"), 5 + 5 + 5 + 1 + 1);
+  EXPECT_EQ(number_from("rate_events", "SUM(n)"), 5 + 5 + 5 + 1 + 1);
+  EXPECT_EQ(count_rows("rate_events"), 5) << "one row per scope: its events share one second";
+}
+
+// A busy scope: the events of one second share a row that counts them, dated by the newest; the
+// window counts them until that newest one leaves it, and releases take them back one by one.
+TEST_P(StoreConformanceTest, RateEventsOfOneSecondShareARow) {
+  const std::string scope = "otp-key:k1";
+  std::set<std::int64_t> ids;
+  for (const std::int64_t at : {10'000, 10'400, 10'999}) {
+    const RateDecision d = store_->reserve_rate_event(scope, at, 60'000, 4, 0);
+    ASSERT_TRUE(d.allowed) << at;
+    ids.insert(d.event_id);
+  }
+  EXPECT_EQ(ids.size(), 1u) << "one row for the second";
+  const RateDecision next_second = store_->reserve_rate_event(scope, 11'000, 60'000, 4, 0);
+  ASSERT_TRUE(next_second.allowed);
+  EXPECT_EQ(count_rows("rate_events"), 2);
+  RateDecision d = store_->reserve_rate_event(scope, 20'000, 60'000, 4, 0);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.retry_after_ms, 10'999 + 60'000 - 20'000) << "the row's newest event";
+  // Its three events leave the window together, at 70'999.
+  EXPECT_FALSE(store_->reserve_rate_event(scope, 70'998, 60'000, 2, 0).allowed);
+  EXPECT_TRUE(store_->reserve_rate_event(scope, 70'999, 60'000, 2, 0).allowed);
+  // Released one by one: the row counts one less each time and goes with its last event.
+  store_->release_rate_event(*ids.begin());
+  EXPECT_EQ(number_from("rate_events", "SUM(n)"), 4);
+  EXPECT_EQ(count_rows("rate_events"), 3);
+  store_->release_rate_event(*ids.begin());
+  store_->release_rate_event(*ids.begin());
+  EXPECT_EQ(count_rows("rate_events"), 2);
+  EXPECT_EQ(number_from("rate_events", "SUM(n)"), 2);
+  EXPECT_NO_THROW(store_->release_rate_event(*ids.begin()));
+  EXPECT_EQ(number_from("rate_events", "SUM(n)"), 2);
 }
 
 TEST_P(StoreConformanceTest, PurgeRateEventsRemovesOldEventsOnly) {

@@ -23,6 +23,8 @@
 #include <set>
 #include <thread>
 
+#include "store/sql/statements.h"
+
 namespace leadgate {
 namespace {
 
@@ -229,6 +231,14 @@ class PostgresStoreTest : public ::testing::Test {
   std::unique_ptr<Admin> observer_;  // watches and terminates the store's backends
   std::unique_ptr<PostgresStore> store_;
 };
+
+// Two statements in one (put_otp with its consent event) number their parameters in sequence.
+TEST(SqlStatementsTest, ShiftParamsRenumbersEveryPlaceholder) {
+  EXPECT_EQ(sql::shift_params("SELECT $1, $2::bigint, $10 WHERE a = $1", 7),
+            "SELECT $8, $9::bigint, $17 WHERE a = $8");
+  EXPECT_EQ(sql::shift_params("SELECT '$' || x, $", 3), "SELECT '$' || x, $");
+  EXPECT_EQ(sql::shift_params("$9", 1), "$10");
+}
 
 TEST_F(PostgresStoreTest, AppliesEveryPostgresMigrationOnce) {
   store_->migrate();
@@ -520,9 +530,12 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       {"DELETE FROM idempotency_keys WHERE created_at < 5", "idempotency_keys_created"},
       {"SELECT * FROM otp_codes WHERE environment = 'orbit' AND phone_bidx = 'b' FOR UPDATE",
        "otp_codes_pkey"},
-      {"SELECT COUNT(*) FROM rate_events WHERE scope = 's' AND at > 5", "rate_events_scope_at"},
-      {"SELECT MAX(at) FROM rate_events WHERE scope = 's' AND at > 5", "rate_events_scope_at"},
-      {"DELETE FROM rate_events WHERE id = 5", "rate_events_pkey"},
+      // reserve_rate_event(): either index of the scope (scope, at) or (scope, bucket).
+      {"SELECT COALESCE(SUM(n), 0) FROM rate_events WHERE scope = 's' AND at > 5",
+       "rate_events_scope_"},
+      {"SELECT MAX(at) FROM rate_events WHERE scope = 's' AND at > 5", "rate_events_scope_"},
+      {"DELETE FROM rate_events WHERE id = 5 AND n <= 1", "rate_events_pkey"},
+      {"UPDATE rate_events SET n = n - 1 WHERE id = 5", "rate_events_pkey"},
       {"DELETE FROM rate_events WHERE at < 5", "rate_events_at"},
       {"UPDATE consents SET granted_at = 5 WHERE token_hash = 't' AND granted_at = 0 AND "
        "expires_at > 5",

@@ -373,6 +373,67 @@ INSERT INTO consent_ledger (environment, phone_bidx, phone_enc, purpose, action,
   SELECT environment, mobile_bidx, MIN(mobile_enc), 'loan_processing', 'granted', 'before-ledger',
          'api', MIN(created_at) FROM leads GROUP BY environment, mobile_bidx ORDER BY MIN(created_at);
 )sql",
+    // 15 (issue 19): a rate-limit row counts the events of one scope in one second (n; `at` is
+    // the newest of them), so a scope reserved thousands of times a minute sums at most one row a
+    // second of its window instead of counting every event; rows written before have no bucket
+    // and count 1 each. reserve_rate_event() is the whole reservation in one round trip: the
+    // scope's lock, the window and cooldown checks and the upsert; its commit need not be
+    // durable (see PostgresStore::reserve_rate_event).
+    R"sql(
+ALTER TABLE rate_events ADD COLUMN n INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE rate_events ADD COLUMN bucket BIGINT;
+CREATE UNIQUE INDEX rate_events_scope_bucket ON rate_events (scope, bucket);
+CREATE FUNCTION reserve_rate_event(p_scope TEXT, p_now BIGINT, p_window BIGINT, p_max INTEGER,
+                                   p_cooldown BIGINT, OUT r_allowed BOOLEAN, OUT r_event_id BIGINT,
+                                   OUT r_retry_after_ms BIGINT)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_total BIGINT;
+  v_at BIGINT;
+  v_wait BIGINT := 0;
+  v_refused BOOLEAN := false;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  -- One holder per scope on every connection and instance; each statement below takes a new
+  -- snapshot (READ COMMITTED), so it sees what the previous holder committed.
+  PERFORM pg_advisory_xact_lock(hashtextextended(p_scope, 0));
+  IF p_window > 0 AND p_max > 0 THEN
+    SELECT COALESCE(SUM(e.n), 0) INTO v_total FROM rate_events e
+      WHERE e.scope = p_scope AND e.at > p_now - p_window;
+    IF v_total >= p_max THEN
+      -- Room again once the (total - max + 1)-th oldest event leaves the window.
+      SELECT s.at INTO v_at FROM (
+        SELECT e.at, e.id, SUM(e.n) OVER (ORDER BY e.at, e.id) AS upto FROM rate_events e
+          WHERE e.scope = p_scope AND e.at > p_now - p_window) s
+        WHERE s.upto > v_total - p_max ORDER BY s.at, s.id LIMIT 1;
+      IF v_at IS NOT NULL THEN
+        v_refused := true;
+        v_wait := GREATEST(v_wait, v_at + p_window - p_now);
+      END IF;
+    END IF;
+  END IF;
+  IF p_cooldown > 0 THEN
+    SELECT MAX(e.at) INTO v_at FROM rate_events e
+      WHERE e.scope = p_scope AND e.at > p_now - p_cooldown;
+    IF v_at IS NOT NULL THEN
+      v_refused := true;
+      v_wait := GREATEST(v_wait, v_at + p_cooldown - p_now);
+    END IF;
+  END IF;
+  IF v_refused THEN
+    r_allowed := false;
+    r_event_id := 0;
+    r_retry_after_ms := GREATEST(1, v_wait);
+    RETURN;
+  END IF;
+  INSERT INTO rate_events AS e (scope, at, bucket, n) VALUES (p_scope, p_now, p_now / 1000, 1)
+    ON CONFLICT (scope, bucket) DO UPDATE SET n = e.n + 1, at = GREATEST(e.at, EXCLUDED.at)
+    RETURNING e.id INTO r_event_id;
+  r_allowed := true;
+  r_retry_after_ms := 0;
+END
+$fn$;
+)sql",
 };
 
 }  // namespace

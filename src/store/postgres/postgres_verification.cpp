@@ -32,10 +32,13 @@ void PostgresStore::put_otp(const OtpCode& code) {
     upsert_otp(*lease, code);
     return;
   }
-  Transaction tx(*lease);
-  upsert_otp(*lease, code);
-  insert_consent_event(*lease, *code.consent, true);
-  tx.commit();
+  // The code and the consent it was sent under in one statement: one round trip, one commit.
+  static const std::string kUpsertWithConsent =
+      "WITH otp AS (" + sql::kUpsertOtp + ") " + sql::shift_params(sql::kInsertConsentEvent, 7);
+  Params p;
+  sql::bind_otp(p, code);
+  sql::bind_consent_event(p, *code.consent, /*only_if_changed=*/true);
+  exec(*lease, kUpsertWithConsent, p);
 }
 
 std::optional<OtpCode> PostgresStore::find_otp(const std::string& environment,
@@ -70,66 +73,41 @@ std::optional<OtpCode> PostgresStore::update_otp(
 
 // ---- rate limits ----
 
-// A transaction-scoped advisory lock keyed by the scope's 64-bit hash serialises reservations of
-// one scope across every connection and instance (a hash collision only serialises two scopes
-// needlessly); under READ COMMITTED each later statement sees what the previous holder committed.
+// The reservation is one call of the reserve_rate_event() function (schema 15): under a
+// transaction-scoped advisory lock keyed by the scope's 64-bit hash, which serialises reservations
+// of one scope across every connection and instance (a hash collision only serialises two scopes
+// needlessly), it sums the scope's events in the window, checks the cooldown and adds the event to
+// its second's row. A reservation only has to be visible to the next one, not durable (the
+// function commits with synchronous_commit off): the request that made it ends with a durable
+// write (the OTP itself), which flushes it too, and one lost in a crash belonged to a request that
+// was never answered. One round trip, and the lock is held for that statement only: a busy scope
+// (one API key's OTP sends) is no longer serialised behind the client's network latency.
 RateDecision PostgresStore::reserve_rate_event(const std::string& scope, std::int64_t now,
                                                std::int64_t window_ms, int max_events,
                                                std::int64_t cooldown_ms) {
-  auto lease = borrow();
-  Connection& c = *lease;
-  // A reservation only has to be visible to the next one, not durable: the request that made it
-  // ends with a durable write (the OTP itself), which flushes it too, and one lost in a crash
-  // belonged to a request that was never answered.
-  Transaction tx(c, /*durable=*/false);
-  exec(c, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", Params().bind(scope));
-  RateDecision d;
-  bool refused = false;
-  std::int64_t wait = 0;
-  if (window_ms > 0 && max_events > 0) {
-    const std::int64_t n = exec(c,
-                                "SELECT COUNT(*) FROM rate_events WHERE scope = $1 AND "
-                                "at > $2::bigint",
-                                Params().bind(scope).bind(now - window_ms))
-                               .i64(0, 0);
-    if (n >= max_events) {
-      // Room again once the (n - max_events + 1)-th oldest event leaves the window (the oldest
-      // when n == max_events).
-      const Result r = exec(c,
-                            "SELECT at FROM rate_events WHERE scope = $1 AND at > $2::bigint "
-                            "ORDER BY at, id LIMIT 1 OFFSET $3::bigint",
-                            Params()
-                                .bind(scope)
-                                .bind(now - window_ms)
-                                .bind(n - static_cast<std::int64_t>(max_events)));
-      if (r.rows() > 0) {
-        refused = true;
-        wait = std::max(wait, r.i64(0, 0) + window_ms - now);
-      }
-    }
-  }
-  if (cooldown_ms > 0) {
-    const Result r = exec(c, "SELECT MAX(at) FROM rate_events WHERE scope = $1 AND at > $2::bigint",
-                          Params().bind(scope).bind(now - cooldown_ms));
-    if (const auto at = r.opt_i64(0, 0)) {
-      refused = true;
-      wait = std::max(wait, *at + cooldown_ms - now);
-    }
-  }
-  if (refused) {
-    d.retry_after_ms = std::max<std::int64_t>(1, wait);
-    return d;  // rolled back: nothing written, lock released
-  }
-  d.event_id = exec(c, "INSERT INTO rate_events (scope, at) VALUES ($1, $2) RETURNING id",
-                    Params().bind(scope).bind(now))
-                   .i64(0, 0);
-  d.allowed = true;
-  tx.commit();
-  return d;
+  const auto read = [](const Result::Row& row) {
+    RateDecision d;
+    d.allowed = row.boolean(0);
+    d.event_id = row.i64(1);
+    d.retry_after_ms = row.i64(2);
+    return d;
+  };
+  static const std::string kReserve =
+      "SELECT r_allowed, r_event_id, r_retry_after_ms FROM reserve_rate_event($1, $2::bigint, "
+      "$3::bigint, $4::integer, $5::bigint)";
+  return query_first(kReserve, read, scope, now, window_ms, static_cast<std::int64_t>(max_events),
+                     cooldown_ms)
+      .value();
 }
 
+// The event's second may hold other events: the row goes with its last event only. A reservation
+// merging into the row meanwhile makes the DELETE match nothing (it re-checks n on the locked row)
+// and the UPDATE take one off.
 void PostgresStore::release_rate_event(std::int64_t event_id) {
-  run(sql::kDeleteRateEvent, event_id);
+  auto lease = borrow();
+  if (exec(*lease, sql::kDeleteLastRateEvent, Params().bind(event_id)).affected() == 0) {
+    exec(*lease, sql::kReleaseRateEvent, Params().bind(event_id));
+  }
 }
 
 std::int64_t PostgresStore::purge_rate_events(std::int64_t older_than) {

@@ -20,6 +20,20 @@ std::string values_groups(std::size_t rows, int columns) {
   return values_groups(rows, std::vector<std::string_view>(static_cast<std::size_t>(columns)));
 }
 
+std::string shift_params(std::string_view sql, int offset) {
+  std::string out;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    out += sql[i];
+    if (sql[i] != '$' || i + 1 >= sql.size() || sql[i + 1] < '0' || sql[i + 1] > '9') continue;
+    std::size_t end = i + 1;
+    int n = 0;
+    while (end < sql.size() && sql[end] >= '0' && sql[end] <= '9') n = n * 10 + (sql[end++] - '0');
+    out += std::to_string(n + offset);
+    i = end - 1;
+  }
+  return out;
+}
+
 std::string qualified(std::string_view alias, std::string_view columns) {
   std::string out;
   while (!columns.empty()) {

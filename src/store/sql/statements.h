@@ -47,6 +47,9 @@ inline const std::string kConsentColumns =
 // joined in an UPDATE does (its columns would otherwise be text).
 std::string values_groups(std::size_t rows, const std::vector<std::string_view>& types);
 std::string values_groups(std::size_t rows, int columns);
+// `sql` with every placeholder $N renumbered $N+offset, to follow the parameters of another
+// statement in one (WITH a AS (first) second).
+std::string shift_params(std::string_view sql, int offset);
 // `columns` (comma-separated) with each name prefixed by `alias.`.
 std::string qualified(std::string_view alias, std::string_view columns);
 
@@ -186,7 +189,9 @@ inline const std::string kUpsertOtp =
     " ON CONFLICT (environment, phone_bidx) DO UPDATE SET code_hash = EXCLUDED.code_hash, "
     "created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at, attempts = "
     "EXCLUDED.attempts, state = EXCLUDED.state";
-inline const std::string kDeleteRateEvent = "DELETE FROM rate_events WHERE id = $1";
+// Releasing an event: its row goes with its second's last event, else the row counts one less.
+inline const std::string kDeleteLastRateEvent = "DELETE FROM rate_events WHERE id = $1 AND n <= 1";
+inline const std::string kReleaseRateEvent = "UPDATE rate_events SET n = n - 1 WHERE id = $1";
 inline const std::string kPurgeRateEvents = "DELETE FROM rate_events WHERE at < $1";
 inline const std::string kInsertConsent =
     "INSERT INTO consents (" + kConsentColumns + ") VALUES " + values_groups(1, 7);

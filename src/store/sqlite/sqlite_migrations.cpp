@@ -375,6 +375,15 @@ INSERT INTO consent_ledger (environment, phone_bidx, phone_enc, purpose, action,
   SELECT environment, mobile_bidx, MIN(mobile_enc), 'loan_processing', 'granted', 'before-ledger',
          'api', MIN(created_at) FROM leads GROUP BY environment, mobile_bidx ORDER BY MIN(created_at);
 )sql",
+    // 15 (issue 19): a rate-limit row counts the events of one scope in one second (n; `at` is
+    // the newest of them), so a scope reserved thousands of times a minute sums at most one row a
+    // second of its window instead of counting every event. Rows written before have no bucket
+    // and count 1 each.
+    R"sql(
+ALTER TABLE rate_events ADD COLUMN n INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE rate_events ADD COLUMN bucket INTEGER;
+CREATE UNIQUE INDEX rate_events_scope_bucket ON rate_events (scope, bucket);
+)sql",
 };
 
 }  // namespace

@@ -72,6 +72,8 @@ std::optional<OtpCode> SqliteStore::update_otp(
 
 // BEGIN IMMEDIATE serialises reservations across every store instance and process on the file
 // (the count and the insert cannot interleave with another reservation's).
+// The same rules as PostgreSQL's reserve_rate_event() function (postgres_migrations.cpp, schema
+// 15): a row per scope and second, n events in it, `at` the newest.
 RateDecision SqliteStore::reserve_rate_event(const std::string& scope, std::int64_t now,
                                              std::int64_t window_ms, int max_events,
                                              std::int64_t cooldown_ms) {
@@ -82,17 +84,16 @@ RateDecision SqliteStore::reserve_rate_event(const std::string& scope, std::int6
   bool refused = false;
   std::int64_t wait = 0;
   if (window_ms > 0 && max_events > 0) {
-    Stmt count(db_, "SELECT COUNT(*) FROM rate_events WHERE scope = ? AND at > ?");
-    count.bind(scope).bind(now - window_ms);
-    count.step();
-    const std::int64_t n = count.i64(0);
-    if (n >= max_events) {
-      // Room again once the (n - max_events + 1)-th oldest event leaves the window (the oldest
-      // when n == max_events).
+    Stmt sum(db_, "SELECT COALESCE(SUM(n), 0) FROM rate_events WHERE scope = ? AND at > ?");
+    sum.bind(scope).bind(now - window_ms);
+    sum.step();
+    const std::int64_t total = sum.i64(0);
+    if (total >= max_events) {
+      // Room again once the (total - max + 1)-th oldest event leaves the window.
       Stmt nth(db_,
-               "SELECT at FROM rate_events WHERE scope = ? AND at > ? ORDER BY at, id LIMIT 1 "
-               "OFFSET ?");
-      nth.bind(scope).bind(now - window_ms).bind(n - max_events);
+               "SELECT at FROM (SELECT at, id, SUM(n) OVER (ORDER BY at, id) AS upto FROM "
+               "rate_events WHERE scope = ? AND at > ?) WHERE upto > ? ORDER BY at, id LIMIT 1");
+      nth.bind(scope).bind(now - window_ms).bind(total - max_events);
       if (nth.step()) {
         refused = true;
         wait = std::max(wait, nth.i64(0) + window_ms - now);
@@ -113,16 +114,25 @@ RateDecision SqliteStore::reserve_rate_event(const std::string& scope, std::int6
     d.retry_after_ms = std::max<std::int64_t>(1, wait);
     return d;  // rolled back: nothing written
   }
-  Stmt ins(db_, "INSERT INTO rate_events (scope, at) VALUES (?, ?)");
-  ins.bind(scope).bind(now).run();
+  {
+    Stmt ins(db_,
+             "INSERT INTO rate_events (scope, at, bucket, n) VALUES (?, ?, ?, 1) ON CONFLICT "
+             "(scope, bucket) DO UPDATE SET n = n + 1, at = MAX(at, excluded.at) RETURNING id");
+    ins.bind(scope).bind(now).bind(now / 1000);
+    ins.step();
+    d.event_id = ins.i64(0);
+    ins.step();  // done: a statement still running would hold the commit back
+  }
   d.allowed = true;
-  d.event_id = sqlite3_last_insert_rowid(db_);
   tx.commit();
   return d;
 }
 
 void SqliteStore::release_rate_event(std::int64_t event_id) {
-  run(sql::kDeleteRateEvent, event_id);
+  std::lock_guard lock(mutex_);
+  if (sqlite::run(db_, sql::kDeleteLastRateEvent, event_id) == 0) {
+    sqlite::run(db_, sql::kReleaseRateEvent, event_id);
+  }
 }
 
 std::int64_t SqliteStore::purge_rate_events(std::int64_t older_than) {
