@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,6 +31,10 @@ struct PostgresStore::Connection {
   // Named statements (see exec): the store's switch, and the names prepared on this connection.
   std::atomic<bool>* named = nullptr;
   std::unordered_set<std::string> prepared;
+  // Plans (see PostgresStore::settle_plans): custom until `leads` has statistics, then
+  // PostgreSQL's default (a generic plan once it measures no worse); when that was last looked at.
+  bool generic_plans = false;
+  std::chrono::steady_clock::time_point plans_checked{};
 
   Connection() = default;
   ~Connection() {

@@ -12,8 +12,8 @@
 // max_prepared_statements, and Supavisor, can), the first execution landing where its statement
 // was not prepared fails before running (26000): it is run again unnamed and the store stops
 // naming statements. So a failure of a named statement never aborts a transaction. Connections
-// set plan_cache_mode = force_custom_plan: named statements save the parse, not the planning for
-// their parameters (see connect()).
+// set plan_cache_mode = force_custom_plan until the leads have statistics, then PostgreSQL's
+// default (generic plans where they cost no more; see settle_plans()).
 // The URL is a libpq connection URI (sslmode=require etc. work as documented). Unless the URL sets
 // them: connect_timeout=3 (s), TCP keepalives after 30 s idle, tcp_user_timeout=30000 (ms), so a
 // vanished server is noticed in bounded time; application_name=leadgate.
@@ -70,6 +70,7 @@ class PostgresStore final : public Store {
   auto claim(const std::string& sql, Read read, const Args&... args);
   void give_back(std::unique_ptr<Connection> conn);
   std::unique_ptr<Connection> connect();
+  void settle_plans(Connection& c);
 
   std::string url_;
   int pool_size_;
