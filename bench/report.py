@@ -140,7 +140,7 @@ if st:
     if ceilings.get("lead_status"):
         ev += f"; its SQL alone (pgbench): {ceilings['lead_status']['tps']} tx/s"
     if ceilings.get("round_trip"):
-        ev += f"; bare SELECT 1 round trips: {ceilings['round_trip']['tps']}/s (lead_status needs 3)"
+        ev += f"; bare SELECT 1 round trips: {ceilings['round_trip']['tps']}/s (a warm lead_status needs 1)"
     parts = [by.get("floor_healthz"), by.get("floor_los_status_direct"), ceilings.get("lead_status")]
     rates = [num(p.get("rate") or p.get("tps")) if p else None for p in parts]
     if all(rates):
