@@ -160,7 +160,7 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     Response res;
     if (!ec) body_limit = check_body_framing(parser, options_, ec);
     bool read_ok = !ec;
-    if (!ec) {
+    if (!ec && !parser.is_done()) {  // a request without a body is whole after its header
       conn->stream.expires_after(options_.header_timeout);
       co_await http::async_read(conn->stream, buffer, parser,
                                 asio::redirect_error(asio::use_awaitable, ec));

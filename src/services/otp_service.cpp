@@ -36,20 +36,26 @@ std::string OtpService::code_hash(const std::string& environment, const std::str
   return deps_.cipher.blind_index("otp", environment + ":" + phone + ":" + code);
 }
 
-boost::asio::awaitable<void> OtpService::reserve(const std::string& scope, std::int64_t window_ms,
-                                                 int max, std::int64_t cooldown_ms,
-                                                 const char* code,
-                                                 std::vector<std::int64_t>& reserved) {
+// Per API key (one client cannot pump WhatsApp costs) and per phone, in one reservation: both
+// events are recorded, or none. A refusal names the limit that refused, the key's first.
+boost::asio::awaitable<std::vector<std::int64_t>> OtpService::reserve(
+    const std::string& key_id, const std::string& environment, const std::string& bidx) {
+  const auto& policy = deps_.config.otp;
+  const std::vector<RateRule> rules{
+      {"otp-key:" + key_id, 60'000, policy.key_sends_per_minute, 0},
+      {"otp:" + environment + ":" + bidx, policy.send_window_ms, policy.max_sends,
+       policy.resend_cooldown_ms},
+  };
   const auto now = now_ms();
-  const RateDecision d = co_await deps_.pool.run(
-      [&] { return store_.reserve_rate_event(scope, now, window_ms, max, cooldown_ms); });
-  if (!d.allowed) {
-    const int seconds = static_cast<int>((d.retry_after_ms + 999) / 1000);
-    throw ApiError(429, code,
+  const RateReservation r =
+      co_await deps_.pool.run([&] { return store_.reserve_rate_events(rules, now); });
+  if (!r.allowed) {
+    const int seconds = static_cast<int>((r.retry_after_ms + 999) / 1000);
+    throw ApiError(429, r.refused_rule == 0 ? "RATE_LIMITED" : "OTP_RATE_LIMITED",
                    "Too many OTP requests; retry in " + std::to_string(seconds) + " seconds", {},
                    seconds > 0 ? seconds : 1);
   }
-  reserved.push_back(d.event_id);
+  co_return r.event_ids;
 }
 
 boost::asio::awaitable<void> OtpService::deliver(const EnvironmentConfig& env,
@@ -103,25 +109,7 @@ boost::asio::awaitable<OtpSent> OtpService::issue(const std::string& environment
   const auto& env = deps_.config.env(environment);
   const auto& policy = deps_.config.otp;
   const std::string bidx = deps_.cipher.blind_index("mobile", phone);
-  std::vector<std::int64_t> reserved;
-  // Per API key first (one client cannot pump WhatsApp costs), then per phone.
-  // Arguments are named: no temporaries inside co_await expressions (see core/offload.h).
-  const std::string key_scope = "otp-key:" + key_id;
-  const std::string phone_scope = "otp:" + environment + ":" + bidx;
-  co_await reserve(key_scope, 60'000, policy.key_sends_per_minute, 0, "RATE_LIMITED", reserved);
-  std::optional<ApiError> limited;
-  try {
-    co_await reserve(phone_scope, policy.send_window_ms, policy.max_sends,
-                     policy.resend_cooldown_ms, "OTP_RATE_LIMITED", reserved);
-  } catch (const ApiError& e) {
-    limited = e;
-  }
-  if (limited) {
-    // Nothing was sent: the key's reservation is given back.
-    const auto id = reserved.front();
-    co_await deps_.pool.run([&] { store_.release_rate_event(id); });
-    throw *limited;
-  }
+  const std::vector<std::int64_t> reserved = co_await reserve(key_id, environment, bidx);
   const auto now = now_ms();
   const std::string code = random_digits(6);
   std::optional<PartnerError> failure;

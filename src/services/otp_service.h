@@ -56,9 +56,10 @@ class OtpService {
   boost::asio::awaitable<OtpSent> issue(const std::string& environment, const std::string& phone,
                                         bool request_consent, const std::string& key_id,
                                         const Trace& trace);
-  boost::asio::awaitable<void> reserve(const std::string& scope, std::int64_t window_ms, int max,
-                                       std::int64_t cooldown_ms, const char* code,
-                                       std::vector<std::int64_t>& reserved);
+  // The send's reservations (per API key, per phone): their event ids, or 429.
+  boost::asio::awaitable<std::vector<std::int64_t>> reserve(const std::string& key_id,
+                                                            const std::string& environment,
+                                                            const std::string& bidx);
   // One template, retried once after a definite failure; never after an unknown outcome.
   boost::asio::awaitable<void> deliver(const EnvironmentConfig& env, const std::string& phone,
                                        const std::string& purpose,

@@ -319,6 +319,22 @@ struct RateDecision {
   std::int64_t event_id = 0;        // when allowed: release_rate_event undoes it
 };
 
+// One scope's limits in a reservation of several (VerificationStore::reserve_rate_events).
+struct RateRule {
+  std::string scope;
+  std::int64_t window_ms = 0;
+  int max_events = 0;
+  std::int64_t cooldown_ms = 0;
+};
+
+// Outcome of reserve_rate_events: all of its rules' events, or none.
+struct RateReservation {
+  bool allowed = false;
+  std::size_t refused_rule = 0;         // when refused: the first rule that refused
+  std::int64_t retry_after_ms = 0;      // when refused: that rule's wait
+  std::vector<std::int64_t> event_ids;  // when allowed: one per rule, in their order
+};
+
 // A consent request sent on WhatsApp, granted when the customer opens its link.
 struct ConsentRecord {
   std::string environment;
@@ -575,9 +591,23 @@ class VerificationStore {
   // release_rate_event takes one event back (a send that failed does not count): its row counts
   // one less, and goes with its last event. purge_rate_events deletes rows with at < older_than
   // and returns how many.
-  virtual RateDecision reserve_rate_event(const std::string& scope, std::int64_t now,
-                                          std::int64_t window_ms, int max_events,
-                                          std::int64_t cooldown_ms) = 0;
+  // reserve_rate_events does the same for several scopes in ONE transaction (one statement on
+  // PostgreSQL): the rules are checked in order, the first that refuses ends it and nothing is
+  // recorded; otherwise each rule's event is recorded. The scopes are locked in a fixed order, so
+  // reservations naming the same scopes in another order cannot deadlock.
+  virtual RateReservation reserve_rate_events(const std::vector<RateRule>& rules,
+                                              std::int64_t now) = 0;
+  RateDecision reserve_rate_event(const std::string& scope, std::int64_t now,
+                                  std::int64_t window_ms, int max_events,
+                                  std::int64_t cooldown_ms) {
+    const RateReservation r =
+        reserve_rate_events({RateRule{scope, window_ms, max_events, cooldown_ms}}, now);
+    RateDecision d;
+    d.allowed = r.allowed;
+    d.retry_after_ms = r.retry_after_ms;
+    if (r.allowed) d.event_id = r.event_ids.at(0);
+    return d;
+  }
   virtual void release_rate_event(std::int64_t event_id) = 0;
   virtual std::int64_t purge_rate_events(std::int64_t older_than) = 0;
 

@@ -313,6 +313,63 @@ TEST_P(StoreConformanceTest, ReleasedRateEventMakesRoom) {
   EXPECT_NO_THROW(store_->release_rate_event(first.event_id));  // already gone
 }
 
+// Several scopes in one reservation (an OTP send: its API key's and its phone's): all or none,
+// and a refusal names the first rule that refused.
+TEST_P(StoreConformanceTest, ReservationOfSeveralScopesIsAllOrNone) {
+  const std::vector<RateRule> rules{{"otp-key:k", 60'000, 3, 0}, {"otp:orbit:b1", 0, 0, 30'000}};
+  const RateReservation first = store_->reserve_rate_events(rules, 1'000);
+  ASSERT_TRUE(first.allowed);
+  ASSERT_EQ(first.event_ids.size(), 2u);
+  EXPECT_NE(first.event_ids[0], first.event_ids[1]);
+  // The phone's cooldown refuses: the key's event is not recorded either.
+  RateReservation d = store_->reserve_rate_events(rules, 2'000);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.refused_rule, 1u);
+  EXPECT_EQ(d.retry_after_ms, 29'000);
+  EXPECT_TRUE(d.event_ids.empty());
+  EXPECT_EQ(number_from("rate_events", "SUM(n)"), 2);
+  // Other phones use the key's room: two more, then the key refuses first.
+  EXPECT_TRUE(
+      store_->reserve_rate_events({rules[0], {"otp:orbit:b2", 0, 0, 30'000}}, 3'000).allowed);
+  EXPECT_TRUE(
+      store_->reserve_rate_events({rules[0], {"otp:orbit:b3", 0, 0, 30'000}}, 4'000).allowed);
+  d = store_->reserve_rate_events({rules[0], {"otp:orbit:b4", 0, 0, 30'000}}, 5'000);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.refused_rule, 0u);
+  EXPECT_EQ(d.retry_after_ms, 1'000 + 60'000 - 5'000);
+  // Both refuse: the first rule is named.
+  d = store_->reserve_rate_events(rules, 6'000);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.refused_rule, 0u);
+  EXPECT_EQ(number_from("rate_events", "SUM(n)"), 6);
+  // A refused reservation leaves the phone's limits as they were: b4 never sent.
+  EXPECT_TRUE(store_->reserve_rate_event("otp:orbit:b4", 6'000, 0, 0, 30'000).allowed);
+  // Scopes with quotes, commas and braces are kept as they are.
+  const RateReservation odd =
+      store_->reserve_rate_events({{"a,\"b\"", 60'000, 1, 0}, {"{c}\\d", 60'000, 1, 0}}, 7'000);
+  ASSERT_TRUE(odd.allowed);
+  EXPECT_FALSE(store_->reserve_rate_event("a,\"b\"", 7'001, 60'000, 1, 0).allowed);
+  EXPECT_FALSE(store_->reserve_rate_event("{c}\\d", 7'001, 60'000, 1, 0).allowed);
+  EXPECT_TRUE(store_->reserve_rate_event("a", 7'001, 60'000, 1, 0).allowed);
+}
+
+// Reservations naming the same scopes in opposite orders at once neither deadlock nor exceed.
+TEST_P(StoreConformanceTest, ConcurrentReservationsOfScopesInAnyOrderFinish) {
+  constexpr int kThreads = 8;
+  const std::vector<Store*> stores = thread_stores(kThreads);
+  std::atomic<int> allowed{0};
+  const int failures = run_at_once(stores, [&](int t, Store& store) {
+    for (int i = 0; i < 10; ++i) {
+      std::vector<RateRule> rules{{"x", 600'000, 40, 0}, {"y", 600'000, 40, 0}};
+      if (t % 2 == 1) std::swap(rules[0], rules[1]);
+      if (store.reserve_rate_events(rules, 100'000 + i).allowed) ++allowed;
+    }
+  });
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(allowed.load(), 40);
+  EXPECT_EQ(number_from("rate_events", "SUM(n)"), 80);
+}
+
 TEST_P(StoreConformanceTest, RateLimitScopesAreIndependent) {
   ASSERT_TRUE(store_->reserve_rate_event("otp:orbit:b1", 1'000, kTenMinutes, 1, 30'000).allowed);
   EXPECT_FALSE(store_->reserve_rate_event("otp:orbit:b1", 1'001, kTenMinutes, 1, 30'000).allowed);

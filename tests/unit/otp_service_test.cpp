@@ -35,10 +35,11 @@ class FakeVerificationStore : public VerificationStore {
     if (next) otp = next;
     return next;
   }
-  RateDecision reserve_rate_event(const std::string&, std::int64_t, std::int64_t, int,
-                                  std::int64_t) override {
-    ++reserved;
-    return {true, 0, reserved};
+  RateReservation reserve_rate_events(const std::vector<RateRule>& rules, std::int64_t) override {
+    RateReservation r;
+    r.allowed = true;
+    for (std::size_t i = 0; i < rules.size(); ++i) r.event_ids.push_back(++reserved);
+    return r;
   }
   void release_rate_event(std::int64_t id) override { released.push_back(id); }
   std::int64_t purge_rate_events(std::int64_t) override { return 0; }

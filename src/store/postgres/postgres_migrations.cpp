@@ -434,6 +434,74 @@ BEGIN
 END
 $fn$;
 )sql",
+    // 16 (issue 19): reserve_rate_events() reserves several scopes in one statement (an OTP
+    // send: its API key's and its phone's), all or none: it locks them in scope order, checks the
+    // rules in their order (the first that refuses ends it, nothing recorded) and records an event
+    // in each. It replaces the one-scope function of 15, which no release used.
+    R"sql(
+DROP FUNCTION reserve_rate_event(TEXT, BIGINT, BIGINT, INTEGER, BIGINT);
+CREATE FUNCTION reserve_rate_events(p_scopes TEXT[], p_windows BIGINT[], p_maxes INTEGER[],
+                                    p_cooldowns BIGINT[], p_now BIGINT, OUT r_allowed BOOLEAN,
+                                    OUT r_refused INTEGER, OUT r_retry_after_ms BIGINT,
+                                    OUT r_event_ids BIGINT[])
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_scope TEXT;
+  v_total BIGINT;
+  v_at BIGINT;
+  v_wait BIGINT;
+  v_id BIGINT;
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  -- One holder per scope on every connection and instance, taken in one order; each statement
+  -- below takes a new snapshot (READ COMMITTED), so it sees what earlier holders committed.
+  FOR v_scope IN SELECT DISTINCT s FROM unnest(p_scopes) AS s ORDER BY s LOOP
+    PERFORM pg_advisory_xact_lock(hashtextextended(v_scope, 0));
+  END LOOP;
+  r_allowed := false;
+  r_event_ids := '{}';
+  FOR i IN 1 .. COALESCE(array_length(p_scopes, 1), 0) LOOP
+    v_wait := 0;
+    IF p_windows[i] > 0 AND p_maxes[i] > 0 THEN
+      SELECT COALESCE(SUM(e.n), 0) INTO v_total FROM rate_events e
+        WHERE e.scope = p_scopes[i] AND e.at > p_now - p_windows[i];
+      IF v_total >= p_maxes[i] THEN
+        -- Room again once the (total - max + 1)-th oldest event leaves the window.
+        SELECT s.at INTO v_at FROM (
+          SELECT e.at, e.id, SUM(e.n) OVER (ORDER BY e.at, e.id) AS upto FROM rate_events e
+            WHERE e.scope = p_scopes[i] AND e.at > p_now - p_windows[i]) s
+          WHERE s.upto > v_total - p_maxes[i] ORDER BY s.at, s.id LIMIT 1;
+        IF v_at IS NOT NULL THEN
+          v_wait := GREATEST(v_wait, v_at + p_windows[i] - p_now);
+        END IF;
+      END IF;
+    END IF;
+    IF p_cooldowns[i] > 0 THEN
+      SELECT MAX(e.at) INTO v_at FROM rate_events e
+        WHERE e.scope = p_scopes[i] AND e.at > p_now - p_cooldowns[i];
+      IF v_at IS NOT NULL THEN
+        v_wait := GREATEST(v_wait, v_at + p_cooldowns[i] - p_now, 1);
+      END IF;
+    END IF;
+    IF v_wait > 0 THEN
+      r_refused := i - 1;
+      r_retry_after_ms := v_wait;
+      RETURN;
+    END IF;
+  END LOOP;
+  FOR i IN 1 .. COALESCE(array_length(p_scopes, 1), 0) LOOP
+    INSERT INTO rate_events AS e (scope, at, bucket, n)
+      VALUES (p_scopes[i], p_now, p_now / 1000, 1)
+      ON CONFLICT (scope, bucket) DO UPDATE SET n = e.n + 1, at = GREATEST(e.at, EXCLUDED.at)
+      RETURNING e.id INTO v_id;
+    r_event_ids := r_event_ids || v_id;
+  END LOOP;
+  r_allowed := true;
+  r_refused := 0;
+  r_retry_after_ms := 0;
+END
+$fn$;
+)sql",
 };
 
 }  // namespace

@@ -24,6 +24,37 @@ void upsert_otp(Connection& c, const OtpCode& o) {
   exec(c, sql::kUpsertOtp, p);
 }
 
+// A PostgreSQL array literal of `items`, each quoted: {"a","b\"c"}.
+std::string array_literal(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (const char ch : items[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// The numbers of a bigint[] in its text form ({1,2,3}).
+std::vector<std::int64_t> parse_bigint_array(const std::string& text) {
+  std::vector<std::int64_t> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == '-' || (text[i] >= '0' && text[i] <= '9')) {
+      std::size_t used = 0;
+      out.push_back(std::stoll(text.substr(i), &used));
+      i += used;
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void PostgresStore::put_otp(const OtpCode& code) {
@@ -73,30 +104,41 @@ std::optional<OtpCode> PostgresStore::update_otp(
 
 // ---- rate limits ----
 
-// The reservation is one call of the reserve_rate_event() function (schema 15): under a
-// transaction-scoped advisory lock keyed by the scope's 64-bit hash, which serialises reservations
-// of one scope across every connection and instance (a hash collision only serialises two scopes
-// needlessly), it sums the scope's events in the window, checks the cooldown and adds the event to
-// its second's row. A reservation only has to be visible to the next one, not durable (the
-// function commits with synchronous_commit off): the request that made it ends with a durable
-// write (the OTP itself), which flushes it too, and one lost in a crash belonged to a request that
-// was never answered. One round trip, and the lock is held for that statement only: a busy scope
-// (one API key's OTP sends) is no longer serialised behind the client's network latency.
-RateDecision PostgresStore::reserve_rate_event(const std::string& scope, std::int64_t now,
-                                               std::int64_t window_ms, int max_events,
-                                               std::int64_t cooldown_ms) {
+// The reservation is one call of the reserve_rate_events() function (schema 16): under
+// transaction-scoped advisory locks keyed by the scopes' 64-bit hashes, which serialise
+// reservations of one scope across every connection and instance (a hash collision only serialises
+// two scopes needlessly), it sums each scope's events in its window, checks its cooldown and adds
+// an event to each scope's row of this second. A reservation only has to be visible to the next
+// one, not durable (the function commits with synchronous_commit off): the request that made it
+// ends with a durable write (the OTP itself), which flushes it too, and one lost in a crash
+// belonged to a request that was never answered. One round trip, and the locks are held for that
+// statement only: a busy scope (one API key's OTP sends) is not serialised behind the client's
+// network latency.
+RateReservation PostgresStore::reserve_rate_events(const std::vector<RateRule>& rules,
+                                                   std::int64_t now) {
+  std::vector<std::string> scopes;
+  std::vector<std::string> windows;
+  std::vector<std::string> maxes;
+  std::vector<std::string> cooldowns;
+  for (const auto& r : rules) {
+    scopes.push_back(r.scope);
+    windows.push_back(std::to_string(r.window_ms));
+    maxes.push_back(std::to_string(r.max_events));
+    cooldowns.push_back(std::to_string(r.cooldown_ms));
+  }
   const auto read = [](const Result::Row& row) {
-    RateDecision d;
+    RateReservation d;
     d.allowed = row.boolean(0);
-    d.event_id = row.i64(1);
+    d.refused_rule = static_cast<std::size_t>(row.i64(1));
     d.retry_after_ms = row.i64(2);
+    d.event_ids = parse_bigint_array(row.text(3));
     return d;
   };
   static const std::string kReserve =
-      "SELECT r_allowed, r_event_id, r_retry_after_ms FROM reserve_rate_event($1, $2::bigint, "
-      "$3::bigint, $4::integer, $5::bigint)";
-  return query_first(kReserve, read, scope, now, window_ms, static_cast<std::int64_t>(max_events),
-                     cooldown_ms)
+      "SELECT r_allowed, r_refused, r_retry_after_ms, r_event_ids FROM reserve_rate_events("
+      "$1::text[], $2::bigint[], $3::integer[], $4::bigint[], $5::bigint)";
+  return query_first(kReserve, read, array_literal(scopes), array_literal(windows),
+                     array_literal(maxes), array_literal(cooldowns), now)
       .value();
 }
 

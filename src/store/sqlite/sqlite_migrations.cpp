@@ -384,6 +384,11 @@ ALTER TABLE rate_events ADD COLUMN n INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE rate_events ADD COLUMN bucket INTEGER;
 CREATE UNIQUE INDEX rate_events_scope_bucket ON rate_events (scope, bucket);
 )sql",
+    // 16 (issue 19): PostgreSQL's reserve_rate_events() function; nothing for SQLite, whose
+    // reservation is a transaction of its own (kept so both stores number their schemas alike).
+    R"sql(
+-- nothing to change
+)sql",
 };
 
 }  // namespace

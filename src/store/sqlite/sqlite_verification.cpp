@@ -72,55 +72,62 @@ std::optional<OtpCode> SqliteStore::update_otp(
 
 // BEGIN IMMEDIATE serialises reservations across every store instance and process on the file
 // (the count and the insert cannot interleave with another reservation's).
-// The same rules as PostgreSQL's reserve_rate_event() function (postgres_migrations.cpp, schema
-// 15): a row per scope and second, n events in it, `at` the newest.
-RateDecision SqliteStore::reserve_rate_event(const std::string& scope, std::int64_t now,
-                                             std::int64_t window_ms, int max_events,
-                                             std::int64_t cooldown_ms) {
-  std::lock_guard lock(mutex_);
-  // Visible, not durable: see PostgresStore::reserve_rate_event.
-  Transaction tx(db_, /*durable=*/false);
-  RateDecision d;
-  bool refused = false;
+namespace {
+
+// The wait a rule imposes on a new event at `now` (0: none), as PostgreSQL's
+// reserve_rate_events() computes it (postgres_migrations.cpp, schema 16).
+std::int64_t rule_wait(sqlite3* db, const RateRule& rule, std::int64_t now) {
   std::int64_t wait = 0;
-  if (window_ms > 0 && max_events > 0) {
-    Stmt sum(db_, "SELECT COALESCE(SUM(n), 0) FROM rate_events WHERE scope = ? AND at > ?");
-    sum.bind(scope).bind(now - window_ms);
+  if (rule.window_ms > 0 && rule.max_events > 0) {
+    Stmt sum(db, "SELECT COALESCE(SUM(n), 0) FROM rate_events WHERE scope = ? AND at > ?");
+    sum.bind(rule.scope).bind(now - rule.window_ms);
     sum.step();
     const std::int64_t total = sum.i64(0);
-    if (total >= max_events) {
+    if (total >= rule.max_events) {
       // Room again once the (total - max + 1)-th oldest event leaves the window.
-      Stmt nth(db_,
+      Stmt nth(db,
                "SELECT at FROM (SELECT at, id, SUM(n) OVER (ORDER BY at, id) AS upto FROM "
                "rate_events WHERE scope = ? AND at > ?) WHERE upto > ? ORDER BY at, id LIMIT 1");
-      nth.bind(scope).bind(now - window_ms).bind(total - max_events);
-      if (nth.step()) {
-        refused = true;
-        wait = std::max(wait, nth.i64(0) + window_ms - now);
-      }
+      nth.bind(rule.scope).bind(now - rule.window_ms).bind(total - rule.max_events);
+      if (nth.step()) wait = std::max(wait, nth.i64(0) + rule.window_ms - now);
     }
   }
-  if (cooldown_ms > 0) {
-    Stmt newest(db_, "SELECT MAX(at) FROM rate_events WHERE scope = ? AND at > ?");
-    newest.bind(scope).bind(now - cooldown_ms);
+  if (rule.cooldown_ms > 0) {
+    Stmt newest(db, "SELECT MAX(at) FROM rate_events WHERE scope = ? AND at > ?");
+    newest.bind(rule.scope).bind(now - rule.cooldown_ms);
     if (newest.step()) {
       if (const auto at = newest.opt_i64(0)) {
-        refused = true;
-        wait = std::max(wait, *at + cooldown_ms - now);
+        wait = std::max({wait, *at + rule.cooldown_ms - now, std::int64_t{1}});
       }
     }
   }
-  if (refused) {
-    d.retry_after_ms = std::max<std::int64_t>(1, wait);
-    return d;  // rolled back: nothing written
+  return wait;
+}
+
+}  // namespace
+
+// A row per scope and second, n events in it, `at` the newest; BEGIN IMMEDIATE serialises every
+// reservation (one writer), so no lock order is needed.
+RateReservation SqliteStore::reserve_rate_events(const std::vector<RateRule>& rules,
+                                                 std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  // Visible, not durable: see PostgresStore::reserve_rate_events.
+  Transaction tx(db_, /*durable=*/false);
+  RateReservation d;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    if (const std::int64_t wait = rule_wait(db_, rules[i], now); wait > 0) {
+      d.refused_rule = i;
+      d.retry_after_ms = wait;
+      return d;  // rolled back: nothing written
+    }
   }
-  {
+  for (const auto& rule : rules) {
     Stmt ins(db_,
              "INSERT INTO rate_events (scope, at, bucket, n) VALUES (?, ?, ?, 1) ON CONFLICT "
              "(scope, bucket) DO UPDATE SET n = n + 1, at = MAX(at, excluded.at) RETURNING id");
-    ins.bind(scope).bind(now).bind(now / 1000);
+    ins.bind(rule.scope).bind(now).bind(now / 1000);
     ins.step();
-    d.event_id = ins.i64(0);
+    d.event_ids.push_back(ins.i64(0));
     ins.step();  // done: a statement still running would hold the commit back
   }
   d.allowed = true;
