@@ -185,7 +185,7 @@ struct Jobs {
         purge(ioc.get_executor(), pool, {"idempotency_purge", std::chrono::hours(1)},
               [&store] {
                 purge_expired(
-                    store, store,
+                    store, store, store,
                     std::chrono::duration_cast<std::chrono::milliseconds>(kIdempotencyRetention));
               }),
         gauges(ioc.get_executor(), pool, {"gauge_refresh", std::chrono::seconds(15)},

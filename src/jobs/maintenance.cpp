@@ -6,14 +6,30 @@
 #include <exception>
 #include <initializer_list>
 
+#include "core/log.h"
+
 namespace leadgate {
 
-void purge_expired(VerificationStore& verification, AccessStore& access,
+void purge_expired(VerificationStore& verification, AccessStore& access, PrivacyStore& privacy,
                    std::chrono::milliseconds idempotency) {
+  const std::int64_t now = now_ms();
+  const auto before = [now](std::chrono::hours kept) {
+    return now - std::chrono::duration_cast<std::chrono::milliseconds>(kept).count();
+  };
   // A day: the longest window of any limit kept as rate events (the per-customer message cap).
-  verification.purge_rate_events(now_ms() - 24LL * 3600 * 1000);
-  access.purge_idempotent(now_ms() - idempotency.count());
-  verification.purge_customer_tokens(now_ms());
+  verification.purge_rate_events(before(std::chrono::hours(24)));
+  access.purge_idempotent(now - idempotency.count());
+  verification.purge_customer_tokens(now);
+  RetentionCutoffs cutoffs;
+  cutoffs.otps_expired_before = before(kOtpRetention);
+  cutoffs.consent_requests_expired_before = before(kConsentRequestRetention);
+  cutoffs.inbox_processed_before = before(kInboxRetention);
+  const RetentionCounts gone = privacy.purge_transient(cutoffs);
+  if (gone.otps + gone.consent_requests + gone.inbox_events > 0) {
+    log_info("retention_purge", {{"otp_codes", gone.otps},
+                                 {"consent_requests", gone.consent_requests},
+                                 {"inbox_events", gone.inbox_events}});
+  }
 }
 
 void describe_backlog_gauges(Metrics& metrics) {

@@ -709,7 +709,19 @@ class OpsStore {
       int limit, const std::function<std::string(std::string)>& seal) = 0;
 };
 
-// The data-protection rights (issue 21): the consent ledger.
+// What purge_transient deletes: rows whose time is before each cutoff (ms since the epoch).
+struct RetentionCutoffs {
+  std::int64_t otps_expired_before = 0;              // OTP codes (otp_codes.expires_at)
+  std::int64_t consent_requests_expired_before = 0;  // consent links never granted
+  std::int64_t inbox_processed_before = 0;           // webhook callbacks processed ('done')
+};
+struct RetentionCounts {
+  std::int64_t otps = 0;
+  std::int64_t consent_requests = 0;
+  std::int64_t inbox_events = 0;
+};
+
+// The data-protection rights (issue 21): the consent ledger, retention of transient rows.
 class PrivacyStore {
  public:
   virtual ~PrivacyStore() = default;
@@ -722,6 +734,9 @@ class PrivacyStore {
   // The person's ledger, oldest first.
   virtual std::vector<ConsentEvent> consent_events(const std::string& environment,
                                                    const std::string& phone_bidx) = 0;
+  // Deletes the transient rows past their retention (RetentionCutoffs), a statement each, and
+  // answers how many of each. Granted consent links, and callbacks pending or failed, are kept.
+  virtual RetentionCounts purge_transient(const RetentionCutoffs& cutoffs) = 0;
 };
 
 // Every role in one object: what open_store returns and the implementations derive from.

@@ -3,6 +3,9 @@
 // The fixture, its parameterisation and the shared helpers: conformance.h.
 #include <gtest/gtest.h>
 
+#include <tuple>
+#include <utility>
+
 #include "conformance.h"
 
 namespace leadgate::conformance {
@@ -119,6 +122,65 @@ TEST_P(StoreConformanceTest, FlowsAppendTheirConsentInTheirOwnTransaction) {
   EXPECT_EQ(got[3].phone_bidx, "b5");
   EXPECT_EQ(got[3].phone_enc, std::optional<std::string>("v1:phone-b5"));
   EXPECT_EQ(got[3].at, 5'000);
+}
+
+// Retention: expired codes, consent links never granted, processed callbacks; what is still in
+// use, granted or needs an operator stays.
+TEST_P(StoreConformanceTest, PurgeTransientDeletesOnlyWhatIsPastItsRetention) {
+  for (const auto& [bidx, expires] :
+       {std::pair<std::string, std::int64_t>{"old", 1'000}, {"fresh", 9'000}}) {
+    OtpCode code;
+    code.environment = "orbit";
+    code.phone_bidx = bidx;
+    code.code_hash = "h";
+    code.created_at = expires - 500;
+    code.expires_at = expires;
+    store_->put_otp(code);
+  }
+  ConsentRecord link;
+  link.environment = "orbit";
+  link.phone_bidx = "b1";
+  link.phone_enc = "v1:phone-b1";
+  for (const auto& [token, expires] : {std::pair<std::string, std::int64_t>{"unused-old", 1'000},
+                                       {"unused-fresh", 9'000},
+                                       {"granted-old", 2'000}}) {
+    link.token_hash = token;
+    link.requested_at = expires - 1'000;
+    link.expires_at = expires;
+    store_->insert_consent(link);
+  }
+  ASSERT_TRUE(store_->grant_consent("granted-old", 1'500, std::nullopt).has_value());
+  ASSERT_EQ(
+      store_->insert_inbox(
+          {make_inbox("gupshup", "done-old", 1'000), make_inbox("gupshup", "done-fresh", 1'000),
+           make_inbox("gupshup", "failed-old", 1'000), make_inbox("gupshup", "pending", 1'000)}),
+      4);
+  for (const auto& [id, state, at] :
+       {std::tuple<std::string, std::string, std::int64_t>{"done-old", "done", 2'000},
+        {"done-fresh", "done", 8'000},
+        {"failed-old", "failed", 2'000}}) {
+    store_->finish_inbox(store_->find_inbox("gupshup", id)->id, state, at, 0, "");
+  }
+
+  RetentionCutoffs cutoffs;
+  cutoffs.otps_expired_before = 5'000;
+  cutoffs.consent_requests_expired_before = 5'000;
+  cutoffs.inbox_processed_before = 5'000;
+  const RetentionCounts gone = store_->purge_transient(cutoffs);
+  EXPECT_EQ(gone.otps, 1);
+  EXPECT_EQ(gone.consent_requests, 1);
+  EXPECT_EQ(gone.inbox_events, 1);
+  EXPECT_FALSE(store_->find_otp("orbit", "old").has_value());
+  EXPECT_TRUE(store_->find_otp("orbit", "fresh").has_value());
+  EXPECT_FALSE(store_->find_consent("unused-old").has_value());
+  EXPECT_TRUE(store_->find_consent("unused-fresh").has_value());
+  EXPECT_TRUE(store_->find_consent("granted-old").has_value()) << "granted links stay";
+  EXPECT_FALSE(store_->find_inbox("gupshup", "done-old").has_value());
+  EXPECT_TRUE(store_->find_inbox("gupshup", "done-fresh").has_value());
+  EXPECT_TRUE(store_->find_inbox("gupshup", "failed-old").has_value()) << "for an operator";
+  EXPECT_TRUE(store_->find_inbox("gupshup", "pending").has_value());
+  const RetentionCounts again = store_->purge_transient(cutoffs);
+  EXPECT_EQ(again.otps + again.consent_requests + again.inbox_events, 0);
 }
 
 }  // namespace

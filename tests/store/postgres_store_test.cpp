@@ -484,9 +484,10 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       "i");
   admin_->run(
       "INSERT INTO whatsapp_inbox (provider, event_id, environment, kind, payload_enc, "
-      "received_at, state, next_attempt_at) SELECT CASE WHEN i % 2 = 0 THEN 'gupshup' ELSE "
-      "'meta' END, 'e' || i, 'orbit', 'message', 'p', i, CASE WHEN i % 100 = 0 THEN 'pending' "
-      "ELSE 'done' END, i FROM generate_series(1, 5000) i");
+      "received_at, state, next_attempt_at, processed_at) SELECT CASE WHEN i % 2 = 0 THEN "
+      "'gupshup' ELSE 'meta' END, 'e' || i, 'orbit', 'message', 'p', i, CASE WHEN i % 100 = 0 "
+      "THEN 'pending' ELSE 'done' END, i, CASE WHEN i % 100 = 0 THEN 0 ELSE i END FROM "
+      "generate_series(1, 5000) i");
   admin_->run("UPDATE outbox SET provider_message_id = 'gs' || id WHERE status = 'sent'");
   admin_->run(
       "INSERT INTO whatsapp_conversation (environment, phone_bidx, direction, "
@@ -537,6 +538,11 @@ TEST_F(PostgresStoreTest, LookupsUseIndexes) {
       {"DELETE FROM rate_events WHERE id = 5 AND n <= 1", "rate_events_pkey"},
       {"UPDATE rate_events SET n = n - 1 WHERE id = 5", "rate_events_pkey"},
       {"DELETE FROM rate_events WHERE at < 5", "rate_events_at"},
+      // Retention (PrivacyStore::purge_transient).
+      {"DELETE FROM otp_codes WHERE expires_at < 5", "otp_codes_expiry"},
+      {"DELETE FROM consents WHERE granted_at = 0 AND expires_at < 5", "consents_unused_expiry"},
+      {"DELETE FROM whatsapp_inbox WHERE state = 'done' AND processed_at < 5",
+       "whatsapp_inbox_processed"},
       {"UPDATE consents SET granted_at = 5 WHERE token_hash = 't' AND granted_at = 0 AND "
        "expires_at > 5",
        "consents_token_hash_key"},

@@ -502,6 +502,12 @@ BEGIN
 END
 $fn$;
 )sql",
+    // 17 (issue 21): retention of transient rows (PrivacyStore::purge_transient) by index.
+    R"sql(
+CREATE INDEX otp_codes_expiry ON otp_codes (expires_at);
+CREATE INDEX consents_unused_expiry ON consents (expires_at) WHERE granted_at = 0;
+CREATE INDEX whatsapp_inbox_processed ON whatsapp_inbox (processed_at) WHERE state = 'done';
+)sql",
 };
 
 }  // namespace

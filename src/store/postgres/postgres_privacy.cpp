@@ -38,4 +38,12 @@ std::vector<ConsentEvent> PostgresStore::consent_events(const std::string& envir
                    phone_bidx);
 }
 
+RetentionCounts PostgresStore::purge_transient(const RetentionCutoffs& cutoffs) {
+  RetentionCounts n;
+  n.otps = run(sql::kPurgeExpiredOtps, cutoffs.otps_expired_before);
+  n.consent_requests = run(sql::kPurgeConsentRequests, cutoffs.consent_requests_expired_before);
+  n.inbox_events = run(sql::kPurgeProcessedInbox, cutoffs.inbox_processed_before);
+  return n;
+}
+
 }  // namespace leadgate

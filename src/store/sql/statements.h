@@ -253,6 +253,12 @@ inline const std::string kInsertConsentEvent =
     "BIGINT), $9 WHERE CAST($10 AS INTEGER) = 0 OR COALESCE((SELECT action FROM consent_ledger "
     "WHERE environment = $1 AND phone_bidx = $2 AND purpose = $4 ORDER BY id DESC LIMIT 1), '') "
     "<> $5";
+// Retention (PrivacyStore::purge_transient): $1 the cutoff.
+inline const std::string kPurgeExpiredOtps = "DELETE FROM otp_codes WHERE expires_at < $1";
+inline const std::string kPurgeConsentRequests =
+    "DELETE FROM consents WHERE granted_at = 0 AND expires_at < $1";
+inline const std::string kPurgeProcessedInbox =
+    "DELETE FROM whatsapp_inbox WHERE state = 'done' AND processed_at < $1";
 inline const std::string kSelectConsentEvents = "SELECT " + kConsentEventColumns +
                                                 " FROM consent_ledger WHERE environment = $1 AND "
                                                 "phone_bidx = $2 ORDER BY id";

@@ -389,6 +389,12 @@ CREATE UNIQUE INDEX rate_events_scope_bucket ON rate_events (scope, bucket);
     R"sql(
 -- nothing to change
 )sql",
+    // 17 (issue 21): retention of transient rows (PrivacyStore::purge_transient) by index.
+    R"sql(
+CREATE INDEX otp_codes_expiry ON otp_codes (expires_at);
+CREATE INDEX consents_unused_expiry ON consents (expires_at) WHERE granted_at = 0;
+CREATE INDEX whatsapp_inbox_processed ON whatsapp_inbox (processed_at) WHERE state = 'done';
+)sql",
 };
 
 }  // namespace

@@ -44,4 +44,12 @@ std::vector<ConsentEvent> SqliteStore::consent_events(const std::string& environ
                    phone_bidx);
 }
 
+RetentionCounts SqliteStore::purge_transient(const RetentionCutoffs& cutoffs) {
+  RetentionCounts n;
+  n.otps = run(sql::kPurgeExpiredOtps, cutoffs.otps_expired_before);
+  n.consent_requests = run(sql::kPurgeConsentRequests, cutoffs.consent_requests_expired_before);
+  n.inbox_events = run(sql::kPurgeProcessedInbox, cutoffs.inbox_processed_before);
+  return n;
+}
+
 }  // namespace leadgate
