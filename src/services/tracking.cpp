@@ -68,12 +68,16 @@ boost::asio::awaitable<StatusView> ApplicationTracker::current_status(LeadRow& r
   if (row.basic_application_id.empty()) co_return stored_status_view(row);
   if (ttl == 0 || row.status_refreshed_at <= 0) co_return co_await refresh(row, trace);
   const std::int64_t now = now_ms();
-  if (now - row.status_refreshed_at >= ttl && gate_->try_begin(row.id, now, ttl)) {
+  // The stored refresh time, or this instance's later confirmation of the stored status.
+  const std::int64_t refreshed_at = std::max(row.status_refreshed_at, gate_->confirmed(row.id));
+  if (now - refreshed_at >= ttl && gate_->try_begin(row.id, now, ttl)) {
     const auto executor = co_await boost::asio::this_coro::executor;
     // The request's trace, so the refresh's log lines carry its request id.
     boost::asio::co_spawn(executor, revalidate(gate_, row, trace), boost::asio::detached);
   }
-  co_return stored_status_view(row);
+  StatusView v = stored_status_view(row);
+  v.refreshed_at = refreshed_at;
+  co_return v;
 }
 
 boost::asio::awaitable<void> ApplicationTracker::revalidate(std::shared_ptr<RefreshGate> gate,
@@ -110,9 +114,13 @@ boost::asio::awaitable<StatusView> ApplicationTracker::refresh(LeadRow& row, con
   const StoredPartnerStatus stored{row.partner_status, row.partner_stage, row.partner_updated_at};
   const bool changed = partner_status_changed(stored, *report);
   const std::int64_t refreshed_at = now_ms();
-  if (!changed) {
-    // The usual poll: nothing but the refresh time to write, in one statement.
+  if (!changed && row.status_refreshed_at <= 0) {
+    // The first fetch: the refresh time marks the status as fetched (one statement).
     co_await deps_.pool.run([&] { leads_.record_status_refresh(row.id, refreshed_at); });
+  } else if (!changed) {
+    // The usual poll: unchanged, so nothing is written (issue 19: a read writes only a change);
+    // this instance remembers the confirmation until the TTL.
+    gate_->confirm(row.id, refreshed_at);
   } else {
     co_await record_change(row, *report, refreshed_at, trace);
   }

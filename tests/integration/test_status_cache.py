@@ -108,6 +108,28 @@ class StatusTtlTest(LeadgateTestCase):
         self.assertEqual((view["status"], view["status_source"]), ("Sanctioned", "cached"))
         self.assertEqual(len(status_calls(self.fake, basic_id)), 2)
 
+    def test_an_unchanged_refresh_writes_nothing_and_counts_as_fresh(self):
+        mobile, basic_id = self.create()
+        self.fake.set_status(basic_id, "Under Review")
+        first = self.read(LEAD_STATUS, mobile)  # the first fetch is written
+        before = self.lg.db_query("SELECT status_refreshed_at, updated_at FROM leads "
+                                  "WHERE basic_application_id = ?", (basic_id,))
+        time.sleep(TTL_S + 0.2)
+        self.read(LEAD_STATUS, mobile)  # stale: refreshed in the background, unchanged
+        wait_until(lambda: len(status_calls(self.fake, basic_id)) == 2, 5, interval=0.1,
+                   message="no background refresh")
+        time.sleep(0.3)  # the refresh ends
+        after = self.lg.db_query("SELECT status_refreshed_at, updated_at FROM leads "
+                                 "WHERE basic_application_id = ?", (basic_id,))
+        self.assertEqual(before, after, "an unchanged status was written")
+        # This instance counts the confirmation as fresh: no call within the TTL, and the answer
+        # says when it was confirmed.
+        view = self.read(TRACK, mobile)
+        self.assertEqual((view["status"], view["status_source"]), ("Under Review", "cached"))
+        self.assertGreater(view["status_refreshed_at"], first["status_refreshed_at"])
+        self.read(LEAD_STATUS, mobile)
+        self.assertEqual(len(status_calls(self.fake, basic_id)), 2)
+
     def test_concurrent_stale_reads_make_one_los_call(self):
         mobile, basic_id = self.create()
         self.read(TRACK, mobile)

@@ -43,5 +43,21 @@ TEST(RefreshGate, PrunesFinishedEntriesOlderThanTheTtlWhenLarge) {
   EXPECT_FALSE(gate.try_begin(0, kTtl, kTtl));
 }
 
+// A refresh that found the stored status unchanged is remembered (not written), latest wins, and
+// survives the next attempt; an id never begun has nothing to remember.
+TEST(RefreshGate, RemembersConfirmationsOfAttemptsOnly) {
+  RefreshGate gate;
+  EXPECT_EQ(gate.confirmed(7), 0);
+  gate.confirm(7, 500);
+  EXPECT_EQ(gate.confirmed(7), 0) << "no attempt of 7 began";
+  ASSERT_TRUE(gate.try_begin(7, 1'000, kTtl));
+  gate.confirm(7, 1'200);
+  gate.confirm(7, 1'100);
+  gate.finish(7);
+  EXPECT_EQ(gate.confirmed(7), 1'200);
+  ASSERT_TRUE(gate.try_begin(7, 1'000 + kTtl, kTtl));
+  EXPECT_EQ(gate.confirmed(7), 1'200) << "kept while the next refresh runs";
+}
+
 }  // namespace
 }  // namespace leadgate
