@@ -21,6 +21,7 @@ constexpr const char* kUsage = R"(usage:
                                                      list outbox messages (default: dead)
   leadgate outbox requeue --id N | --all-dead        retry dead messages now
   leadgate consent list --env ENV --phone MOBILE     a customer's consent requests and grants
+  leadgate privacy export --env ENV --phone MOBILE   everything held about a person (JSON)
   leadgate rm add --env ENV --name NAME --phone MOBILE --location TEXT
                                                      add a relationship manager to the roster
   leadgate rm list --env ENV                         the environment's relationship managers
@@ -83,6 +84,10 @@ int main(int argc, char** argv) {
     if (command == "consent" && args.size() >= 2 && args[1] == "list") {
       auto f = flags(args, 2);
       return leadgate::run_consent_list(config, f["env"], f["phone"]);
+    }
+    if (command == "privacy" && args.size() >= 2 && args[1] == "export") {
+      auto f = flags(args, 2);
+      return leadgate::run_privacy_export(config, f["env"], f["phone"]);
     }
     if (command == "rm" && args.size() >= 2 && args[1] == "add") {
       auto f = flags(args, 2);

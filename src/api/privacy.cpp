@@ -66,4 +66,13 @@ Handler privacy_withdraw_handler(ConsentLedger& ledger) {
   };
 }
 
+Handler privacy_export_handler(PersonalDataExport& exporter) {
+  return [&exporter](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const auto [request, environment] = parse(req, ctx, false);
+    boost::json::object data = co_await exporter.export_data(environment, request, ctx.customer);
+    log_request("privacy_export", ctx, environment);
+    co_return json_response(req, http::status::ok, {{"success", true}, {"data", std::move(data)}});
+  };
+}
+
 }  // namespace leadgate

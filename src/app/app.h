@@ -39,6 +39,10 @@ int run_rm_add(const Config& config, const std::string& environment, const std::
 int run_rm_list(const Config& config, const std::string& environment);
 int run_consent_list(const Config& config, const std::string& environment,
                      const std::string& phone);
+// `leadgate privacy export --env ENV --phone MOBILE`: everything held about the person, as the
+// API's data object (services/privacy_export.h), on one line of stdout; counts on stderr.
+int run_privacy_export(const Config& config, const std::string& environment,
+                       const std::string& phone);
 
 // Opens the configured store and applies its migrations.
 std::unique_ptr<Store> open_and_migrate(const Config& config);

@@ -4,12 +4,14 @@
 #include <sstream>
 
 #include "app/app.h"
+
 #include "core/log.h"
 #include "crypto/crypto.h"
 #include "domain/application_progress.h"
 #include "domain/mobile.h"
 #include "domain/tracking_requests.h"
 #include "services/auth.h"
+#include "services/privacy_export.h"
 
 namespace leadgate {
 
@@ -121,6 +123,25 @@ int run_consent_list(const Config& config, const std::string& environment,
   std::cout << rows.size() << " consent request(s), "
             << std::count_if(rows.begin(), rows.end(), [](const auto& c) { return c.granted_at; })
             << " granted" << std::endl;
+  return 0;
+}
+
+int run_privacy_export(const Config& config, const std::string& environment,
+                       const std::string& phone) {
+  const auto mobile = normalize_mobile(phone);
+  if (!is_environment(environment) || !mobile) {
+    std::cerr
+        << "leadgate privacy export: --env orbit|homfinity and a valid --phone are required\n";
+    return 2;
+  }
+  const PiiCipher cipher(load_pii_key(config));
+  auto store = open_and_migrate(config);
+  const auto data = export_personal_data(*store, cipher, config, environment, *mobile);
+  std::cout << boost::json::serialize(data) << std::endl;
+  std::cerr << "leadgate privacy export: " << data.at("leads").as_array().size() << " lead(s), "
+            << data.at("consents").as_array().size() << " consent event(s), "
+            << data.at("messages_received").as_array().size() << " message(s) received"
+            << std::endl;
   return 0;
 }
 

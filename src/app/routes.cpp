@@ -71,6 +71,8 @@ void add_api_routes(Router& router, const RouteDeps& d) {
               true, false, true});
   router.add({http::verb::post, "/api_v1/privacy/consent/withdraw",
               privacy_withdraw_handler(d.privacy), true, true, true});
+  router.add({http::verb::post, "/api_v1/privacy/export", privacy_export_handler(d.privacy_export),
+              true, false, true});
   router.add({http::verb::get, "/api_v1/appointments/{file}",
               appointment_ics_handler(d.appointments), true, false, true});
 }

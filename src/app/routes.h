@@ -18,6 +18,7 @@
 #include "services/lead_intake.h"
 #include "services/otp_service.h"
 #include "services/privacy.h"
+#include "services/privacy_export.h"
 #include "services/tracking.h"
 #include "services/webhook_intake.h"
 #include "store/store.h"
@@ -43,6 +44,7 @@ struct RouteDeps {
   AppointmentBook& appointments;
   WebhookIntake& webhook;
   ConsentLedger& privacy;
+  PersonalDataExport& privacy_export;
 };
 
 void add_routes(Router& router, const RouteDeps& deps);

@@ -26,6 +26,7 @@
 #include "services/idempotency.h"
 #include "services/monitoring.h"
 #include "services/privacy.h"
+#include "services/privacy_export.h"
 #include "services/service_deps.h"
 #include "services/whatsapp_assistant.h"
 
@@ -146,6 +147,7 @@ struct Services {
         appointments(store, store, deps, wake_outbox()),
         otp(store, deps, *partners.otp_sender),
         privacy(store, deps),
+        privacy_export(store, deps),
         auth(store, pool, config.api_key_cache, config.key_requests_per_minute),
         customers(store, pool),
         idempotency(store, pool, cipher),
@@ -169,6 +171,7 @@ struct Services {
   AppointmentBook appointments;
   OtpService otp;
   ConsentLedger privacy;
+  PersonalDataExport privacy_export;
   ApiKeyAuth auth;
   CustomerGuard customers;
   Idempotency idempotency;
@@ -328,10 +331,11 @@ int run_server(const Config& config) {
   const DashboardDeps dashboard{
       *store, *store, pool, services.auth, data.docs, secure_session_cookie(config.listen_host)};
   Router router;
-  add_routes(router, {config, *store, pool, metrics, partners.los->sandboxed(),
-                      partners.whatsapp->sandboxed(), data.pincodes, data.professions, data.docs,
-                      dashboard, services.intake, services.flash, services.otp, services.tracker,
-                      services.appointments, services.webhook, services.privacy});
+  add_routes(router,
+             {config, *store, pool, metrics, partners.los->sandboxed(),
+              partners.whatsapp->sandboxed(), data.pincodes, data.professions, data.docs, dashboard,
+              services.intake, services.flash, services.otp, services.tracker,
+              services.appointments, services.webhook, services.privacy, services.privacy_export});
   HttpServer server(ioc, server_options(config),
                     make_dispatch(router, config, metrics, pool, services.auth, services.customers,
                                   services.idempotency));

@@ -42,7 +42,7 @@ boost::asio::awaitable<std::vector<std::int64_t>> OtpService::reserve(
     const std::string& key_id, const std::string& environment, const std::string& bidx) {
   const auto& policy = deps_.config.otp;
   const std::vector<RateRule> rules{
-      {"otp-key:" + key_id, 60'000, policy.key_sends_per_minute, 0},
+      {"otp-key:" + key_id, 60 * 1000, policy.key_sends_per_minute, 0},
       {"otp:" + environment + ":" + bidx, policy.send_window_ms, policy.max_sends,
        policy.resend_cooldown_ms},
   };

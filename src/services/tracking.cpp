@@ -17,11 +17,6 @@ namespace {
 
 constexpr int kConversationLimit = 200;
 
-boost::json::value iso_or_null(std::int64_t ms) {
-  if (ms <= 0) return nullptr;
-  return boost::json::value(iso_utc(ms));
-}
-
 // Values the LOS has not given yet are null, not "".
 boost::json::value text_or_null(const std::string& text) {
   if (text.empty()) return nullptr;
@@ -52,6 +47,11 @@ std::string purpose_of(const OutboxMessage& m, const PiiCipher& cipher, const Co
 }
 
 }  // namespace
+
+boost::json::value iso_or_null(std::int64_t ms) {
+  if (ms <= 0) return nullptr;
+  return boost::json::value(iso_utc(ms));
+}
 
 StatusView stored_status_view(const LeadRow& row) {
   StatusView v;

@@ -6,6 +6,7 @@
 // with the WhatsApp assistant (services/whatsapp_assistant.h).
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -20,6 +21,9 @@
 #include "store/store.h"
 
 namespace leadgate {
+
+// A time (unix ms) as ISO 8601 UTC, or null when unknown (0).
+boost::json::value iso_or_null(std::int64_t ms);
 
 // An application's status as shown to clients.
 struct StatusView {

@@ -164,5 +164,93 @@ class ConsentLedgerTest(LeadgateTestCase):
                            "CUSTOMER_TOKEN_REQUIRED")
 
 
+EXPORT = "/api_v1/privacy/export"
+
+
+class ExportTest(LeadgateTestCase):
+    """POST /api_v1/privacy/export and `leadgate privacy export`: everything held, decrypted."""
+
+    def setUp(self):
+        self.fake, self.lg, self.key = self.start_service(env=ENV)
+
+    def export(self, mobile, env="orbit", key=None):
+        return self.lg.request("POST", EXPORT, {"environment": env, "mobile_number": mobile},
+                               api_key=key or self.key)
+
+    def assert_empty(self, data):
+        for name in ("leads", "consents", "messages_received", "messages_sent_outside_leads",
+                     "otp", "consent_requests"):
+            self.assertEqual(data[name], [], name)
+
+    def test_an_unknown_person_gets_empty_lists(self):
+        status, _, body = self.export(random_mobile())
+        self.assertEqual(status, 200, body)
+        self.assert_empty(body["data"])
+
+    def test_a_persons_lead_messages_consents_and_otp_times_but_never_the_code(self):
+        lead = valid_lead(remarks="Prefers a call after 6 pm")
+        mobile = lead["mobile"]
+        status, _, created = self.lg.request("POST", "/api_v1/create_lead", lead,
+                                             api_key=self.key)
+        self.assertEqual(status, 200, created)
+        wait_until(lambda: accepted(template_calls_for(self.fake, mobile)), timeout=10)
+        body = json.dumps(gupshup_message(mobile, "what is my loan status"))
+        status, _, resp = self.lg.request("POST", f"{WEBHOOK}/{GUPSHUP_TOKEN}", raw_body=body,
+                                          headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 200, resp)
+        before = len(template_calls_for(self.fake, mobile))
+        status, _, resp = self.lg.request("POST", "/api_v1/otp_send",
+                                          {"environment": "orbit", "phone_number": mobile,
+                                           "user_check": True}, api_key=self.key)
+        self.assertEqual(status, 200, resp)
+        otp_call = template_calls_for(self.fake, mobile)[before]
+        code = re.search(r"\b\d{6}\b", json.dumps(otp_call["form"])).group(0)
+
+        def exported():
+            status, _, body = self.export(mobile)
+            self.assertEqual(status, 200, body)
+            return body["data"]
+        wait_until(lambda: exported()["messages_received"], timeout=15,
+                   message="the inbound message never reached the export")
+        data = exported()
+        self.assertEqual((data["environment"], data["mobile_number"]), ("orbit", mobile))
+        [got] = data["leads"]
+        self.assertEqual(got["reference_id"], created["reference_id"])
+        for field in ("firstName", "lastName", "email", "pan", "remarks"):
+            self.assertEqual(got["fields"].get(field), lead[field], field)
+        self.assertEqual(got["fields"]["mobile"], mobile)
+        self.assertIn("created", {e["operation"] for e in got["audit"]})
+        self.assertTrue(all("old_value" not in e for e in got["audit"]))
+        purposes = {m["purpose"]: m for m in got["messages_sent"]}
+        self.assertIn("lead_confirmation", purposes)
+        self.assertTrue(purposes["lead_confirmation"]["params"])
+        self.assertEqual([(e["purpose"], e["source"]) for e in data["consents"]],
+                         [("loan_processing", "api"), ("whatsapp_otp", "client_asserted")])
+        self.assertEqual([m["text"] for m in data["messages_received"]],
+                         ["what is my loan status"])
+        [otp] = data["otp"]
+        self.assertRegex(otp["sent_at"], r"^\d{4}-\d\d-\d\dT")
+        self.assertNotIn(code, json.dumps(data), "an OTP code in the export")
+        # The other brand holds nothing about the same mobile.
+        status, _, other = self.export(mobile, env="homfinity")
+        self.assertEqual(status, 200, other)
+        self.assert_empty(other["data"])
+        # The CLI twin prints the same object.
+        result = self.lg.run_cli("privacy", "export", "--env", "orbit", "--phone", mobile)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json.loads(result.stdout), exported())
+        self.assertIn("1 lead(s)", result.stderr)
+        result = self.lg.run_cli("privacy", "export", "--env", "orbit", "--phone", "12")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("--phone", result.stderr)
+        logged = self.lg.log_text()
+        self.assertRegex(logged, r'"event":"privacy_export".*"api_key_name":"tests"')
+
+    def test_an_app_key_needs_the_persons_customer_token(self):
+        app_key = self.lg.create_api_key("app", ("orbit",), kind="app")
+        self.assertProblem(self.export(random_mobile(), key=app_key), 401,
+                           "CUSTOMER_TOKEN_REQUIRED")
+
+
 if __name__ == "__main__":
     unittest.main()
