@@ -24,17 +24,6 @@ boost::json::value open_json(const PiiCipher& cipher, const std::string& purpose
   }
 }
 
-// Which of the environment's purposes (otp, lead_confirmation, ...) a template serves.
-std::string template_purpose(const Config& config, const std::string& environment,
-                             const std::string& template_id) {
-  const auto env = config.envs.find(environment);
-  if (env == config.envs.end()) return "";
-  for (const auto& [purpose, id] : env->second.templates) {
-    if (id == template_id) return purpose;
-  }
-  return "";
-}
-
 boost::json::object message_sent(const OutboxMessage& m, const PiiCipher& cipher,
                                  const Config& config) {
   boost::json::object out{{"status", m.status},

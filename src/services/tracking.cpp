@@ -37,16 +37,23 @@ std::string purpose_of(const OutboxMessage& m, const PiiCipher& cipher, const Co
     if (payload.as_object().contains("text")) return "assistant_reply";  // a session message
     const auto* id = payload.as_object().if_contains("template_id");
     if (!id || !id->is_string()) return "";
-    for (const auto& [purpose, template_id] : env->second.templates) {
-      if (template_id == id->get_string()) return purpose;
-    }
+    return template_purpose(config, m.environment, std::string(id->get_string()));
   } catch (const std::exception&) {
     return "";
   }
-  return "";
 }
 
 }  // namespace
+
+std::string template_purpose(const Config& config, const std::string& environment,
+                             const std::string& template_id) {
+  const auto env = config.envs.find(environment);
+  if (env == config.envs.end()) return "";
+  for (const auto& [purpose, id] : env->second.templates) {
+    if (id == template_id) return purpose;
+  }
+  return "";
+}
 
 boost::json::value iso_or_null(std::int64_t ms) {
   if (ms <= 0) return nullptr;

@@ -24,6 +24,9 @@ namespace leadgate {
 
 // A time (unix ms) as ISO 8601 UTC, or null when unknown (0).
 boost::json::value iso_or_null(std::int64_t ms);
+// Which of the environment's purposes (otp, lead_confirmation, ...) a template id serves ("" none).
+std::string template_purpose(const Config& config, const std::string& environment,
+                             const std::string& template_id);
 
 // An application's status as shown to clients.
 struct StatusView {

@@ -233,7 +233,7 @@ class PostgresStoreTest : public ::testing::Test {
 };
 
 // Two statements in one (put_otp with its consent event) number their parameters in sequence.
-TEST(SqlStatementsTest, ShiftParamsRenumbersEveryPlaceholder) {
+TEST(SqlStatementsTest, ShiftParamsRenumbersEveryParameterReference) {
   EXPECT_EQ(sql::shift_params("SELECT $1, $2::bigint, $10 WHERE a = $1", 7),
             "SELECT $8, $9::bigint, $17 WHERE a = $8");
   EXPECT_EQ(sql::shift_params("SELECT '$' || x, $", 3), "SELECT '$' || x, $");

@@ -39,11 +39,9 @@ std::vector<ConsentEvent> PostgresStore::consent_events(const std::string& envir
 }
 
 RetentionCounts PostgresStore::purge_transient(const RetentionCutoffs& cutoffs) {
-  RetentionCounts n;
-  n.otps = run(sql::kPurgeExpiredOtps, cutoffs.otps_expired_before);
-  n.consent_requests = run(sql::kPurgeConsentRequests, cutoffs.consent_requests_expired_before);
-  n.inbox_events = run(sql::kPurgeProcessedInbox, cutoffs.inbox_processed_before);
-  return n;
+  return sql::purge_transient(
+      [this](const std::string& statement, std::int64_t cutoff) { return run(statement, cutoff); },
+      cutoffs);
 }
 
 }  // namespace leadgate

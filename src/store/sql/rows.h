@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "store/sql/statements.h"
 #include "store/store.h"
 
 namespace leadgate::sql {
@@ -486,6 +487,17 @@ template <class Binder>
 void bind_metric_minute(Binder& b, const MetricMinute& m) {
   b.bind(m.minute).bind(static_cast<std::int64_t>(m.resolution)).bind(m.instance);
   b.bind(m.payload_json).bind(m.updated_at);
+}
+
+// PrivacyStore::purge_transient on either store: `run(sql, cutoff)` runs one statement and
+// answers how many rows it touched.
+template <class Run>
+RetentionCounts purge_transient(Run run, const RetentionCutoffs& cutoffs) {
+  RetentionCounts n;
+  n.otps = run(kPurgeExpiredOtps, cutoffs.otps_expired_before);
+  n.consent_requests = run(kPurgeConsentRequests, cutoffs.consent_requests_expired_before);
+  n.inbox_events = run(kPurgeProcessedInbox, cutoffs.inbox_processed_before);
+  return n;
 }
 
 }  // namespace leadgate::sql

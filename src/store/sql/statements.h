@@ -47,8 +47,8 @@ inline const std::string kConsentColumns =
 // joined in an UPDATE does (its columns would otherwise be text).
 std::string values_groups(std::size_t rows, const std::vector<std::string_view>& types);
 std::string values_groups(std::size_t rows, int columns);
-// `sql` with every placeholder $N renumbered $N+offset, to follow the parameters of another
-// statement in one (WITH a AS (first) second).
+// `sql` with every parameter reference $N renumbered $N+offset, so that a second statement's
+// parameters follow the first's when both are sent as one (WITH a AS (first) second).
 std::string shift_params(std::string_view sql, int offset);
 // `columns` (comma-separated) with each name prefixed by `alias.`.
 std::string qualified(std::string_view alias, std::string_view columns);
