@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <chrono>
 #include <climits>
 #include <cstdint>
 #include <functional>
@@ -317,14 +319,20 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
 
 // ---- PII sealing ----
 
-struct PiiCipher::State {
-  std::string master_key;
+namespace {
+
+// A 32-byte key and the purpose keys derived from it (the master key, or one data key).
+struct KeyMaterial {
+  std::string key;
   std::mutex mu;
   std::map<std::string, std::string, std::less<>> derived;  // info -> key, guarded by mu
 
-  ~State() {
-    OPENSSL_cleanse(master_key.data(), master_key.size());
-    for (auto& [info, key] : derived) OPENSSL_cleanse(key.data(), key.size());
+  explicit KeyMaterial(std::string k) : key(std::move(k)) {}
+  KeyMaterial(const KeyMaterial&) = delete;
+  KeyMaterial& operator=(const KeyMaterial&) = delete;
+  ~KeyMaterial() {
+    OPENSSL_cleanse(key.data(), key.size());
+    for (auto& [info, k] : derived) OPENSSL_cleanse(k.data(), k.size());
   }
 
   Key key_for(std::string_view label, std::string_view purpose) {
@@ -335,30 +343,18 @@ struct PiiCipher::State {
       if (const auto it = derived.find(info); it != derived.end()) return Key(it->second);
     }
     // Derivation is deterministic, so racing threads compute the same key; derive unlocked.
-    Key key(hkdf_sha256(master_key, {}, info, kKeySize));
+    Key derived_key(hkdf_sha256(key, {}, info, kKeySize));
     const std::lock_guard lock(mu);
-    if (derived.size() < kMaxCachedKeys) derived.try_emplace(std::move(info), key.bytes);
-    return key;
+    if (derived.size() < kMaxCachedKeys) derived.try_emplace(std::move(info), derived_key.bytes);
+    return derived_key;
   }
 };
 
-PiiCipher::PiiCipher(std::string master_key) {
-  if (master_key.size() != kMasterKeySize) {
-    OPENSSL_cleanse(master_key.data(), master_key.size());
-    throw std::invalid_argument("PiiCipher: master key must be exactly 32 bytes");
-  }
-  state_ = std::make_unique<State>();
-  state_->master_key = std::move(master_key);
-}
-
-PiiCipher::~PiiCipher() = default;
-PiiCipher::PiiCipher(PiiCipher&&) noexcept = default;
-PiiCipher& PiiCipher::operator=(PiiCipher&&) noexcept = default;
-
-std::string PiiCipher::seal(std::string_view purpose, std::string_view plaintext) const {
-  const Key key = state_->key_for("pii", purpose);
+// `prefix` + base64(nonce | ciphertext | tag) under `km`'s key for `purpose`.
+std::string seal_under(KeyMaterial& km, std::string_view prefix, std::string_view purpose,
+                       std::string_view plaintext) {
+  const Key key = km.key_for("pii", purpose);
   const std::string nonce = random_bytes(kNonceSize);
-  // Layout: nonce | ciphertext | tag.
   std::string blob(kNonceSize + plaintext.size() + kTagSize, '\0');
   std::copy(nonce.begin(), nonce.end(), blob.begin());
   unsigned char* ct = bytes_of(blob) + kNonceSize;
@@ -389,21 +385,21 @@ std::string PiiCipher::seal(std::string_view purpose, std::string_view plaintext
                           ct + plaintext.size()) != 1) {
     fail("AES-GCM tag failed");
   }
-  std::string out(kSealPrefix);
+  std::string out(prefix);
   out += base64_encode(blob);
   return out;
 }
 
-std::string PiiCipher::open(std::string_view purpose, std::string_view sealed) const {
-  if (!sealed.starts_with(kSealPrefix)) fail("sealed value: unknown format");
-  std::optional<std::string> blob = base64_decode(sealed.substr(kSealPrefix.size()));
+// Opens the base64 part of a sealed value with `km`'s key for `purpose`.
+std::string open_under(KeyMaterial& km, std::string_view purpose, std::string_view encoded) {
+  std::optional<std::string> blob = base64_decode(encoded);
   if (!blob || blob->size() < kNonceSize + kTagSize) fail("sealed value: malformed");
   const std::size_t ct_size = blob->size() - kNonceSize - kTagSize;
   unsigned char* nonce = bytes_of(*blob);
   unsigned char* ct = nonce + kNonceSize;
   unsigned char* tag = ct + ct_size;
 
-  const Key key = state_->key_for("pii", purpose);
+  const Key key = km.key_for("pii", purpose);
   CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   if (!ctx) fail("EVP_CIPHER_CTX_new failed");
   std::string plain(ct_size, '\0');
@@ -434,8 +430,141 @@ std::string PiiCipher::open(std::string_view purpose, std::string_view sealed) c
   return plain;
 }
 
+constexpr std::string_view kDataKeyPurpose = "data-key";
+// Unwrapped data keys are kept this long, at most this many (then the oldest half goes).
+constexpr std::int64_t kDataKeyCacheMs = 5 * 60 * 1000;
+constexpr std::size_t kMaxCachedDataKeys = 20000;
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// "p<id>:" right after "v1:" -> id; 0 when the value is under the master key.
+std::int64_t parse_data_key_id(std::string_view stored, std::size_t* body_at) {
+  *body_at = kSealPrefix.size();
+  if (stored.size() < kSealPrefix.size() + 3 || stored[kSealPrefix.size()] != 'p') return 0;
+  const std::size_t colon = stored.find(':', kSealPrefix.size());
+  if (colon == std::string_view::npos) return 0;
+  std::int64_t id = 0;
+  const char* first = stored.data() + kSealPrefix.size() + 1;
+  const char* last = stored.data() + colon;
+  const auto [end, ec] = std::from_chars(first, last, id);
+  if (ec != std::errc() || end != last || id <= 0) fail("sealed value: malformed key id");
+  *body_at = colon + 1;
+  return id;
+}
+
+}  // namespace
+
+std::int64_t sealed_data_key_id(std::string_view stored) {
+  if (!is_sealed(stored)) return 0;
+  std::size_t body_at = 0;
+  return parse_data_key_id(stored, &body_at);
+}
+
+struct DataKey::State : KeyMaterial {
+  using KeyMaterial::KeyMaterial;
+};
+
+std::string DataKey::seal(std::string_view purpose, std::string_view plaintext) const {
+  const std::string prefix = std::string(kSealPrefix) + "p" + std::to_string(id_) + ":";
+  return seal_under(*state_, prefix, purpose, plaintext);
+}
+
+struct PiiCipher::State {
+  struct Cached {
+    std::shared_ptr<DataKey::State> key;
+    std::int64_t at = 0;  // steady_ms() when unwrapped
+  };
+  explicit State(std::string master_key) : master(std::move(master_key)) {}
+  KeyMaterial master;
+  DataKeySource source;
+  std::mutex mu;
+  std::map<std::int64_t, Cached> data_keys;  // guarded by mu
+
+  std::shared_ptr<DataKey::State> unwrap(std::int64_t id, std::string_view wrapped) {
+    if (!is_sealed(wrapped) || sealed_data_key_id(wrapped) != 0) fail("data key: malformed");
+    std::string raw = open_under(master, kDataKeyPurpose, wrapped.substr(kSealPrefix.size()));
+    if (raw.size() != kKeySize) fail("data key: malformed");
+    auto key = std::make_shared<DataKey::State>(std::move(raw));
+    const std::int64_t now = steady_ms();
+    const std::lock_guard lock(mu);
+    if (data_keys.size() >= kMaxCachedDataKeys) data_keys.clear();
+    data_keys[id] = Cached{key, now};
+    return key;
+  }
+
+  std::shared_ptr<DataKey::State> cached(std::int64_t id) {
+    const std::lock_guard lock(mu);
+    const auto it = data_keys.find(id);
+    if (it == data_keys.end()) return nullptr;
+    if (steady_ms() - it->second.at > kDataKeyCacheMs) {
+      data_keys.erase(it);
+      return nullptr;
+    }
+    return it->second.key;
+  }
+};
+
+PiiCipher::PiiCipher(std::string master_key) {
+  if (master_key.size() != kMasterKeySize) {
+    OPENSSL_cleanse(master_key.data(), master_key.size());
+    throw std::invalid_argument("PiiCipher: master key must be exactly 32 bytes");
+  }
+  state_ = std::make_unique<State>(std::move(master_key));
+}
+
+PiiCipher::~PiiCipher() = default;
+PiiCipher::PiiCipher(PiiCipher&&) noexcept = default;
+PiiCipher& PiiCipher::operator=(PiiCipher&&) noexcept = default;
+
+std::string PiiCipher::seal(std::string_view purpose, std::string_view plaintext) const {
+  return seal_under(state_->master, kSealPrefix, purpose, plaintext);
+}
+
+std::string PiiCipher::open(std::string_view purpose, std::string_view sealed) const {
+  if (!sealed.starts_with(kSealPrefix)) fail("sealed value: unknown format");
+  std::size_t body_at = 0;
+  const std::int64_t id = parse_data_key_id(sealed, &body_at);
+  if (id == 0) return open_under(state_->master, purpose, sealed.substr(body_at));
+  std::shared_ptr<DataKey::State> key = state_->cached(id);
+  if (!key) {
+    if (!state_->source) fail("sealed value: under a data key, but no data key source is set");
+    const std::optional<std::string> wrapped = state_->source(id);
+    if (!wrapped || wrapped->empty()) {
+      throw DataKeyErased("sealed value: its data key was destroyed (the person was erased)");
+    }
+    key = state_->unwrap(id, *wrapped);
+  }
+  return open_under(*key, purpose, sealed.substr(body_at));
+}
+
+std::string PiiCipher::wrap_new_data_key() const {
+  std::string raw = random_bytes(kKeySize);
+  std::string wrapped = seal(kDataKeyPurpose, raw);
+  OPENSSL_cleanse(raw.data(), raw.size());
+  return wrapped;
+}
+
+DataKey PiiCipher::data_key(std::int64_t id, std::string_view wrapped) const {
+  if (id <= 0) throw std::invalid_argument("data key: id must be positive");
+  if (auto key = state_->cached(id)) return DataKey(id, std::move(key));
+  return DataKey(id, state_->unwrap(id, wrapped));
+}
+
+void PiiCipher::forget_data_key(std::int64_t id) const {
+  const std::lock_guard lock(state_->mu);
+  state_->data_keys.erase(id);
+}
+
+void PiiCipher::set_data_key_source(DataKeySource source) {
+  state_->source = std::move(source);
+}
+
 std::string PiiCipher::blind_index(std::string_view purpose, std::string_view value) const {
-  const Key key = state_->key_for("bidx", purpose);
+  const Key key = state_->master.key_for("bidx", purpose);
   return hex_encode(hmac_sha256(key.bytes, value));
 }
 

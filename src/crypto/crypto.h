@@ -2,10 +2,14 @@
 // Randomness, encodings, hashes and PII sealing on OpenSSL 3 EVP, plus the masks logs and audit
 // use in place of raw PII. Every function is safe to call from many threads at once.
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace leadgate {
 
@@ -49,38 +53,89 @@ bool constant_time_equals(std::string_view a, std::string_view b);
 
 // ---- PII sealing ----
 
-// AES-256-GCM with one key per purpose, derived from a 32-byte master key by HKDF-SHA256
-// (info "leadgate:pii:" + purpose); blind indexes use separate derived keys (info
-// "leadgate:bidx:" + purpose). A purpose is a fixed label from code ("pan", "mobile"), never
-// input. Movable, not copyable; a moved-from cipher must not be used.
-// Whether a stored value is in PiiCipher::seal's format (what a plaintext value written before
-// its column was sealed never looks like, except by the remotest chance for free text).
+// AES-256-GCM with one key per purpose, derived from a 32-byte key by HKDF-SHA256 (info
+// "leadgate:pii:" + purpose); blind indexes use separate derived keys (info "leadgate:bidx:" +
+// purpose). A purpose is a fixed label from code ("pan", "mobile"), never input.
+//
+// Two kinds of key seal (issue 21 §3): the master key (PiiCipher), and a person's data key
+// (DataKey), 32 random bytes stored only wrapped (sealed) by the master key. Destroying the
+// wrapped data key makes everything sealed under it unreadable (crypto-shredding).
+//   master:   "v1:" + base64(nonce(12) | ciphertext | tag(16))
+//   data key: "v1:p<id>:" + base64(...), <id> the data key's row id (base64 has no ':')
+// Whether a stored value is in one of these formats (what a plaintext value written before its
+// column was sealed never looks like, except by the remotest chance for free text).
 inline bool is_sealed(std::string_view stored) {
   return stored.starts_with("v1:");
 }
+// The data key a sealed value names (0: the master key, or not sealed).
+std::int64_t sealed_data_key_id(std::string_view stored);
 
-class PiiCipher {
+// Anything that seals: the master key or a person's data key.
+class Sealer {
+ public:
+  virtual ~Sealer() = default;
+  // A fresh random nonce each call and AAD = purpose, so a value sealed for "pan" cannot be
+  // opened as "mobile".
+  virtual std::string seal(std::string_view purpose, std::string_view plaintext) const = 0;
+};
+
+// Thrown by PiiCipher::open for a value sealed under a data key that was destroyed (erased).
+class DataKeyErased : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One person's data key, unwrapped (PiiCipher::data_key). Cheap to copy (shared state).
+class DataKey final : public Sealer {
+ public:
+  std::int64_t id() const { return id_; }
+  std::string seal(std::string_view purpose, std::string_view plaintext) const override;
+
+ private:
+  friend class PiiCipher;
+  struct State;
+  DataKey(std::int64_t id, std::shared_ptr<State> state) : id_(id), state_(std::move(state)) {}
+  std::int64_t id_ = 0;
+  std::shared_ptr<State> state_;
+};
+
+// The master key. Movable, not copyable; a moved-from cipher must not be used.
+class PiiCipher final : public Sealer {
  public:
   static constexpr std::size_t kMasterKeySize = 32;
+  // Where open() finds a data key it has not unwrapped lately: the wrapped key of that id, or
+  // nullopt when it was destroyed. Must be safe to call from many threads.
+  using DataKeySource = std::function<std::optional<std::string>(std::int64_t id)>;
 
   // Throws std::invalid_argument unless master_key is exactly 32 bytes.
   explicit PiiCipher(std::string master_key);
-  ~PiiCipher();
+  ~PiiCipher() override;
   PiiCipher(PiiCipher&&) noexcept;
   PiiCipher& operator=(PiiCipher&&) noexcept;
   PiiCipher(const PiiCipher&) = delete;
   PiiCipher& operator=(const PiiCipher&) = delete;
 
-  // "v1:" + base64(nonce(12) | ciphertext | tag(16)); a fresh random nonce each call and
-  // AAD = purpose, so a value sealed for "pan" cannot be opened as "mobile".
-  std::string seal(std::string_view purpose, std::string_view plaintext) const;
-  // Throws std::runtime_error on tampering, wrong purpose, wrong key or bad format.
+  // Sealed under the master key.
+  std::string seal(std::string_view purpose, std::string_view plaintext) const override;
+  // Opens a value sealed under the master key or under a data key (found through the source,
+  // then kept unwrapped for a few minutes). Throws DataKeyErased when that data key was
+  // destroyed, std::runtime_error on tampering, wrong purpose, wrong key or bad format.
   std::string open(std::string_view purpose, std::string_view sealed) const;
-  // hex(HMAC-SHA256(derived blind-index key for purpose, value)), for equality lookups.
+  // hex(HMAC-SHA256(derived blind-index key for purpose, value)), for equality lookups. Always
+  // under the master key (lookups cross people).
   std::string blind_index(std::string_view purpose, std::string_view value) const;
 
+  // Data keys (issue 21 §3). wrap_new_data_key: 32 fresh random bytes sealed under the master
+  // key, to be stored. data_key: the stored wrapped key of row `id`, unwrapped (and kept for
+  // open()). forget_data_key: drops it from memory (after erasure). Call set_data_key_source once,
+  // before the cipher is shared between threads.
+  std::string wrap_new_data_key() const;
+  DataKey data_key(std::int64_t id, std::string_view wrapped) const;
+  void forget_data_key(std::int64_t id) const;
+  void set_data_key_source(DataKeySource source);
+
  private:
-  struct State;  // master key + derived-key cache behind a mutex
+  struct State;  // master key + derived-key cache + unwrapped data keys behind a mutex
   std::unique_ptr<State> state_;
 };
 

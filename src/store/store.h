@@ -721,6 +721,38 @@ struct RetentionCounts {
   std::int64_t inbox_events = 0;
 };
 
+// A person's data key (issue 21 §3), as stored: wrapped by the master key (PiiCipher).
+struct DataKeyRow {
+  std::int64_t id = 0;
+  std::string wrapped;
+};
+
+// Erasing one person (environment + the mobile's blind index) in one transaction.
+struct PersonErasure {
+  std::string environment;
+  std::string phone_bidx;
+  std::string tombstone;  // replaces their blind indexes: "erased:" + the erasure's id
+  std::int64_t at = 0;
+  ConsentEvent ledger;  // the erasure itself (phone_bidx = tombstone, no phone_enc)
+  AuditEntry audit;     // the same, in the audit trail (entity "person", no PII)
+};
+struct ErasureCounts {
+  std::int64_t leads = 0;                  // tombstoned
+  std::int64_t messages_cancelled = 0;     // queued messages that will not be sent
+  std::int64_t messages_blanked = 0;       // message payloads blanked (sent or not)
+  std::int64_t conversation_texts = 0;     // WhatsApp messages whose text was deleted
+  std::int64_t appointments_cancelled = 0;
+  std::int64_t consent_events = 0;  // ledger rows detached from the person
+  std::int64_t data_keys = 0;       // destroyed (0 or 1)
+};
+
+// A person the retention sweep may erase, and when they were last active (ms).
+struct PersonRef {
+  std::string environment;
+  std::string phone_bidx;
+  std::int64_t last_active_at = 0;
+};
+
 // The data-protection rights (issue 21): the consent ledger, retention of transient rows.
 class PrivacyStore {
  public:
@@ -737,6 +769,25 @@ class PrivacyStore {
   // Deletes the transient rows past their retention (RetentionCutoffs), a statement each, and
   // answers how many of each. Granted consent links, and callbacks pending or failed, are kept.
   virtual RetentionCounts purge_transient(const RetentionCutoffs& cutoffs) = 0;
+
+  // Per-person data keys (schema 18). person_data_key: the person's live key, created from
+  // `wrapped_if_new` at `now` when they have none (concurrent callers get the same one).
+  // wrapped_data_key: the wrapped key of id, nullopt once erased or unknown.
+  virtual DataKeyRow person_data_key(const std::string& environment,
+                                     const std::string& phone_bidx,
+                                     const std::string& wrapped_if_new, std::int64_t now) = 0;
+  virtual std::optional<std::string> wrapped_data_key(std::int64_t id) = 0;
+  // Erasure (issue 21 §3), one transaction: the person's data key destroyed; their leads kept as
+  // tombstones (no PII, blind indexes replaced by e.tombstone, erased_at set); the audit trail's
+  // field values blanked; their messages' payloads blanked and the queued ones cancelled; booked
+  // appointments cancelled; conversation texts deleted; the ledger detached from them; their OTP,
+  // consent links, customer tokens and opt-out deleted; then e.ledger and e.audit appended.
+  // SQLite checkpoints its WAL afterwards, so no old page keeps a copy.
+  virtual ErasureCounts erase_person(const PersonErasure& e) = 0;
+  // The retention sweep's candidates with no activity since `inactive_before`, after `after` in
+  // (environment, phone_bidx) order (a page), at most `limit`.
+  virtual std::vector<PersonRef> inactive_people(std::int64_t inactive_before,
+                                                 const PersonRef& after, int limit) = 0;
 };
 
 // Every role in one object: what open_store returns and the implementations derive from.

@@ -399,5 +399,65 @@ TEST(ScrubPii, MasksMobilesPansAndEmailsInFreeText) {
   EXPECT_EQ(scrub_pii("HTTP 503 after 2 attempts on 127.0.0.1:8080"),
             "HTTP 503 after 2 attempts on 127.0.0.1:8080");
 }
+
+// ---- Data keys (issue 21 §3) ----
+
+TEST(DataKeyTest, SealsUnderItsOwnKeyAndNamesIt) {
+  PiiCipher master(std::string(32, 'm'));
+  const std::string wrapped = master.wrap_new_data_key();
+  EXPECT_TRUE(is_sealed(wrapped));
+  EXPECT_EQ(sealed_data_key_id(wrapped), 0);
+  const DataKey key = master.data_key(42, wrapped);
+  const std::string sealed = key.seal("pan", "ABCDE1234F");
+  EXPECT_TRUE(sealed.starts_with("v1:p42:"));
+  EXPECT_TRUE(is_sealed(sealed));
+  EXPECT_EQ(sealed_data_key_id(sealed), 42);
+  EXPECT_EQ(master.open("pan", sealed), "ABCDE1234F");  // cached since data_key()
+  EXPECT_THROW(master.open("mobile", sealed), std::runtime_error);
+}
+
+TEST(DataKeyTest, OpenFindsTheKeyThroughTheSourceAndFailsOnceErased) {
+  PiiCipher writer(std::string(32, 'm'));
+  const std::string wrapped = writer.wrap_new_data_key();
+  const std::string sealed = writer.data_key(7, wrapped).seal("first_name", "Asha");
+
+  PiiCipher reader(std::string(32, 'm'));  // another instance: nothing cached
+  EXPECT_THROW(reader.open("first_name", sealed), std::runtime_error);  // no source yet
+  std::optional<std::string> stored = wrapped;
+  int lookups = 0;
+  reader.set_data_key_source([&](std::int64_t id) {
+    ++lookups;
+    return id == 7 ? stored : std::nullopt;
+  });
+  EXPECT_EQ(reader.open("first_name", sealed), "Asha");
+  EXPECT_EQ(reader.open("first_name", sealed), "Asha");
+  EXPECT_EQ(lookups, 1);  // unwrapped once, then kept
+
+  stored.reset();  // the key is destroyed
+  reader.forget_data_key(7);
+  EXPECT_THROW(reader.open("first_name", sealed), DataKeyErased);
+}
+
+TEST(DataKeyTest, AWrappedKeyOpensOnlyUnderItsMasterKey) {
+  PiiCipher a(std::string(32, 'a'));
+  PiiCipher b(std::string(32, 'b'));
+  const std::string wrapped = a.wrap_new_data_key();
+  EXPECT_THROW(b.data_key(1, wrapped), std::runtime_error);
+  EXPECT_THROW(a.data_key(1, "v1:p3:AAAA"), std::runtime_error);
+  EXPECT_THROW(a.data_key(0, wrapped), std::invalid_argument);
+  // Two data keys never open each other's values.
+  const std::string sealed = a.data_key(1, wrapped).seal("pan", "X");
+  const std::string forged = "v1:p2:" + sealed.substr(std::string("v1:p1:").size());
+  a.data_key(2, a.wrap_new_data_key());
+  EXPECT_THROW(a.open("pan", forged), std::runtime_error);
+}
+
+TEST(DataKeyTest, MalformedKeyIdsAreRefused) {
+  PiiCipher master(std::string(32, 'm'));
+  EXPECT_THROW(master.open("pan", "v1:p:AAAA"), std::runtime_error);
+  EXPECT_THROW(master.open("pan", "v1:px1:AAAA"), std::runtime_error);
+  EXPECT_THROW(master.open("pan", "v1:p-1:AAAA"), std::runtime_error);
+  EXPECT_EQ(sealed_data_key_id("plain text"), 0);
+}
 }  // namespace
 }  // namespace leadgate

@@ -44,4 +44,44 @@ RetentionCounts PostgresStore::purge_transient(const RetentionCutoffs& cutoffs) 
       cutoffs);
 }
 
+DataKeyRow PostgresStore::person_data_key(const std::string& environment,
+                                           const std::string& phone_bidx,
+                                           const std::string& wrapped_if_new, std::int64_t now) {
+  if (auto found =
+          query_first(sql::kSelectPersonKey, sql::read_data_key<Result::Row>, environment, phone_bidx)) {
+    return *found;
+  }
+  // A concurrent first call inserts too: ON CONFLICT keeps one, and both read it back.
+  run(sql::kInsertPersonKey, environment, phone_bidx, wrapped_if_new, now);
+  return query_first(sql::kSelectPersonKey, sql::read_data_key<Result::Row>, environment,
+                     phone_bidx)
+      .value();
+}
+
+std::optional<std::string> PostgresStore::wrapped_data_key(std::int64_t id) {
+  return query_first(
+      sql::kSelectWrappedKey, [](const Result::Row& r) { return r.text(0); }, id);
+}
+
+ErasureCounts PostgresStore::erase_person(const PersonErasure& e) {
+  auto lease = borrow();
+  Connection& c = *lease;
+  Transaction tx(c);
+  const ErasureCounts n = sql::erase_person(
+      [&c](const std::string& statement, const auto&... args) {
+        return exec(c, statement, params(args...)).affected();
+      },
+      e);
+  insert_consent_event(c, e.ledger, false);
+  write_children(c, {e.audit}, {});
+  tx.commit();
+  return n;
+}
+
+std::vector<PersonRef> PostgresStore::inactive_people(std::int64_t inactive_before,
+                                                      const PersonRef& after, int limit) {
+  return query_all(sql::kSelectInactivePeople, sql::read_person_ref<Result::Row>, inactive_before,
+                   after.environment, after.phone_bidx, limit);
+}
+
 }  // namespace leadgate

@@ -489,6 +489,39 @@ void bind_metric_minute(Binder& b, const MetricMinute& m) {
   b.bind(m.payload_json).bind(m.updated_at);
 }
 
+// PrivacyStore::erase_person's statements on either store, inside the caller's transaction:
+// `run(sql, args...)` runs one statement and answers how many rows it touched. The statements
+// that find the person's leads by their blind index run before the one that replaces it.
+template <class Run>
+ErasureCounts erase_person(Run run, const PersonErasure& e) {
+  const std::string& env = e.environment;
+  const std::string& bidx = e.phone_bidx;
+  ErasureCounts n;
+  run(kEraseAuditValues, env, bidx);
+  n.messages_cancelled = run(kCancelPersonOutbox, env, bidx);
+  n.messages_blanked = run(kBlankPersonOutbox, env, bidx);
+  n.appointments_cancelled = run(kEraseAppointments, env, bidx, e.at);
+  n.conversation_texts = run(kEraseConversation, env, bidx, e.tombstone);
+  n.leads = run(kEraseLeads, env, bidx, e.tombstone, e.at);
+  n.consent_events = run(kEraseConsentLedger, env, bidx, e.tombstone);
+  run(kEraseConsentRequests, env, bidx);
+  run(kEraseOtp, env, bidx);
+  run(kEraseCustomerTokens, env, bidx);
+  run(kEraseOptOut, env, bidx);
+  n.data_keys = run(kEraseDataKey, env, bidx, e.tombstone, e.at);
+  return n;
+}
+
+template <class Row>
+PersonRef read_person_ref(const Row& r) {
+  return PersonRef{r.text(0), r.text(1), r.i64(2)};
+}
+
+template <class Row>
+DataKeyRow read_data_key(const Row& r) {
+  return DataKeyRow{r.i64(0), r.text(1)};
+}
+
 // PrivacyStore::purge_transient on either store: `run(sql, cutoff)` runs one statement and
 // answers how many rows it touched.
 template <class Run>

@@ -53,7 +53,7 @@ std::string select_leads_with_appointment(bool by_basic_id) {
          " FROM leads l LEFT JOIN appointments a ON a.environment = l.environment AND "
          "a.lead_ref = l.reference_id AND a.status = 'booked' LEFT JOIN rms r ON r.id = a.rm_id "
          "WHERE l.environment = $1 AND " +
-         (by_basic_id ? std::string("l.basic_application_id = $2")
+         (by_basic_id ? std::string("l.basic_application_id = $2 AND l.erased_at = 0")
                       : std::string("l.mobile_bidx = $2 ORDER BY l.created_at DESC, l.id DESC"));
 }
 
@@ -68,7 +68,7 @@ std::string update_lead(bool expected_status, bool expected_request_id) {
       "annual_income = $25, include_credit_score = $26, is_lead_prefilled = $27, los_error = $28, "
       "request_id = $29, user_agent = $30, created_at = $31, updated_at = $32, "
       "flash_details_enc = $33, completion_reference = $34, flashed_at = $35, "
-      "warnings_json = $36 WHERE id = $37";
+      "warnings_json = $36 WHERE id = $37 AND erased_at = 0";
   int next = 38;
   if (expected_status) sql += " AND status = $" + std::to_string(next++);
   if (expected_request_id) sql += " AND request_id = $" + std::to_string(next++);

@@ -59,11 +59,11 @@ inline const std::string kSelectLeadForCustomer =
     "SELECT " + kLeadColumns +
     " FROM leads WHERE environment = $1 AND mobile_bidx = $2 AND loan_type = $3";
 inline const std::string kSelectLeadByReference =
-    "SELECT " + kLeadColumns + " FROM leads WHERE environment = $1 AND reference_id = $2";
+    "SELECT " + kLeadColumns + " FROM leads WHERE environment = $1 AND reference_id = $2 AND erased_at = 0";
 inline const std::string kSelectLeadByApplicationId =
-    "SELECT " + kLeadColumns + " FROM leads WHERE environment = $1 AND application_id = $2";
+    "SELECT " + kLeadColumns + " FROM leads WHERE environment = $1 AND application_id = $2 AND erased_at = 0";
 inline const std::string kSelectLeadByBasicId =
-    "SELECT " + kLeadColumns + " FROM leads WHERE environment = $1 AND basic_application_id = $2";
+    "SELECT " + kLeadColumns + " FROM leads WHERE environment = $1 AND basic_application_id = $2 AND erased_at = 0";
 inline const std::string kSelectLeadsByMobile =
     "SELECT " + kLeadColumns +
     " FROM leads WHERE environment = $1 AND mobile_bidx = $2 ORDER BY created_at DESC, id DESC";
@@ -74,12 +74,15 @@ std::string select_leads_with_appointment(bool by_basic_id);
 // Leads left pending_los since before $1 (updated_at), oldest first, at most $2.
 inline const std::string kSelectStalePendingLeads =
     "SELECT " + kLeadColumns +
-    " FROM leads WHERE status = 'pending_los' AND updated_at < $1 ORDER BY updated_at LIMIT $2";
+    " FROM leads WHERE status = 'pending_los' AND updated_at < $1 AND erased_at = 0 ORDER BY "
+    "updated_at LIMIT $2";
 inline const std::string kCountLeads = "SELECT COUNT(*) FROM leads WHERE environment = $1";
 // lead_status notify: takes the lead's notification turn ($1 now, $2 id, $3 now - interval).
 inline const std::string kClaimStatusNotification =
     "UPDATE leads SET last_status_notified_at = $1 WHERE id = $2 AND "
     "last_status_notified_at <= $3";
+// Erased leads (schema 18) are tombstones: the readers by reference, application id and basic
+// application id skip them (those by mobile cannot find them: their blind index is replaced).
 // Every column but id ($1..$40, bind_lead then bind_lead_partner); the id is the database's.
 inline const std::string kInsertLead =
     "INSERT INTO leads (" + kLeadColumns.substr(4) + ") VALUES " + values_groups(1, 40);
@@ -263,6 +266,78 @@ inline const std::string kSelectConsentEvents = "SELECT " + kConsentEventColumns
                                                 " FROM consent_ledger WHERE environment = $1 AND "
                                                 "phone_bidx = $2 ORDER BY id";
 
+// Per-person data keys (schema 18): the live key of one person; a new one when there is none.
+inline const std::string kSelectPersonKey =
+    "SELECT id, wrapped_key FROM person_keys WHERE environment = $1 AND phone_bidx = $2";
+inline const std::string kInsertPersonKey =
+    "INSERT INTO person_keys (environment, phone_bidx, wrapped_key, created_at) VALUES ($1, $2, "
+    "$3, $4) ON CONFLICT (environment, phone_bidx) DO NOTHING";
+inline const std::string kSelectWrappedKey =
+    "SELECT wrapped_key FROM person_keys WHERE id = $1 AND erased_at = 0";
+
+// Erasure (PrivacyStore::erase_person), in this order, one transaction: $1 environment, $2 the
+// person's mobile blind index, $3 the tombstone that replaces it, $4 the time. The person's
+// leads are found by $2 until the last statements replace it.
+inline const std::string kPersonLeadRefs =
+    "SELECT reference_id FROM leads WHERE environment = $1 AND mobile_bidx = $2";
+// Field values in the audit trail (masked, still partial PII) are blanked; statuses are kept.
+inline const std::string kEraseAuditValues =
+    "UPDATE audit_log SET old_value = '', new_value = '' WHERE environment = $1 AND operation <> "
+    "'status_changed' AND entity_ref IN (" + kPersonLeadRefs + ")";
+// Messages of their leads and replies to them: those still queued cancelled, every payload
+// blanked.
+inline const std::string kPersonOutboxWhere =
+    " WHERE environment = $1 AND (lead_ref IN (" + kPersonLeadRefs +
+    ") OR id IN (SELECT outbox_id FROM whatsapp_conversation WHERE environment = $1 AND "
+    "phone_bidx = $2 AND outbox_id > 0))";
+inline const std::string kCancelPersonOutbox =
+    "UPDATE outbox SET status = 'cancelled', last_error = 'erased'" + kPersonOutboxWhere +
+    " AND status = 'pending'";
+inline const std::string kBlankPersonOutbox =
+    "UPDATE outbox SET payload_enc = ''" + kPersonOutboxWhere + " AND payload_enc <> ''";
+inline const std::string kEraseAppointments =
+    "UPDATE appointments SET status = 'cancelled', cancelled_at = CAST($3 AS BIGINT), "
+    "cancel_reason = 'erased' WHERE environment = $1 AND status = 'booked' AND lead_ref IN (" +
+    kPersonLeadRefs + ")";
+inline const std::string kEraseConversation =
+    "UPDATE whatsapp_conversation SET text_enc = '', phone_bidx = $3 WHERE environment = $1 AND "
+    "phone_bidx = $2";
+inline const std::string kEraseLeads =
+    "UPDATE leads SET first_name_enc = '', last_name_enc = '', mobile_enc = '', email_enc = '', "
+    "pan_enc = '', dob_enc = '', mobile_bidx = $3, pan_bidx = '', credit_score = '', "
+    "annual_income = NULL, remarks = NULL, flash_details_enc = '', state = NULL, gender = NULL, "
+    "pincode = '', user_agent = '', erased_at = CAST($4 AS BIGINT) WHERE environment = $1 AND "
+    "mobile_bidx = $2";
+inline const std::string kEraseConsentLedger =
+    "UPDATE consent_ledger SET phone_enc = NULL, phone_bidx = $3 WHERE environment = $1 AND "
+    "phone_bidx = $2";
+inline const std::string kEraseConsentRequests =
+    "DELETE FROM consents WHERE environment = $1 AND phone_bidx = $2";
+inline const std::string kEraseOtp = "DELETE FROM otp_codes WHERE environment = $1 AND phone_bidx = $2";
+inline const std::string kEraseCustomerTokens =
+    "DELETE FROM customer_tokens WHERE environment = $1 AND phone_bidx = $2";
+inline const std::string kEraseOptOut =
+    "DELETE FROM whatsapp_opt_outs WHERE environment = $1 AND phone_bidx = $2";
+inline const std::string kEraseDataKey =
+    "UPDATE person_keys SET wrapped_key = '', phone_bidx = $3, erased_at = CAST($4 AS BIGINT) "
+    "WHERE environment = $1 AND phone_bidx = $2 AND erased_at = 0";
+
+// The retention sweep's candidates: people (environment, mobile blind index) whose latest
+// activity (a lead's change, a WhatsApp message, a consent event, their data key's creation) is
+// before $1, after ($2, $3) in (environment, phone_bidx) order, at most $4.
+inline const std::string kSelectInactivePeople =
+    "SELECT environment, phone_bidx, MAX(last_at) FROM ("
+    "SELECT environment, mobile_bidx AS phone_bidx, MAX(updated_at) AS last_at FROM leads WHERE "
+    "erased_at = 0 GROUP BY environment, mobile_bidx "
+    "UNION ALL SELECT environment, phone_bidx, MAX(created_at) FROM whatsapp_conversation WHERE "
+    "phone_bidx NOT LIKE 'erased:%' GROUP BY environment, phone_bidx "
+    "UNION ALL SELECT environment, phone_bidx, MAX(at) FROM consent_ledger WHERE phone_bidx NOT "
+    "LIKE 'erased:%' GROUP BY environment, phone_bidx "
+    "UNION ALL SELECT environment, phone_bidx, created_at FROM person_keys WHERE erased_at = 0"
+    ") people WHERE environment > $2 OR (environment = $2 AND phone_bidx > $3) "
+    "GROUP BY environment, phone_bidx HAVING MAX(last_at) < $1 ORDER BY environment, phone_bidx "
+    "LIMIT $4";
+
 // Dashboard sessions (schema 13).
 inline const std::string kPurgeOpsSessions = "DELETE FROM ops_sessions WHERE expires_at <= $1";
 inline const std::string kInsertOpsSession =
@@ -275,8 +350,9 @@ inline const std::string kDeleteOpsSession = "DELETE FROM ops_sessions WHERE tok
 // Schema 13's backfill: rows still holding plaintext, found through partial indexes on the same
 // predicates (so that once sealed, finding none costs nothing).
 inline const std::string kSelectPlaintextLeads =
-    "SELECT id, credit_score, annual_income, remarks FROM leads WHERE credit_score NOT LIKE "
-    "'v1:%' OR annual_income NOT LIKE 'v1:%' OR remarks NOT LIKE 'v1:%' ORDER BY id LIMIT $1";
+    "SELECT id, credit_score, annual_income, remarks FROM leads WHERE (credit_score NOT LIKE "
+    "'v1:%' OR annual_income NOT LIKE 'v1:%' OR remarks NOT LIKE 'v1:%') AND erased_at = 0 ORDER "
+    "BY id LIMIT $1";
 inline const std::string kSealLeadFields =
     "UPDATE leads SET credit_score = $2, annual_income = $3, remarks = $4 WHERE id = $1";
 inline const std::string kSelectPlaintextIdempotency =

@@ -395,6 +395,20 @@ CREATE INDEX otp_codes_expiry ON otp_codes (expires_at);
 CREATE INDEX consents_unused_expiry ON consents (expires_at) WHERE granted_at = 0;
 CREATE INDEX whatsapp_inbox_processed ON whatsapp_inbox (processed_at) WHERE state = 'done';
 )sql",
+    // 18 (issue 21 §3): per-person data keys, stored only wrapped by the master key (a person's
+    // PII is sealed under theirs; erasure destroys it), and the erasure tombstones of leads.
+    R"sql(
+CREATE TABLE person_keys (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  environment TEXT NOT NULL,
+  phone_bidx TEXT NOT NULL,
+  wrapped_key TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  erased_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX person_keys_person ON person_keys (environment, phone_bidx);
+ALTER TABLE leads ADD COLUMN erased_at INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

@@ -50,4 +50,48 @@ RetentionCounts SqliteStore::purge_transient(const RetentionCutoffs& cutoffs) {
       cutoffs);
 }
 
+DataKeyRow SqliteStore::person_data_key(const std::string& environment,
+                                         const std::string& phone_bidx,
+                                         const std::string& wrapped_if_new, std::int64_t now) {
+  std::lock_guard lock(mutex_);
+  if (auto found = sqlite::query_first(db_, sql::kSelectPersonKey, sql::read_data_key<Stmt>,
+                                       environment, phone_bidx)) {
+    return *found;
+  }
+  Transaction tx(db_);
+  sqlite::run(db_, sql::kInsertPersonKey, environment, phone_bidx, wrapped_if_new, now);
+  auto row = sqlite::query_first(db_, sql::kSelectPersonKey, sql::read_data_key<Stmt>,
+                                 environment, phone_bidx);
+  tx.commit();
+  return row.value();
+}
+
+std::optional<std::string> SqliteStore::wrapped_data_key(std::int64_t id) {
+  return query_first(
+      sql::kSelectWrappedKey, [](const Stmt& r) { return r.text(0); }, id);
+}
+
+ErasureCounts SqliteStore::erase_person(const PersonErasure& e) {
+  std::lock_guard lock(mutex_);
+  Transaction tx(db_);
+  const ErasureCounts n = sql::erase_person(
+      [this](const std::string& statement, const auto&... args) {
+        return sqlite::run(db_, statement, args...);
+      },
+      e);
+  sqlite::insert_consent_event(db_, e.ledger, false);
+  write_children({e.audit}, {});
+  tx.commit();
+  // Old pages in the WAL still hold the erased values until a checkpoint overwrites them
+  // (secure_delete zeroes the database file's free space; the WAL is truncated here).
+  exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return n;
+}
+
+std::vector<PersonRef> SqliteStore::inactive_people(std::int64_t inactive_before,
+                                                    const PersonRef& after, int limit) {
+  return query_all(sql::kSelectInactivePeople, sql::read_person_ref<Stmt>, inactive_before,
+                   after.environment, after.phone_bidx, limit);
+}
+
 }  // namespace leadgate
