@@ -22,6 +22,10 @@ constexpr const char* kUsage = R"(usage:
   leadgate outbox requeue --id N | --all-dead        retry dead messages now
   leadgate consent list --env ENV --phone MOBILE     a customer's consent requests and grants
   leadgate privacy export --env ENV --phone MOBILE   everything held about a person (JSON)
+  leadgate privacy erase --env ENV --phone MOBILE --reason TEXT
+                                                     erase a person (crypto-shredding)
+  leadgate privacy sweep [--older-than DURATION]     erase people inactive that long (0s, 30d;
+                                                     default LEADGATE_RETENTION_DAYS)
   leadgate rm add --env ENV --name NAME --phone MOBILE --location TEXT
                                                      add a relationship manager to the roster
   leadgate rm list --env ENV                         the environment's relationship managers
@@ -88,6 +92,14 @@ int main(int argc, char** argv) {
     if (command == "privacy" && args.size() >= 2 && args[1] == "export") {
       auto f = flags(args, 2);
       return leadgate::run_privacy_export(config, f["env"], f["phone"]);
+    }
+    if (command == "privacy" && args.size() >= 2 && args[1] == "erase") {
+      auto f = flags(args, 2);
+      return leadgate::run_privacy_erase(config, f["env"], f["phone"], f["reason"]);
+    }
+    if (command == "privacy" && args.size() >= 2 && args[1] == "sweep") {
+      auto f = flags(args, 2);
+      return leadgate::run_privacy_sweep(config, f["older-than"]);
     }
     if (command == "rm" && args.size() >= 2 && args[1] == "add") {
       auto f = flags(args, 2);

@@ -14,10 +14,11 @@ struct ParsedPrivacy {
   std::string environment;
 };
 
-ParsedPrivacy parse(const Request& req, RequestContext& ctx, bool with_purpose) {
+ParsedPrivacy parse(const Request& req, RequestContext& ctx, bool with_purpose,
+                    bool with_reason = false) {
   const auto body = parse_json_object(req);
   std::string environment = resolve_environment(body, ctx);
-  auto parsed = parse_privacy_request(body, with_purpose);
+  auto parsed = parse_privacy_request(body, with_purpose, with_reason);
   if (auto* errors = std::get_if<std::vector<FieldError>>(&parsed)) throw_field_errors(*errors);
   return {std::get<PrivacyRequest>(std::move(parsed)), std::move(environment)};
 }
@@ -31,6 +32,16 @@ void log_request(const char* kind, const RequestContext& ctx, const std::string&
                              {"api_key_name", ctx.caller ? ctx.caller->key_name : ""}};
   if (!purpose.empty()) fields["purpose"] = purpose;
   log_info(kind, std::move(fields));
+}
+
+boost::json::object erasure_json(const ErasureDone& done) {
+  return {{"erasure_id", done.erasure_id},
+          {"applications_checked", done.applications_checked},
+          {"leads", done.counts.leads},
+          {"messages_cancelled", done.counts.messages_cancelled},
+          {"conversation_texts_deleted", done.counts.conversation_texts},
+          {"appointments_cancelled", done.counts.appointments_cancelled},
+          {"data_keys_destroyed", done.counts.data_keys}};
 }
 
 }  // namespace
@@ -52,17 +63,22 @@ Handler privacy_consents_handler(ConsentLedger& ledger) {
   };
 }
 
-Handler privacy_withdraw_handler(ConsentLedger& ledger) {
-  return [&ledger](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+Handler privacy_withdraw_handler(ConsentLedger& ledger, Eraser& eraser) {
+  return [&ledger, &eraser](const Request& req,
+                            RequestContext& ctx) -> boost::asio::awaitable<Response> {
     const auto [request, environment] = parse(req, ctx, true);
     const ConsentEvent e = co_await ledger.withdraw(environment, request, ctx.customer, ctx);
     log_request("privacy_withdraw", ctx, environment, request.purpose);
-    co_return json_response(req, http::status::ok,
-                            {{"success", true},
-                             {"data",
-                              {{"mobile_number", request.mobile},
-                               {"current", "withdrawn"},
-                               {"event", consent_event_json(e)}}}});
+    boost::json::object data{{"mobile_number", request.mobile},
+                             {"current", "withdrawn"},
+                             {"event", consent_event_json(e)}};
+    if (request.purpose == "loan_processing") {
+      const ErasureDone done = co_await eraser.erase(
+          environment, request.mobile, "consent to loan_processing withdrawn", "api", ctx);
+      log_request("privacy_erase", ctx, environment, request.purpose);
+      data["erasure"] = erasure_json(done);
+    }
+    co_return json_response(req, http::status::ok, {{"success", true}, {"data", std::move(data)}});
   };
 }
 
@@ -72,6 +88,18 @@ Handler privacy_export_handler(PersonalDataExport& exporter) {
     boost::json::object data = co_await exporter.export_data(environment, request, ctx.customer);
     log_request("privacy_export", ctx, environment);
     co_return json_response(req, http::status::ok, {{"success", true}, {"data", std::move(data)}});
+  };
+}
+
+Handler privacy_erase_handler(Eraser& eraser) {
+  return [&eraser](const Request& req, RequestContext& ctx) -> boost::asio::awaitable<Response> {
+    const auto [request, environment] = parse(req, ctx, false, true);
+    const ErasureDone done = co_await eraser.erase_request(environment, request, ctx.customer, ctx);
+    log_request("privacy_erase", ctx, environment);
+    co_return json_response(
+        req, http::status::ok,
+        {{"success", true},
+         {"data", {{"mobile_number", request.mobile}, {"erasure", erasure_json(done)}}}});
   };
 }
 

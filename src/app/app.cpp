@@ -10,6 +10,9 @@
 
 #include "core/log.h"
 #include "crypto/crypto.h"
+#include "partners/basic_app.h"
+#include "partners/whatsapp.h"
+#include "services/person_keys.h"
 #include "services/pii_backfill.h"
 
 namespace leadgate {
@@ -40,8 +43,9 @@ std::unique_ptr<Store> open_and_migrate(const Config& config) {
   return store;
 }
 
-std::unique_ptr<Store> open_migrate_and_seal(const Config& config, const PiiCipher& cipher) {
+std::unique_ptr<Store> open_migrate_and_seal(const Config& config, PiiCipher& cipher) {
   auto store = open_and_migrate(config);
+  attach_data_keys(cipher, *store);
   std::int64_t last_log = now_ms();
   const auto done = seal_plaintext_at_rest(*store, cipher, [&](const PlaintextSealed& so_far) {
     if (now_ms() - last_log < 2000) return;
@@ -100,6 +104,44 @@ std::string load_pii_key(const Config& config) {
              "SANDBOX: generated a PII encryption key; set LEADGATE_PII_KEY in production "
              "and keep this file if you keep the data"}});
   return key;
+}
+
+namespace {
+HttpClientOptions http_options(const Config& config, Metrics& metrics) {
+  HttpClientOptions options;
+  options.ca_file = config.ca_file;
+  options.max_idle_per_host = static_cast<std::size_t>(config.partner_pool_size);
+  options.metrics = &metrics;
+  return options;
+}
+}  // namespace
+
+Partners::Partners(const Config& config, Metrics& metrics)
+    : http(http_options(config, metrics)),
+      los(make_basic_app_client(
+          {config.basic_app_url, config.basic_app_timeout, config.basic_app_attempts,
+           config.basic_app_backoff, config.self_fulfilment_timeout,
+           config.self_fulfilment_attempts, config.self_fulfilment_delay, config.status_timeout,
+           config.status_attempts, config.status_retry_delay},
+          http, metrics)),
+      whatsapp(make_whatsapp_sender(config.gupshup_url, config.gupshup_timeout, http, metrics)),
+      // OTPs are sent synchronously, so their sender has its own short timeout.
+      otp_sender(make_whatsapp_sender(config.gupshup_url, config.otp_send_timeout, http, metrics)) {
+}
+
+void Partners::warn_sandboxed() const {
+  if (los->sandboxed()) {
+    log_warn("sandbox_partner", {{"partner", "basic_app"},
+                                 {"message",
+                                  "SANDBOX: LEADGATE_BASIC_APP_URL is unset; the LOS is "
+                                  "simulated and no lead reaches the lender"}});
+  }
+  if (whatsapp->sandboxed()) {
+    log_warn("sandbox_partner", {{"partner", "gupshup"},
+                                 {"message",
+                                  "SANDBOX: LEADGATE_GUPSHUP_URL is unset; WhatsApp "
+                                  "messages are simulated, none is sent"}});
+  }
 }
 
 }  // namespace leadgate

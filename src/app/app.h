@@ -7,7 +7,11 @@
 #include <string>
 
 #include "core/config.h"
+#include "core/metrics.h"
 #include "crypto/crypto.h"
+#include "http/client.h"
+#include "partners/basic_app.h"
+#include "partners/whatsapp.h"
 #include "store/store.h"
 
 namespace leadgate {
@@ -43,16 +47,37 @@ int run_consent_list(const Config& config, const std::string& environment,
 // API's data object (services/privacy_export.h), on one line of stdout; counts on stderr.
 int run_privacy_export(const Config& config, const std::string& environment,
                        const std::string& phone);
+// `leadgate privacy erase --env ENV --phone MOBILE --reason TEXT`: erases the person as the API
+// does (the LOS asked first); exit 0 erased, 1 refused (legal hold, LOS unavailable), 2 usage.
+int run_privacy_erase(const Config& config, const std::string& environment,
+                      const std::string& phone, const std::string& reason);
+// `leadgate privacy sweep [--older-than DURATION]`: the retention sweep now, with people inactive
+// for DURATION (e.g. 0s, 90m, 12h, 30d; default LEADGATE_RETENTION_DAYS); progress on stderr,
+// the counts at the end. Safe to interrupt and run again: each person is one transaction.
+int run_privacy_sweep(const Config& config, const std::string& older_than);
 
 // Opens the configured store and applies its migrations.
 std::unique_ptr<Store> open_and_migrate(const Config& config);
 // The same, then seals whatever an older version left in plaintext (services/pii_backfill.h),
-// logging progress at most every 2 s and the counts at the end. `serve` and `migrate` use it.
-std::unique_ptr<Store> open_migrate_and_seal(const Config& config, const PiiCipher& cipher);
+// logging progress at most every 2 s and the counts at the end, and makes the store the
+// cipher's source of data keys (services/person_keys.h). `serve`, `migrate` and `privacy` use it.
+std::unique_ptr<Store> open_migrate_and_seal(const Config& config, PiiCipher& cipher);
 // Where data/pincodes.csv lives: LEADGATE_DATA_DIR, ./data, the source tree, or next to the binary.
 std::string find_data_dir(const Config& config);
 // The PII master key: LEADGATE_PII_KEY, or in the sandbox a key generated once into the data
 // directory (mode 0600).
 std::string load_pii_key(const Config& config);
+
+// The partner clients over one outbound HTTP client (pooled, TLS-reusing): the LOS, WhatsApp,
+// and WhatsApp for OTPs (its own short timeout, sent synchronously). `serve` and `privacy` use it.
+struct Partners {
+  Partners(const Config& config, Metrics& metrics);
+  void warn_sandboxed() const;
+
+  HttpClient http;
+  std::unique_ptr<BasicAppClient> los;
+  std::unique_ptr<WhatsAppSender> whatsapp;
+  std::unique_ptr<WhatsAppSender> otp_sender;
+};
 
 }  // namespace leadgate

@@ -16,7 +16,7 @@
 namespace leadgate {
 
 int run_migrate(const Config& config) {
-  const PiiCipher cipher(load_pii_key(config));
+  PiiCipher cipher(load_pii_key(config));
   auto store = open_migrate_and_seal(config, cipher);
   log_info("migrated", {{"database", store->kind()}, {"schema_version", store->schema_version()}});
   return 0;
@@ -134,8 +134,8 @@ int run_privacy_export(const Config& config, const std::string& environment,
         << "leadgate privacy export: --env orbit|homfinity and a valid --phone are required\n";
     return 2;
   }
-  const PiiCipher cipher(load_pii_key(config));
-  auto store = open_and_migrate(config);
+  PiiCipher cipher(load_pii_key(config));
+  auto store = open_migrate_and_seal(config, cipher);
   const auto data = export_personal_data(*store, cipher, config, environment, *mobile);
   std::cout << boost::json::serialize(data) << std::endl;
   std::cerr << "leadgate privacy export: " << data.at("leads").as_array().size() << " lead(s), "

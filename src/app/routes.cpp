@@ -70,9 +70,11 @@ void add_api_routes(Router& router, const RouteDeps& d) {
   router.add({http::verb::post, "/api_v1/privacy/consents", privacy_consents_handler(d.privacy),
               true, false, true});
   router.add({http::verb::post, "/api_v1/privacy/consent/withdraw",
-              privacy_withdraw_handler(d.privacy), true, true, true});
+              privacy_withdraw_handler(d.privacy, d.eraser), true, true, true});
   router.add({http::verb::post, "/api_v1/privacy/export", privacy_export_handler(d.privacy_export),
               true, false, true});
+  router.add({http::verb::post, "/api_v1/privacy/erase", privacy_erase_handler(d.eraser), true,
+              true, true});
   router.add({http::verb::get, "/api_v1/appointments/{file}",
               appointment_ics_handler(d.appointments), true, false, true});
 }

@@ -13,6 +13,7 @@
 #include "services/appointments.h"
 #include "services/auth.h"
 #include "services/customer_tokens.h"
+#include "services/erasure.h"
 #include "services/idempotency.h"
 #include "services/lead_flash.h"
 #include "services/lead_intake.h"
@@ -45,6 +46,7 @@ struct RouteDeps {
   WebhookIntake& webhook;
   ConsentLedger& privacy;
   PersonalDataExport& privacy_export;
+  Eraser& eraser;
 };
 
 void add_routes(Router& router, const RouteDeps& deps);

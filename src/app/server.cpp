@@ -23,6 +23,7 @@
 #include "jobs/periodic_job.h"
 #include "partners/basic_app.h"
 #include "partners/whatsapp.h"
+#include "services/erasure.h"
 #include "services/idempotency.h"
 #include "services/monitoring.h"
 #include "services/privacy.h"
@@ -62,50 +63,6 @@ struct StaticData {
 };
 
 // Kept-alive partner connections, LEADGATE_PARTNER_POOL_SIZE idle ones per host.
-HttpClientOptions http_options(const Config& config, Metrics& metrics) {
-  HttpClientOptions options;
-  options.ca_file = config.ca_file;
-  options.max_idle_per_host = static_cast<std::size_t>(config.partner_pool_size);
-  options.metrics = &metrics;
-  return options;
-}
-
-struct Partners {
-  Partners(const Config& config, Metrics& metrics)
-      : http(http_options(config, metrics)),
-        los(make_basic_app_client(
-            {config.basic_app_url, config.basic_app_timeout, config.basic_app_attempts,
-             config.basic_app_backoff, config.self_fulfilment_timeout,
-             config.self_fulfilment_attempts, config.self_fulfilment_delay, config.status_timeout,
-             config.status_attempts, config.status_retry_delay},
-            http, metrics)),
-        whatsapp(make_whatsapp_sender(config.gupshup_url, config.gupshup_timeout, http, metrics)),
-        // OTPs are sent synchronously, so their sender has its own short timeout.
-        otp_sender(
-            make_whatsapp_sender(config.gupshup_url, config.otp_send_timeout, http, metrics)) {}
-  void warn_sandboxed() const;
-
-  HttpClient http;
-  std::unique_ptr<BasicAppClient> los;
-  std::unique_ptr<WhatsAppSender> whatsapp;
-  std::unique_ptr<WhatsAppSender> otp_sender;
-};
-
-void Partners::warn_sandboxed() const {
-  if (los->sandboxed()) {
-    log_warn("sandbox_partner", {{"partner", "basic_app"},
-                                 {"message",
-                                  "SANDBOX: LEADGATE_BASIC_APP_URL is unset; the LOS is "
-                                  "simulated and no lead reaches the lender"}});
-  }
-  if (whatsapp->sandboxed()) {
-    log_warn("sandbox_partner", {{"partner", "gupshup"},
-                                 {"message",
-                                  "SANDBOX: LEADGATE_GUPSHUP_URL is unset; WhatsApp "
-                                  "messages are simulated, none is sent"}});
-  }
-}
-
 // Where the background loops run their store calls: their own threads and, on PostgreSQL, their
 // own connections, so that a burst of outbox or inbox work never queues behind or ahead of a
 // request (issue 19). SQLite has one connection whatever the threads.
@@ -131,8 +88,8 @@ struct Services {
         background_deps{background.pool, cipher, config, metrics},
         outbox(ioc.get_executor(), background.store, background.store, background.store,
                background.pool, *partners.whatsapp, cipher, config, metrics),
-        intake(store, deps, *partners.los, wake_outbox()),
-        recovery(background.store, background_deps, *partners.los, wake_outbox()),
+        intake(store, store, deps, *partners.los, wake_outbox()),
+        recovery(background.store, background.store, background_deps, *partners.los, wake_outbox()),
         flash(store, deps, *partners.los, wake_outbox(), data.pincodes, data.professions),
         tracker(store, store, store, store, deps, *partners.los, wake_outbox()),
         assistant(background.store, background.store, background.store, background.store,
@@ -148,6 +105,8 @@ struct Services {
         otp(store, deps, *partners.otp_sender),
         privacy(store, deps),
         privacy_export(store, deps),
+        eraser(store, store, deps, *partners.los),
+        retention(background.store, background.store, background_deps, *partners.los),
         auth(store, pool, config.api_key_cache, config.key_requests_per_minute),
         customers(store, pool),
         idempotency(store, pool, cipher),
@@ -172,19 +131,33 @@ struct Services {
   OtpService otp;
   ConsentLedger privacy;
   PersonalDataExport privacy_export;
+  Eraser eraser;
+  Eraser retention;  // the daily retention sweep's, on the background store and threads
   ApiKeyAuth auth;
   CustomerGuard customers;
   Idempotency idempotency;
   MinuteRecorder recorder;
 };
 
+// The retention sweep's round (issue 21 §4), at start and then daily: each person it cannot erase
+// now (legal hold, the LOS down) is a candidate again the next day.
+asio::awaitable<bool> sweep_inactive(Eraser& retention, const Config& config) {
+  Trace trace;
+  trace.request_id = "retention-" + uuid_v4();
+  const std::int64_t cutoff = now_ms() - 86400000LL * config.retention_days;
+  co_await retention.sweep(cutoff, trace, {});
+  co_return false;
+}
+
 // The store's upkeep: the hourly purges, the backlog gauges every 15 s, and this instance's
 // metric_minutes rows every LEADGATE_METRICS_FLUSH.
 struct Jobs {
   Jobs(asio::io_context& ioc, const Config& config, Store& store, BlockingPool& pool,
-       Metrics& metrics, MinuteRecorder& recorder, LeadIntake& recovery)
+       Metrics& metrics, MinuteRecorder& recorder, LeadIntake& recovery, Eraser& retention)
       : los_recovery(ioc.get_executor(), {"los_recovery", config.los_recovery_poll, true},
                      [&recovery] { return recovery.recover_stale(); }),
+        retention_sweep(ioc.get_executor(), {"retention_sweep", std::chrono::hours(24), false},
+                        [&retention, &config] { return sweep_inactive(retention, config); }),
         purge(ioc.get_executor(), pool, {"idempotency_purge", std::chrono::hours(1)},
               [&store] {
                 purge_expired(
@@ -199,18 +172,21 @@ struct Jobs {
   }
   void start() {
     los_recovery.start();
+    retention_sweep.start();
     purge.start();
     gauges.start();
     minutes.start();
   }
   void stop() {
     los_recovery.stop();
+    retention_sweep.stop();
     purge.stop();
     gauges.stop();
     minutes.stop();
   }
 
-  PollingLoop los_recovery;  // pending_los leads a crash left behind (LeadIntake::recover_stale)
+  PollingLoop los_recovery;     // pending_los leads a crash left behind (LeadIntake::recover_stale)
+  PollingLoop retention_sweep;  // daily: people inactive for LEADGATE_RETENTION_DAYS are erased
   PeriodicJob purge, gauges, minutes;
 };
 
@@ -311,7 +287,7 @@ int run_server(const Config& config) {
   // Log lines are buffered and written by a background thread while the server runs; everything
   // buffered is written when this goes out of scope (declared first: destroyed last).
   const AsyncLogging async_logging;
-  const PiiCipher cipher(load_pii_key(config));
+  PiiCipher cipher(load_pii_key(config));  // finds data keys in the store once it is open
   auto store = open_migrate_and_seal(config, cipher);
   ensure_development_key(config, *store);
   const StaticData data(find_data_dir(config));
@@ -326,16 +302,16 @@ int run_server(const Config& config) {
   partners.warn_sandboxed();
   Services services(ioc, config, *store, pool, background, partners, cipher, data, metrics);
   Jobs jobs(ioc, config, background.store, background.pool, metrics, services.recorder,
-            services.recovery);
+            services.recovery, services.retention);
 
   const DashboardDeps dashboard{
       *store, *store, pool, services.auth, data.docs, secure_session_cookie(config.listen_host)};
   Router router;
-  add_routes(router,
-             {config, *store, pool, metrics, partners.los->sandboxed(),
-              partners.whatsapp->sandboxed(), data.pincodes, data.professions, data.docs, dashboard,
-              services.intake, services.flash, services.otp, services.tracker,
-              services.appointments, services.webhook, services.privacy, services.privacy_export});
+  add_routes(router, {config, *store, pool, metrics, partners.los->sandboxed(),
+                      partners.whatsapp->sandboxed(), data.pincodes, data.professions, data.docs,
+                      dashboard, services.intake, services.flash, services.otp, services.tracker,
+                      services.appointments, services.webhook, services.privacy,
+                      services.privacy_export, services.eraser});
   HttpServer server(ioc, server_options(config),
                     make_dispatch(router, config, metrics, pool, services.auth, services.customers,
                                   services.idempotency));

@@ -77,7 +77,8 @@ const std::set<std::string>& global_keys() {
                                            "BOOKINGS_PER_LEAD_PER_DAY",
                                            "CUSTOMER_MESSAGES_PER_DAY",
                                            "API_KEY_CACHE_SECONDS",
-                                           "CUSTOMER_TOKEN_TTL_SECONDS"};
+                                           "CUSTOMER_TOKEN_TTL_SECONDS",
+                                           "RETENTION_DAYS"};
   return kKeys;
 }
 
@@ -103,7 +104,8 @@ const std::set<std::string>& env_keys() {
                                            "HOLIDAYS",
                                            "USUAL_MAX_TENURES",
                                            "GRIEVANCE_CONTACT",
-                                           "CONSENT_NOTICE_VERSION"};
+                                           "CONSENT_NOTICE_VERSION",
+                                           "LEGAL_HOLD_STATUSES"};
   return kKeys;
 }
 
@@ -494,6 +496,7 @@ void read_partner_calls(const Settings& s, Config& c) {
   }
   s.count("STATUS_NOTIFY_INTERVAL_SECONDS", 1, 7 * 86400, c.status_notify_interval_seconds);
   s.count("BOOKINGS_PER_LEAD_PER_DAY", 1, 1000, c.bookings_per_lead_per_day);
+  s.count("RETENTION_DAYS", 1, 36500, c.retention_days);
   s.count("CUSTOMER_MESSAGES_PER_DAY", 1, 10000, c.customer_messages_per_day);
   // At most 30 s: a revoked key must stop working on every instance within 30 s (issue 20 §7).
   if (auto v = s.get("API_KEY_CACHE_SECONDS")) {
@@ -596,6 +599,16 @@ EnvironmentConfig read_environment(const Settings& s, const Config& c, const std
   e.grievance_contact = eget("GRIEVANCE_CONTACT")
                             .value_or(e.support_email.empty() ? e.support_phone : e.support_email);
   e.consent_notice_version = eget("CONSENT_NOTICE_VERSION").value_or("2026-12");
+  if (auto v = eget("LEGAL_HOLD_STATUSES")) {
+    e.legal_hold_statuses.clear();
+    std::stringstream in(*v);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      const auto first = item.find_first_not_of(' ');
+      if (first == std::string::npos) continue;
+      e.legal_hold_statuses.push_back(item.substr(first, item.find_last_not_of(' ') - first + 1));
+    }
+  }
   default_templates(name, e.templates);
   read_business_hours(env, eget, e.business_hours);
   e.assistant_texts = default_assistant_texts();

@@ -41,6 +41,9 @@ struct EnvironmentConfig {
   // page; the version of the privacy notice a consent is given against (the consent ledger).
   std::string grievance_contact;
   std::string consent_notice_version;
+  // Erasure is refused while one of the person's applications has one of these partner statuses
+  // (compared without case): RBI's record-keeping for sanctioned loans (issue 21 §3).
+  std::vector<std::string> legal_hold_statuses{"Sanctioned", "Disbursed"};
   LoanPolicy loan_policy;        // lead_flash limits and rates (domain/loan_rules.h defaults)
   BusinessHours business_hours;  // appointments (domain/slot_calendar.h defaults)
   std::map<std::string, std::string> assistant_texts;  // WhatsApp assistant replies by kind
@@ -87,6 +90,8 @@ struct Config {
   // How old a stored partner status may be before a read refreshes it in the background
   // (stale-while-revalidate); 0: every read asks the LOS.
   std::chrono::milliseconds status_ttl{60000};
+  // The retention sweep (issue 21 §4) erases people with no activity for this many days.
+  int retention_days = 730;
   // A lead left pending_los this long (and longer than max_los_exchange) is re-driven by the
   // recovery job; how often the job looks.
   std::chrono::milliseconds los_recovery_after{120000};

@@ -469,6 +469,7 @@ struct DataKey::State : KeyMaterial {
 };
 
 std::string DataKey::seal(std::string_view purpose, std::string_view plaintext) const {
+  if (!state_) fail("data key: empty");
   const std::string prefix = std::string(kSealPrefix) + "p" + std::to_string(id_) + ":";
   return seal_under(*state_, prefix, purpose, plaintext);
 }
@@ -494,6 +495,17 @@ struct PiiCipher::State {
     if (data_keys.size() >= kMaxCachedDataKeys) data_keys.clear();
     data_keys[id] = Cached{key, now};
     return key;
+  }
+
+  // The data key of `id`: in memory, or unwrapped from what the source answers.
+  std::shared_ptr<DataKey::State> find(std::int64_t id) {
+    if (auto key = cached(id)) return key;
+    if (!source) fail("sealed value: under a data key, but no data key source is set");
+    const std::optional<std::string> wrapped = source(id);
+    if (!wrapped || wrapped->empty()) {
+      throw DataKeyErased("sealed value: its data key was destroyed (the person was erased)");
+    }
+    return unwrap(id, *wrapped);
   }
 
   std::shared_ptr<DataKey::State> cached(std::int64_t id) {
@@ -529,16 +541,13 @@ std::string PiiCipher::open(std::string_view purpose, std::string_view sealed) c
   std::size_t body_at = 0;
   const std::int64_t id = parse_data_key_id(sealed, &body_at);
   if (id == 0) return open_under(state_->master, purpose, sealed.substr(body_at));
-  std::shared_ptr<DataKey::State> key = state_->cached(id);
-  if (!key) {
-    if (!state_->source) fail("sealed value: under a data key, but no data key source is set");
-    const std::optional<std::string> wrapped = state_->source(id);
-    if (!wrapped || wrapped->empty()) {
-      throw DataKeyErased("sealed value: its data key was destroyed (the person was erased)");
-    }
-    key = state_->unwrap(id, *wrapped);
-  }
-  return open_under(*key, purpose, sealed.substr(body_at));
+  return open_under(*state_->find(id), purpose, sealed.substr(body_at));
+}
+
+std::optional<DataKey> PiiCipher::key_of(std::string_view sealed) const {
+  const std::int64_t id = sealed_data_key_id(sealed);
+  if (id == 0) return std::nullopt;
+  return DataKey(id, state_->find(id));
 }
 
 std::string PiiCipher::wrap_new_data_key() const {

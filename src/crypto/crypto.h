@@ -88,6 +88,7 @@ class DataKeyErased : public std::runtime_error {
 // One person's data key, unwrapped (PiiCipher::data_key). Cheap to copy (shared state).
 class DataKey final : public Sealer {
  public:
+  DataKey() = default;  // empty: seal() must not be called on it
   std::int64_t id() const { return id_; }
   std::string seal(std::string_view purpose, std::string_view plaintext) const override;
 
@@ -131,6 +132,9 @@ class PiiCipher final : public Sealer {
   // before the cipher is shared between threads.
   std::string wrap_new_data_key() const;
   DataKey data_key(std::int64_t id, std::string_view wrapped) const;
+  // The data key `sealed` is under (through the source when not in memory; it may block), or
+  // nullopt when it is under the master key. Throws DataKeyErased like open().
+  std::optional<DataKey> key_of(std::string_view sealed) const;
   void forget_data_key(std::int64_t id) const;
   void set_data_key_source(DataKeySource source);
 

@@ -203,8 +203,11 @@ boost::asio::awaitable<void> LeadFlash::claim(LeadRow& row, const Merged& m,
   for (auto& a : diff_details(m.old_details, m.details, environment)) audit.push_back(std::move(a));
   audit.push_back(status_audit(environment, row.status, "flash_pending"));
   claim.audit = stamp_audit(std::move(audit), trace, row.reference_id);
-  seal_lead_fields(m.lead, deps_.cipher, row);
-  row.flash_details_enc = deps_.cipher.seal("flash_details", boost::json::serialize(m.details));
+  // Under the person's data key when the lead has one (issue 21 §3).
+  const std::optional<DataKey> key = deps_.cipher.key_of(row.mobile_enc);
+  const Sealer& sealer = key ? static_cast<const Sealer&>(*key) : deps_.cipher;
+  seal_lead_fields(m.lead, deps_.cipher, sealer, row);
+  row.flash_details_enc = sealer.seal("flash_details", boost::json::serialize(m.details));
   row.warnings_json = boost::json::serialize(warnings_json(m.warnings));
   row.status = "flash_pending";
   row.request_id = trace.request_id;

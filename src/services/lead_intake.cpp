@@ -4,6 +4,7 @@
 #include "domain/lead_upsert.h"
 #include "services/customer_tokens.h"
 #include "services/lead_records.h"
+#include "services/person_keys.h"
 #include "services/privacy.h"
 
 namespace leadgate {
@@ -66,7 +67,7 @@ boost::asio::awaitable<std::optional<LeadSubmitted>> LeadIntake::insert_new(
   LeadWrite w;
   w.lead.reference_id = uuid_v4();
   w.lead.status = "pending_los";
-  seal_lead_fields(in, deps_.cipher, w.lead);
+  w.lead.mobile_bidx = mobile_blind_index(deps_.cipher, in.mobile);
   w.lead.request_id = trace.request_id;
   w.lead.user_agent = user_agent.substr(0, 300);
   w.lead.created_at = now;
@@ -75,7 +76,12 @@ boost::asio::awaitable<std::optional<LeadSubmitted>> LeadIntake::insert_new(
   w.durable = false;  // a claim: call_los's final write makes it durable
   bool conflict = false;
   try {
-    w.lead.id = co_await deps_.pool.run([&] { return store_.insert_lead(w); });
+    w.lead.id = co_await deps_.pool.run([&] {
+      // The person's PII under their own data key (issue 21 §3), found or made on the way.
+      const DataKey key = person_key(people_, deps_.cipher, in.environment, w.lead.mobile_bidx);
+      seal_lead_fields(in, deps_.cipher, key, w.lead);
+      return store_.insert_lead(w);
+    });
   } catch (const StoreConflict&) {
     conflict = true;
   }
@@ -92,7 +98,10 @@ boost::asio::awaitable<std::optional<LeadSubmitted>> LeadIntake::update_existing
   w.expected_status = row.status;
   w.expected_request_id = row.request_id;
   w.audit = stamp_audit(diff_audit(&before, in, "updated"), trace, row.reference_id);
-  seal_lead_fields(in, deps_.cipher, row);
+  // A lead sealed before schema 18 moves under the person's data key with its first update.
+  const DataKey key = co_await deps_.pool.run(
+      [&] { return person_key(people_, deps_.cipher, in.environment, row.mobile_bidx); });
+  seal_lead_fields(in, deps_.cipher, key, row);
   row.updated_at = now_ms();
   if (row.status == "created") {
     w.lead = row;
@@ -188,12 +197,13 @@ boost::asio::awaitable<LeadSubmitted> LeadIntake::call_los(LeadRow row, const Le
   ids.field = "basic_application_id";
   audit.push_back(ids);
   w.audit = stamp_audit(std::move(audit), trace, row.reference_id);
-  w.outbox.push_back(
-      whatsapp_template_message(deps_.cipher, in.environment, row.reference_id, in.mobile,
-                                env.templates.at("lead_confirmation"),
-                                {in.first_name + " " + in.last_name, created->basic_application_id,
-                                 loan_type_name(in.loan_type)},
-                                row.updated_at));
+  const std::optional<DataKey> key = deps_.cipher.key_of(row.mobile_enc);
+  const Sealer& sealer = key ? static_cast<const Sealer&>(*key) : deps_.cipher;
+  w.outbox.push_back(whatsapp_template_message(
+      sealer, in.environment, row.reference_id, in.mobile, env.templates.at("lead_confirmation"),
+      {in.first_name + " " + in.last_name, created->basic_application_id,
+       loan_type_name(in.loan_type)},
+      row.updated_at));
   w.lead = row;
   // Submitting the application is consent to its processing (the consent ledger, issue 21).
   w.consent =

@@ -37,9 +37,14 @@ struct LeadSubmitted {
 
 class LeadIntake {
  public:
-  LeadIntake(LeadStore& store, const ServiceDeps& deps, BasicAppClient& los,
+  // `people`: where each person's data key is found or created (services/person_keys.h).
+  LeadIntake(LeadStore& store, PrivacyStore& people, const ServiceDeps& deps, BasicAppClient& los,
              std::function<void()> notify_outbox)
-      : store_(store), deps_(deps), los_(los), notify_outbox_(std::move(notify_outbox)) {}
+      : store_(store),
+        people_(people),
+        deps_(deps),
+        los_(los),
+        notify_outbox_(std::move(notify_outbox)) {}
 
   // Throws ApiError (400/409) unless the lead is stored and accepted; 401/403 when `access`
   // (an app key's) does not prove the lead's mobile (services/customer_tokens.h).
@@ -65,6 +70,7 @@ class LeadIntake {
                                                  const Trace& trace, bool retry);
 
   LeadStore& store_;
+  PrivacyStore& people_;
   ServiceDeps deps_;
   BasicAppClient& los_;
   std::function<void()> notify_outbox_;  // wakes the outbox dispatcher: a message is due

@@ -83,7 +83,7 @@ AuditEntry status_audit(const std::string& environment, const std::string& from,
   return a;
 }
 
-OutboxMessage whatsapp_template_message(const PiiCipher& cipher, const std::string& environment,
+OutboxMessage whatsapp_template_message(const Sealer& cipher, const std::string& environment,
                                         const std::string& lead_ref, const std::string& mobile,
                                         const std::string& template_id,
                                         const std::vector<std::string>& params, std::int64_t now,
@@ -124,6 +124,10 @@ std::string mobile_blind_index(const PiiCipher& cipher, const std::string& mobil
 }
 
 void seal_lead_fields(const LeadInput& in, const PiiCipher& c, LeadRow& r) {
+  seal_lead_fields(in, c, c, r);
+}
+
+void seal_lead_fields(const LeadInput& in, const PiiCipher& index, const Sealer& c, LeadRow& r) {
   r.environment = in.environment;
   r.first_name_enc = c.seal("first_name", in.first_name);
   r.last_name_enc = c.seal("last_name", in.last_name);
@@ -131,8 +135,8 @@ void seal_lead_fields(const LeadInput& in, const PiiCipher& c, LeadRow& r) {
   r.email_enc = c.seal("email", in.email);
   r.pan_enc = c.seal("pan", in.pan);
   r.dob_enc = c.seal("date_of_birth", in.date_of_birth);
-  r.mobile_bidx = mobile_blind_index(c, in.mobile);
-  r.pan_bidx = c.blind_index("pan", in.pan);
+  r.mobile_bidx = mobile_blind_index(index, in.mobile);
+  r.pan_bidx = index.blind_index("pan", in.pan);
   r.loan_type = in.loan_type;
   r.loan_amount_req = in.loan_amount_req;
   r.loan_tenure = in.loan_tenure;

@@ -13,7 +13,11 @@
 namespace leadgate {
 
 // Seals the lead's PII into `row` and copies the other fields; ids and status are left alone.
+// The values are sealed by `seal` (the person's data key, services/person_keys.h), the blind
+// indexes made by `cipher` (always the master key); the first form seals under the master key.
 void seal_lead_fields(const LeadInput& in, const PiiCipher& cipher, LeadRow& row);
+void seal_lead_fields(const LeadInput& in, const PiiCipher& cipher, const Sealer& seal,
+                      LeadRow& row);
 LeadInput open_lead(const LeadRow& row, const PiiCipher& cipher);
 // The fields schema 13 seals (credit score, annual income, remarks), with any still in plaintext
 // sealed as seal_lead_fields would (services/pii_backfill.h).
@@ -38,7 +42,7 @@ AuditEntry status_audit(const std::string& environment, const std::string& from,
 
 // A WhatsApp template message for the outbox, its payload sealed. `to`: the lead's customer
 // (counted against the per-customer daily cap) or staff (the RM).
-OutboxMessage whatsapp_template_message(const PiiCipher& cipher, const std::string& environment,
+OutboxMessage whatsapp_template_message(const Sealer& cipher, const std::string& environment,
                                         const std::string& lead_ref, const std::string& mobile,
                                         const std::string& template_id,
                                         const std::vector<std::string>& params, std::int64_t now,

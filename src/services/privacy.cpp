@@ -62,12 +62,6 @@ boost::asio::awaitable<ConsentEvent> ConsentLedger::withdraw(const std::string& 
                                                              const Trace& trace) {
   const std::string bidx = deps_.cipher.blind_index("mobile", request.mobile);
   require_customer(access, environment, bidx);
-  if (request.purpose == "loan_processing") {
-    throw ApiError(422, "VALIDATION_ERROR",
-                   "loan_processing is withdrawn by erasing the person's data, which this "
-                   "version does not do yet",
-                   {{"purpose", "purpose must be whatsapp_otp or whatsapp_updates"}});
-  }
   const ConsentEvent e =
       consent_event(deps_, environment, request.mobile, request.purpose, "withdrawn", "api", trace);
   const bool recorded = co_await deps_.pool.run([&] { return store_.record_consent(e, true); });

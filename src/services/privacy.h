@@ -43,7 +43,7 @@ class ConsentLedger {
   // Withdraws one purpose (source "api"); sends the person nothing. whatsapp_updates: the
   // person's queued and future non-OTP messages are suppressed (and recorded so). Withdrawing
   // what is already withdrawn records nothing more and answers the standing withdrawal.
-  // loan_processing is withdrawn by erasure, which this version does not have yet: 422.
+  // loan_processing: the caller then erases the person (services/erasure.h).
   boost::asio::awaitable<ConsentEvent> withdraw(const std::string& environment,
                                                 const PrivacyRequest& request,
                                                 const CustomerAccess& access, const Trace& trace);

@@ -716,15 +716,13 @@ struct RetentionCutoffs {
   std::int64_t inbox_processed_before = 0;           // webhook callbacks processed ('done')
 };
 struct RetentionCounts {
-  std::int64_t otps = 0;
-  std::int64_t consent_requests = 0;
-  std::int64_t inbox_events = 0;
+  std::int64_t otps = 0, consent_requests = 0, inbox_events = 0;
 };
 
 // A person's data key (issue 21 §3), as stored: wrapped by the master key (PiiCipher).
 struct DataKeyRow {
   std::int64_t id = 0;
-  std::string wrapped;
+  std::string wrapped;  // "" once erased
 };
 
 // Erasing one person (environment + the mobile's blind index) in one transaction.
@@ -736,24 +734,21 @@ struct PersonErasure {
   ConsentEvent ledger;  // the erasure itself (phone_bidx = tombstone, no phone_enc)
   AuditEntry audit;     // the same, in the audit trail (entity "person", no PII)
 };
+// What erase_person changed: leads tombstoned, queued messages cancelled, message payloads
+// blanked (sent or not), conversation texts deleted, appointments cancelled, ledger rows detached
+// from the person, and data keys destroyed (0 or 1).
 struct ErasureCounts {
-  std::int64_t leads = 0;                  // tombstoned
-  std::int64_t messages_cancelled = 0;     // queued messages that will not be sent
-  std::int64_t messages_blanked = 0;       // message payloads blanked (sent or not)
-  std::int64_t conversation_texts = 0;     // WhatsApp messages whose text was deleted
-  std::int64_t appointments_cancelled = 0;
-  std::int64_t consent_events = 0;  // ledger rows detached from the person
-  std::int64_t data_keys = 0;       // destroyed (0 or 1)
+  std::int64_t leads = 0, messages_cancelled = 0, messages_blanked = 0, conversation_texts = 0,
+               appointments_cancelled = 0, consent_events = 0, data_keys = 0;
 };
 
 // A person the retention sweep may erase, and when they were last active (ms).
 struct PersonRef {
-  std::string environment;
-  std::string phone_bidx;
+  std::string environment, phone_bidx;
   std::int64_t last_active_at = 0;
 };
 
-// The data-protection rights (issue 21): the consent ledger, retention of transient rows.
+// The data-protection rights (issue 21): consent ledger, retention, data keys, erasure.
 class PrivacyStore {
  public:
   virtual ~PrivacyStore() = default;
@@ -773,8 +768,7 @@ class PrivacyStore {
   // Per-person data keys (schema 18). person_data_key: the person's live key, created from
   // `wrapped_if_new` at `now` when they have none (concurrent callers get the same one).
   // wrapped_data_key: the wrapped key of id, nullopt once erased or unknown.
-  virtual DataKeyRow person_data_key(const std::string& environment,
-                                     const std::string& phone_bidx,
+  virtual DataKeyRow person_data_key(const std::string& environment, const std::string& phone_bidx,
                                      const std::string& wrapped_if_new, std::int64_t now) = 0;
   virtual std::optional<std::string> wrapped_data_key(std::int64_t id) = 0;
   // Erasure (issue 21 §3), one transaction: the person's data key destroyed; their leads kept as

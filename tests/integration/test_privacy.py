@@ -117,9 +117,14 @@ class ConsentLedgerTest(LeadgateTestCase):
         logged = self.lg.log_text()
         self.assertRegex(logged, r'"event":"privacy_withdraw".*"api_key_name":"tests"')
         self.assertNotIn(mobile, logged)
-        # loan_processing is withdrawn by erasure, not available yet.
+        # Withdrawing loan_processing erases the person (test_erasure), still sending nothing.
         status, _, body = self.withdraw(mobile, "loan_processing")
-        self.assertProblem((status, _, body), 422, "VALIDATION_ERROR")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["data"]["erasure"]["leads"], 1, body)
+        self.assertEqual(self.current(mobile), {"whatsapp_otp": "none", "whatsapp_updates": "none",
+                                                "loan_processing": "none"})
+        time.sleep(0.3)
+        self.assertEqual(len(template_calls_for(self.fake, mobile)), sent_before)
 
     def test_withdrawing_updates_suppresses_a_message_already_queued(self):
         self.fake.script("gupshup", [{"status": 500}])  # the confirmation's first attempt fails

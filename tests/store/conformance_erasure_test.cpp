@@ -50,7 +50,8 @@ TEST_P(StoreConformanceTest, EraseTombstonesOnePersonAndLeavesEveryoneElse) {
     LeadWrite w;
     w.lead = make_lead(env, ref, bidx);
     w.lead.basic_application_id = "BA-" + ref;
-    w.audit = {make_audit(env, ref, "first_name"), make_audit(env, ref, "status", "status_changed")};
+    w.audit = {make_audit(env, ref, "first_name"),
+               make_audit(env, ref, "status", "status_changed")};
     w.outbox = {make_outbox(env, ref, 1'000), make_outbox(env, ref, 1'000)};
     store_->insert_lead(w);
   }

@@ -49,6 +49,41 @@ TEST(PrivacyRequest, AcceptsEachPurpose) {
   }
 }
 
+TEST(PrivacyRequest, ErasureNeedsAReasonOfAtMost500Characters) {
+  const auto parse = [](const std::string& json) {
+    return parse_privacy_request(body(json), false, true);
+  };
+  auto ok = parse(R"({"mobile_number":"9876543210","reason":"  customer asked by e-mail  "})");
+  ASSERT_TRUE(std::holds_alternative<PrivacyRequest>(ok));
+  EXPECT_EQ(std::get<PrivacyRequest>(ok).reason, "customer asked by e-mail");
+  const auto field_error = [&](const std::string& json) {
+    auto r = parse(json);
+    if (!std::holds_alternative<std::vector<FieldError>>(r)) return std::string("accepted");
+    const auto& errors = std::get<std::vector<FieldError>>(r);
+    return errors.size() == 1 ? errors[0].field + ": " + errors[0].message : std::string("many");
+  };
+  EXPECT_EQ(field_error(R"({"mobile_number":"9876543210"})"), "reason: reason is required");
+  EXPECT_EQ(field_error(R"({"mobile_number":"9876543210","reason":"   "})"),
+            "reason: reason is required");
+  const std::string at_limit(500, 'r');
+  const std::string over(501, 'r');
+  EXPECT_EQ(field_error(R"({"mobile_number":"9876543210","reason":")" + at_limit + R"("})"),
+            "accepted");
+  EXPECT_EQ(field_error(R"({"mobile_number":"9876543210","reason":")" + over + R"("})"),
+            "reason: reason must be at most 500 characters");
+}
+
+TEST(SweepDuration, AWholeNumberAndAUnit) {
+  EXPECT_EQ(parse_duration_ms("0s"), 0);
+  EXPECT_EQ(parse_duration_ms("45s"), 45'000);
+  EXPECT_EQ(parse_duration_ms("90m"), 5'400'000);
+  EXPECT_EQ(parse_duration_ms("12h"), 43'200'000);
+  EXPECT_EQ(parse_duration_ms("30d"), 2'592'000'000);
+  for (const char* bad : {"", "s", "30", "30w", "-1d", "1.5d", "d30", "30 d", "99999999999999d"}) {
+    EXPECT_FALSE(parse_duration_ms(bad).has_value()) << bad;
+  }
+}
+
 TEST(ConsentStates, NoneUntilAnEventThenTheLatest) {
   EXPECT_EQ(consent_states({}), (std::map<std::string, std::string>{{"whatsapp_otp", "none"},
                                                                     {"whatsapp_updates", "none"},

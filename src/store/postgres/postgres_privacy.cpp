@@ -45,10 +45,10 @@ RetentionCounts PostgresStore::purge_transient(const RetentionCutoffs& cutoffs) 
 }
 
 DataKeyRow PostgresStore::person_data_key(const std::string& environment,
-                                           const std::string& phone_bidx,
-                                           const std::string& wrapped_if_new, std::int64_t now) {
-  if (auto found =
-          query_first(sql::kSelectPersonKey, sql::read_data_key<Result::Row>, environment, phone_bidx)) {
+                                          const std::string& phone_bidx,
+                                          const std::string& wrapped_if_new, std::int64_t now) {
+  if (auto found = query_first(sql::kSelectPersonKey, sql::read_data_key<Result::Row>, environment,
+                               phone_bidx)) {
     return *found;
   }
   // A concurrent first call inserts too: ON CONFLICT keeps one, and both read it back.

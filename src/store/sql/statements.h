@@ -59,11 +59,14 @@ inline const std::string kSelectLeadForCustomer =
     "SELECT " + kLeadColumns +
     " FROM leads WHERE environment = $1 AND mobile_bidx = $2 AND loan_type = $3";
 inline const std::string kSelectLeadByReference =
-    "SELECT " + kLeadColumns + " FROM leads WHERE environment = $1 AND reference_id = $2 AND erased_at = 0";
+    "SELECT " + kLeadColumns +
+    " FROM leads WHERE environment = $1 AND reference_id = $2 AND erased_at = 0";
 inline const std::string kSelectLeadByApplicationId =
-    "SELECT " + kLeadColumns + " FROM leads WHERE environment = $1 AND application_id = $2 AND erased_at = 0";
+    "SELECT " + kLeadColumns +
+    " FROM leads WHERE environment = $1 AND application_id = $2 AND erased_at = 0";
 inline const std::string kSelectLeadByBasicId =
-    "SELECT " + kLeadColumns + " FROM leads WHERE environment = $1 AND basic_application_id = $2 AND erased_at = 0";
+    "SELECT " + kLeadColumns +
+    " FROM leads WHERE environment = $1 AND basic_application_id = $2 AND erased_at = 0";
 inline const std::string kSelectLeadsByMobile =
     "SELECT " + kLeadColumns +
     " FROM leads WHERE environment = $1 AND mobile_bidx = $2 ORDER BY created_at DESC, id DESC";
@@ -283,7 +286,8 @@ inline const std::string kPersonLeadRefs =
 // Field values in the audit trail (masked, still partial PII) are blanked; statuses are kept.
 inline const std::string kEraseAuditValues =
     "UPDATE audit_log SET old_value = '', new_value = '' WHERE environment = $1 AND operation <> "
-    "'status_changed' AND entity_ref IN (" + kPersonLeadRefs + ")";
+    "'status_changed' AND entity_ref IN (" +
+    kPersonLeadRefs + ")";
 // Messages of their leads and replies to them: those still queued cancelled, every payload
 // blanked.
 inline const std::string kPersonOutboxWhere =
@@ -313,7 +317,8 @@ inline const std::string kEraseConsentLedger =
     "phone_bidx = $2";
 inline const std::string kEraseConsentRequests =
     "DELETE FROM consents WHERE environment = $1 AND phone_bidx = $2";
-inline const std::string kEraseOtp = "DELETE FROM otp_codes WHERE environment = $1 AND phone_bidx = $2";
+inline const std::string kEraseOtp =
+    "DELETE FROM otp_codes WHERE environment = $1 AND phone_bidx = $2";
 inline const std::string kEraseCustomerTokens =
     "DELETE FROM customer_tokens WHERE environment = $1 AND phone_bidx = $2";
 inline const std::string kEraseOptOut =

@@ -51,8 +51,8 @@ RetentionCounts SqliteStore::purge_transient(const RetentionCutoffs& cutoffs) {
 }
 
 DataKeyRow SqliteStore::person_data_key(const std::string& environment,
-                                         const std::string& phone_bidx,
-                                         const std::string& wrapped_if_new, std::int64_t now) {
+                                        const std::string& phone_bidx,
+                                        const std::string& wrapped_if_new, std::int64_t now) {
   std::lock_guard lock(mutex_);
   if (auto found = sqlite::query_first(db_, sql::kSelectPersonKey, sql::read_data_key<Stmt>,
                                        environment, phone_bidx)) {
@@ -60,8 +60,8 @@ DataKeyRow SqliteStore::person_data_key(const std::string& environment,
   }
   Transaction tx(db_);
   sqlite::run(db_, sql::kInsertPersonKey, environment, phone_bidx, wrapped_if_new, now);
-  auto row = sqlite::query_first(db_, sql::kSelectPersonKey, sql::read_data_key<Stmt>,
-                                 environment, phone_bidx);
+  auto row = sqlite::query_first(db_, sql::kSelectPersonKey, sql::read_data_key<Stmt>, environment,
+                                 phone_bidx);
   tx.commit();
   return row.value();
 }
