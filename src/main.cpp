@@ -24,6 +24,7 @@ constexpr const char* kUsage = R"(usage:
   leadgate privacy export --env ENV --phone MOBILE   everything held about a person (JSON)
   leadgate privacy erase --env ENV --phone MOBILE --reason TEXT
                                                      erase a person (crypto-shredding)
+  leadgate pii rotate                                re-seal everything under LEADGATE_PII_KEY
   leadgate privacy sweep [--older-than DURATION]     erase people inactive that long (0s, 30d;
                                                      default LEADGATE_RETENTION_DAYS)
   leadgate rm add --env ENV --name NAME --phone MOBILE --location TEXT
@@ -96,6 +97,9 @@ int main(int argc, char** argv) {
     if (command == "privacy" && args.size() >= 2 && args[1] == "erase") {
       auto f = flags(args, 2);
       return leadgate::run_privacy_erase(config, f["env"], f["phone"], f["reason"]);
+    }
+    if (command == "pii" && args.size() == 2 && args[1] == "rotate") {
+      return leadgate::run_pii_rotate(config);
     }
     if (command == "privacy" && args.size() >= 2 && args[1] == "sweep") {
       auto f = flags(args, 2);

@@ -12,6 +12,7 @@
 #include "crypto/crypto.h"
 #include "partners/basic_app.h"
 #include "partners/whatsapp.h"
+#include "services/key_rotation.h"
 #include "services/person_keys.h"
 #include "services/pii_backfill.h"
 
@@ -46,6 +47,7 @@ std::unique_ptr<Store> open_and_migrate(const Config& config) {
 std::unique_ptr<Store> open_migrate_and_seal(const Config& config, PiiCipher& cipher) {
   auto store = open_and_migrate(config);
   attach_data_keys(cipher, *store);
+  load_index_key(*store, cipher);
   std::int64_t last_log = now_ms();
   const auto done = seal_plaintext_at_rest(*store, cipher, [&](const PlaintextSealed& so_far) {
     if (now_ms() - last_log < 2000) return;
@@ -104,6 +106,10 @@ std::string load_pii_key(const Config& config) {
              "SANDBOX: generated a PII encryption key; set LEADGATE_PII_KEY in production "
              "and keep this file if you keep the data"}});
   return key;
+}
+
+PiiCipher make_pii_cipher(const Config& config) {
+  return PiiCipher(load_pii_key(config), config.pii_previous_keys);
 }
 
 namespace {

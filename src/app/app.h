@@ -60,13 +60,20 @@ int run_privacy_sweep(const Config& config, const std::string& older_than);
 std::unique_ptr<Store> open_and_migrate(const Config& config);
 // The same, then seals whatever an older version left in plaintext (services/pii_backfill.h),
 // logging progress at most every 2 s and the counts at the end, and makes the store the
-// cipher's source of data keys (services/person_keys.h). `serve`, `migrate` and `privacy` use it.
+// cipher's source of data keys (services/person_keys.h) and gives it the stored blind-index key
+// (services/key_rotation.h). `serve`, `migrate`, `privacy` and `pii` use it.
 std::unique_ptr<Store> open_migrate_and_seal(const Config& config, PiiCipher& cipher);
 // Where data/pincodes.csv lives: LEADGATE_DATA_DIR, ./data, the source tree, or next to the binary.
 std::string find_data_dir(const Config& config);
 // The PII master key: LEADGATE_PII_KEY, or in the sandbox a key generated once into the data
 // directory (mode 0600).
 std::string load_pii_key(const Config& config);
+// The PII cipher: that key seals; it and LEADGATE_PII_PREVIOUS_KEYS open.
+PiiCipher make_pii_cipher(const Config& config);
+// `leadgate pii rotate`: re-wraps every data key and the blind-index key and re-seals every value
+// under a previous master key with LEADGATE_PII_KEY; progress on stderr, counts at the end. Safe
+// to interrupt and run again.
+int run_pii_rotate(const Config& config);
 
 // The partner clients over one outbound HTTP client (pooled, TLS-reusing): the LOS, WhatsApp,
 // and WhatsApp for OTPs (its own short timeout, sent synchronously). `serve` and `privacy` use it.

@@ -16,7 +16,7 @@
 namespace leadgate {
 
 int run_migrate(const Config& config) {
-  PiiCipher cipher(load_pii_key(config));
+  PiiCipher cipher = make_pii_cipher(config);
   auto store = open_migrate_and_seal(config, cipher);
   log_info("migrated", {{"database", store->kind()}, {"schema_version", store->schema_version()}});
   return 0;
@@ -111,8 +111,8 @@ int run_consent_list(const Config& config, const std::string& environment,
     std::cerr << "leadgate consent list: --env orbit|homfinity and a valid --phone are required\n";
     return 2;
   }
-  const PiiCipher cipher(load_pii_key(config));
-  auto store = open_and_migrate(config);
+  PiiCipher cipher = make_pii_cipher(config);
+  auto store = open_migrate_and_seal(config, cipher);  // the blind-index key is in the store
   const auto rows = store->consents_for(environment, cipher.blind_index("mobile", *mobile));
   std::cout << "requested_at_ms\texpires_at_ms\tgranted_at_ms\tphone\n";
   for (const auto& c : rows) {
@@ -134,7 +134,7 @@ int run_privacy_export(const Config& config, const std::string& environment,
         << "leadgate privacy export: --env orbit|homfinity and a valid --phone are required\n";
     return 2;
   }
-  PiiCipher cipher(load_pii_key(config));
+  PiiCipher cipher = make_pii_cipher(config);
   auto store = open_migrate_and_seal(config, cipher);
   const auto data = export_personal_data(*store, cipher, config, environment, *mobile);
   std::cout << boost::json::serialize(data) << std::endl;
@@ -161,7 +161,7 @@ int run_rm_add(const Config& config, const std::string& environment, const std::
     for (const auto& p : problems) std::cerr << "leadgate rm add: " << p << "\n";
     return 2;
   }
-  const PiiCipher cipher(load_pii_key(config));
+  PiiCipher cipher = make_pii_cipher(config);
   auto store = open_and_migrate(config);
   RmRow rm;
   rm.environment = environment;
@@ -189,7 +189,7 @@ int run_rm_list(const Config& config, const std::string& environment) {
     std::cerr << "leadgate rm list: --env orbit|homfinity is required\n";
     return 2;
   }
-  const PiiCipher cipher(load_pii_key(config));
+  PiiCipher cipher = make_pii_cipher(config);
   auto store = open_and_migrate(config);
   const auto rows = store->list_rms(environment);
   std::cout << "id\tname\tphone\tlocation\n";

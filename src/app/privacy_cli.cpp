@@ -1,6 +1,6 @@
-// The operator's data-protection commands that change data: `privacy erase` and `privacy sweep`
-// (issue 21 §3, §4). They run the same use case as the API (services/erasure.h), with the LOS
-// asked first, on an io_context of their own.
+// The operator's data-protection commands that change data: `privacy erase`, `privacy sweep`
+// (issue 21 §3, §4) and `pii rotate` (§5). They run the same use case as the API
+// (services/erasure.h), with the LOS asked first, on an io_context of their own.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <exception>
@@ -15,6 +15,7 @@
 #include "domain/mobile.h"
 #include "domain/privacy_requests.h"
 #include "services/erasure.h"
+#include "services/key_rotation.h"
 
 namespace leadgate {
 namespace {
@@ -22,7 +23,7 @@ namespace {
 // What the commands share: the store, the partners, and an Eraser over them.
 struct EraserRun {
   explicit EraserRun(const Config& config)
-      : cipher(load_pii_key(config)),
+      : cipher(make_pii_cipher(config)),
         store(open_migrate_and_seal(config, cipher)),
         pool(2, 64, &metrics),
         partners(config, metrics),
@@ -113,6 +114,34 @@ int run_privacy_sweep(const Config& config, const std::string& older_than) {
             << " erased, " << n.held << " kept under legal hold, " << n.unanswered
             << " kept because the LOS did not answer (tried again next sweep)." << std::endl;
   return n.unanswered > 0 ? 1 : 0;
+}
+
+int run_pii_rotate(const Config& config) {
+  PiiCipher cipher = make_pii_cipher(config);
+  auto store = open_migrate_and_seal(config, cipher);
+  std::cerr << "leadgate pii rotate: re-sealing under master key " << cipher.key_id() << std::endl;
+  std::int64_t last_report = now_ms();
+  RotationCounts n;
+  try {
+    n = rotate_master_key(*store, cipher, [&](const RotationCounts& so_far) {
+      if (now_ms() - last_report < 2000) return;
+      last_report = now_ms();
+      std::cerr << "  ... " << so_far.columns << " column(s) done, " << so_far.examined
+                << " value(s) read, " << so_far.resealed << " re-sealed" << std::endl;
+    });
+  } catch (const std::exception& e) {
+    std::cerr << "leadgate pii rotate: stopped: " << e.what()
+              << " (is the key it was sealed under in LEADGATE_PII_PREVIOUS_KEYS?). What was "
+                 "re-sealed so far stays; run it again."
+              << std::endl;
+    return 1;
+  }
+  std::cout << "Rotated to master key " << cipher.key_id() << ": " << n.columns << " column(s), "
+            << n.examined << " value(s) read, " << n.resealed
+            << " re-sealed. Every value now opens with LEADGATE_PII_KEY alone; "
+               "LEADGATE_PII_PREVIOUS_KEYS can be removed."
+            << std::endl;
+  return 0;
 }
 
 }  // namespace leadgate

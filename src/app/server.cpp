@@ -287,7 +287,7 @@ int run_server(const Config& config) {
   // Log lines are buffered and written by a background thread while the server runs; everything
   // buffered is written when this goes out of scope (declared first: destroyed last).
   const AsyncLogging async_logging;
-  PiiCipher cipher(load_pii_key(config));  // finds data keys in the store once it is open
+  PiiCipher cipher = make_pii_cipher(config);  // finds data keys in the store once it is open
   auto store = open_migrate_and_seal(config, cipher);
   ensure_development_key(config, *store);
   const StaticData data(find_data_dir(config));

@@ -35,6 +35,7 @@ const std::set<std::string>& global_keys() {
                                            "GUPSHUP_WEBHOOK_TOKEN",
                                            "GUPSHUP_WEBHOOK_IPS",
                                            "PII_KEY",
+                                           "PII_PREVIOUS_KEYS",
                                            "OTP_TTL_SECONDS",
                                            "CONFIG",
                                            "DATA_DIR",
@@ -442,6 +443,18 @@ void read_endpoints(const Settings& s, Config& c) {
     auto raw = base64_decode(*v);
     if (!raw || raw->size() != 32) bad("LEADGATE_PII_KEY", "must be base64 of exactly 32 bytes");
     c.pii_key_b64 = *v;
+  }
+  if (auto v = s.get("PII_PREVIOUS_KEYS"); v && !v->empty()) {
+    std::stringstream in(*v);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      const auto raw = base64_decode(item);
+      if (!raw || raw->size() != 32) {
+        bad("LEADGATE_PII_PREVIOUS_KEYS",
+            "must be comma-separated base64 of exactly 32 bytes each");
+      }
+      c.pii_previous_keys.push_back(*raw);
+    }
   }
 }
 

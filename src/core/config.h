@@ -62,6 +62,8 @@ struct Config {
   std::string gupshup_webhook_token;
   std::string gupshup_webhook_ips;
   std::string pii_key_b64;  // empty in sandbox: generated into the data dir
+  // Master keys before LEADGATE_PII_KEY (issue 21 §5): they still open, never seal.
+  std::vector<std::string> pii_previous_keys;
   int otp_ttl_seconds = 180;
   std::string data_dir;  // pincode directory etc.; empty: auto-detect
   std::string log_level = "info";

@@ -441,27 +441,44 @@ std::int64_t steady_ms() {
       .count();
 }
 
-// "p<id>:" right after "v1:" -> id; 0 when the value is under the master key.
-std::int64_t parse_data_key_id(std::string_view stored, std::size_t* body_at) {
-  *body_at = kSealPrefix.size();
-  if (stored.size() < kSealPrefix.size() + 3 || stored[kSealPrefix.size()] != 'p') return 0;
+// After "v1:", "p<id>:" names a data key and "m<kid>:" a master key (8 hex digits); a value
+// sealed before key ids has neither (base64 has no ':'). Sets *body_at to where the base64 starts.
+struct SealedKey {
+  std::int64_t data_key = 0;  // > 0: under that data key
+  std::string_view master;    // otherwise the master key's id ("" before key ids)
+  std::size_t body_at = 0;
+};
+
+SealedKey parse_sealed(std::string_view stored) {
+  SealedKey k;
+  k.body_at = kSealPrefix.size();
   const std::size_t colon = stored.find(':', kSealPrefix.size());
-  if (colon == std::string_view::npos) return 0;
-  std::int64_t id = 0;
-  const char* first = stored.data() + kSealPrefix.size() + 1;
-  const char* last = stored.data() + colon;
-  const auto [end, ec] = std::from_chars(first, last, id);
-  if (ec != std::errc() || end != last || id <= 0) fail("sealed value: malformed key id");
-  *body_at = colon + 1;
-  return id;
+  if (colon == std::string_view::npos || stored.size() < kSealPrefix.size() + 2) return k;
+  const char kind = stored[kSealPrefix.size()];
+  const std::string_view id = stored.substr(kSealPrefix.size() + 1, colon - kSealPrefix.size() - 1);
+  if (kind == 'p') {
+    const auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), k.data_key);
+    if (ec != std::errc() || end != id.data() + id.size() || k.data_key <= 0) {
+      fail("sealed value: malformed key id");
+    }
+  } else if (kind == 'm' && id.size() == 8) {
+    k.master = id;
+  } else {
+    fail("sealed value: malformed key id");
+  }
+  k.body_at = colon + 1;
+  return k;
 }
 
 }  // namespace
 
 std::int64_t sealed_data_key_id(std::string_view stored) {
   if (!is_sealed(stored)) return 0;
-  std::size_t body_at = 0;
-  return parse_data_key_id(stored, &body_at);
+  return parse_sealed(stored).data_key;
+}
+
+std::string master_key_id(std::string_view master_key) {
+  return hex_encode(hmac_sha256(master_key, "leadgate:key-id")).substr(0, 8);
 }
 
 struct DataKey::State : KeyMaterial {
@@ -479,15 +496,41 @@ struct PiiCipher::State {
     std::shared_ptr<DataKey::State> key;
     std::int64_t at = 0;  // steady_ms() when unwrapped
   };
-  explicit State(std::string master_key) : master(std::move(master_key)) {}
-  KeyMaterial master;
+  struct Master {
+    std::string id;  // master_key_id()
+    std::unique_ptr<KeyMaterial> key;
+  };
+  std::vector<Master> masters;         // the current one first, then the previous ones
+  std::string prefix;                  // "v1:m<current id>:"
+  std::unique_ptr<KeyMaterial> index;  // blind indexes' root (null: the current master key)
   DataKeySource source;
   std::mutex mu;
   std::map<std::int64_t, Cached> data_keys;  // guarded by mu
 
+  KeyMaterial& current() { return *masters.front().key; }
+
+  // Opens a value under a master key: the one it names, or (sealed before key ids) each in turn.
+  std::string open_master(std::string_view purpose, std::string_view stored) {
+    const SealedKey k = parse_sealed(stored);
+    const std::string_view body = stored.substr(k.body_at);
+    if (!k.master.empty()) {
+      for (auto& m : masters) {
+        if (m.id == k.master) return open_under(*m.key, purpose, body);
+      }
+      fail("sealed value: under a master key that is not configured (LEADGATE_PII_PREVIOUS_KEYS)");
+    }
+    for (std::size_t i = 0;; ++i) {
+      try {
+        return open_under(*masters[i].key, purpose, body);
+      } catch (const std::runtime_error&) {
+        if (i + 1 == masters.size()) throw;
+      }
+    }
+  }
+
   std::shared_ptr<DataKey::State> unwrap(std::int64_t id, std::string_view wrapped) {
     if (!is_sealed(wrapped) || sealed_data_key_id(wrapped) != 0) fail("data key: malformed");
-    std::string raw = open_under(master, kDataKeyPurpose, wrapped.substr(kSealPrefix.size()));
+    std::string raw = open_master(kDataKeyPurpose, wrapped);
     if (raw.size() != kKeySize) fail("data key: malformed");
     auto key = std::make_shared<DataKey::State>(std::move(raw));
     const std::int64_t now = steady_ms();
@@ -520,12 +563,20 @@ struct PiiCipher::State {
   }
 };
 
-PiiCipher::PiiCipher(std::string master_key) {
-  if (master_key.size() != kMasterKeySize) {
-    OPENSSL_cleanse(master_key.data(), master_key.size());
-    throw std::invalid_argument("PiiCipher: master key must be exactly 32 bytes");
+PiiCipher::PiiCipher(std::string master_key, std::vector<std::string> previous_keys) {
+  state_ = std::make_unique<State>();
+  previous_keys.insert(previous_keys.begin(), std::move(master_key));
+  for (auto& key : previous_keys) {
+    if (key.size() != kMasterKeySize) {
+      for (auto& k : previous_keys) OPENSSL_cleanse(k.data(), k.size());
+      throw std::invalid_argument("PiiCipher: master key must be exactly 32 bytes");
+    }
   }
-  state_ = std::make_unique<State>(std::move(master_key));
+  for (auto& key : previous_keys) {
+    std::string id = master_key_id(key);
+    state_->masters.push_back({std::move(id), std::make_unique<KeyMaterial>(std::move(key))});
+  }
+  state_->prefix = std::string(kSealPrefix) + "m" + state_->masters.front().id + ":";
 }
 
 PiiCipher::~PiiCipher() = default;
@@ -533,15 +584,26 @@ PiiCipher::PiiCipher(PiiCipher&&) noexcept = default;
 PiiCipher& PiiCipher::operator=(PiiCipher&&) noexcept = default;
 
 std::string PiiCipher::seal(std::string_view purpose, std::string_view plaintext) const {
-  return seal_under(state_->master, kSealPrefix, purpose, plaintext);
+  return seal_under(state_->current(), state_->prefix, purpose, plaintext);
 }
 
 std::string PiiCipher::open(std::string_view purpose, std::string_view sealed) const {
   if (!sealed.starts_with(kSealPrefix)) fail("sealed value: unknown format");
-  std::size_t body_at = 0;
-  const std::int64_t id = parse_data_key_id(sealed, &body_at);
-  if (id == 0) return open_under(state_->master, purpose, sealed.substr(body_at));
-  return open_under(*state_->find(id), purpose, sealed.substr(body_at));
+  const SealedKey k = parse_sealed(sealed);
+  if (k.data_key == 0) return state_->open_master(purpose, sealed);
+  return open_under(*state_->find(k.data_key), purpose, sealed.substr(k.body_at));
+}
+
+bool PiiCipher::under_current_key(std::string_view sealed) const {
+  return sealed.starts_with(state_->prefix);
+}
+
+const std::string& PiiCipher::key_id() const {
+  return state_->masters.front().id;
+}
+
+bool PiiCipher::has_previous_keys() const {
+  return state_->masters.size() > 1;
 }
 
 std::optional<DataKey> PiiCipher::key_of(std::string_view sealed) const {
@@ -555,6 +617,13 @@ std::string PiiCipher::wrap_new_data_key() const {
   std::string wrapped = seal(kDataKeyPurpose, raw);
   OPENSSL_cleanse(raw.data(), raw.size());
   return wrapped;
+}
+
+std::string PiiCipher::rewrap(std::string_view wrapped) const {
+  std::string raw = state_->open_master(kDataKeyPurpose, wrapped);
+  std::string out = seal(kDataKeyPurpose, raw);
+  OPENSSL_cleanse(raw.data(), raw.size());
+  return out;
 }
 
 DataKey PiiCipher::data_key(std::int64_t id, std::string_view wrapped) const {
@@ -572,8 +641,21 @@ void PiiCipher::set_data_key_source(DataKeySource source) {
   state_->source = std::move(source);
 }
 
+std::string PiiCipher::wrap_index_key() const {
+  // Before an index key was stored, blind indexes were keyed by the master key itself.
+  const KeyMaterial& root = state_->index ? *state_->index : state_->current();
+  return seal(kDataKeyPurpose, root.key);
+}
+
+void PiiCipher::use_index_key(std::string_view wrapped) {
+  std::string raw = state_->open_master(kDataKeyPurpose, wrapped);
+  if (raw.size() != kKeySize) fail("index key: malformed");
+  state_->index = std::make_unique<KeyMaterial>(std::move(raw));
+}
+
 std::string PiiCipher::blind_index(std::string_view purpose, std::string_view value) const {
-  const Key key = state_->master.key_for("bidx", purpose);
+  KeyMaterial& root = state_->index ? *state_->index : state_->current();
+  const Key key = root.key_for("bidx", purpose);
   return hex_encode(hmac_sha256(key.bytes, value));
 }
 

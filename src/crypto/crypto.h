@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace leadgate {
 
@@ -60,7 +61,8 @@ bool constant_time_equals(std::string_view a, std::string_view b);
 // Two kinds of key seal (issue 21 §3): the master key (PiiCipher), and a person's data key
 // (DataKey), 32 random bytes stored only wrapped (sealed) by the master key. Destroying the
 // wrapped data key makes everything sealed under it unreadable (crypto-shredding).
-//   master:   "v1:" + base64(nonce(12) | ciphertext | tag(16))
+//   master:   "v1:m<kid>:" + base64(nonce(12) | ciphertext | tag(16)), <kid> the master key's id
+//             (master_key_id); "v1:" + base64(...) before key ids (issue 21 §5)
 //   data key: "v1:p<id>:" + base64(...), <id> the data key's row id (base64 has no ':')
 // Whether a stored value is in one of these formats (what a plaintext value written before its
 // column was sealed never looks like, except by the remotest chance for free text).
@@ -69,6 +71,8 @@ inline bool is_sealed(std::string_view stored) {
 }
 // The data key a sealed value names (0: the master key, or not sealed).
 std::int64_t sealed_data_key_id(std::string_view stored);
+// A master key's id: the first 8 hex digits of HMAC-SHA256(key, "leadgate:key-id").
+std::string master_key_id(std::string_view master_key);
 
 // Anything that seals: the master key or a person's data key.
 class Sealer {
@@ -108,8 +112,9 @@ class PiiCipher final : public Sealer {
   // nullopt when it was destroyed. Must be safe to call from many threads.
   using DataKeySource = std::function<std::optional<std::string>(std::int64_t id)>;
 
-  // Throws std::invalid_argument unless master_key is exactly 32 bytes.
-  explicit PiiCipher(std::string master_key);
+  // `master_key` seals; it and `previous_keys` (LEADGATE_PII_PREVIOUS_KEYS) open. Throws
+  // std::invalid_argument unless every key is exactly 32 bytes.
+  explicit PiiCipher(std::string master_key, std::vector<std::string> previous_keys = {});
   ~PiiCipher() override;
   PiiCipher(PiiCipher&&) noexcept;
   PiiCipher& operator=(PiiCipher&&) noexcept;
@@ -122,9 +127,23 @@ class PiiCipher final : public Sealer {
   // then kept unwrapped for a few minutes). Throws DataKeyErased when that data key was
   // destroyed, std::runtime_error on tampering, wrong purpose, wrong key or bad format.
   std::string open(std::string_view purpose, std::string_view sealed) const;
-  // hex(HMAC-SHA256(derived blind-index key for purpose, value)), for equality lookups. Always
-  // under the master key (lookups cross people).
+  // hex(HMAC-SHA256(derived blind-index key for purpose, value)), for equality lookups (the same
+  // for every person, since lookups cross people). Keyed by the index key once use_index_key was
+  // called, else by the current master key.
   std::string blind_index(std::string_view purpose, std::string_view value) const;
+  // Key rotation (issue 21 §5). key_id: the current master key's id. under_current_key: whether a
+  // sealed value is sealed under the current master key (and says so). rewrap: a wrapped key
+  // (data key or index key) wrapped again under the current master key.
+  const std::string& key_id() const;
+  bool has_previous_keys() const;
+  bool under_current_key(std::string_view sealed) const;
+  std::string rewrap(std::string_view wrapped) const;
+  // The blind indexes' own key, stored wrapped so that rotating the master key leaves every blind
+  // index as it is: wrap_index_key wraps the one in use (at first the current master key, which
+  // keyed every index made before), use_index_key takes a stored one. Call use_index_key once,
+  // before the cipher is shared between threads.
+  std::string wrap_index_key() const;
+  void use_index_key(std::string_view wrapped);
 
   // Data keys (issue 21 §3). wrap_new_data_key: 32 fresh random bytes sealed under the master
   // key, to be stored. data_key: the stored wrapped key of row `id`, unwrapped (and kept for

@@ -1,4 +1,5 @@
 #include "services/lead_flash.h"
+#include "services/person_keys.h"
 
 #include <boost/json.hpp>
 
@@ -115,8 +116,11 @@ boost::asio::awaitable<FlashCompleted> LeadFlash::submit(const FlashInput& flash
                                                          const std::string& environment,
                                                          const CustomerAccess& access,
                                                          const Trace& trace) {
-  auto found = co_await deps_.pool.run(
-      [&] { return store_.find_lead_by_application_id(environment, flash.application_id); });
+  auto found = co_await deps_.pool.run([&] {
+    auto row = store_.find_lead_by_application_id(environment, flash.application_id);
+    if (row) load_lead_key(deps_.cipher, *row);
+    return row;
+  });
   if (!found) {
     throw ApiError(404, "NOT_FOUND",
                    "No application " + flash.application_id + " in " + environment);

@@ -29,8 +29,11 @@ boost::asio::awaitable<LeadSubmitted> LeadIntake::submit(const LeadInput& in,
   // Two rounds at most: a concurrent insert of the same customer's lead sends us to the update
   // path.
   for (int round = 0; round < 3; ++round) {
-    auto existing = co_await deps_.pool.run(
-        [&] { return store_.find_lead_for_customer(in.environment, bidx, in.loan_type); });
+    auto existing = co_await deps_.pool.run([&] {
+      auto row = store_.find_lead_for_customer(in.environment, bidx, in.loan_type);
+      if (row) load_lead_key(deps_.cipher, *row);
+      return row;
+    });
     std::optional<StoredLeadState> state;
     if (existing) state = StoredLeadState{existing->status, existing->updated_at};
     std::optional<LeadSubmitted> done;

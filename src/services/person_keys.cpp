@@ -9,14 +9,16 @@ DataKey person_key(PrivacyStore& store, const PiiCipher& cipher, const std::stri
   return cipher.data_key(row.id, row.wrapped);
 }
 
-void load_lead_keys(const PiiCipher& cipher, const std::vector<LeadRow>& leads) {
-  for (const auto& lead : leads) {
-    try {
-      cipher.key_of(lead.mobile_enc);
-    } catch (const DataKeyErased&) {
-      // erased meanwhile: the reader finds a tombstone or nothing
-    }
+void load_lead_key(const PiiCipher& cipher, const LeadRow& lead) {
+  try {
+    cipher.key_of(lead.mobile_enc);
+  } catch (const DataKeyErased&) {
+    // erased meanwhile: the reader finds a tombstone or nothing
   }
+}
+
+void load_lead_keys(const PiiCipher& cipher, const std::vector<LeadRow>& leads) {
+  for (const auto& lead : leads) load_lead_key(cipher, lead);
 }
 
 void attach_data_keys(PiiCipher& cipher, PrivacyStore& store) {

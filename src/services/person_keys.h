@@ -19,6 +19,7 @@ DataKey person_key(PrivacyStore& store, const PiiCipher& cipher, const std::stri
 // that opening their fields on an I/O thread does not block. Blocking: call it on the pool. A
 // key already destroyed is skipped (its fields are blank).
 void load_lead_keys(const PiiCipher& cipher, const std::vector<LeadRow>& leads);
+void load_lead_key(const PiiCipher& cipher, const LeadRow& lead);
 
 // Installs the store as the cipher's source of wrapped data keys.
 void attach_data_keys(PiiCipher& cipher, PrivacyStore& store);

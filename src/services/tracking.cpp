@@ -1,4 +1,5 @@
 #include "services/tracking.h"
+#include "services/person_keys.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -188,8 +189,11 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::lead_status(
   }
   if (req.basic_application_id) by.basic_application_id = *req.basic_application_id;
   // The customer's applications and the first one's appointment: one statement.
-  std::vector<LeadWithAppointment> found =
-      co_await deps_.pool.run([&] { return leads_.find_leads_with_appointment(environment, by); });
+  std::vector<LeadWithAppointment> found = co_await deps_.pool.run([&] {
+    auto rows = leads_.find_leads_with_appointment(environment, by);
+    for (const auto& row : rows) load_lead_key(deps_.cipher, row.lead);  // no I/O thread waits
+    return rows;
+  });
   if (req.basic_application_id && req.mobile && !found.empty() &&
       found.front().lead.mobile_bidx != by.mobile_bidx) {
     found.clear();  // both identifiers given, and they name different customers
@@ -263,8 +267,11 @@ boost::asio::awaitable<boost::json::object> ApplicationTracker::track(
     const Trace& trace) {
   const std::string mobile_bidx = mobile_blind_index(deps_.cipher, req.mobile);
   require_customer(access, environment, mobile_bidx);
-  std::vector<LeadRow> leads = co_await deps_.pool.run(
-      [&] { return leads_.find_leads_by_mobile(environment, mobile_bidx); });
+  std::vector<LeadRow> leads = co_await deps_.pool.run([&] {
+    auto rows = leads_.find_leads_by_mobile(environment, mobile_bidx);
+    load_lead_keys(deps_.cipher, rows);
+    return rows;
+  });
   std::size_t chosen = 0;
   if (req.application_id) {
     chosen = leads.size();

@@ -1,4 +1,5 @@
 #include "services/whatsapp_assistant.h"
+#include "services/person_keys.h"
 
 #include <boost/json.hpp>
 #include <map>
@@ -195,6 +196,7 @@ boost::asio::awaitable<WhatsAppAssistant::StatusAnswer> WhatsAppAssistant::statu
   auto found = co_await deps_.pool.run([&] {
     Found f;
     f.leads = leads_.find_leads_by_mobile(environment, bidx);
+    load_lead_keys(deps_.cipher, f.leads);
     f.recent = chats_.conversation(environment, bidx, kAssistantContextMessages);
     return f;
   });

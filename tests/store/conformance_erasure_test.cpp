@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <tuple>
+#include <vector>
 
 #include "conformance.h"
 
@@ -161,6 +162,71 @@ TEST_P(StoreConformanceTest, InactivePeopleAreThoseWithNothingSinceTheCutoff) {
   // Once erased, a person is no candidate (their rows are tombstones).
   store_->erase_person(erasure_of("orbit", "old", 6'000));
   EXPECT_EQ(store_->inactive_people(5'000, {}, 10).size(), 1u);
+}
+
+// KeyringStore (issue 21 §5): wrapped keys by name, and re-sealing a column a page at a time.
+TEST_P(StoreConformanceTest, KeyringKeysAreStoredOnceAndReplacedByCompareAndSet) {
+  EXPECT_FALSE(store_->keyring_key("blind-index").has_value());
+  EXPECT_TRUE(store_->put_keyring_key("blind-index", "v1:a", std::nullopt, 1'000));
+  EXPECT_FALSE(store_->put_keyring_key("blind-index", "v1:b", std::nullopt, 2'000))
+      << "the first one stays";
+  EXPECT_EQ(store_->keyring_key("blind-index"), std::optional<std::string>("v1:a"));
+  EXPECT_FALSE(store_->put_keyring_key("blind-index", "v1:c", std::string("v1:x"), 3'000));
+  EXPECT_TRUE(store_->put_keyring_key("blind-index", "v1:c", std::string("v1:a"), 3'000));
+  EXPECT_EQ(store_->keyring_key("blind-index"), std::optional<std::string>("v1:c"));
+}
+
+TEST_P(StoreConformanceTest, ResealPagesThroughAColumnAndWritesOnlyWhatItChanged) {
+  for (const auto& [env, ref, bidx] :
+       {std::tuple<std::string, std::string, std::string>{"orbit", "LG-R1", "r1"},
+        {"orbit", "LG-R2", "r2"},
+        {"homfinity", "LG-R3", "r3"}}) {
+    LeadWrite w;
+    w.lead = make_lead(env, ref, bidx);
+    w.lead.email_enc = "old:" + ref;
+    store_->insert_lead(w);
+  }
+  const SealedColumn email{"leads", "id", "BIGINT", "email_enc"};
+  std::string after = "0";
+  std::int64_t written = 0;
+  std::vector<std::string> seen;
+  const auto reseal = [&](const std::string& v) -> std::optional<std::string> {
+    seen.push_back(v);
+    if (v == "old:LG-R2") return std::nullopt;  // left alone
+    return "new:" + v;
+  };
+  EXPECT_EQ(store_->reseal_page(email, &after, 2, reseal, &written), 2);
+  EXPECT_EQ(store_->reseal_page(email, &after, 2, reseal, &written), 1);
+  EXPECT_EQ(store_->reseal_page(email, &after, 2, reseal, &written), 0);
+  EXPECT_EQ(written, 2);
+  EXPECT_EQ(seen, (std::vector<std::string>{"old:LG-R1", "old:LG-R2", "old:LG-R3"}));
+  EXPECT_EQ(store_->find_lead_by_reference("orbit", "LG-R1")->email_enc, "new:old:LG-R1");
+  EXPECT_EQ(store_->find_lead_by_reference("orbit", "LG-R2")->email_enc, "old:LG-R2");
+  // A value changed between the read and the write is not overwritten.
+  std::string again = "0";
+  std::int64_t none = 0;
+  store_->reseal_page(
+      email, &again, 10,
+      [&](const std::string& v) -> std::optional<std::string> {
+        if (v == "old:LG-R2") {
+          LeadRow row = *store_->find_lead_by_reference("orbit", "LG-R2");
+          row.email_enc = "changed";
+          LeadWrite w;
+          w.lead = row;
+          EXPECT_TRUE(store_->update_lead(w));
+          return "stale";
+        }
+        return std::nullopt;
+      },
+      &none);
+  EXPECT_EQ(none, 0);
+  EXPECT_EQ(store_->find_lead_by_reference("orbit", "LG-R2")->email_enc, "changed");
+  // Text keys (idempotency records: scope and key) page the same way.
+  std::string text_after;
+  std::int64_t n = 0;
+  EXPECT_EQ(store_->reseal_page({"idempotency_keys", "scope || ' ' || key", "TEXT", "body"},
+                                &text_after, 10, reseal, &n),
+            0);
 }
 
 }  // namespace

@@ -244,7 +244,7 @@ TEST(PiiCipherTest, SealOpenRoundTrip) {
 TEST(PiiCipherTest, SealedLayoutIsNonceCiphertextTag) {
   const PiiCipher cipher(test_master_key());
   const std::string sealed = cipher.seal("mobile", "9876543210");
-  const auto blob = base64_decode(std::string_view(sealed).substr(3));
+  const auto blob = base64_decode(std::string_view(sealed).substr(sealed.rfind(':') + 1));
   ASSERT_TRUE(blob.has_value());
   EXPECT_EQ(blob->size(), 12u + 10u + 16u);
 }
@@ -254,8 +254,8 @@ TEST(PiiCipherTest, NonceDiffersBetweenSeals) {
   const std::string a = cipher.seal("pan", "ABCDE1234F");
   const std::string b = cipher.seal("pan", "ABCDE1234F");
   EXPECT_NE(a, b);
-  const auto blob_a = base64_decode(std::string_view(a).substr(3));
-  const auto blob_b = base64_decode(std::string_view(b).substr(3));
+  const auto blob_a = base64_decode(std::string_view(a).substr(a.rfind(':') + 1));
+  const auto blob_b = base64_decode(std::string_view(b).substr(b.rfind(':') + 1));
   ASSERT_TRUE(blob_a && blob_b);
   EXPECT_NE(blob_a->substr(0, 12), blob_b->substr(0, 12));
 }
@@ -263,7 +263,7 @@ TEST(PiiCipherTest, NonceDiffersBetweenSeals) {
 TEST(PiiCipherTest, TamperedValueThrows) {
   const PiiCipher cipher(test_master_key());
   const std::string sealed = cipher.seal("pan", "ABCDE1234F");
-  const std::string blob = *base64_decode(std::string_view(sealed).substr(3));
+  const std::string blob = *base64_decode(std::string_view(sealed).substr(sealed.rfind(':') + 1));
   // Flip one bit in every position: nonce, ciphertext and tag are all covered.
   for (std::size_t i = 0; i < blob.size(); ++i) {
     std::string bad = blob;
@@ -459,5 +459,67 @@ TEST(DataKeyTest, MalformedKeyIdsAreRefused) {
   EXPECT_THROW(master.open("pan", "v1:p-1:AAAA"), std::runtime_error);
   EXPECT_EQ(sealed_data_key_id("plain text"), 0);
 }
+// ---- Master key ids and rotation (issue 21 §5) ----
+
+TEST(MasterKeyTest, SealedValuesNameTheirMasterKey) {
+  const std::string key(32, 'n');
+  const PiiCipher cipher(key);
+  EXPECT_EQ(cipher.key_id(), master_key_id(key));
+  EXPECT_EQ(cipher.key_id().size(), 8u);
+  const std::string sealed = cipher.seal("pan", "ABCDE1234F");
+  EXPECT_TRUE(sealed.starts_with("v1:m" + cipher.key_id() + ":"));
+  EXPECT_TRUE(cipher.under_current_key(sealed));
+  EXPECT_EQ(sealed_data_key_id(sealed), 0);
+  EXPECT_NE(master_key_id(std::string(32, 'o')), cipher.key_id());
+}
+
+TEST(MasterKeyTest, PreviousKeysOpenButNeverSeal) {
+  const std::string old_key(32, 'o');
+  const std::string new_key(32, 'n');
+  const PiiCipher before(old_key);
+  const std::string old_sealed = before.seal("mobile", "9876543210");
+  const std::string wrapped = before.wrap_new_data_key();
+  const PiiCipher alone(new_key);
+  EXPECT_THROW(alone.open("mobile", old_sealed), std::runtime_error);
+  const PiiCipher rotating(new_key, {old_key});
+  EXPECT_TRUE(rotating.has_previous_keys());
+  EXPECT_EQ(rotating.open("mobile", old_sealed), "9876543210");
+  EXPECT_FALSE(rotating.under_current_key(old_sealed));
+  const std::string resealed = rotating.seal("mobile", rotating.open("mobile", old_sealed));
+  EXPECT_EQ(alone.open("mobile", resealed), "9876543210");
+  // A data key re-wrapped under the new master key opens what was sealed under it before.
+  const std::string sealed_under_data_key = before.data_key(5, wrapped).seal("pan", "X");
+  const std::string rewrapped = rotating.rewrap(wrapped);
+  EXPECT_TRUE(alone.under_current_key(rewrapped));
+  PiiCipher after(new_key);
+  after.set_data_key_source([&](std::int64_t) { return std::optional<std::string>(rewrapped); });
+  EXPECT_EQ(after.open("pan", sealed_under_data_key), "X");
+}
+
+TEST(MasterKeyTest, ValuesFromBeforeKeyIdsStillOpen) {
+  // "v1:" + base64 with no key id: tried with each configured master key.
+  const std::string old_key(32, 'o');
+  const PiiCipher before(old_key);
+  const std::string with_id = before.seal("email", "a@b.in");
+  const std::string legacy = "v1:" + with_id.substr(with_id.rfind(':') + 1);
+  EXPECT_EQ(PiiCipher(std::string(32, 'n'), {old_key}).open("email", legacy), "a@b.in");
+  EXPECT_THROW(PiiCipher(std::string(32, 'n')).open("email", legacy), std::runtime_error);
+  EXPECT_THROW(before.open("email", "v1:mdeadbeef:" + legacy.substr(3)), std::runtime_error);
+}
+
+TEST(MasterKeyTest, TheIndexKeyKeepsBlindIndexesAcrossARotation) {
+  const std::string old_key(32, 'o');
+  const PiiCipher before(old_key);
+  const std::string bidx = before.blind_index("mobile", "9876543210");
+  const std::string wrapped_index = before.wrap_index_key();  // the old master key, wrapped
+  PiiCipher rotating(std::string(32, 'n'), {old_key});
+  rotating.use_index_key(wrapped_index);
+  EXPECT_EQ(rotating.blind_index("mobile", "9876543210"), bidx);
+  PiiCipher after(std::string(32, 'n'));
+  after.use_index_key(rotating.rewrap(wrapped_index));
+  EXPECT_EQ(after.blind_index("mobile", "9876543210"), bidx);
+  EXPECT_NE(PiiCipher(std::string(32, 'n')).blind_index("mobile", "9876543210"), bidx);
+}
+
 }  // namespace
 }  // namespace leadgate

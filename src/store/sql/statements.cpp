@@ -93,4 +93,15 @@ std::string delivery_rank(std::string_view expr) {
          "WHEN 'read' THEN 5 ELSE 0 END)";
 }
 
+std::string select_sealed_page(const SealedColumn& c) {
+  const std::string key = std::string(c.key);
+  return "SELECT CAST(" + key + " AS TEXT), " + c.column + " FROM " + c.table + " WHERE " + key +
+         " > CAST($1 AS " + c.key_type + ") ORDER BY " + key + " LIMIT $2";
+}
+
+std::string update_sealed_value(const SealedColumn& c) {
+  return std::string("UPDATE ") + c.table + " SET " + c.column + " = $2 WHERE " + c.key +
+         " = CAST($1 AS " + c.key_type + ") AND " + c.column + " = $3";
+}
+
 }  // namespace leadgate::sql

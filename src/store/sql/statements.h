@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "store/records.h"
+
 namespace leadgate::sql {
 
 // ---- column lists ----
@@ -326,6 +328,18 @@ inline const std::string kEraseOptOut =
 inline const std::string kEraseDataKey =
     "UPDATE person_keys SET wrapped_key = '', phone_bidx = $3, erased_at = CAST($4 AS BIGINT) "
     "WHERE environment = $1 AND phone_bidx = $2 AND erased_at = 0";
+
+// The keyring (schema 19).
+inline const std::string kSelectKeyringKey = "SELECT wrapped_key FROM keyring WHERE name = $1";
+inline const std::string kInsertKeyringKey =
+    "INSERT INTO keyring (name, wrapped_key, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) "
+    "DO NOTHING";
+inline const std::string kReplaceKeyringKey =
+    "UPDATE keyring SET wrapped_key = $2, updated_at = $3 WHERE name = $1 AND wrapped_key = $4";
+// Re-sealing one column (KeyringStore::reseal_page): the page after $1, at most $2 rows; a
+// value written back only if unchanged ($3).
+std::string select_sealed_page(const SealedColumn& c);
+std::string update_sealed_value(const SealedColumn& c);
 
 // The retention sweep's candidates: people (environment, mobile blind index) whose latest
 // activity (a lead's change, a WhatsApp message, a consent event, their data key's creation) is

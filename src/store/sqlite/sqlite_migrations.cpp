@@ -409,6 +409,15 @@ CREATE TABLE person_keys (
 CREATE UNIQUE INDEX person_keys_person ON person_keys (environment, phone_bidx);
 ALTER TABLE leads ADD COLUMN erased_at INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 19 (issue 21 §5): keys kept wrapped by the master key, so that rotating it re-wraps them:
+    // the blind indexes' key ("blind-index").
+    R"sql(
+CREATE TABLE keyring (
+  name TEXT PRIMARY KEY,
+  wrapped_key TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+)sql",
 };
 
 }  // namespace
