@@ -31,17 +31,14 @@ std::int64_t PostgresStore::reseal_page(
       },
       *after, limit);
   if (rows.empty()) return 0;
-  std::vector<std::pair<std::string, std::pair<std::string, std::string>>> changes;
-  for (const auto& [key, value] : rows) {
-    if (auto sealed = reseal(value)) changes.push_back({key, {std::move(*sealed), value}});
-  }
+  const auto changes = sql::reseal_changes(rows, reseal);
   if (!changes.empty()) {
     auto lease = borrow();
     Connection& conn = *lease;
     Transaction tx(conn);
     const std::string update = sql::update_sealed_value(c);
-    for (const auto& [key, values] : changes) {
-      *written += exec(conn, update, params(key, values.first, values.second)).affected();
+    for (const auto& ch : changes) {
+      *written += exec(conn, update, params(ch.key, ch.sealed, ch.read)).affected();
     }
     tx.commit();
   }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/sql/statements.h"
@@ -510,6 +511,26 @@ ErasureCounts erase_person(Run run, const PersonErasure& e) {
   run(kEraseOptOut, env, bidx);
   n.data_keys = run(kEraseDataKey, env, bidx, e.tombstone, e.at);
   return n;
+}
+
+// KeyringStore::reseal_page's middle on either store: the page's (key, value) rows that `reseal`
+// changes, as (key, new value, value read) for the compare-and-set writes.
+struct ResealChange {
+  std::string key, sealed, read;
+};
+template <class Reseal>
+std::vector<ResealChange> reseal_changes(
+    const std::vector<std::pair<std::string, std::string>>& rows, const Reseal& reseal) {
+  std::vector<ResealChange> out;
+  for (const auto& [key, value] : rows) {
+    if (auto sealed = reseal(value)) out.push_back({key, std::move(*sealed), value});
+  }
+  return out;
+}
+
+template <class Row>
+std::pair<std::string, std::string> read_sealed_row(const Row& r) {
+  return {r.text(0), r.text(1)};
 }
 
 template <class Row>

@@ -26,22 +26,15 @@ std::int64_t SqliteStore::reseal_page(
     const std::function<std::optional<std::string>(const std::string&)>& reseal,
     std::int64_t* written) {
   // Read, then re-seal with the store unlocked (the work is the caller's), then write.
-  const auto rows = query_all(
-      sql::select_sealed_page(c),
-      [](const Stmt& r) { return std::pair<std::string, std::string>(r.text(0), r.text(1)); },
-      *after, limit);
+  const auto rows =
+      query_all(sql::select_sealed_page(c), sql::read_sealed_row<Stmt>, *after, limit);
   if (rows.empty()) return 0;
-  std::vector<std::pair<std::string, std::pair<std::string, std::string>>> changes;
-  for (const auto& [key, value] : rows) {
-    if (auto sealed = reseal(value)) changes.push_back({key, {std::move(*sealed), value}});
-  }
+  const auto changes = sql::reseal_changes(rows, reseal);
   if (!changes.empty()) {
     std::lock_guard lock(mutex_);
     Transaction tx(db_);
     const std::string update = sql::update_sealed_value(c);
-    for (const auto& [key, values] : changes) {
-      *written += sqlite::run(db_, update, key, values.first, values.second);
-    }
+    for (const auto& ch : changes) *written += sqlite::run(db_, update, ch.key, ch.sealed, ch.read);
     tx.commit();
   }
   *after = rows.back().first;
