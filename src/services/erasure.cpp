@@ -65,6 +65,7 @@ Eraser::Eraser(LeadStore& leads, PrivacyStore& privacy, const ServiceDeps& deps,
 }
 
 boost::asio::awaitable<std::size_t> Eraser::check_legal_hold(const std::vector<LeadRow>& leads,
+                                                             const std::string& source,
                                                              const Trace& trace) {
   std::size_t asked = 0;
   for (const auto& lead : leads) {
@@ -76,7 +77,7 @@ boost::asio::awaitable<std::size_t> Eraser::check_legal_hold(const std::vector<L
     } catch (const PartnerError& e) {
       deps_.metrics.count(
           "leadgate_privacy_erasures_total",
-          {{"environment", lead.environment}, {"source", "-"}, {"outcome", "los_unavailable"}});
+          {{"environment", lead.environment}, {"source", source}, {"outcome", "los_unavailable"}});
       log_warn("erasure_los_unavailable", {{"request_id", trace.request_id},
                                            {"environment", lead.environment},
                                            {"basic_application_id", lead.basic_application_id},
@@ -110,7 +111,7 @@ boost::asio::awaitable<ErasureDone> Eraser::erase_by_index(const std::string& en
       co_await deps_.pool.run([&] { return leads_.find_leads_by_mobile(environment, phone_bidx); });
   ErasureDone done;
   try {
-    done.applications_checked = co_await check_legal_hold(leads, trace);
+    done.applications_checked = co_await check_legal_hold(leads, source, trace);
   } catch (const ApiError& e) {
     if (e.code() == "LEGAL_HOLD") {
       deps_.metrics.count(

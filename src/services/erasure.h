@@ -58,6 +58,7 @@ class Eraser {
                                                      const std::string& reason,
                                                      const std::string& source, const Trace& trace);
   boost::asio::awaitable<std::size_t> check_legal_hold(const std::vector<LeadRow>& leads,
+                                                       const std::string& source,
                                                        const Trace& trace);
 
   LeadStore& leads_;

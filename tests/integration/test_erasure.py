@@ -142,6 +142,15 @@ class ErasureTest(LeadgateTestCase):
         self.assertEqual(status, 422, problem)
         self.assertEqual({e["field"] for e in problem["errors"]}, {"mobile_number", "reason"})
 
+    def test_an_app_key_needs_the_persons_customer_token(self):
+        lead, _ = self.create()
+        app_key = self.lg.create_api_key("app", ("orbit",), kind="app")
+        self.assertProblem(self.post(ERASE, {"environment": "orbit",
+                                             "mobile_number": lead["mobile"],
+                                             "reason": "from the app"}, key=app_key),
+                           401, "CUSTOMER_TOKEN_REQUIRED")
+        self.assertEqual(self.found(lead["mobile"]), 200)
+
     def test_withdrawing_loan_processing_erases_the_person(self):
         lead, _ = self.create()
         mobile = lead["mobile"]

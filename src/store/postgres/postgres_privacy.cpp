@@ -51,8 +51,12 @@ DataKeyRow PostgresStore::person_data_key(const std::string& environment,
                                phone_bidx)) {
     return *found;
   }
-  // A concurrent first call inserts too: ON CONFLICT keeps one, and both read it back.
-  run(sql::kInsertPersonKey, environment, phone_bidx, wrapped_if_new, now);
+  // A new person: one statement. A concurrent first call inserts too: ON CONFLICT keeps one,
+  // and the other reads it back.
+  if (auto inserted = query_first(sql::kInsertPersonKey, sql::read_data_key<Result::Row>,
+                                  environment, phone_bidx, wrapped_if_new, now)) {
+    return *inserted;
+  }
   return query_first(sql::kSelectPersonKey, sql::read_data_key<Result::Row>, environment,
                      phone_bidx)
       .value();

@@ -276,7 +276,7 @@ inline const std::string kSelectPersonKey =
     "SELECT id, wrapped_key FROM person_keys WHERE environment = $1 AND phone_bidx = $2";
 inline const std::string kInsertPersonKey =
     "INSERT INTO person_keys (environment, phone_bidx, wrapped_key, created_at) VALUES ($1, $2, "
-    "$3, $4) ON CONFLICT (environment, phone_bidx) DO NOTHING";
+    "$3, $4) ON CONFLICT (environment, phone_bidx) DO NOTHING RETURNING id, wrapped_key";
 inline const std::string kSelectWrappedKey =
     "SELECT wrapped_key FROM person_keys WHERE id = $1 AND erased_at = 0";
 

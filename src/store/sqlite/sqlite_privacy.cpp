@@ -58,10 +58,14 @@ DataKeyRow SqliteStore::person_data_key(const std::string& environment,
                                        environment, phone_bidx)) {
     return *found;
   }
+  // A new person: their key, inserted; one inserted meanwhile by another process wins.
   Transaction tx(db_);
-  sqlite::run(db_, sql::kInsertPersonKey, environment, phone_bidx, wrapped_if_new, now);
-  auto row = sqlite::query_first(db_, sql::kSelectPersonKey, sql::read_data_key<Stmt>, environment,
-                                 phone_bidx);
+  auto row = sqlite::query_first(db_, sql::kInsertPersonKey, sql::read_data_key<Stmt>, environment,
+                                 phone_bidx, wrapped_if_new, now);
+  if (!row) {
+    row = sqlite::query_first(db_, sql::kSelectPersonKey, sql::read_data_key<Stmt>, environment,
+                              phone_bidx);
+  }
   tx.commit();
   return row.value();
 }
