@@ -1,5 +1,4 @@
 #include "services/lead_flash.h"
-#include "services/person_keys.h"
 
 #include <boost/json.hpp>
 
@@ -8,6 +7,7 @@
 #include "services/customer_tokens.h"
 #include "services/lead_intake.h"
 #include "services/lead_records.h"
+#include "services/person_keys.h"
 
 namespace leadgate {
 namespace {

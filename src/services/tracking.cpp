@@ -1,5 +1,4 @@
 #include "services/tracking.h"
-#include "services/person_keys.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,6 +10,7 @@
 #include "services/appointments.h"
 #include "services/customer_tokens.h"
 #include "services/lead_records.h"
+#include "services/person_keys.h"
 #include "services/timeline.h"
 
 namespace leadgate {

@@ -1,5 +1,4 @@
 #include "services/whatsapp_assistant.h"
-#include "services/person_keys.h"
 
 #include <boost/json.hpp>
 #include <map>
@@ -13,6 +12,7 @@
 #include "domain/mobile.h"
 #include "domain/outbox_payload.h"
 #include "services/lead_records.h"
+#include "services/person_keys.h"
 #include "services/privacy.h"
 
 namespace leadgate {
