@@ -12,7 +12,6 @@
 #include "core/log.h"
 #include "core/offload.h"
 #include "domain/environments.h"
-#include "domain/mobile.h"
 #include "domain/privacy_requests.h"
 #include "services/erasure.h"
 #include "services/key_rotation.h"
@@ -62,21 +61,20 @@ Trace cli_trace(const char* what) {
 
 int run_privacy_erase(const Config& config, const std::string& environment,
                       const std::string& phone, const std::string& reason) {
-  const auto mobile = normalize_mobile(phone);
-  boost::json::object body{{"mobile_number", phone}, {"reason", reason}};
-  auto parsed = parse_privacy_request(body, false, true);
-  if (!is_environment(environment) || !mobile ||
-      std::holds_alternative<std::vector<FieldError>>(parsed)) {
+  auto parsed = parse_privacy_request(
+      boost::json::object{{"mobile_number", phone}, {"reason", reason}}, false, true);
+  if (!is_environment(environment) || std::holds_alternative<std::vector<FieldError>>(parsed)) {
     std::cerr << "leadgate privacy erase: --env orbit|homfinity, a valid --phone and a --reason "
                  "(1-500 characters) are required\n";
     return 2;
   }
+  const PrivacyRequest request = std::get<PrivacyRequest>(std::move(parsed));
   EraserRun r(config);
   const Trace trace = cli_trace("cli-erase");
   try {
-    const ErasureDone done = r.run(r.eraser.erase(
-        environment, *mobile, std::get<PrivacyRequest>(parsed).reason, "api", trace));
-    std::cout << "Erased " << mask_mobile(*mobile) << " in " << environment << " (erasure "
+    const ErasureDone done =
+        r.run(r.eraser.erase(environment, request.mobile, request.reason, "api", trace));
+    std::cout << "Erased " << mask_mobile(request.mobile) << " in " << environment << " (erasure "
               << done.erasure_id << "): " << done.counts.leads << " lead(s) tombstoned, "
               << done.counts.messages_cancelled << " queued message(s) cancelled, "
               << done.counts.conversation_texts << " conversation text(s) deleted, "

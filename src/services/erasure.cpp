@@ -64,6 +64,12 @@ Eraser::Eraser(LeadStore& leads, PrivacyStore& privacy, const ServiceDeps& deps,
         "los_unavailable)"}});
 }
 
+void Eraser::count_outcome(const std::string& environment, const std::string& source,
+                           const char* outcome) {
+  deps_.metrics.count("leadgate_privacy_erasures_total",
+                      {{"environment", environment}, {"source", source}, {"outcome", outcome}});
+}
+
 boost::asio::awaitable<std::size_t> Eraser::check_legal_hold(const std::vector<LeadRow>& leads,
                                                              const std::string& source,
                                                              const Trace& trace) {
@@ -75,9 +81,7 @@ boost::asio::awaitable<std::size_t> Eraser::check_legal_hold(const std::vector<L
     try {
       report = co_await los_.application_status(env, lead.basic_application_id, trace.request_id);
     } catch (const PartnerError& e) {
-      deps_.metrics.count(
-          "leadgate_privacy_erasures_total",
-          {{"environment", lead.environment}, {"source", source}, {"outcome", "los_unavailable"}});
+      count_outcome(lead.environment, source, "los_unavailable");
       log_warn("erasure_los_unavailable", {{"request_id", trace.request_id},
                                            {"environment", lead.environment},
                                            {"basic_application_id", lead.basic_application_id},
@@ -90,6 +94,7 @@ boost::asio::awaitable<std::size_t> Eraser::check_legal_hold(const std::vector<L
     }
     ++asked;
     if (held(env, report.status)) {
+      count_outcome(lead.environment, source, "legal_hold");
       ApiError e(409, "LEGAL_HOLD",
                  "Application " + lead.basic_application_id + " is '" + report.status +
                      "': the law requires keeping its records (LEGAL_HOLD_STATUSES), so nothing "
@@ -110,23 +115,13 @@ boost::asio::awaitable<ErasureDone> Eraser::erase_by_index(const std::string& en
   const auto leads =
       co_await deps_.pool.run([&] { return leads_.find_leads_by_mobile(environment, phone_bidx); });
   ErasureDone done;
-  try {
-    done.applications_checked = co_await check_legal_hold(leads, source, trace);
-  } catch (const ApiError& e) {
-    if (e.code() == "LEGAL_HOLD") {
-      deps_.metrics.count(
-          "leadgate_privacy_erasures_total",
-          {{"environment", environment}, {"source", source}, {"outcome", "legal_hold"}});
-    }
-    throw;
-  }
+  done.applications_checked = co_await check_legal_hold(leads, source, trace);
   done.erasure_id = uuid_v4();
   const PersonErasure write = erasure_write(deps_.config.env(environment), environment, phone_bidx,
                                             done.erasure_id, reason, source, trace);
   done.counts = co_await deps_.pool.run([&] { return privacy_.erase_person(write); });
   for (const auto& lead : leads) deps_.cipher.forget_data_key(sealed_data_key_id(lead.mobile_enc));
-  deps_.metrics.count("leadgate_privacy_erasures_total",
-                      {{"environment", environment}, {"source", source}, {"outcome", "erased"}});
+  count_outcome(environment, source, "erased");
   log_info("person_erased", {{"request_id", trace.request_id},
                              {"environment", environment},
                              {"erasure_id", done.erasure_id},

@@ -57,6 +57,10 @@ class Eraser {
                                                      const std::string& phone_bidx,
                                                      const std::string& reason,
                                                      const std::string& source, const Trace& trace);
+  void count_outcome(const std::string& environment, const std::string& source,
+                     const char* outcome);
+  // Asks the LOS about each application: throws 409 LEGAL_HOLD or 503 LOS_UNAVAILABLE (counted);
+  // answers how many it asked about.
   boost::asio::awaitable<std::size_t> check_legal_hold(const std::vector<LeadRow>& leads,
                                                        const std::string& source,
                                                        const Trace& trace);
